@@ -1,0 +1,68 @@
+"""The ``stillmotion`` command: a typer app whose commands live in one module per area.
+
+Why a package: each area (media, jobs, server, timeline …) registers its own commands, and
+:func:`run` is the single place where a StillmotionError becomes one plain sentence on stderr and
+its exit code, so no command ever ends in a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+import typer
+
+from stillmotion.cli import demo_commands, media_commands
+from stillmotion.cli.console import err_console
+from stillmotion.errors import StillmotionError
+
+EXIT_CODES = """Exit codes: 0 done; 1 other stillmotion error; 2 usage error; 3 configuration
+(key, provider, model, size, seconds); 4 service unreachable or refused; 5 prompt or image
+refused by policy; 6 job failed or timed out; 7 media unreadable or ffmpeg failed; 8 timeline
+problem (no clip at playhead, offline media); 9 budget exceeded; 10 DaVinci Resolve; 130
+interrupted."""
+
+app = typer.Typer(
+    name="stillmotion",
+    help="Generate video from the still under the playhead, conform it and place it on the "
+    "timeline.\n\n" + EXIT_CODES,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+for module in (demo_commands, media_commands):
+    module.register(app)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv``; returns the exit code instead of raising."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="stillmotion",
+            standalone_mode=False,
+        )
+    except StillmotionError as exc:
+        err_console.print(f"stillmotion: {exc.message}", markup=False, highlight=False)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        err_console.print("stillmotion: interrupted.")
+        return 130
+    except KeyboardInterrupt:
+        err_console.print("stillmotion: interrupted.")
+        return 130
+    return int(result) if isinstance(result, int) else 0
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run())

@@ -1,0 +1,72 @@
+"""Safe output paths: refuse to clobber, write under a temporary name, rename only on success.
+
+Why: an editor must never find a half-written master or timeline where a good one is expected,
+nor lose a file to a typo that names an input as the output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from stillmotion.errors import ConfigError
+
+
+def check_output(output: Path, *, inputs: Iterable[Path] = (), overwrite: bool = False) -> Path:
+    """Validate an output path before any work; returns it absolute.
+
+    Refuses an output that is one of the inputs (even through another spelling or a link), an
+    existing file without ``overwrite``, a folder, and a parent folder that does not exist.
+    """
+    target = Path(output).expanduser().absolute()
+    for item in inputs:
+        source = Path(item).expanduser().absolute()
+        same = source == target
+        if not same and source.exists() and target.exists():
+            same = source.samefile(target)
+        if same:
+            raise ConfigError(
+                f"The output {target.name} is also an input; choose another output name."
+            )
+    if target.is_dir():
+        raise ConfigError(f"The output {target} is a folder; give a file name.")
+    if target.exists() and not overwrite:
+        raise ConfigError(
+            f"{target} already exists; choose another name or pass --overwrite to replace it."
+        )
+    if not target.parent.is_dir():
+        raise ConfigError(f"The folder {target.parent} does not exist; create it first.")
+    return target
+
+
+def temporary_sibling(final: Path) -> Path:
+    """A hidden name beside ``final`` with the same suffix (ffmpeg picks the muxer from it)."""
+    token = secrets.token_hex(4)
+    return final.with_name(f".{final.stem}.partial-{token}{final.suffix}")
+
+
+@contextlib.contextmanager
+def atomic_path(final: Path) -> Iterator[Path]:
+    """Yield a temporary path; rename it onto ``final`` if the block succeeds, else delete it."""
+    temp = temporary_sibling(final)
+    try:
+        yield temp
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    if not temp.exists():
+        return
+    temp.replace(final)
+
+
+def atomic_write_bytes(final: Path, data: bytes) -> None:
+    """Write bytes to ``final`` through a temporary sibling and an atomic rename."""
+    with atomic_path(final) as temp:
+        temp.write_bytes(data)
+
+
+def atomic_write_text(final: Path, text: str) -> None:
+    """Write UTF-8 text to ``final`` through a temporary sibling and an atomic rename."""
+    atomic_write_bytes(final, text.encode("utf-8"))

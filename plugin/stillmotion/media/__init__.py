@@ -1,0 +1,1 @@
+"""Everything ffmpeg: probing, exact frames, conform presets, trims and joins."""

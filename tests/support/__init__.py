@@ -1,0 +1,1 @@
+"""Helpers shared by the test suite (frame-code reading, fixture media)."""
