@@ -1,0 +1,1 @@
+"""Talking to video-job services: models, the /v1/videos client, retries, polling, webhooks."""

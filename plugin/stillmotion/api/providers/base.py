@@ -1,0 +1,79 @@
+"""The common job model every provider dialect maps onto, and the Provider protocol.
+
+Why: the pipeline, the ledger and the Resolve front end speak only this model, so adding a
+dialect (/v1/videos gateways, Veo, Runway, fal, the local preview server) touches one module.
+Terminal and running states are normalised here; the raw status is always kept.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class JobStatus(str, enum.Enum):
+    """Normalised job state; unknown raw values map to RUNNING or FAILED as documented."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (JobStatus.COMPLETED, JobStatus.FAILED)
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """What the editor asked for, in provider-neutral terms.
+
+    ``first_frame``/``last_frame`` are image files already fitted to ``size``; ``seconds`` is
+    the requested length; ``extra`` carries dialect-specific knobs (negative prompt, seed …).
+    """
+
+    prompt: str
+    model: str | None
+    seconds: int
+    size: tuple[int, int]
+    first_frame: Path | None = None
+    last_frame: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JobState:
+    """One observation of a remote job."""
+
+    id: str
+    status: JobStatus
+    raw_status: str
+    progress: float | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    poll_after: float | None = None
+    expires_at: int | None = None
+    model: str | None = None
+    seconds: str | None = None
+    size: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+class Provider(Protocol):
+    """A video-generation dialect: submit once, observe, download."""
+
+    name: str
+
+    def submit(self, request: GenerationRequest) -> JobState:
+        """Create the job. Never retried blindly: a create is a paid action."""
+        ...
+
+    def poll(self, job_id: str) -> JobState:
+        """Observe the job once (GETs are retried on transient failures)."""
+        ...
+
+    def download(self, job: JobState, dest: Path) -> Path:
+        """Stream the finished video to ``dest`` atomically; verify it is a video."""
+        ...
