@@ -135,6 +135,42 @@ def probe(path: Path | str, *, count_frames: bool = False) -> MediaInfo:
         ) from exc
 
 
+def is_yuv_format(pix_fmt: str) -> bool:
+    """Whether ``pix_fmt`` carries chroma planes, so turning it into RGB needs a colour matrix.
+
+    Why here: the answer comes from libav's pixel-format descriptor (PyAV), and gray, palette and
+    RGB formats must not be given a YUV matrix or range.
+    """
+    try:
+        described = av.VideoFormat(pix_fmt)
+    except (ValueError, av.FFmpegError):
+        return False
+    return any(component.is_chroma for component in described.components)
+
+
+def audio_duration(path: Path | str) -> Fraction | None:
+    """The first audio stream's exact length: the sum of its packet durations (demux only).
+
+    Why: a stream-copy join must be checked sample for sample (its cuts fall on audio packets),
+    and container durations are rounded. None when the file has no audio stream.
+    """
+    media = Path(path)
+    try:
+        with av.open(str(media), metadata_errors="ignore") as container:
+            stream = next((s for s in container.streams.audio), None)
+            if stream is None:
+                return None
+            time_base = Fraction(stream.time_base or Fraction(1, stream.codec_context.sample_rate))
+            ticks = sum(int(packet.duration or 0) for packet in container.demux(stream)
+                        if packet.size)
+            return ticks * time_base
+    except av.FFmpegError as exc:
+        raise ProbeError(
+            f"{media.name} is not readable media ({_reason(exc)}); re-export or re-download it.",
+            path=media,
+        ) from exc
+
+
 def _reason(exc: Exception) -> str:
     text = getattr(exc, "strerror", None) or str(exc)
     return str(text).split(":")[-1].strip() or "unknown error"
