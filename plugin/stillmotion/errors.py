@@ -29,6 +29,9 @@ Foreign exceptions (httpx, PyAV, ffmpeg, sqlite, OTIO) are translated at their b
     │   └── TranscodeError                .stderr_tail
     ├── TimelineError                     exit 8   no clip at playhead, offline media, bad construct
     ├── BudgetExceededError               exit 9   estimate above the configured budget
+    ├── LedgerError                       the job ledger is busy, damaged, newer, or lacks a job
+    │   └── JobStateError                 .job_id .state .target  a move the job's state forbids
+    ├── WebhookError                      .reason  webhook malformed, badly signed, stale, replayed
     └── ResolveError                      exit 10
         ├── ResolveUnavailableError
         └── ResolveOperationError         .operation
@@ -205,6 +208,32 @@ class BudgetExceededError(StillmotionError):
     """The cost estimate is above the budget for this run or this day."""
 
     exit_code = 9
+
+
+class LedgerError(StillmotionError):
+    """The job ledger cannot be used (locked too long, damaged, newer schema) or lacks a job."""
+
+
+class JobStateError(LedgerError):
+    """A job was asked to move to a state its current state does not lead to."""
+
+    def __init__(self, message: str, *, job_id: str, state: str, target: str) -> None:
+        super().__init__(message)
+        self.job_id = job_id
+        self.state = state
+        self.target = target
+
+
+class WebhookError(StillmotionError):
+    """An incoming webhook was refused: malformed, badly signed, outside the tolerance, or replayed.
+
+    ``reason`` is one of ``malformed``, ``signature``, ``timestamp``, ``replay``; a receiver maps
+    it onto its HTTP answer (400 for malformed, 401 for the others).
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class ResolveError(StillmotionError):

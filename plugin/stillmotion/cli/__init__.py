@@ -10,10 +10,21 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-import click
 import typer
+from typer._click.exceptions import ClickException  # typer 0.29 vendors click
 
-from stillmotion.cli import demo_commands, media_commands
+from stillmotion.cli import (
+    conform_commands,
+    demo_commands,
+    generate_commands,
+    grab_commands,
+    jobs_commands,
+    media_commands,
+    serve_commands,
+    shot_commands,
+    stitch_commands,
+    webhook_commands,
+)
 from stillmotion.cli.console import err_console
 from stillmotion.errors import StillmotionError
 
@@ -33,7 +44,10 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-for module in (demo_commands, media_commands):
+for module in (
+    demo_commands, generate_commands, shot_commands, media_commands, grab_commands,
+    webhook_commands, jobs_commands, conform_commands, stitch_commands, serve_commands,
+):
     module.register(app)
 
 
@@ -49,12 +63,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     except StillmotionError as exc:
         err_console.print(f"stillmotion: {exc.message}", markup=False, highlight=False)
         return exc.exit_code
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except click.ClickException as exc:
+    except ClickException as exc:
         exc.show()
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         err_console.print("stillmotion: interrupted.")
         return 130
     except KeyboardInterrupt:

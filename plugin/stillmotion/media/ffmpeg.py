@@ -117,24 +117,28 @@ def run(
     on_progress: ProgressCallback | None = None,
     exe: str | None = None,
     what: str = "ffmpeg",
-) -> None:
+    capture_stderr: bool = False,
+) -> str:
     """Run ffmpeg with ``args`` (without the binary), reporting progress; TranscodeError on failure.
 
     ``-progress pipe:1 -nostats`` is added so progress can be parsed from stdout while stderr is
     drained in a thread (keeping its last lines for the error) so neither pipe can fill and block.
+    With ``capture_stderr`` the log level is ``info`` and the whole stderr text is returned, for
+    filters that report on stderr (loudnorm's measurement); otherwise the result is "".
     """
     argv = [
         ffmpeg_exe(exe),
         "-hide_banner",
         "-nostdin",
         "-loglevel",
-        "error",
+        "info" if capture_stderr else "error",
         "-progress",
         "pipe:1",
         "-nostats",
         *args,
     ]
     tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
+    captured: list[str] = []
     try:
         proc = subprocess.Popen(
             argv,
@@ -150,6 +154,8 @@ def run(
     def drain() -> None:
         assert proc.stderr is not None
         for line in proc.stderr:
+            if capture_stderr:
+                captured.append(line)
             if line.strip():
                 tail.append(line.rstrip())
 
@@ -175,6 +181,7 @@ def run(
         raise TranscodeError(
             f"{what} failed: {detail}", path=output, stderr_tail=_tail(tail)
         )
+    return "".join(captured)
 
 
 def _progress_from(state: dict[str, str], total: float | None) -> Progress:

@@ -1,0 +1,179 @@
+"""``stillmotion generate``: the main job on a timeline file, and its dry run.
+
+Why one command module per editor action: generate, batch, extend, remix and takes share the
+option set defined here (provider, model, base URL, ledger, budget) but differ in how they
+choose the shot.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from stillmotion.cli.console import console
+from stillmotion.cli.pipeline_progress import pipeline_progress
+from stillmotion.errors import ConfigError
+from stillmotion.jobs.cost import format_money
+from stillmotion.jobs.ledger import Ledger
+from stillmotion.jobs.pipeline import ConformSpec, GeneratedClip, ShotRequest, generate, plan_shot
+from stillmotion.jobs.placing import Shot, place_and_write, prepare_shot
+from stillmotion.media.frames import fit_image
+from stillmotion.settings import Settings, load_settings
+from stillmotion.timecode import format_size, parse_size
+
+ProviderOpt = Annotated[str | None, typer.Option(
+    "--provider", help="preview (default, local, free), or openai for a /v1/videos gateway.")]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Model name, e.g. sora-2.")]
+BaseUrlOpt = Annotated[str | None, typer.Option(
+    "--base-url", help="The service's /v1 URL (STILLMOTION_BASE_URL).")]
+LedgerOpt = Annotated[Path | None, typer.Option(
+    "--ledger", help="Job ledger file (default: in the user data folder).")]
+BudgetOpt = Annotated[float | None, typer.Option(
+    "--budget", help="Refuse a run estimated above this many dollars (STILLMOTION_BUDGET).")]
+SecondsOpt = Annotated[int | None, typer.Option("--seconds", help="Length to generate.")]
+SizeOpt = Annotated[str, typer.Option(
+    "--size", help="Generated size WxH, or auto (closest allowed to the timeline's aspect).")]
+PresetOpt = Annotated[str, typer.Option(
+    "--preset", help="Conform preset: resolve-dnxhr-hq, resolve-dnxhr-hqx, prores-hq, h264-web.")]
+MediaDirOpt = Annotated[Path | None, typer.Option(
+    "--media-dir", help="Where clips go (default: stillmotion_media/ beside the output).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON result for scripts.")]
+
+
+def cli_settings(*, provider: str | None, model: str | None, base_url: str | None,
+                 ledger: Path | None, budget: float | None) -> Settings:
+    """Settings from the environment with this command's options on top."""
+    return load_settings(provider=provider, model=model, base_url=base_url, ledger=ledger,
+                         budget=budget)
+
+
+def parse_size_option(text: str) -> tuple[int, int] | None:
+    """``auto`` (None: chosen from the timeline) or an exact WxH."""
+    return None if text.strip().lower() == "auto" else parse_size(text)
+
+
+def clip_summary(clip: GeneratedClip, timeline: Path | None, track: str | None) -> dict[str, Any]:
+    """What a script wants to know about a generated, placed clip."""
+    return {
+        "job_id": clip.job_id, "remote_id": clip.remote_id, "provider": clip.provider,
+        "model": clip.model, "take": clip.take, "seconds": clip.seconds,
+        "size": format_size(clip.size), "frames": clip.frames,
+        "conformed": str(clip.conformed), "original": str(clip.original),
+        "cost_estimate": str(clip.cost), "preview": clip.preview, "reused": clip.reused,
+        "timeline": str(timeline) if timeline else None, "track": track,
+    }
+
+
+def print_result(summary: dict[str, Any], as_json: bool) -> None:
+    """JSON for scripts, or a few plain lines for people."""
+    if as_json:
+        console.print_json(json.dumps(summary))
+        return
+    reused = " (already generated: reused, nothing sent)" if summary["reused"] else ""
+    console.print(f"Job {summary['job_id']} take {summary['take']}{reused}", markup=False)
+    console.print(f"  clip      {summary['conformed']}", markup=False)
+    console.print(f"  original  {summary['original']}", markup=False)
+    if summary.get("timeline"):
+        console.print(f"  timeline  {summary['timeline']}  (track \"{summary['track']}\")",
+                      markup=False)
+    console.print(f"  cost      {format_money(Decimal(summary['cost_estimate']))} estimated",
+                  markup=False)
+
+
+def run_request(request: ShotRequest, target: ConformSpec, media_dir: Path,
+                context: dict[str, Any], settings: Settings, *, quiet: bool) -> dict[str, Any]:
+    """Generate, conform, place and write one request as ``context`` says; its summary."""
+    with Ledger(settings.ledger_path) as ledger, pipeline_progress(quiet) as events:
+        clip = generate(request, target, media_dir=media_dir, settings=settings,
+                        on_event=events, ledger=ledger, context=context)
+        placed, written = place_and_write(clip, ledger=ledger, context=context)
+    return clip_summary(clip, written, placed.track_name)
+
+
+def run_shot(shot: Shot, settings: Settings, *, quiet: bool) -> dict[str, Any]:
+    """Generate, conform, place and write one prepared shot; returns its summary."""
+    return run_request(shot.request, shot.target, shot.media_dir, shot.context, settings,
+                       quiet=quiet)
+
+
+def dry_run(shot: Shot, settings: Settings, as_json: bool) -> None:
+    """Show exactly what would be sent, and send nothing (no ledger row either)."""
+    with Ledger(settings.ledger_path) as ledger:
+        plan = plan_shot(shot.request, shot.target, settings, ledger)
+    fitted = shot.media_dir / "stills" / f"{plan.request_hash[:12]}_{format_size(plan.size)}.png"
+    if not fitted.exists():
+        fit_image(plan.image, fitted, plan.size, fit="crop")
+    existing = plan.existing
+    summary = {
+        "dry_run": True, "provider": plan.provider, "model": plan.model,
+        "size": format_size(plan.size), "seconds": plan.seconds, "prompt": plan.prompt,
+        "image": str(fitted), "source_frame": shot.located.source_frame_index,
+        "source_media": str(shot.located.media_path),
+        "estimate": str(plan.estimate.amount), "estimate_text": str(plan.estimate),
+        "already_in_ledger": existing.id if existing else None,
+        "output": str(shot.output),
+    }
+    if as_json:
+        console.print_json(json.dumps(summary))
+        return
+    console.print("Dry run: nothing was sent.", markup=False)
+    for key in ("provider", "model", "size", "seconds", "image", "source_media", "output"):
+        console.print(f"  {key:<13} {summary[key]}", markup=False)
+    console.print(f"  {'source_frame':<13} {summary['source_frame']}", markup=False)
+    console.print(f"  {'prompt':<13} {plan.prompt}", markup=False)
+    console.print(f"  {'estimate':<13} {plan.estimate}", markup=False)
+    if existing is not None:
+        console.print(f"  This request is already job {existing.id} ({existing.state.value}); "
+                      "running it would reuse that job (add --new-take for another).",
+                      markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``generate`` to ``app``."""
+
+    @app.command("generate")
+    def generate_command(
+        timeline: Annotated[Path, typer.Argument(help="Timeline file (.otio, .xml, .fcpxml, "
+                                                 ".edl, .kdenlive, .otioz).")],
+        at: Annotated[str, typer.Option("--at", help="Playhead: record timecode as the NLE "
+                                        "shows it (01:00:10:05, ';' for drop frame) or a frame "
+                                        "number from the timeline start.")],
+        prompt: Annotated[str, typer.Option("--prompt", help="The shot prompt.")],
+        seconds: SecondsOpt = None,
+        size: SizeOpt = "auto",
+        model: ModelOpt = None,
+        provider: ProviderOpt = None,
+        base_url: BaseUrlOpt = None,
+        preset: PresetOpt = "resolve-dnxhr-hq",
+        output: Annotated[Path | None, typer.Option(
+            "-o", "--output", help="New timeline (default: <name>.stillmotion.<ext>).")] = None,
+        media_dir: MediaDirOpt = None,
+        ledger: LedgerOpt = None,
+        budget: BudgetOpt = None,
+        dry_run_flag: Annotated[bool, typer.Option(
+            "--dry-run", help="Show what would be sent and the estimate; send nothing.")] = False,
+        new_take: Annotated[bool, typer.Option(
+            "--new-take", help="Generate again even if this exact request was done.")] = False,
+        for_app: Annotated[str | None, typer.Option(
+            "--for", help="Shape the output for an application: resolve.")] = None,
+        overwrite: Annotated[bool, typer.Option(
+            "--overwrite", help="Replace the output timeline if it exists.")] = False,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Generate a clip from the frame under the playhead and place it on "AI Generated"."""
+        if for_app not in (None, "resolve"):
+            raise ConfigError(f"Unknown --for '{for_app}'; the only choice is resolve.")
+        settings = cli_settings(provider=provider, model=model, base_url=base_url,
+                                ledger=ledger, budget=budget)
+        shot = prepare_shot(timeline, at, prompt, output=output, media_dir=media_dir,
+                            seconds=seconds, size=parse_size_option(size), provider=provider,
+                            model=model, preset=preset, new_take=new_take, overwrite=overwrite,
+                            for_resolve=for_app == "resolve")
+        if dry_run_flag:
+            dry_run(shot, settings, as_json)
+            return
+        print_result(run_shot(shot, settings, quiet=as_json), as_json)

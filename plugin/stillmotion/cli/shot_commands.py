@@ -1,0 +1,253 @@
+"""``batch``, ``extend``, ``remix`` and ``takes``: the editor actions built on ``generate``.
+
+Why together: each chooses shots differently (markers, a clip's out point, a finished job, a
+take number) and then reuses the same prepare -> generate -> place path, so a crash in any of
+them is finished by ``stillmotion jobs resume`` the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from stillmotion.cli.console import console, err_console
+from stillmotion.cli.generate_commands import (
+    BaseUrlOpt,
+    BudgetOpt,
+    JsonOpt,
+    LedgerOpt,
+    MediaDirOpt,
+    ModelOpt,
+    PresetOpt,
+    ProviderOpt,
+    SecondsOpt,
+    SizeOpt,
+    cli_settings,
+    clip_summary,
+    parse_size_option,
+    print_result,
+    run_request,
+    run_shot,
+)
+from stillmotion.cli.pipeline_progress import pipeline_progress
+from stillmotion.errors import ConfigError, StillmotionError
+from stillmotion.jobs import cost
+from stillmotion.jobs.ledger import Ledger, LedgerState
+from stillmotion.jobs.pipeline import ConformSpec, GeneratedClip, ShotRequest, generate, plan_shot
+from stillmotion.jobs.placing import Shot, next_free_name, place_clip, prepare_shot
+from stillmotion.jobs.providers import open_provider
+from stillmotion.settings import Settings
+from stillmotion.timecode import parse_rate, parse_size
+from stillmotion.timeline.io import default_output_path, read_timeline, write_timeline
+from stillmotion.timeline.locate import playhead_frame
+from stillmotion.timeline.shots import clip_at, clip_by_name, marker_shots
+from stillmotion.timeline.takes import use_take
+from stillmotion.timeline.timebase import TimeBase
+
+OutputOpt = Annotated[Path | None, typer.Option(
+    "-o", "--output", help="New timeline (default: <name>.stillmotion.<ext>).")]
+
+
+def _batch(shots: list[Shot], settings: Settings, concurrency: int, quiet: bool,
+           output: Path, timeline_path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """Generate every shot (``concurrency`` at a time), then place all on one new timeline."""
+    failures: list[str] = []
+    done: list[tuple[Shot, GeneratedClip]] = []
+    with Ledger(settings.ledger_path) as ledger:
+        plans = [plan_shot(s.request, s.target, settings, ledger) for s in shots]
+        fresh = [p.estimate for s, p in zip(shots, plans, strict=True)
+                 if p.existing is None or s.request.new_take]
+        cost.check_budget(fresh, run_budget=settings.budget, daily_budget=settings.daily_budget,
+                          ledger=ledger)
+        provider_name = shots[0].request.provider or settings.provider
+        with open_provider(provider_name, settings) as provider, \
+                pipeline_progress(quiet) as events, \
+                ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            futures = [
+                pool.submit(generate, s.request, s.target, media_dir=s.media_dir,
+                            settings=settings, on_event=events, ledger=ledger,
+                            context=s.context, budget_reserved=True, provider=provider)
+                for s in shots
+            ]
+            for shot, future in zip(shots, futures, strict=True):
+                try:
+                    done.append((shot, future.result()))
+                except StillmotionError as exc:
+                    where = shot.located.record_timecode
+                    failures.append(f"marker at {where}: {exc.message}")
+                    err_console.print(f"stillmotion: marker at {where}: {exc.message}",
+                                      markup=False)
+        timeline = read_timeline(timeline_path)
+        placed = [(clip, place_clip(timeline, clip, ledger=ledger, context=shot.context))
+                  for shot, clip in done]
+        written = write_timeline(timeline, output, overwrite=bool(shots[0].context["overwrite"]),
+                                 source=timeline_path) if placed else None
+        for clip, _ in placed:
+            if ledger.get(clip.job_id).state is LedgerState.CONFORMED:
+                ledger.advance(clip.job_id, LedgerState.PLACED, files={"timeline": str(written)})
+    return [clip_summary(c, written, p.track_name) for c, p in placed], failures
+
+
+def register(app: typer.Typer) -> None:
+    """Add batch, extend, remix and takes to ``app``."""
+
+    @app.command("batch")
+    def batch_command(
+        timeline: Annotated[Path, typer.Argument(help="Timeline file with prompt markers.")],
+        from_markers: Annotated[bool, typer.Option(
+            "--from-markers", help="One job per marker; prompt = marker name and note.")] = False,
+        color: Annotated[str | None, typer.Option(
+            "--color", help="Only markers of this colour (e.g. GREEN).")] = None,
+        seconds: SecondsOpt = None,
+        size: SizeOpt = "auto",
+        model: ModelOpt = None,
+        provider: ProviderOpt = None,
+        base_url: BaseUrlOpt = None,
+        preset: PresetOpt = "resolve-dnxhr-hq",
+        output: OutputOpt = None,
+        media_dir: MediaDirOpt = None,
+        ledger: LedgerOpt = None,
+        budget: BudgetOpt = None,
+        concurrency: Annotated[int, typer.Option(
+            "--concurrency", help="Jobs running at once (services allow about two).")] = 2,
+        overwrite: Annotated[bool, typer.Option("--overwrite")] = False,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Generate one clip per marker, concurrently, all placed on one new timeline."""
+        if not from_markers:
+            raise ConfigError("Say where the prompts are: pass --from-markers.")
+        settings = cli_settings(provider=provider, model=model, base_url=base_url,
+                                ledger=ledger, budget=budget)
+        opened = read_timeline(timeline)
+        markers = marker_shots(opened, color=color)
+        if not markers:
+            which = f" of colour {color}" if color else ""
+            raise ConfigError(f"The timeline has no markers{which}; add a marker with the prompt "
+                              "as its name or note at each shot.")
+        target = output or default_output_path(timeline)
+        shots: list[Shot] = []
+        for marker in markers:
+            if not marker.prompt:
+                raise ConfigError(f"The marker at frame {marker.record_frame} has no name or "
+                                  "note; write the prompt in it.")
+            shots.append(prepare_shot(
+                timeline, str(marker.record_frame), marker.prompt, output=target,
+                media_dir=media_dir, seconds=seconds, size=parse_size_option(size),
+                provider=provider, model=model, preset=preset, overwrite=overwrite))
+        results, failures = _batch(shots, settings, concurrency, as_json, target, timeline)
+        if as_json:
+            console.print_json(json.dumps({"placed": results, "failed": failures}))
+        else:
+            for result in results:
+                print_result(result, False)
+            console.print(f"{len(results)} placed, {len(failures)} failed.", markup=False)
+        if failures:
+            raise typer.Exit(6 if results else 4)
+
+    @app.command("extend")
+    def extend_command(
+        timeline: Annotated[Path, typer.Argument(help="Timeline file.")],
+        prompt: Annotated[str, typer.Option("--prompt", help="What happens next.")],
+        seconds: Annotated[int, typer.Option("--seconds", help="Length to add.")],
+        clip: Annotated[str | None, typer.Option("--clip", help="Clip name to extend.")] = None,
+        at: Annotated[str | None, typer.Option("--at", help="Or: the clip under this playhead.")]
+        = None,
+        crossfade: Annotated[float, typer.Option(
+            "--crossfade", help="Start the extension this many seconds before the out point "
+            "(overlap for a dissolve).")] = 0.0,
+        size: SizeOpt = "auto",
+        model: ModelOpt = None,
+        provider: ProviderOpt = None,
+        base_url: BaseUrlOpt = None,
+        preset: PresetOpt = "resolve-dnxhr-hq",
+        output: OutputOpt = None,
+        media_dir: MediaDirOpt = None,
+        ledger: LedgerOpt = None,
+        budget: BudgetOpt = None,
+        new_take: Annotated[bool, typer.Option("--new-take")] = False,
+        overwrite: Annotated[bool, typer.Option("--overwrite")] = False,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Continue a clip from its last frame, placed right after its out point."""
+        if (clip is None) == (at is None):
+            raise ConfigError("Name the clip to extend with exactly one of --clip or --at.")
+        if crossfade < 0:
+            raise ConfigError("--crossfade cannot be negative; give seconds such as 0.5.")
+        opened = read_timeline(timeline)
+        span = clip_by_name(opened, clip) if clip is not None else \
+            clip_at(opened, playhead_frame(opened, at or ""))
+        overlap = round(Fraction(crossfade) * TimeBase.of(opened).rate)
+        if overlap >= span.end - span.start:
+            raise ConfigError(f"A {crossfade} s crossfade is longer than the clip '{span.name}'; "
+                              "use a shorter one.")
+        settings = cli_settings(provider=provider, model=model, base_url=base_url,
+                                ledger=ledger, budget=budget)
+        shot = prepare_shot(
+            timeline, str(span.end - 1), prompt, output=output, media_dir=media_dir,
+            seconds=seconds, size=parse_size_option(size), provider=provider, model=model,
+            preset=preset, new_take=new_take, overwrite=overwrite, purpose="extend",
+            record_frame=span.end - overlap)
+        print_result(run_shot(shot, settings, quiet=as_json), as_json)
+
+    @app.command("remix")
+    def remix_command(
+        job_id: Annotated[str, typer.Argument(help="A finished job (id, prefix or remote id).")],
+        prompt: Annotated[str, typer.Option("--prompt", help="The new prompt.")],
+        ledger: LedgerOpt = None,
+        budget: BudgetOpt = None,
+        base_url: BaseUrlOpt = None,
+        output: OutputOpt = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """A new take of a finished job's shot with a new prompt, grouped with its takes."""
+        settings = cli_settings(provider=None, model=None, base_url=base_url, ledger=ledger,
+                                budget=budget)
+        with Ledger(settings.ledger_path) as book:
+            row = book.lookup(job_id)
+        if row.state not in (LedgerState.CONFORMED, LedgerState.PLACED):
+            raise ConfigError(f"Job {row.id} is {row.state.value}; only a finished job can be "
+                              "remixed (`stillmotion jobs resume` finishes it).")
+        context = dict(row.context)
+        previous = row.files.get("timeline")
+        if previous:
+            context["timeline"] = previous
+            context["output"] = str(output or next_free_name(Path(previous)))
+            context["overwrite"] = False
+        spec = context["conform"]
+        request = ShotRequest(
+            image=Path(row.files["source_image"]), prompt=prompt, seconds=row.seconds,
+            size=parse_size(row.size or ""), provider=row.provider, model=row.model,
+            take_group=row.take_group, source=dict(row.request.get("source") or {}))
+        target = ConformSpec(rate=parse_rate(spec["rate"]), size=parse_size(spec["size"]),
+                             preset=spec["preset"], fit=spec["fit"])
+        media = Path(context["media_dir"])
+        if previous:
+            print_result(run_request(request, target, media, context, settings, quiet=as_json),
+                         as_json)
+            return
+        with Ledger(settings.ledger_path) as book, pipeline_progress(as_json) as events:
+            made = generate(request, target, media_dir=media, settings=settings,
+                            on_event=events, ledger=book, context=context,
+                            goal=LedgerState.CONFORMED)
+        print_result(clip_summary(made, None, None), as_json)
+
+    @app.command("takes")
+    def takes_command(
+        timeline: Annotated[Path, typer.Argument(help="A timeline stillmotion wrote (.otio).")],
+        at: Annotated[str, typer.Option("--at", help="Playhead on the generated clip.")],
+        use: Annotated[int, typer.Option("--use", help="The take to show.")],
+        output: OutputOpt = None,
+        overwrite: Annotated[bool, typer.Option("--overwrite")] = False,
+    ) -> None:
+        """Switch which take a generated clip shows; writes a new timeline."""
+        opened = read_timeline(timeline)
+        placed = use_take(opened, playhead_frame(opened, at), use)
+        written = write_timeline(opened, output or default_output_path(timeline),
+                                 overwrite=overwrite, source=timeline)
+        console.print(f"Take {use} now shows on \"{placed.track_name}\": {written}", markup=False)
+

@@ -1,0 +1,115 @@
+"""``stillmotion stitch``: join trimmed clips into one conformed master (copy or one graph)."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stillmotion.cli.conform_commands import (
+    FIT_HELP,
+    FPS_HELP,
+    PRESET_HELP,
+    RATE_POLICY_HELP,
+    SIZE_HELP,
+    rate_option,
+    size_option,
+)
+from stillmotion.cli.console import console, err_console
+from stillmotion.cli.progress import progress_bar
+from stillmotion.errors import ConfigError
+from stillmotion.media.conform import DEFAULT_PRESET
+from stillmotion.media.stitch import parse_inputs, stitch
+
+INPUT_HELP = ("Clips in order. CLIP takes the whole clip; CLIP@12-96 frames 12 to 96 inclusive "
+              "(0 = first frame); CLIP@12- from frame 12 to the end; "
+              "CLIP@01:00:00:12-01:00:01:00 by the clip's own timecode, inclusive. Put -- "
+              "before inputs whose names start with '-'.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the stitch command to ``app``."""
+
+    @app.command("stitch")
+    def stitch_command(
+        inputs: Annotated[list[str], typer.Argument(metavar="IN...", help=INPUT_HELP)],
+        output: Annotated[
+            Path, typer.Option("-o", "--output", metavar="OUT",
+                               help="Master to write (.mov; .mp4 or .mov for h264-web).")
+        ],
+        preset: Annotated[str, typer.Option("--preset", help=PRESET_HELP)] = DEFAULT_PRESET,
+        size: Annotated[
+            str | None, typer.Option("--size", metavar="WxH", help=SIZE_HELP)
+        ] = None,
+        fps: Annotated[str | None, typer.Option("--fps", metavar="RATE", help=FPS_HELP)] = None,
+        fit: Annotated[str, typer.Option("--fit", help=FIT_HELP)] = "letterbox",
+        rate_policy: Annotated[
+            str, typer.Option("--rate-policy", help=RATE_POLICY_HELP)
+        ] = "fps",
+        crossfade: Annotated[
+            str | None,
+            typer.Option("--crossfade", metavar="SECONDS",
+                         help="Dissolve picture and sound at every join (0.5 or 1/2; rounded to "
+                         "whole frames); each join shortens the total by this much."),
+        ] = None,
+        loudnorm: Annotated[
+            str | None,
+            typer.Option("--loudnorm", metavar="LUFS",
+                         help="Normalise the finished mix to this integrated loudness in two "
+                         "passes, e.g. --loudnorm=-23 (broadcast) or --loudnorm=-16 (web)."),
+        ] = None,
+        overwrite: Annotated[
+            bool, typer.Option("--overwrite", help="Replace OUT if it exists.")
+        ] = False,
+    ) -> None:
+        """Trim and join clips into one master, frame-exact, in one ffmpeg pass.
+
+        Masters that already match the preset, size and rate (e.g. earlier conform outputs)
+        are joined by stream copy in a fraction of a second; anything else is trimmed, fitted,
+        re-timed and encoded in one filter graph.
+        """
+        segments = parse_inputs(inputs)
+        with progress_bar("Stitching") as update:
+            result = stitch(
+                segments, output, preset=preset, size=size_option(size), rate=rate_option(fps),
+                fit=fit, rate_policy=rate_policy, crossfade=_seconds(crossfade),
+                loudnorm=_lufs(loudnorm), overwrite=overwrite, on_progress=update,
+            )
+        how = "by stream copy" if result.method == "copy" else "in one filter graph"
+        if result.method == "graph" and result.copy_refused:
+            how += f" (no stream copy: {result.copy_refused})"
+        err_console.print(f"{result.frames} frames ({float(result.duration):.3f} s) {how}.",
+                          markup=False)
+        if result.loudness is not None:
+            sound = result.loudness
+            level = "unchanged (silent)" if sound.output is None else f"{sound.output:g} LUFS"
+            err_console.print(f"loudness {sound.measured:g} LUFS -> {level}, "
+                              f"{sound.normalization}", markup=False)
+        console.print(str(result.path), markup=False)
+
+
+def _seconds(text: str | None) -> Fraction | None:
+    if text is None:
+        return None
+    try:
+        value = Fraction(text.strip())
+    except (ValueError, ZeroDivisionError) as exc:
+        raise ConfigError(f"'{text}' is not a number of seconds; write e.g. 0.5 or 1/2.") from exc
+    if value <= 0:
+        raise ConfigError(f"A crossfade of {text} s is not positive; give e.g. 0.5.")
+    return value
+
+
+def _lufs(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text.strip())
+    except ValueError as exc:
+        raise ConfigError(f"'{text}' is not a loudness; write e.g. -23 or -16 (LUFS).") from exc
+    if not math.isfinite(value):
+        raise ConfigError(f"'{text}' is not a loudness; write e.g. -23 or -16 (LUFS).")
+    return value

@@ -1,0 +1,409 @@
+"""One shot, durably: fit -> claim -> estimate -> submit -> wait -> download -> verify -> conform.
+
+Why a ledger-driven state machine: every stage writes its result to the ledger before the next
+begins, so a run killed at any point is finished by :func:`resume_job` from the row alone, and a
+paid create is sent at most once (the ``submitting`` mark is committed before the call; an
+ambiguous failure of the call leaves the row for the user to decide). Placing the clip on a
+timeline is the caller's stage (the CLI through OTIO, the Resolve front end through Resolve);
+:func:`resume_job` places too when the row's context names a timeline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timezone
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from stillmotion.api import capabilities
+from stillmotion.api.polling import wait_for_job
+from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatus, Provider
+from stillmotion.errors import (
+    ConfigError,
+    JobError,
+    PolicyRejectedError,
+    ServiceConnectionError,
+    ServiceStatusError,
+)
+from stillmotion.jobs import cost
+from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState, request_hash
+from stillmotion.jobs.providers import open_provider, provider_base_url
+from stillmotion.media import conform as conform_mod
+from stillmotion.media.frames import fit_image
+from stillmotion.media.probe import probe
+from stillmotion.media.provenance import read_provenance
+from stillmotion.settings import Settings, load_settings
+from stillmotion.timecode import format_rate, format_size, parse_rate, parse_size
+
+S = LedgerState
+
+
+@dataclass(frozen=True)
+class ShotRequest:
+    """What to generate: a still (any size; fitted here), a prompt and the job's shape."""
+
+    image: Path
+    prompt: str
+    seconds: int | None = None
+    size: tuple[int, int] | None = None
+    provider: str | None = None
+    model: str | None = None
+    new_take: bool = False
+    take_group: str | None = None
+    source: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConformSpec:
+    """The timeline's shape the generated clip is conformed to."""
+
+    rate: Fraction
+    size: tuple[int, int]
+    preset: str = "resolve-dnxhr-hq"
+    fit: str = "letterbox"
+
+
+@dataclass(frozen=True)
+class PipelineEvent:
+    """Progress for a front end: a stage name, a share done when known, one line of text."""
+
+    stage: str
+    fraction: float | None
+    message: str
+
+
+EventHandler = Callable[[PipelineEvent], None]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything decided before anything is sent; ``--dry-run`` prints exactly this."""
+
+    provider: str
+    model: str
+    size: tuple[int, int]
+    seconds: int
+    prompt: str
+    image: Path
+    estimate: cost.Estimate
+    request_hash: str
+    existing: JobRow | None
+
+
+@dataclass(frozen=True)
+class GeneratedClip:
+    """A finished generation, conformed and ready to place."""
+
+    job_id: str
+    remote_id: str
+    provider: str
+    model: str
+    prompt: str
+    seconds: int
+    size: tuple[int, int]
+    original: Path
+    conformed: Path
+    frames: int
+    rate: Fraction
+    cost: Decimal
+    preview: bool
+    take: int
+    take_group: str
+    created_at: str
+    image: Path
+    provenance: dict[str, Any]
+    reused: bool = False
+
+
+@dataclass
+class Clock:
+    """Injectable time for waiting (tests pass fakes)."""
+
+    sleep: Callable[[float], None] = time.sleep
+    monotonic: Callable[[], float] = time.monotonic
+
+
+def _emit(handler: EventHandler | None, stage: str, message: str,
+          fraction: float | None = None) -> None:
+    if handler is not None:
+        handler(PipelineEvent(stage, fraction, message))
+
+
+def file_sha256(path: Path) -> str:
+    """Hex digest of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def plan_shot(request: ShotRequest, target: ConformSpec, settings: Settings,
+              ledger: Ledger | None) -> Plan:
+    """Choose provider, model, size and seconds, validate them, and price the job."""
+    if not request.prompt.strip():
+        raise ConfigError("The prompt is empty; describe the shot with --prompt.")
+    if len(request.prompt) > 32000:
+        raise ConfigError(
+            f"The prompt is {len(request.prompt)} characters; the limit is 32000, shorten it."
+        )
+    if not request.image.is_file():
+        raise ConfigError(f"The still {request.image} does not exist; grab it again.")
+    provider = request.provider or settings.provider
+    cap = capabilities.lookup(provider, request.model or settings.model)
+    if request.size is not None:
+        size = request.size
+    elif settings.size and settings.size != "auto":
+        size = parse_size(settings.size)
+    else:
+        size = capabilities.choose_size(cap, Fraction(*target.size))
+    seconds = request.seconds if request.seconds is not None else cap.default_seconds
+    capabilities.validate(cap, size, seconds)
+    estimate = cost.estimate(provider, cap.model, size, seconds, prices=settings.prices)
+    params = {
+        "provider": provider, "model": cap.model, "size": format_size(size),
+        "seconds": seconds, "fit": "crop", "base_url": provider_base_url(provider, settings),
+        "conform": {"rate": format_rate(target.rate), "size": format_size(target.size),
+                    "preset": target.preset, "fit": target.fit},
+    }
+    digest = request_hash(request.image.read_bytes(), request.prompt, params)
+    existing = ledger.find_request(digest) if ledger is not None else None
+    return Plan(provider, cap.model, size, seconds, request.prompt, request.image, estimate,
+                digest, existing)
+
+
+def generate(
+    request: ShotRequest,
+    target: ConformSpec,
+    *,
+    media_dir: Path,
+    settings: Settings | None = None,
+    on_event: EventHandler | None = None,
+    ledger: Ledger | None = None,
+    goal: LedgerState = S.PLACED,
+    context: dict[str, Any] | None = None,
+    budget_reserved: bool = False,
+    clock: Clock | None = None,
+    provider: Provider | None = None,
+) -> GeneratedClip:
+    """Generate one shot and conform it into ``media_dir``; the ledger row ends ``conformed``.
+
+    The same request (same still, prompt and parameters) is never sent twice: a finished row is
+    returned as it is, an unfinished one is continued, a failed one is refused with advice,
+    unless ``request.new_take``. ``budget_reserved`` skips the budget check when the caller (a
+    batch) already checked the whole run; ``provider`` lets a batch share one open provider.
+    """
+    settings = settings or load_settings()
+    own_ledger = ledger is None
+    book = ledger if ledger is not None else Ledger(settings.ledger_path)
+    try:
+        plan = plan_shot(request, target, settings, book)
+        _emit(on_event, "estimate", f"Estimated cost {plan.estimate}")
+        row = _claim(plan, request, target, book, settings, media_dir, goal, context,
+                     budget_reserved)
+        return drive(row, settings, ledger=book, on_event=on_event, clock=clock,
+                     provider=provider)
+    finally:
+        if own_ledger:
+            book.close()
+
+
+def _claim(plan: Plan, request: ShotRequest, target: ConformSpec, book: Ledger,
+           settings: Settings, media_dir: Path, goal: LedgerState,
+           context: dict[str, Any] | None, budget_reserved: bool) -> JobRow:
+    existing = plan.existing
+    if existing is not None and not request.new_take:
+        if existing.state is S.FAILED:
+            raise JobError(
+                f"This exact request failed before as job {existing.id} "
+                f"({existing.failure_reason}); change the prompt or pass --new-take to try again."
+            )
+        return existing
+    if not budget_reserved:
+        cost.check_budget(plan.estimate, run_budget=settings.budget,
+                          daily_budget=settings.daily_budget, ledger=book)
+    media_dir.mkdir(parents=True, exist_ok=True)
+    take_group = request.take_group or (existing.take_group if existing else None) \
+        or plan.request_hash[:16]
+    claim = book.claim(
+        plan.request_hash,
+        provider=plan.provider, model=plan.model, size=format_size(plan.size),
+        seconds=plan.seconds, prompt=plan.prompt,
+        base_url=provider_base_url(plan.provider, settings), take_group=take_group,
+        request={"prompt": plan.prompt, "model": plan.model, "size": format_size(plan.size),
+                 "seconds": plan.seconds, "source": request.source},
+        files={"source_image": str(request.image.absolute())},
+        context={**(context or {}), "media_dir": str(media_dir.absolute()),
+                 "conform": {"rate": format_rate(target.rate),
+                             "size": format_size(target.size),
+                             "preset": target.preset, "fit": target.fit}},
+        cost_estimate=plan.estimate.amount, currency=plan.estimate.currency,
+        goal=goal, new_take=request.new_take,
+    )
+    return claim.row
+
+
+def drive(row: JobRow, settings: Settings, *, ledger: Ledger,
+          on_event: EventHandler | None = None, resubmit: bool = False,
+          clock: Clock | None = None, provider: Provider | None = None) -> GeneratedClip:
+    """Take ``row`` from whatever state it is in up to ``conformed``, recording every stage.
+
+    ``provider`` is an open provider to use; without one, the row's provider is opened (and
+    closed) here.
+    """
+    clock = clock or Clock()
+    if row.state is S.SUBMITTING and not resubmit:
+        raise JobError(
+            f"Job {row.id} was being sent when stillmotion stopped, so the service may hold it "
+            f"without our knowing its id; check the provider, then run `stillmotion jobs resume "
+            f"{row.id} --resubmit` to send it again or `stillmotion jobs forget {row.id} --yes`."
+        )
+    if row.state in (S.CONFORMED, S.PLACED):
+        return _clip(row, reused=True)
+    media_dir = Path(row.context["media_dir"])
+    media_dir.mkdir(parents=True, exist_ok=True)
+    if row.state in (S.PREPARED, S.SUBMITTING, S.SUBMITTED, S.RUNNING, S.COMPLETED):
+        opened = contextlib.nullcontext(provider) if provider is not None \
+            else open_provider(row.provider, settings)
+        with opened as service:
+            if row.state in (S.PREPARED, S.SUBMITTING):
+                row = _submit(row, service, ledger, media_dir, on_event, resubmit)
+            if row.state in (S.SUBMITTED, S.RUNNING):
+                row = _wait(row, service, ledger, settings, on_event, clock)
+            row = _download(row, service, ledger, media_dir, on_event)
+    if row.state is S.DOWNLOADED:
+        row = _conform(row, ledger, media_dir, on_event)
+    return _clip(row, reused=False)
+
+
+def _stem(row: JobRow) -> str:
+    return f"{row.id}_take{row.take}"
+
+
+def _submit(row: JobRow, provider: Provider, ledger: Ledger, media_dir: Path,
+            on_event: EventHandler | None, resubmit: bool) -> JobRow:
+    size = parse_size(row.size or "")
+    still = media_dir / f"{_stem(row)}_first_frame.png"
+    if not still.exists():
+        fit_image(Path(row.files["source_image"]), still, size, fit="crop")
+    ledger.update(row.id, files={"image": str(still)})
+    request = GenerationRequest(prompt=row.prompt, model=row.model, seconds=row.seconds or 4,
+                                size=size, first_frame=still)
+    row = ledger.mark_submitting(row.id, resubmit=resubmit)
+    _emit(on_event, "submit", f"Submitting to {row.provider} ({row.model}, {row.size}, "
+          f"{row.seconds} s)")
+    try:
+        state = provider.submit(request)
+    except (PolicyRejectedError, ConfigError) as exc:
+        ledger.fail(row.id, exc.message, billable=False)
+        raise
+    except ServiceStatusError as exc:
+        if 400 <= exc.status_code < 500:
+            ledger.fail(row.id, exc.message, billable=False)
+        raise
+    except ServiceConnectionError as exc:
+        raise JobError(
+            f"Sending job {row.id} failed mid-way ({exc.message}); the service may have it, so it "
+            f"is not resent automatically: check the provider, then `stillmotion jobs resume "
+            f"{row.id} --resubmit` or `stillmotion jobs forget {row.id} --yes`."
+        ) from exc
+    return ledger.record_submitted(row.id, state.id)
+
+
+def _wait(row: JobRow, provider: Provider, ledger: Ledger, settings: Settings,
+          on_event: EventHandler | None, clock: Clock) -> JobRow:
+    remote = row.remote_id or ""
+    last = {"progress": -1.0}
+
+    def report(state: JobState) -> None:
+        fraction = (state.progress or 0.0) / 100 if state.progress is not None else None
+        _emit(on_event, "wait", f"{row.provider} job {remote}: {state.raw_status}", fraction)
+        if state.status is JobStatus.RUNNING and state.progress is not None \
+                and state.progress > last["progress"]:
+            last["progress"] = state.progress
+            ledger.advance(row.id, S.RUNNING, progress=state.progress)
+
+    try:
+        final = wait_for_job(lambda: provider.poll(remote), deadline_seconds=settings.poll_deadline,
+                             on_progress=report, sleep=clock.sleep, clock=clock.monotonic,
+                             provider=row.provider)
+    except (PolicyRejectedError, JobError) as exc:
+        if not isinstance(exc, TimeoutError):
+            ledger.fail(row.id, exc.message)
+        raise
+    return ledger.advance(row.id, S.COMPLETED, progress=100.0,
+                          context={"expires_at": final.expires_at})
+
+
+def _download(row: JobRow, provider: Provider, ledger: Ledger, media_dir: Path,
+              on_event: EventHandler | None) -> JobRow:
+    original = media_dir / f"{_stem(row)}_original.mp4"
+    if not original.exists():
+        _emit(on_event, "download", f"Downloading {row.provider} job {row.remote_id}")
+        job = JobState(id=row.remote_id or "", status=JobStatus.COMPLETED, raw_status="completed")
+        provider.download(job, original)
+    _emit(on_event, "verify", f"Checking {original.name}")
+    info = probe(original)
+    video = info.require_video()
+    if video.frame_count <= 0:
+        raise JobError(f"The download {original.name} holds no frames; run `stillmotion jobs "
+                       f"resume {row.id}` after deleting it, or make a new take.")
+    provenance = read_provenance(original, info)
+    return ledger.advance(row.id, S.DOWNLOADED, files={"download": str(original)},
+                          context={"provenance": provenance,
+                                   "download_sha256": file_sha256(original)})
+
+
+def _conform(row: JobRow, ledger: Ledger, media_dir: Path,
+             on_event: EventHandler | None) -> JobRow:
+    spec = row.context["conform"]
+    preset = conform_mod.get_preset(spec["preset"])
+    output = media_dir / f"{_stem(row)}{preset.extension}"
+    source = Path(row.files["download"])
+    if not output.exists():
+        def progress(event: Any) -> None:
+            _emit(on_event, "conform", f"Conforming to {spec['preset']}", event.fraction)
+
+        conform_mod.conform(source, output, preset=spec["preset"], size=parse_size(spec["size"]),
+                            rate=parse_rate(spec["rate"]), fit=spec["fit"], on_progress=progress)
+    frames = probe(output).require_video().frame_count
+    return ledger.advance(row.id, S.CONFORMED, files={"conformed": str(output)},
+                          context={"frames": frames})
+
+
+def _clip(row: JobRow, *, reused: bool) -> GeneratedClip:
+    spec = row.context["conform"]
+    provenance = dict(row.context.get("provenance") or {})
+    return GeneratedClip(
+        job_id=row.id, remote_id=row.remote_id or "", provider=row.provider,
+        model=row.model or "", prompt=row.prompt, seconds=row.seconds or 0,
+        size=parse_size(row.size or ""), original=Path(row.files["download"]),
+        conformed=Path(row.files["conformed"]), frames=int(row.context["frames"]),
+        rate=parse_rate(spec["rate"]), cost=row.cost_estimate or Decimal(0),
+        preview=bool(provenance.get("preview")) or row.provider == "preview",
+        take=row.take, take_group=row.take_group or row.request_hash[:16],
+        created_at=row.created_at.astimezone(timezone.utc).isoformat(),
+        image=Path(row.files.get("image", row.files.get("source_image", ""))),
+        provenance=provenance, reused=reused,
+    )
+
+
+def resume_job(row: JobRow, settings: Settings, *, ledger: Ledger,
+               resubmit: bool = False) -> JobRow:
+    """Finish an interrupted row without a second create (``jobs resume``); places it too when
+    its context names a timeline to write."""
+    clip = drive(row, settings, ledger=ledger, resubmit=resubmit)
+    row = ledger.get(clip.job_id)
+    if row.goal is S.PLACED and row.state is S.CONFORMED and "timeline" in row.context:
+        from stillmotion.jobs.placing import place_from_row
+
+        place_from_row(row, clip, ledger=ledger)
+        row = ledger.get(row.id)
+    return row
+

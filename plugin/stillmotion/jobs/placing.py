@@ -1,0 +1,201 @@
+"""Generate at the playhead of a timeline file: locate, grab, generate, place, write a new file.
+
+Why a module between the pipeline and the CLI: ``stillmotion generate``, ``batch``, ``extend``,
+``remix`` and ``jobs resume`` all end by putting a conformed clip on the "AI Generated" track of
+a NEW timeline file; the ledger row's context holds everything needed to do that again after a
+crash (input timeline, playhead, output path, source facts), so placing is reproducible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stillmotion.files import check_output
+from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState
+from stillmotion.jobs.pipeline import ConformSpec, GeneratedClip, ShotRequest
+from stillmotion.media.frames import grab_frame
+from stillmotion.media.probe import probe
+from stillmotion.timecode import format_rate
+from stillmotion.timeline.generated import find_generated_clips
+from stillmotion.timeline.io import default_output_path, read_timeline, write_timeline
+from stillmotion.timeline.locate import Located, locate
+from stillmotion.timeline.metadata import GeneratedClipMetadata, TakeRecord
+from stillmotion.timeline.place import PlacedClip, place_generated
+from stillmotion.timeline.takes import switch_take
+
+MEDIA_FOLDER = "stillmotion_media"
+
+
+@dataclass(frozen=True)
+class Shot:
+    """A located shot ready to send: the request, its conform target and where it will go."""
+
+    located: Located
+    request: ShotRequest
+    target: ConformSpec
+    media_dir: Path
+    output: Path
+    context: dict[str, Any]
+
+
+def media_dir_for(output: Path, media_dir: Path | None) -> Path:
+    """``--media-dir``, else ``stillmotion_media/`` beside the output timeline."""
+    return (media_dir or output.parent / MEDIA_FOLDER).absolute()
+
+
+def take_group_for(timeline_path: Path, located: Located, purpose: str) -> str:
+    """Takes of one shot share a group: same timeline, purpose, record frame and source frame."""
+    key = f"{timeline_path.absolute()}|{purpose}|{located.record_frame}|{located.media_path}|" \
+          f"{located.source_frame_index}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def prepare_shot(
+    timeline_path: Path,
+    at: str,
+    prompt: str,
+    *,
+    output: Path | None = None,
+    media_dir: Path | None = None,
+    seconds: int | None = None,
+    size: tuple[int, int] | None = None,
+    provider: str | None = None,
+    model: str | None = None,
+    preset: str = "resolve-dnxhr-hq",
+    new_take: bool = False,
+    overwrite: bool = False,
+    for_resolve: bool = False,
+    purpose: str = "generate",
+    record_frame: int | None = None,
+) -> Shot:
+    """Read the timeline, check the output, locate the clip and grab its exact source frame.
+
+    ``record_frame`` places the result somewhere other than the playhead (``extend`` grabs the
+    clip's last frame but places after its out point); ``purpose`` keeps such takes apart.
+    """
+    timeline = read_timeline(timeline_path)
+    target_path = output or default_output_path(timeline_path)
+    final = check_output(target_path, inputs=[timeline_path], overwrite=overwrite)
+    located = locate(timeline, at, timeline_path=timeline_path)
+    folder = media_dir_for(final, media_dir)
+    stills = folder / "stills"
+    stills.mkdir(parents=True, exist_ok=True)
+    still = stills / f"{located.media_path.stem}_f{located.source_frame_index}.png"
+    grab_frame(located.media_path, still, frame=located.source_frame_index, overwrite=True)
+    facts = probe(located.media_path).require_video()
+    source = {
+        "clip": located.clip_name, "media": str(located.media_path),
+        "frame": located.source_frame_index, "timecode": located.source_timecode,
+        "record_timecode": located.record_timecode,
+    }
+    request = ShotRequest(
+        image=still, prompt=prompt, seconds=seconds, size=size, provider=provider, model=model,
+        new_take=new_take, take_group=take_group_for(timeline_path, located, purpose),
+        source=source,
+    )
+    target = ConformSpec(rate=located.record_rate, size=facts.size, preset=preset)
+    context = {
+        "timeline": str(timeline_path.absolute()), "at": at, "output": str(final),
+        "overwrite": overwrite, "for_resolve": for_resolve, "source": source,
+        "record_frame": record_frame,
+    }
+    return Shot(located, request, target, folder, final, context)
+
+
+def metadata_for(clip: GeneratedClip, source: dict[str, Any], takes: list[JobRow],
+                 prompt_parts: dict[str, str] | None = None) -> GeneratedClipMetadata:
+    """Our provenance block for a clip, with every finished take of its group."""
+    records = tuple(
+        TakeRecord(take=row.take, job_id=row.id, media=row.files.get("conformed", ""),
+                   original=row.files.get("download"), prompt=row.prompt,
+                   created_at=row.created_at.isoformat(),
+                   cost_estimate=float(row.cost_estimate) if row.cost_estimate else None)
+        for row in takes if "conformed" in row.files
+    )
+    return GeneratedClipMetadata(
+        prompt=clip.prompt, provider=clip.provider, model=clip.model, job_id=clip.job_id,
+        seconds=float(clip.seconds), size=f"{clip.size[0]}x{clip.size[1]}",
+        source_clip=str(source.get("clip", "")), source_timecode=str(source.get("timecode", "")),
+        source_frame=source.get("frame"), source_media=str(source.get("media", "")),
+        prompt_parts=prompt_parts or {}, cost_estimate=float(clip.cost),
+        original_file=str(clip.original), conformed_file=str(clip.conformed),
+        preview=clip.preview, take=clip.take, take_group=clip.take_group, takes=records,
+        created_at=clip.created_at,
+        extra={"remote_id": clip.remote_id, "provenance": clip.provenance,
+               "rate": format_rate(clip.rate)},
+    )
+
+
+def place_on_timeline(
+    timeline: Any, at: str, clip: GeneratedClip, metadata: GeneratedClipMetadata, *,
+    timeline_path: Path, record_frame: int | None = None,
+) -> PlacedClip:
+    """Put ``clip`` at the playhead; a new take of a shot already placed there replaces the
+    shown media of that clip instead of stacking another track."""
+    for existing in find_generated_clips(timeline):
+        same_group = existing.metadata is not None \
+            and existing.metadata.take_group == clip.take_group
+        if same_group:
+            return switch_take(existing, timeline, media_path=clip.conformed,
+                               duration_frames=clip.frames, rate=clip.rate, metadata=metadata,
+                               original_path=clip.original)
+    start: Located | int = record_frame if record_frame is not None else \
+        locate(timeline, at, timeline_path=timeline_path)
+    info = probe(clip.original).require_video()
+    return place_generated(
+        timeline, record_start=start, media_path=clip.conformed, duration_frames=clip.frames,
+        rate=clip.rate, name=f"AI {metadata.source_clip or 'shot'} take {clip.take}",
+        metadata=metadata, original_path=clip.original, original_frames=info.frame_count,
+        original_rate=info.rate,
+    )
+
+
+def place_clip(timeline: Any, clip: GeneratedClip, *, ledger: Ledger, context: dict[str, Any],
+               prompt_parts: dict[str, str] | None = None) -> PlacedClip:
+    """Place ``clip`` on an open timeline as the row's context says (playhead or record frame)."""
+    takes = ledger.takes(clip.take_group)
+    metadata = metadata_for(clip, context.get("source", {}), takes, prompt_parts)
+    return place_on_timeline(timeline, str(context["at"]), clip, metadata,
+                             timeline_path=Path(context["timeline"]),
+                             record_frame=context.get("record_frame"))
+
+
+def place_and_write(clip: GeneratedClip, *, ledger: Ledger, context: dict[str, Any],
+                    prompt_parts: dict[str, str] | None = None) -> tuple[PlacedClip, Path]:
+    """Place on a fresh read of the input timeline, write the new file, mark the row placed."""
+    timeline_path = Path(context["timeline"])
+    timeline = read_timeline(timeline_path)
+    placed = place_clip(timeline, clip, ledger=ledger, context=context,
+                        prompt_parts=prompt_parts)
+    output = Path(context["output"])
+    written = write_timeline(timeline, output, overwrite=bool(context.get("overwrite")),
+                             source=timeline_path)
+    ledger.advance(clip.job_id, LedgerState.PLACED, files={"timeline": str(written)})
+    return placed, written
+
+
+def place_from_row(row: JobRow, clip: GeneratedClip, *, ledger: Ledger) -> Path:
+    """``jobs resume``: place a conformed row as its context says; a file that appeared at the
+    output meanwhile is never overwritten (the next free name is used)."""
+    context = dict(row.context)
+    output = Path(context["output"])
+    if output.exists() and not context.get("overwrite"):
+        context["output"] = str(next_free_name(output))
+    _, written = place_and_write(clip, ledger=ledger, context=context)
+    return written
+
+
+def next_free_name(path: Path) -> Path:
+    """``cut.stillmotion.otio`` -> ``cut-2.stillmotion.otio`` … the first that does not exist."""
+    stem, suffix = path.name.split(".", 1)[0], "".join(path.suffixes)
+    number = 2
+    while True:
+        candidate = path.with_name(f"{stem}-{number}{suffix}") if suffix else \
+            path.with_name(f"{path.name}-{number}")
+        if not candidate.exists():
+            return candidate
+        number += 1
+

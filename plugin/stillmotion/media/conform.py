@@ -1,0 +1,439 @@
+"""Conform: turn any clip into a finishing master of one preset, size, rate and colour tagging.
+
+Why: generated clips arrive as H.264/AAC at odd sizes and 30 fps, while the timeline wants (say)
+1920x1080 at 24000/1001 in a codec DaVinci Resolve can decode on every platform (DNxHR or ProRes
+with PCM audio; Resolve on Linux decodes neither H.264 nor AAC). The per-clip filter chain built
+here is the one every join reuses (stitch, and later the timeline renderer), in the order the
+ffmpeg reference gives: fit (scale + pad or crop) -> setsar=1 -> rate -> pixel format ->
+``setparams`` pinning BT.709 (on ffmpeg >= 7.1 the ``-color_*`` output options alone are
+overridden by frame properties).
+
+Rate policies:
+- ``fps`` (default, editorial): keeps the duration; the ``fps`` filter drops or repeats frames.
+  Output frame k shows source frame max{i : round(i * dst / src) <= k} (halves round up).
+- ``retime``: keeps every frame; timestamps are scaled (``setpts``) and audio is re-timed with
+  ``atempo``, so the duration changes by src/dst and timeline durations must be recomputed.
+
+Audio is always 48 kHz stereo of exactly the picture's length (padded or cut to the sample); a
+clip without audio gets a silent track, so every master can be joined without special cases.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Literal
+
+from stillmotion.errors import ConfigError, MediaError
+from stillmotion.files import atomic_path, check_output
+from stillmotion.media.ffmpeg import ProgressCallback, media_arg, run
+from stillmotion.media.fit import FitMode, fit_filters, parse_fit
+from stillmotion.media.probe import VideoFacts, is_yuv_format, probe
+from stillmotion.timecode import format_rate, format_size
+
+RatePolicy = Literal["fps", "retime"]
+RATE_POLICIES: tuple[RatePolicy, ...] = ("fps", "retime")
+CONFORM_FITS = ("letterbox", "fill")
+DEFAULT_PRESET = "resolve-dnxhr-hq"
+AUDIO_RATE = 48000
+AUDIO_LAYOUT = "stereo"
+COLOUR_TAGS = "color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
+COLOUR_OPTIONS = (
+    "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
+    "-color_range", "tv",
+)
+# atempo accepts factors in this range; larger changes are chained.
+_ATEMPO_MIN, _ATEMPO_MAX = Fraction(1, 2), Fraction(100)
+# Probe colourspace names -> swscale matrix names.
+_MATRIX = {
+    "bt709": "bt709",
+    "smpte170m": "bt601",
+    "bt470bg": "bt601",
+    "bt2020nc": "bt2020",
+    "bt2020c": "bt2020",
+    "smpte240m": "smpte240m",
+}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A finishing format: encoder arguments plus the facts a probe of its output must show.
+
+    ``codec``/``profile`` are the names a probe of the output reports; they decide whether
+    existing masters already are this preset (and may be joined by stream copy, which is only
+    exact for ``intra_only`` codecs). ``extension`` is the usual container suffix and
+    ``extensions`` every suffix accepted.
+    """
+
+    name: str
+    extension: str
+    video_args: tuple[str, ...]
+    audio_args: tuple[str, ...]
+    pix_fmt: str
+    intra_only: bool
+    codec: str
+    profile: str | None
+    audio_codec: str
+    description: str
+    extensions: tuple[str, ...] = ()
+    muxer_args: tuple[str, ...] = ()
+    min_size: tuple[int, int] = (16, 16)
+
+    @property
+    def suffixes(self) -> tuple[str, ...]:
+        """Every output suffix this preset writes (the usual one first)."""
+        return (self.extension, *[e for e in self.extensions if e != self.extension])
+
+    def check_output_name(self, output: Path) -> None:
+        """ConfigError unless ``output`` ends in a suffix this preset's container takes."""
+        if Path(output).suffix.lower() not in self.suffixes:
+            names = " or ".join(self.suffixes)
+            raise ConfigError(
+                f"Preset {self.name} writes {names} files; name the output "
+                f"{Path(output).stem}{self.extension} or choose another preset."
+            )
+
+    def check_size(self, size: tuple[int, int]) -> None:
+        """ConfigError for a size the encoder refuses (DNxHR needs at least 256x120)."""
+        width, height = size
+        if width < self.min_size[0] or height < self.min_size[1]:
+            raise ConfigError(
+                f"Preset {self.name} needs at least {format_size(self.min_size)}, not "
+                f"{format_size(size)}; give a larger --size or choose h264-web."
+            )
+
+
+_PCM = ("-c:a", "pcm_s24le", "-ar", str(AUDIO_RATE), "-ac", "2")
+_DNXHR_MIN = (256, 120)
+
+PRESETS: dict[str, Preset] = {
+    preset.name: preset
+    for preset in (
+        Preset(
+            name="resolve-dnxhr-hq",
+            extension=".mov",
+            video_args=("-c:v", "dnxhd", "-profile:v", "dnxhr_hq"),
+            audio_args=_PCM,
+            pix_fmt="yuv422p",
+            intra_only=True,
+            codec="dnxhd",
+            profile="DNXHR HQ",
+            audio_codec="pcm_s24le",
+            description="DNxHR HQ 8-bit 4:2:2 + PCM 24-bit 48 kHz in .mov (Resolve on any OS)",
+            min_size=_DNXHR_MIN,
+        ),
+        Preset(
+            name="resolve-dnxhr-hqx",
+            extension=".mov",
+            video_args=("-c:v", "dnxhd", "-profile:v", "dnxhr_hqx"),
+            audio_args=_PCM,
+            pix_fmt="yuv422p10le",
+            intra_only=True,
+            codec="dnxhd",
+            profile="DNXHR HQX",
+            audio_codec="pcm_s24le",
+            description="DNxHR HQX 10-bit 4:2:2 + PCM 24-bit 48 kHz in .mov",
+            min_size=_DNXHR_MIN,
+        ),
+        Preset(
+            name="prores-hq",
+            extension=".mov",
+            video_args=("-c:v", "prores_ks", "-profile:v", "3", "-vendor", "apl0"),
+            audio_args=_PCM,
+            pix_fmt="yuv422p10le",
+            intra_only=True,
+            codec="prores",
+            profile="HQ",
+            audio_codec="pcm_s24le",
+            description="ProRes 422 HQ 10-bit + PCM 24-bit 48 kHz in .mov (slow to encode)",
+        ),
+        Preset(
+            name="h264-web",
+            extension=".mp4",
+            extensions=(".mov",),
+            video_args=("-c:v", "libx264", "-preset", "medium", "-crf", "18"),
+            audio_args=("-c:a", "aac", "-b:a", "192k", "-ar", str(AUDIO_RATE), "-ac", "2"),
+            pix_fmt="yuv420p",
+            intra_only=False,
+            codec="h264",
+            profile=None,
+            audio_codec="aac",
+            description="H.264 4:2:0 + AAC in .mp4 with the index up front, for the web",
+            muxer_args=("-movflags", "+faststart"),
+        ),
+    )
+}
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called ``name``; ConfigError listing the choices otherwise."""
+    preset = PRESETS.get(name.strip().lower())
+    if preset is None:
+        raise ConfigError(f"Unknown preset '{name}'; choose one of: {', '.join(PRESETS)}.")
+    return preset
+
+
+def parse_rate_policy(name: str) -> RatePolicy:
+    """``fps`` or ``retime``; ConfigError naming both otherwise."""
+    key = name.strip().lower()
+    for policy in RATE_POLICIES:
+        if key == policy:
+            return policy
+    raise ConfigError(f"Unknown rate policy '{name}'; choose fps (keep duration) or retime "
+                      "(keep every frame).")
+
+
+@dataclass(frozen=True)
+class ConformTarget:
+    """What every conformed stream of one output shares: size, exact rate, fit, policy, preset."""
+
+    size: tuple[int, int]
+    rate: Fraction
+    fit: FitMode
+    rate_policy: RatePolicy
+    preset: Preset
+
+    @property
+    def samples_per_frame(self) -> Fraction:
+        """Audio samples per output frame (2002 at 24000/1001; not whole at 30000/1001)."""
+        return AUDIO_RATE / self.rate
+
+
+def make_target(
+    source: VideoFacts | None,
+    *,
+    preset: str | Preset = DEFAULT_PRESET,
+    size: tuple[int, int] | None = None,
+    rate: Fraction | None = None,
+    fit: str = "letterbox",
+    rate_policy: str = "fps",
+) -> ConformTarget:
+    """Validate a conform request; size and rate default to ``source``'s when not given."""
+    chosen = preset if isinstance(preset, Preset) else get_preset(preset)
+    mode = parse_fit(fit, allowed=CONFORM_FITS)
+    policy = parse_rate_policy(rate_policy)
+    if size is None or rate is None:
+        if source is None:
+            raise ConfigError("Give both a size and a frame rate: there is no clip to copy "
+                              "them from.")
+        size = size or _even_display_size(source)
+        rate = rate or source.rate
+    chosen.check_size(size)
+    return ConformTarget(size=size, rate=Fraction(rate), fit=mode, rate_policy=policy,
+                         preset=chosen)
+
+
+def _even_display_size(video: VideoFacts) -> tuple[int, int]:
+    """The source's display size (non-square pixels widened), rounded to even sides."""
+    width = max(2, round(video.width * video.sar / 2) * 2)
+    return (int(width), max(2, video.height // 2 * 2))
+
+
+def output_frames(source_frames: int, source_rate: Fraction, target: ConformTarget) -> int:
+    """How many frames ``source_frames`` at ``source_rate`` become under the target's policy."""
+    if target.rate_policy == "retime" or source_rate == target.rate:
+        return source_frames
+    return round_half_up(source_frames * target.rate / source_rate)
+
+
+def output_samples(frames: int, target: ConformTarget) -> int:
+    """Audio samples (48 kHz) lasting exactly ``frames`` output frames, to the nearest sample."""
+    return round_half_up(frames * target.samples_per_frame)
+
+
+def round_half_up(value: Fraction) -> int:
+    """Round to the nearest integer, halves up (ffmpeg's AV_ROUND_NEAR_INF for positives)."""
+    return math.floor(value + Fraction(1, 2))
+
+
+def video_chain(video: VideoFacts, target: ConformTarget) -> list[str]:
+    """The per-clip video filters: start at 0, fit, square pixels, rate, colour, format, tags.
+
+    The input must already be trimmed to the frames wanted (trim comes first in the chain).
+    """
+    return [
+        "setpts=PTS-STARTPTS",
+        *fit_filters(target.size, target.fit, sar=video.sar),
+        *rate_filters(video.rate, target),
+        *colour_filters(video),
+        f"format={target.preset.pix_fmt}",
+        f"setparams={COLOUR_TAGS}",
+    ]
+
+
+def rate_filters(source_rate: Fraction, target: ConformTarget) -> list[str]:
+    """``fps=`` (keep duration) or scaled timestamps then ``fps=`` (keep every frame)."""
+    fps = f"fps={format_rate(target.rate)}"
+    if target.rate_policy == "retime" and source_rate != target.rate:
+        ratio = source_rate / target.rate
+        return [f"setpts=PTS*{ratio.numerator}/{ratio.denominator}", fps]
+    return [fps]
+
+
+def colour_filters(video: VideoFacts) -> list[str]:
+    """Convert to BT.709 limited range when the source is something else.
+
+    Untagged YUV is read as BT.709 above SD sizes and BT.601 at SD (the players' convention);
+    RGB sources get an explicit BT.709 matrix (swscale's silent default is BT.601).
+    """
+    if video.pix_fmt is None or not is_yuv_format(video.pix_fmt):
+        return ["scale=out_color_matrix=bt709:out_range=tv"]
+    matrix = _MATRIX.get(video.colorspace or "")
+    if matrix is None:
+        matrix = "bt709" if video.width > 1024 or video.height > 576 else "bt601"
+    full = video.pix_fmt.startswith("yuvj") or video.color_range == "pc"
+    if matrix == "bt709" and not full:
+        return []
+    in_range = "pc" if full else "tv"
+    return [f"scale=in_color_matrix={matrix}:out_color_matrix=bt709:in_range={in_range}"
+            ":out_range=tv"]
+
+
+def audio_chain(source_rate: Fraction, target: ConformTarget, samples: int) -> list[str]:
+    """The per-clip audio filters: start at 0, 48 kHz stereo, re-time, exactly ``samples`` long.
+
+    The input must already be trimmed to the clip's span; ``samples`` comes from
+    :func:`output_samples` so sound and picture end on the same frame.
+    """
+    chain = [
+        "asetpts=PTS-STARTPTS",
+        f"aresample={AUDIO_RATE}",
+        f"aformat=sample_fmts=fltp:sample_rates={AUDIO_RATE}:channel_layouts={AUDIO_LAYOUT}",
+    ]
+    if target.rate_policy == "retime" and source_rate != target.rate:
+        chain += [f"atempo={float(factor)!r}" for factor in
+                  _atempo_factors(target.rate / source_rate)]
+    return [*chain, f"apad=whole_len={samples}", f"atrim=end_sample={samples}"]
+
+
+def silent_audio(samples: int) -> str:
+    """A silent 48 kHz stereo source of exactly ``samples`` (for clips without audio, gaps)."""
+    return (f"anullsrc=r={AUDIO_RATE}:cl={AUDIO_LAYOUT},"
+            f"aformat=sample_fmts=fltp,atrim=end_sample={samples}")
+
+
+def _atempo_factors(tempo: Fraction) -> list[Fraction]:
+    """Split a tempo change into factors atempo accepts (0.5 to 100 each)."""
+    factors: list[Fraction] = []
+    while tempo < _ATEMPO_MIN:
+        factors.append(_ATEMPO_MIN)
+        tempo /= _ATEMPO_MIN
+    while tempo > _ATEMPO_MAX:
+        factors.append(_ATEMPO_MAX)
+        tempo /= _ATEMPO_MAX
+    return [*factors, tempo]
+
+
+def final_audio_filters(target: ConformTarget) -> list[str]:
+    """Filters on the finished mix: one audio packet per frame where that is a whole number.
+
+    Why: with sample counts that match frames, a later stream-copy join of these masters can
+    cut audio exactly where it cuts picture (the concat demuxer cuts on packets).
+    """
+    per_frame = target.samples_per_frame
+    if per_frame.denominator != 1:
+        return ["anull"]
+    return [f"asetnsamples=n={per_frame.numerator}:p=0"]
+
+
+def encode_args(target: ConformTarget, *, audio_args: Sequence[str] | None = None) -> list[str]:
+    """Encoder, pixel format, pinned BT.709 tags, audio and muxer options for ``target``.
+
+    ``audio_args`` replaces the preset's audio (an intermediate mix keeps lossless PCM).
+    """
+    preset = target.preset
+    return [
+        *preset.video_args, "-pix_fmt", preset.pix_fmt, *COLOUR_OPTIONS,
+        *(preset.audio_args if audio_args is None else audio_args),
+        *preset.muxer_args,
+    ]
+
+
+def render_graph(
+    inputs: Sequence[str],
+    graph: str,
+    target: ConformTarget,
+    output: Path,
+    *,
+    frames: int,
+    audio_args: Sequence[str] | None = None,
+    extra_args: Sequence[str] = (),
+    on_progress: ProgressCallback | None = None,
+    what: str,
+) -> None:
+    """Run one filter graph (outputs ``[v]`` and ``[a]``) into ``output`` and check its frames.
+
+    The graph goes through a file (``-/filter_complex``; ffmpeg 9 removed
+    ``-filter_complex_script``) so any number of inputs fits on the command line. MediaError when
+    the written picture does not hold exactly ``frames`` frames (e.g. a truncated input).
+    """
+    with tempfile.TemporaryDirectory(prefix="stillmotion-graph-") as work:
+        script = Path(work) / "graph.txt"
+        script.write_text(graph, encoding="utf-8")
+        run(
+            [*inputs, "-/filter_complex", media_arg(script), "-map", "[v]", "-map", "[a]",
+             *encode_args(target, audio_args=audio_args), *extra_args, "-y", media_arg(output)],
+            output=output,
+            total_seconds=float(frames / target.rate),
+            on_progress=on_progress,
+            what=what,
+        )
+    check_frames(output, frames, what=what)
+
+
+def check_frames(path: Path, expected: int, *, what: str) -> None:
+    """MediaError unless ``path``'s picture has exactly ``expected`` frames."""
+    got = probe(path, count_frames=True).require_video().frame_count
+    if got != expected:
+        raise MediaError(
+            f"{what} wrote {got} frames instead of {expected}; an input may be truncated or "
+            "damaged: re-export or re-download it.",
+            path=path,
+        )
+
+
+def conform(
+    input: Path,
+    output: Path,
+    *,
+    preset: str = DEFAULT_PRESET,
+    size: tuple[int, int] | None = None,
+    rate: Fraction | None = None,
+    fit: str = "letterbox",
+    rate_policy: str = "fps",
+    overwrite: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> Path:
+    """Conform ``input`` into ``output`` in ``preset`` at ``size`` and ``rate`` (default: source).
+
+    ``fit`` is ``letterbox`` (pad) or ``fill`` (crop); ``rate_policy`` ``fps`` or ``retime``. The
+    source's start timecode is kept when the rate does not change. Returns the absolute output.
+    """
+    chosen = get_preset(preset)
+    chosen.check_output_name(output)
+    target_path = check_output(output, inputs=[input], overwrite=overwrite)
+    info = probe(input)
+    video = info.require_video()
+    target = make_target(video, preset=chosen, size=size, rate=rate, fit=fit,
+                         rate_policy=rate_policy)
+    frames = output_frames(video.frame_count, video.rate, target)
+    samples = output_samples(frames, target)
+    vchain = ",".join(video_chain(video, target))
+    if info.audio is not None:
+        audio = f"[0:a:0]{','.join(audio_chain(video.rate, target, samples))}"
+    else:
+        audio = silent_audio(samples)
+    graph = (f"[0:v:0]{vchain}[v];\n{audio},{','.join(final_audio_filters(target))}[a]\n")
+    keep_timecode = video.start_timecode is not None and target.rate == video.rate
+    timecode = ["-timecode", video.start_timecode] if keep_timecode and video.start_timecode else []
+    with atomic_path(target_path) as temp:
+        render_graph(
+            ["-i", media_arg(info.path)], graph, target, temp, frames=frames,
+            extra_args=timecode, on_progress=on_progress,
+            what=f"Conforming {info.path.name}",
+        )
+    return target_path

@@ -1,0 +1,228 @@
+"""Render preview clips with ffmpeg: a still animated along the prompt's camera path.
+
+Why this shape: the local server answers ``/v1/videos`` jobs offline with real, playable
+clips that behave like generated ones (H.264 + AAC MP4, exact size, 30 fps, exactly
+``seconds`` long, sound stream present) but can never be mistaken for them (visible PREVIEW
+mark, ``comment=stillmotion preview`` and ``stillmotion_preview=1`` tags). One ffmpeg run per
+clip: the still is decoded and fitted once, repeated in memory (``loop``), moved by the
+``perspective`` camera (:mod:`stillmotion.preview.camera`), marked and encoded. Without a
+reference image the still is a backdrop with the prompt written on it. An extension animates
+the source's last frame (its old mark erased first) and joins it after the source.
+
+``fast`` is for load tests: the camera runs at half size with linear sampling and x264
+``ultrafast``; the output size and length do not change.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+from stillmotion.errors import ConfigError
+from stillmotion.files import atomic_path, check_output
+from stillmotion.media.ffmpeg import ProgressCallback, media_arg, run
+from stillmotion.media.fit import fit_filters
+from stillmotion.media.frames import last_frame
+from stillmotion.media.probe import MediaInfo, probe
+from stillmotion.preview.audio import SAMPLE_RATE, audio_chain, audio_source, wants_ambience
+from stillmotion.preview.camera import camera_filter
+from stillmotion.preview.overlay import (
+    backdrop_filters,
+    backdrop_source,
+    erase_mark_filter,
+    find_font,
+    mark_filters,
+    wrap_prompt,
+)
+from stillmotion.preview.path import plan
+
+PREVIEW_COMMENT = "stillmotion preview"
+PREVIEW_TAG = "stillmotion_preview"
+DEFAULT_FPS = 30
+MAX_SECONDS = 600
+_BT709 = "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
+_TO_YUV = ["scale=out_color_matrix=bt709:out_range=tv", "format=yuv420p"]
+
+
+def is_preview(info: MediaInfo) -> bool:
+    """Whether a probed file carries the preview tag (our own render)."""
+    return info.tags.get(PREVIEW_TAG) == "1" or info.tags.get("comment") == PREVIEW_COMMENT
+
+
+def render_preview(
+    output: Path,
+    *,
+    prompt: str,
+    size: tuple[int, int],
+    seconds: int,
+    image: Path | None = None,
+    fps: int = DEFAULT_FPS,
+    fast: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> Path:
+    """Render a preview clip of ``prompt`` to ``output`` (MP4); returns the absolute path.
+
+    ``image`` is the first frame (fitted to ``size`` by centre crop when its shape differs);
+    without it a gradient backdrop carrying the prompt text is animated instead. The clip has
+    exactly ``fps * seconds`` frames. ``output`` is replaced atomically if it exists.
+    """
+    _check_shape(size, seconds, fps)
+    inputs = [image] if image is not None else []
+    target = check_output(Path(output), inputs=inputs, overwrite=True)
+    if image is not None:
+        probe(image).require_video()
+    ambient = wants_ambience(prompt)
+    with tempfile.TemporaryDirectory(prefix="stillmotion-preview-") as scratch:
+        still = image if image is not None else _backdrop(Path(scratch), prompt, size)
+        graph = [
+            f"[0:v]{_animated(prompt, size, seconds, fps, fast)}[v]",
+            f"[1:a]{','.join(audio_chain(Fraction(seconds), ambient=ambient))}[a]",
+        ]
+        args = [
+            "-framerate", str(fps), "-i", media_arg(still),
+            "-f", "lavfi", "-i", audio_source(prompt, ambient=ambient),
+            *_graph_args(Path(scratch), graph),
+            "-map", "[v]", "-map", "[a]",
+            *_encode_args(fps * seconds, fps, fast),
+        ]
+        _render(args, target, float(seconds), on_progress, "Rendering the preview")
+    return target
+
+
+def render_extension(
+    output: Path,
+    *,
+    source_video: Path,
+    prompt: str,
+    seconds: int,
+    size: tuple[int, int],
+    fast: bool = False,
+    fps: int = DEFAULT_FPS,
+    on_progress: ProgressCallback | None = None,
+) -> Path:
+    """Continue ``source_video`` from its last frame for ``seconds`` more, joined after it.
+
+    The output is the source (fitted to ``size``, at ``fps``) followed by the continuation, so
+    it lasts the source's length plus ``seconds`` (the stitched total a ``/v1/videos``
+    extension reports). A preview source's mark is erased from the last frame before it moves.
+    """
+    _check_shape(size, seconds, fps)
+    target = check_output(Path(output), inputs=[source_video], overwrite=True)
+    info = probe(source_video, count_frames=True)
+    video = info.require_video()
+    source_frames = max(1, round(video.frame_count / video.rate * fps))
+    source_seconds = Fraction(source_frames, fps)
+    ambient = wants_ambience(prompt)
+    with tempfile.TemporaryDirectory(prefix="stillmotion-extend-") as scratch:
+        still = last_frame(source_video, Path(scratch) / "last.png")
+        erase = [erase_mark_filter(video.size)] if is_preview(info) else []
+        # A silent source gets a silent bed of its own (input 3) so both segments have sound.
+        silent_input = [] if info.audio is not None else [
+            "-f", "lavfi", "-i", audio_source("", ambient=False)]
+        source_audio = "0:a" if info.audio is not None else "3:a"
+        graph = [
+            f"[0:v]{','.join(fit_filters(size, 'crop', sar=video.sar))},fps={fps},"
+            f"{','.join(_TO_YUV)},trim=end_frame={source_frames},setpts=PTS-STARTPTS,"
+            f"{_BT709}[sv]",
+            f"[1:v]{','.join(erase) + ',' if erase else ''}"
+            f"{_animated(prompt, size, seconds, fps, fast)}[cv]",
+            f"[{source_audio}]aresample={SAMPLE_RATE},apad,"
+            f"{','.join(audio_chain(source_seconds, ambient=False))}[sa]",
+            f"[2:a]{','.join(audio_chain(Fraction(seconds), ambient=ambient))}[ca]",
+            "[sv][sa][cv][ca]concat=n=2:v=1:a=1[v][a]",
+        ]
+        args = [
+            "-i", media_arg(source_video),
+            "-framerate", str(fps), "-i", media_arg(still),
+            "-f", "lavfi", "-i", audio_source(prompt, ambient=ambient),
+            *silent_input,
+            *_graph_args(Path(scratch), graph),
+            "-map", "[v]", "-map", "[a]",
+            *_encode_args(source_frames + fps * seconds, fps, fast),
+        ]
+        total = float(source_seconds + seconds)
+        _render(args, target, total, on_progress, "Rendering the extension")
+    return target
+
+
+def _animated(prompt: str, size: tuple[int, int], seconds: int, fps: int, fast: bool) -> str:
+    """The chain from a decoded still to marked, moving frames at ``size``."""
+    width, height = size
+    inner = (max(16, width // 4 * 2), max(16, height // 4 * 2)) if fast else size
+    chain = [
+        *fit_filters(inner, "crop"),
+        *_TO_YUV,
+        "loop=loop=-1:size=1",
+        f"setpts=N/{fps}/TB",
+        camera_filter(plan(prompt, seconds), fps, cubic=not fast),
+    ]
+    if fast:
+        chain.append(f"scale={width}:{height}:flags=bilinear")
+    chain += [*mark_filters(size, find_font()), _BT709]
+    return ",".join(chain)
+
+
+def _backdrop(scratch: Path, prompt: str, size: tuple[int, int]) -> Path:
+    """Render the no-image still: gradient, faint grid and the prompt text."""
+    font = find_font()
+    text_file = None
+    if font is not None and prompt.strip():
+        text_file = scratch / "prompt.txt"
+        text_file.write_text(wrap_prompt(prompt, size), encoding="utf-8")
+    still = scratch / "backdrop.png"
+    run(
+        ["-f", "lavfi", "-i", backdrop_source(size),
+         "-vf", ",".join(backdrop_filters(size, font, text_file)),
+         "-frames:v", "1", "-c:v", "png", "-f", "image2", "-update", "1", "-y",
+         media_arg(still)],
+        output=still, what="Drawing the preview backdrop",
+    )
+    return still
+
+
+def _graph_args(scratch: Path, graph: list[str]) -> list[str]:
+    """``-/filter_complex <file>``: camera expressions can outgrow a command-line argument."""
+    script = scratch / "graph.txt"
+    script.write_text(";\n".join(graph), encoding="utf-8")
+    return ["-/filter_complex", str(script)]
+
+
+def _encode_args(frames: int, fps: int, fast: bool) -> list[str]:
+    """H.264 + AAC in MP4 with the preview tags, exactly ``frames`` pictures."""
+    quality = ["-preset", "ultrafast", "-crf", "26"] if fast else ["-preset", "veryfast",
+                                                                    "-crf", "18"]
+    return [
+        "-frames:v", str(frames), "-r", str(fps),
+        "-c:v", "libx264", *quality, "-pix_fmt", "yuv420p",
+        "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
+        "-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2",
+        "-metadata", f"comment={PREVIEW_COMMENT}",
+        "-metadata", f"{PREVIEW_TAG}=1",
+        "-movflags", "+use_metadata_tags+faststart",
+        "-f", "mp4",
+    ]
+
+
+def _render(
+    args: list[str], target: Path, total: float, on_progress: ProgressCallback | None,
+    what: str,
+) -> None:
+    with atomic_path(target) as temp:
+        run([*args, "-y", media_arg(temp)], output=target, total_seconds=total,
+            on_progress=on_progress, what=what)
+
+
+def _check_shape(size: tuple[int, int], seconds: int, fps: int) -> None:
+    width, height = size
+    if width < 16 or height < 16 or width % 2 or height % 2 or max(width, height) > 8192:
+        raise ConfigError(
+            f"Preview size {width}x{height} cannot be rendered; give even sizes from 16 to 8192."
+        )
+    if not 0 < seconds <= MAX_SECONDS or int(seconds) != seconds:
+        raise ConfigError(
+            f"Preview length {seconds} s is not possible; give whole seconds from 1 to "
+            f"{MAX_SECONDS}."
+        )
+    if not 1 <= fps <= 120:
+        raise ConfigError(f"Preview rate {fps} fps is not possible; give 1 to 120 fps.")

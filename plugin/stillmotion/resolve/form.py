@@ -1,0 +1,137 @@
+"""The Generate dialog's logic without any UI: fields -> request, validation, estimate, messages.
+
+Why apart from the window: UIManager exists only inside Resolve, but turning what the editor typed
+into a valid request (five-part prompt, provider/model limits, auto size from the timeline's
+aspect, price) is where mistakes cost money, so it is plain code tested without Resolve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from stillmotion.api import capabilities
+from stillmotion.errors import ConfigError, StillmotionError
+from stillmotion.jobs import cost
+from stillmotion.jobs.pipeline import PipelineEvent
+from stillmotion.jobs.providers import PROVIDERS
+from stillmotion.prompt import ShotPrompt, lint
+from stillmotion.resolve.still import GRAB_ROUTES
+from stillmotion.settings import Settings
+from stillmotion.timecode import format_size, parse_size
+
+PARTS = ("framing", "action", "timing", "lighting", "audio")
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class FormValues:
+    """The dialog's fields as typed (text), before any validation."""
+
+    prompt: str = ""
+    framing: str = ""
+    action: str = ""
+    timing: str = ""
+    lighting: str = ""
+    audio: str = ""
+    keep: str = ""  # items separated by ';'
+    avoid: str = ""
+    provider: str = ""
+    model: str = ""
+    seconds: str = ""
+    size: str = AUTO
+    grab: str = "viewer"
+    new_take: bool = False
+
+
+@dataclass(frozen=True)
+class GenerateArgs:
+    """A validated request, everything decided: what generate_at_playhead is called with."""
+
+    prompt: str
+    provider: str
+    model: str
+    seconds: int
+    size: tuple[int, int]
+    grab: str
+    new_take: bool
+    estimate: cost.Estimate
+    warnings: tuple[str, ...] = ()
+
+
+def compose_prompt(values: FormValues) -> str:
+    """The free prompt, or the five-part prompt rendered; ConfigError when both or neither."""
+    parts = {name: getattr(values, name) for name in PARTS}
+    lists = {name: tuple(getattr(values, name).split(";")) for name in ("keep", "avoid")}
+    structured = any(text.strip() for text in parts.values()) or any(
+        item.strip() for items in lists.values() for item in items)
+    if structured and values.prompt.strip():
+        raise ConfigError("Write the prompt either in the Prompt box or in the five parts, not "
+                          "both; clear one of them.")
+    if structured:
+        return ShotPrompt(**parts, keep=lists["keep"], avoid=lists["avoid"]).render()
+    if not values.prompt.strip():
+        raise ConfigError("The prompt is empty; describe the shot and its camera move.")
+    return values.prompt.strip()
+
+
+def build_args(values: FormValues, *, timeline_size: tuple[int, int],
+               settings: Settings) -> GenerateArgs:
+    """Validate the fields against the provider's limits and price the job."""
+    prompt = compose_prompt(values)
+    provider = values.provider.strip() or settings.provider
+    if provider not in PROVIDERS:
+        raise ConfigError(f"Unknown provider '{provider}'; choose one of: {', '.join(PROVIDERS)}.")
+    cap = capabilities.lookup(provider, values.model.strip() or settings.model)
+    size = auto_size(values.size, cap, timeline_size, settings)
+    seconds = _seconds(values.seconds, cap.default_seconds)
+    capabilities.validate(cap, size, seconds)
+    if values.grab not in GRAB_ROUTES:
+        raise ConfigError(f"Unknown grab route '{values.grab}'; choose one of: "
+                          f"{', '.join(GRAB_ROUTES)}.")
+    estimate = cost.estimate(provider, cap.model, size, seconds, prices=settings.prices)
+    warnings = tuple(w.message for w in lint(prompt, seconds))
+    return GenerateArgs(prompt, provider, cap.model, seconds, size, values.grab,
+                        values.new_take, estimate, warnings)
+
+
+def auto_size(text: str, cap: capabilities.ModelCapability, timeline_size: tuple[int, int],
+              settings: Settings) -> tuple[int, int]:
+    """An explicit WxH, or (auto) the settings' size, else the allowed size nearest the
+    timeline's aspect, exactly as the pipeline would choose it."""
+    if text.strip() and text.strip().lower() != AUTO:
+        return parse_size(text)
+    if settings.size and settings.size != AUTO:
+        return parse_size(settings.size)
+    return capabilities.choose_size(cap, Fraction(*timeline_size))
+
+
+def _seconds(text: str, default: int) -> int:
+    if not text.strip():
+        return default
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ConfigError(f"'{text}' is not a whole number of seconds; type e.g. 4.") from None
+
+
+def summary_text(args: GenerateArgs) -> str:
+    """The line above the Generate button: shape, estimate and the first prompt warning."""
+    line = (f"{args.provider}/{args.model}, {format_size(args.size)}, {args.seconds} s: "
+            f"estimated {args.estimate}")
+    return f"{line}. Note: {args.warnings[0]}" if args.warnings else line
+
+
+def event_text(event: PipelineEvent) -> str:
+    """One progress line for a pipeline event."""
+    if event.fraction is None:
+        return event.message
+    return f"{event.message} ({round(event.fraction * 100)} %)"
+
+
+def error_text(error: BaseException) -> str:
+    """One sentence for the editor: our errors say what to do; anything else is a bug report."""
+    if isinstance(error, StillmotionError):
+        return error.message
+    return (f"stillmotion hit an unexpected {type(error).__name__} ({error}); the details are in "
+            "Resolve's Console (Workspace > Console).")

@@ -1,0 +1,214 @@
+"""Put an imported clip on the timeline at a record frame, and prove it is really there.
+
+Why so careful: ``AppendToTimeline`` onto an occupied span is silently dropped yet may still
+return an item, sources disagree on whether ``endFrame`` is inclusive, and a rate mismatch floors
+the duration. So the clip goes on an "AI Generated" track that is free over the whole span (a new
+track on top when none is), the track is re-read after the append, and the placed duration is
+compared with the clip's frame count: one frame short means ``endFrame`` is exclusive in this
+Resolve, so the item is removed and placed again with the other convention. New takes go onto an
+existing generated item with ``AddTake`` and are verified the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from stillmotion.errors import ResolveOperationError, TimelineError
+from stillmotion.resolve.protocol import MediaPool, MediaPoolItem, Timeline, TimelineItem
+from stillmotion.resolve.restore import Rollback
+from stillmotion.resolve.session import VIDEO, ResolveSession, TimelineClock, span_is_free
+
+AI_TRACK = "AI Generated"
+_AI_TRACK_RE = re.compile(rf"{re.escape(AI_TRACK)}( \d+)?")
+VIDEO_ONLY = 1  # AppendToTimeline mediaType: the generated clip's audio stays in the bin
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where a clip went: track, first record frame, placed duration in timeline frames."""
+
+    track_index: int
+    track_name: str
+    new_track: bool
+    record_frame: int
+    duration: int
+
+
+def is_ai_track(name: str) -> bool:
+    """Whether a track is one of ours ("AI Generated", "AI Generated 2" …)."""
+    return _AI_TRACK_RE.fullmatch(name) is not None
+
+
+def choose_track(
+    session: ResolveSession, timeline: Timeline, start: int, end: int, rollback: Rollback
+) -> tuple[int, str, bool]:
+    """An enabled AI track free over ``[start, end)`` and not hidden by a busy track above it.
+
+    Scans from the top: an occupied enabled track ends the search, because a clip below it would
+    not be seen. Otherwise a new track is added on top and named; returns (index, name, new).
+    """
+    tracks = session.video_tracks(timeline)
+    for track in reversed(tracks):
+        if not track.enabled:
+            continue
+        free = span_is_free(session.items(timeline, track.index), start, end)
+        if free and is_ai_track(track.name):
+            return track.index, track.name, False
+        if not free:
+            break
+    session.require(
+        timeline.AddTrack(VIDEO), "AddTrack", "Resolve did not add a video track",
+        "add one by hand and try again",
+    )
+    index = int(session.read(
+        timeline.GetTrackCount(VIDEO), "GetTrackCount", "Resolve did not count the video "
+        "tracks", "check the timeline",
+    ))
+    if index != len(tracks) + 1:
+        raise ResolveOperationError(
+            f"Resolve reports {index} video tracks after adding one to {len(tracks)}; check the "
+            "timeline and try again.", operation="AddTrack",
+        )
+    rollback.add(f"the new track V{index}", lambda: timeline.DeleteTrack(VIDEO, index))
+    names = {t.name for t in tracks}
+    name = AI_TRACK if AI_TRACK not in names else next(
+        f"{AI_TRACK} {n}" for n in range(2, len(tracks) + 3) if f"{AI_TRACK} {n}" not in names)
+    session.require(
+        timeline.SetTrackName(VIDEO, index, name), "SetTrackName",
+        f"Resolve did not name track V{index} '{name}'", "try again",
+    )
+    return index, name, True
+
+
+def place_clip(
+    session: ResolveSession,
+    media_pool: MediaPool,
+    timeline: Timeline,
+    clock: TimelineClock,
+    media_item: MediaPoolItem,
+    *,
+    record_frame: int,
+    frames: int,
+    rollback: Rollback,
+) -> tuple[Slot, TimelineItem]:
+    """Append ``frames`` frames of ``media_item`` at ``record_frame`` on a free AI track.
+
+    Every change is recorded in ``rollback``; the caller undoes them if a later step fails.
+    """
+    index, name, new = choose_track(session, timeline, record_frame, record_frame + frames,
+                                    rollback)
+    where = f"track V{index} at {clock.to_text(record_frame)}"
+
+    path = media_item.GetClipProperty("File Path")
+
+    def append(end_frame: int) -> TimelineItem:
+        info: dict[str, Any] = {
+            "mediaPoolItem": media_item, "startFrame": 0, "endFrame": end_frame,
+            "trackIndex": index, "recordFrame": record_frame, "mediaType": VIDEO_ONLY,
+        }
+        before = len(session.items(timeline, index))
+        session.require(
+            media_pool.AppendToTimeline([info]), "AppendToTimeline",
+            f"Resolve did not place the clip on {where}",
+            f"it is in the '{AI_TRACK}' bin: drag it onto the timeline by hand",
+        )
+        # Ours only if the track gained an item, starting here, showing our file: an item that
+        # was already there must never be taken for ours (and later deleted by the rollback).
+        after = session.items(timeline, index)
+        placed = next((item for item in after if int(item.GetStart()) == record_frame
+                       and _shows(item, path)), None)
+        if placed is None or len(after) != before + 1:
+            raise ResolveOperationError(
+                f"Resolve reported placing the clip on {where} but the track does not hold it "
+                f"(the span was taken); the clip is in the '{AI_TRACK}' bin: place it by hand.",
+                operation="AppendToTimeline",
+            )
+        rollback.add(f"the clip on {where}", lambda: timeline.DeleteClips([placed]))
+        return placed
+
+    # Public tools pass frames - 1 (an inclusive end); one frame short means it is exclusive here.
+    item = append(frames - 1)
+    duration = int(item.GetDuration())
+    if duration == frames - 1:
+        rollback.undo_last()
+        item = append(frames)
+        duration = int(item.GetDuration())
+    if duration != frames:
+        raise ResolveOperationError(
+            f"Resolve placed {duration} frames on {where} instead of the clip's {frames}; its "
+            f"rate ({media_item.GetClipProperty('FPS')}) must match the timeline's, so conform "
+            "it again.", operation="AppendToTimeline",
+        )
+    return Slot(index, name, new, record_frame, duration), item
+
+
+def generated_item(
+    session: ResolveSession, timeline: Timeline, clock: TimelineClock, track_index: int,
+    record_frame: int,
+) -> TimelineItem:
+    """The generated item that starts at ``record_frame`` on ``track_index`` (for a new take)."""
+    if track_index <= int(session.read(timeline.GetTrackCount(VIDEO), "GetTrackCount",
+                                       "Resolve did not count the video tracks",
+                                       "check the timeline")):
+        for item in session.items(timeline, track_index):
+            if int(item.GetStart()) == record_frame:
+                return item
+    raise TimelineError(
+        f"The generated clip at {clock.to_text(record_frame)} on track V{track_index} is gone; "
+        "generate a new clip instead of a take."
+    )
+
+
+def add_take(
+    session: ResolveSession,
+    item: TimelineItem,
+    media_item: MediaPoolItem,
+    *,
+    frames: int,
+    rollback: Rollback,
+) -> int:
+    """Add ``media_item`` as a new take of ``item``, select it and return its 1-based index.
+
+    The first ``AddTake`` turns the item into a take selector holding the old clip as take 1.
+    """
+    before = int(session.read(item.GetTakesCount(), "GetTakesCount", "Resolve did not count "
+                              "the takes", "try again"))
+    selected = int(item.GetSelectedTakeIndex() or 0) if before else 0
+    session.require(
+        item.AddTake(media_item, 0, frames - 1), "AddTake",
+        f"Resolve did not add the take to {item.GetName()}",
+        f"the clip is in the '{AI_TRACK}' bin: add it as a take by hand",
+    )
+    index = max(before, 1) + 1
+
+    def undo() -> bool:
+        if before:
+            return bool(item.DeleteTakeByIndex(index) and item.SelectTakeByIndex(selected))
+        return bool(item.SelectTakeByIndex(1) and item.DeleteTakeByIndex(index)
+                    and item.FinalizeTake())
+
+    rollback.add(f"take {index} of {item.GetName()}", undo)
+    count = int(item.GetTakesCount() or 0)
+    if count != index:
+        raise ResolveOperationError(
+            f"Resolve reports {count} takes on {item.GetName()} after adding take {index}; "
+            "check the take selector.", operation="AddTake",
+        )
+    session.require(
+        item.SelectTakeByIndex(index), "SelectTakeByIndex",
+        f"Resolve did not select take {index} of {item.GetName()}", "select it by hand",
+    )
+    if not _shows(item, media_item.GetClipProperty("File Path")):
+        raise ResolveOperationError(
+            f"Resolve selected take {index} of {item.GetName()} but it does not show the new "
+            "clip; check the take selector.", operation="SelectTakeByIndex",
+        )
+    return index
+
+
+def _shows(item: TimelineItem, path: str) -> bool:
+    """Whether ``item`` plays the media file ``path``."""
+    media = item.GetMediaPoolItem()
+    return media is not None and media.GetClipProperty("File Path") == path

@@ -1,0 +1,318 @@
+"""The Generate dialog: a UIManager window over a controller that never blocks the UI.
+
+Why a controller behind a small view protocol: UIManager (``fusion.UIManager`` and
+``bmd.UIDispatcher``) exists only inside Resolve, so everything the dialog decides (the request,
+validation, the estimate, progress and error text, the threading) lives in
+:class:`GenerateDialog`, tested with a recording view, while :class:`FusionView` only moves text
+between widgets and the controller. Resolve calls (grab, placement) run on the UI thread; the
+pipeline, which waits minutes on a remote job, runs in a worker thread whose events a UIManager
+timer drains into the window.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, Protocol
+
+from stillmotion.errors import StillmotionError
+from stillmotion.jobs.providers import PROVIDERS
+from stillmotion.resolve.form import (
+    AUTO,
+    PARTS,
+    FormValues,
+    GenerateArgs,
+    build_args,
+    error_text,
+    event_text,
+    summary_text,
+)
+from stillmotion.resolve.protocol import Resolve
+from stillmotion.resolve.session import ResolveSession
+from stillmotion.resolve.still import GRAB_ROUTES
+from stillmotion.resolve.workflow import (
+    GenerateFn,
+    PlacedClip,
+    Shot,
+    capture_shot,
+    place_generated,
+    run_pipeline,
+)
+from stillmotion.settings import Settings, load_settings
+from stillmotion.timecode import format_size
+
+if TYPE_CHECKING:
+    from stillmotion.jobs.pipeline import GeneratedClip, PipelineEvent
+
+WINDOW_ID = "stillmotionGenerate"
+TICK_ID = "stillmotionTick"
+TICK_MS = 250
+
+
+class DialogView(Protocol):
+    """What the controller needs from a window."""
+
+    def values(self) -> FormValues: ...
+    def show_summary(self, text: str) -> None: ...
+    def show_status(self, text: str) -> None: ...
+    def show_error(self, text: str) -> None: ...
+    def set_busy(self, busy: bool) -> None: ...
+
+
+@dataclass
+class _Job:
+    """One generation in flight: the shot (UI thread), the worker's result or error."""
+
+    args: GenerateArgs
+    shot: Shot
+    events: queue.Queue[PipelineEvent]
+    thread: threading.Thread
+    clip: GeneratedClip | None = None
+    error: BaseException | None = None
+
+
+class GenerateDialog:
+    """Dialog logic: estimate on every edit, grab then pipeline in a worker, then place."""
+
+    def __init__(
+        self,
+        resolve: Resolve,
+        view: DialogView,
+        *,
+        settings: Settings | None = None,
+        generate: GenerateFn | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.resolve = resolve
+        self.view = view
+        self.settings = settings if settings is not None else load_settings()
+        self.generate = generate
+        self.sleep = sleep
+        self.clock = clock
+        self.job: _Job | None = None
+        self.placed: PlacedClip | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
+
+    def timeline_size(self) -> tuple[int, int]:
+        session = ResolveSession(self.resolve)
+        return session.size(session.timeline(session.project()))
+
+    def refresh(self) -> GenerateArgs | None:
+        """Re-validate the fields and show the estimate, or the one-sentence problem."""
+        try:
+            args = build_args(self.view.values(), timeline_size=self.timeline_size(),
+                              settings=self.settings)
+        except StillmotionError as exc:
+            self.view.show_error(exc.message)
+            return None
+        self.view.show_summary(summary_text(args))
+        return args
+
+    def start(self) -> bool:
+        """Generate clicked: validate, grab the still here, then run the pipeline in a worker."""
+        if self.busy:
+            return False
+        args = self.refresh()
+        if args is None:
+            return False
+        try:
+            self.view.show_status("Taking the still under the playhead")
+            shot = capture_shot(self.resolve, grab=args.grab, new_take=args.new_take,
+                                settings=self.settings, sleep=self.sleep, clock=self.clock)
+        except Exception as exc:
+            self.view.show_error(error_text(exc))
+            return False
+        events: queue.Queue[PipelineEvent] = queue.Queue()
+        thread = threading.Thread(target=self._work, name="stillmotion-generate", daemon=True)
+        self.job = _Job(args, shot, events, thread)
+        self.view.set_busy(True)
+        thread.start()
+        return True
+
+    def _work(self) -> None:
+        job = self.job
+        assert job is not None
+        try:
+            job.clip = run_pipeline(
+                job.shot, prompt=job.args.prompt, seconds=job.args.seconds, size=job.args.size,
+                provider=job.args.provider, model=job.args.model, settings=self.settings,
+                on_event=job.events.put, generate=self.generate,
+            )
+        except BaseException as exc:  # reported on the UI thread by poll()
+            job.error = exc
+
+    def poll(self) -> bool:
+        """Timer tick on the UI thread: show progress; when the worker ends, place the clip.
+
+        Returns True while a job is still running.
+        """
+        job = self.job
+        if job is None:
+            return False
+        while True:
+            try:
+                self.view.show_status(event_text(job.events.get_nowait()))
+            except queue.Empty:
+                break
+        if job.thread.is_alive():
+            return True
+        self.job = None
+        self.view.set_busy(False)
+        if job.error is not None or job.clip is None:
+            self.view.show_error(error_text(job.error or RuntimeError("no clip")))
+            return False
+        try:
+            self.placed = place_generated(self.resolve, job.shot, job.clip)
+        except Exception as exc:
+            self.view.show_error(error_text(exc))
+            return False
+        placed = self.placed
+        where = (f"as take {placed.take}" if placed.take
+                 else f"on {placed.track_name} (V{placed.track_index})")
+        self.view.show_status(
+            f"Placed job {placed.clip.job_id} at {placed.timecode} {where}: {placed.duration} "
+            f"frames, estimated {job.args.estimate.amount} {job.args.estimate.currency}."
+        )
+        return False
+
+
+class FusionView:
+    """The UIManager window: fields, a summary line, a status line, Generate and Close."""
+
+    def __init__(self, fusion: Any, bmd: Any, timeline_size: tuple[int, int],
+                 settings: Settings) -> None:
+        self.ui = fusion.UIManager
+        self.dispatcher = bmd.UIDispatcher(self.ui)
+        ui = self.ui
+        size_hint = f"auto (from the {format_size(timeline_size)} timeline) or WxH"
+        rows = [ui.HGroup([ui.Label({"Text": "Prompt", "Weight": 0.2}),
+                           ui.TextEdit({"ID": "prompt", "Weight": 0.8})])]
+        for name in (*PARTS, "keep", "avoid"):
+            hint = "items separated by ;" if name in ("keep", "avoid") else ""
+            rows.append(ui.HGroup([ui.Label({"Text": name.capitalize(), "Weight": 0.2}),
+                                   ui.LineEdit({"ID": name, "PlaceholderText": hint,
+                                                "Weight": 0.8})]))
+        rows += [
+            ui.HGroup([ui.Label({"Text": "Provider"}), ui.ComboBox({"ID": "provider"}),
+                       ui.Label({"Text": "Model"}), ui.LineEdit({"ID": "model",
+                                                                 "Text": settings.model or ""}),
+                       ui.Label({"Text": "Seconds"}), ui.LineEdit({"ID": "seconds"})]),
+            ui.HGroup([ui.Label({"Text": "Size"}), ui.LineEdit({"ID": "size", "Text": AUTO,
+                                                                "PlaceholderText": size_hint}),
+                       ui.Label({"Text": "Grab"}), ui.ComboBox({"ID": "grab"}),
+                       ui.CheckBox({"ID": "new_take", "Text": "New take"})]),
+            ui.Label({"ID": "summary", "Text": "", "WordWrap": True}),
+            ui.Label({"ID": "status", "Text": "", "WordWrap": True}),
+            ui.HGroup([ui.Button({"ID": "generate", "Text": "Generate"}),
+                       ui.Button({"ID": "close", "Text": "Close"})]),
+        ]
+        self.window = self.dispatcher.AddWindow(
+            {"ID": WINDOW_ID, "WindowTitle": "stillmotion: generate at playhead",
+             "Geometry": [200, 120, 640, 560]}, ui.VGroup(rows))
+        self.items = self.window.GetItems()
+        for choice in (settings.provider, *[p for p in PROVIDERS if p != settings.provider]):
+            self.items["provider"].AddItem(choice)
+        for route in GRAB_ROUTES:
+            self.items["grab"].AddItem(route)
+        self.timer = ui.Timer({"ID": TICK_ID, "Interval": TICK_MS})
+
+    def values(self) -> FormValues:
+        text = {f.name: str(self.items[f.name].PlainText if f.name == "prompt"
+                            else self.items[f.name].Text)
+                for f in fields(FormValues) if f.name not in ("provider", "grab", "new_take")}
+        return FormValues(**text, provider=str(self.items["provider"].CurrentText),
+                          grab=str(self.items["grab"].CurrentText),
+                          new_take=bool(self.items["new_take"].Checked))
+
+    def show_summary(self, text: str) -> None:
+        self.items["summary"].Text = text
+
+    def show_status(self, text: str) -> None:
+        self.items["status"].Text = text
+
+    def show_error(self, text: str) -> None:
+        self.items["status"].Text = f"Not done: {text}"
+
+    def set_busy(self, busy: bool) -> None:
+        self.items["generate"].Enabled = not busy
+        if busy:
+            self.timer.Start()
+        else:
+            self.timer.Stop()
+
+    def run(self, dialog: GenerateDialog) -> None:
+        """Wire events to ``dialog`` and block in the dispatcher loop until the window closes."""
+        on = self.window.On
+
+        def changed(_event: Any) -> None:
+            if not dialog.busy:
+                dialog.refresh()
+
+        def close(_event: Any) -> None:
+            if not dialog.busy:
+                self.dispatcher.ExitLoop()
+            else:
+                self.show_status("A job is running; wait for it to finish before closing.")
+
+        for name in ("prompt", *PARTS, "keep", "avoid", "model", "seconds", "size"):
+            getattr(on, name).TextChanged = changed
+        on.provider.CurrentIndexChanged = changed
+        on.grab.CurrentIndexChanged = changed
+        on.generate.Clicked = lambda _event: dialog.start()
+        on.close.Clicked = close
+        getattr(on, WINDOW_ID).Close = close
+        self.dispatcher.On.Timeout = lambda _event: dialog.poll()
+        dialog.refresh()
+        self.window.Show()
+        self.dispatcher.RunLoop()
+        self.window.Hide()
+
+
+def show_message(fusion: Any, bmd: Any, text: str) -> None:
+    """A small window with one sentence and OK (errors before the dialog could open)."""
+    ui = fusion.UIManager
+    dispatcher = bmd.UIDispatcher(ui)
+    window = dispatcher.AddWindow(
+        {"ID": "stillmotionMessage", "WindowTitle": "stillmotion",
+         "Geometry": [260, 200, 480, 140]},
+        ui.VGroup([ui.Label({"Text": text, "WordWrap": True}),
+                   ui.Button({"ID": "ok", "Text": "OK"})]))
+    window.On.ok.Clicked = lambda _event: dispatcher.ExitLoop()
+    window.On.stillmotionMessage.Close = lambda _event: dispatcher.ExitLoop()
+    window.Show()
+    dispatcher.RunLoop()
+    window.Hide()
+
+
+def run_menu_script(namespace: dict[str, Any]) -> None:
+    """Entry point of the Workspace > Scripts launcher: open the dialog, show any error.
+
+    ``namespace`` is the launcher's globals, where Resolve pre-binds ``resolve``, ``fusion``
+    (or ``fu``), ``bmd`` and ``app``.
+    """
+    fusion = namespace.get("fusion") or namespace.get("fu")
+    bmd = namespace.get("bmd")
+    resolve = namespace.get("resolve")
+    if resolve is None and namespace.get("app") is not None:
+        resolve = namespace["app"].GetResolve()
+    if resolve is None or fusion is None or bmd is None:
+        print("stillmotion: run this from DaVinci Resolve's Workspace > Scripts menu "
+              "(resolve, fusion and bmd are not defined here).")
+        return
+    try:
+        settings = load_settings()
+        session = ResolveSession(resolve)
+        view = FusionView(fusion, bmd, session.size(session.timeline(session.project())),
+                          settings)
+        view.run(GenerateDialog(resolve, view, settings=settings))
+    except Exception as exc:  # the editor sees one sentence; the Console keeps the details
+        text = error_text(exc)
+        print(f"stillmotion: {text}")
+        show_message(fusion, bmd, text)

@@ -1,0 +1,13 @@
+"""``stillmotion serve``: a local /v1/videos server rendering real clips with the preview engine.
+
+Public API: :func:`serve_in_background` (in-process, random free port) returning a
+:class:`RunningServer`; :class:`ServerOptions`; :class:`FaultPlan` for fault injection.
+"""
+
+from __future__ import annotations
+
+from stillmotion.server.faults import FaultPlan
+from stillmotion.server.options import ServerOptions
+from stillmotion.server.running import RunningServer, serve_forever, serve_in_background
+
+__all__ = ["FaultPlan", "RunningServer", "ServerOptions", "serve_forever", "serve_in_background"]

@@ -1,0 +1,346 @@
+"""Read any timeline OTIO has an adapter for, and write a NEW timeline file in the same format.
+
+Why one place: OTIO adapters raise a zoo of exception types (OTIOError, ValueError, KeyError,
+XML and JSON errors …), print to stdout (the Kdenlive adapter), and each format has quirks that
+must be smoothed the same way for every caller:
+
+- **Choice of adapter** is by extension (``otio.adapters.suffixes_with_defined_adapters``):
+  .otio, .otioz, .otiod, .xml (FCP 7 / Premiere), .fcpxml, .edl, .kdenlive, .aaf, .ale …
+- **EDL** carries no frame rate. ``read_timeline(path, rate=...)`` uses the rate given; without
+  one it is guessed (:func:`guess_edl_rate`): ``FCM: DROP FRAME`` or a ';' timecode means
+  30000/1001, otherwise the largest frame field decides (>=50 -> 60, >=30 -> 50, >=25 -> 30,
+  >=24 -> 25, else 24). A guess can only be a lower bound, so pass the rate when you know it.
+  The CMX adapter encodes the first record timecode as a negative track offset; on read it is
+  moved into ``global_start_time`` (01:00:00:00 stays 01:00:00:00) and on write moved back.
+  An EDL holds one picture track: on write the enabled video tracks are flattened (the top-most
+  enabled clip at every frame, so a generated clip becomes its own event) and at most two
+  enabled audio tracks are kept.
+- **FCPXML** from the installed otio-fcpx-xml-adapter truncates NTSC rates to integers (23.976
+  becomes 23) and misplaces every clip, so NTSC FCPXML is refused with a hint; 24/25/30/50/60 work.
+  The adapter drops the sequence's ``tcStart``: record frames count from 00:00:00:00 (a leading
+  gap), so timecode playheads still read as FCP shows them.
+- **.otioz** bundles name their media ``media/<file>`` inside the zip: unzip the bundle beside
+  the .otioz for those paths to resolve (locate says where it looked). Writing .otioz copies
+  every referenced file into the new bundle and fails if one is not on disk.
+- **FCP 7 XML** ``<enabled>FALSE</enabled>`` is kept by the adapter only as
+  ``metadata["fcp_xml"]["enabled"]``: on read it becomes OTIO's ``enabled`` (so a disabled clip
+  or track is skipped by locate), and on write OTIO's ``enabled`` is written back through that
+  key (the adapter emits it as the element).
+- **Kdenlive**: the installed adapter (deprecated upstream) keeps tracks, record positions and
+  media, but not the start timecode, clip names (it names clips after their media), enabled
+  flags, markers or metadata.
+- **Collections**: a file holding a SerializableCollection (FCPXML does this) yields its first
+  Timeline, depth first.
+
+Writing never touches the input: the output is checked with :func:`stillmotion.files.check_output`
+(refusing the input itself, an existing file without ``overwrite``, a missing folder) and written
+through :func:`stillmotion.files.atomic_path`, so a failed write leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from collections.abc import Iterator, Mapping
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import opentimelineio as otio
+
+from stillmotion.errors import ConfigError, TimelineError
+from stillmotion.files import atomic_path, check_output
+from stillmotion.timecode import parse_rate
+from stillmotion.timeline.timebase import TimeBase, exact_rate, whole
+
+OUTPUT_TAG = "stillmotion"
+
+# Human names for the formats people export, used in messages.
+_FORMAT_NAMES = {
+    "otio": "OpenTimelineIO",
+    "otioz": "OpenTimelineIO bundle",
+    "otiod": "OpenTimelineIO folder bundle",
+    "xml": "FCP 7 / Premiere XML",
+    "fcpxml": "FCPXML",
+    "edl": "CMX 3600 EDL",
+    "kdenlive": "Kdenlive project",
+    "aaf": "AAF",
+    "ale": "ALE",
+}
+_COMMON = ".otio, .xml (FCP 7/Premiere), .fcpxml, .edl or .kdenlive"
+_EDL_TIMECODE = re.compile(r"\b\d{2}:\d{2}:\d{2}([:;])(\d{2})\b")
+_FCPXML_NTSC = re.compile(r'frameDuration\s*=\s*"\s*1001\s*/', re.IGNORECASE)
+_OUTPUT_NAME = re.compile(rf"^(?P<base>.*)\.{OUTPUT_TAG}(?:-(?P<n>\d+))?$")
+_MAX_REASON = 160
+
+
+def readable_suffixes() -> frozenset[str]:
+    """Extensions (without dot, lower case) some installed OTIO adapter can read."""
+    return frozenset(str(s).lower() for s in otio.adapters.suffixes_with_defined_adapters(
+        read=True))
+
+
+def writable_suffixes() -> frozenset[str]:
+    """Extensions some installed OTIO adapter can write (.otiod excluded: it is a folder)."""
+    found = otio.adapters.suffixes_with_defined_adapters(write=True)
+    return frozenset(str(s).lower() for s in found) - {"otiod", "svg"}
+
+
+def format_name(path: Path | str) -> str:
+    """What to call the format of ``path`` in a message ('FCP 7 / Premiere XML')."""
+    suffix = _suffix(Path(path))
+    return _FORMAT_NAMES.get(suffix, f".{suffix} timeline")
+
+
+def default_output_path(input_path: Path | str) -> Path:
+    """``cut.otio`` -> ``cut.stillmotion.otio`` beside the input (same format).
+
+    An input that is already an output (``cut.stillmotion.otio``) gets a number instead of a
+    second tag: ``cut.stillmotion-2.otio``, then ``-3`` …, so re-running on an output never
+    names the input itself.
+    """
+    source = Path(input_path)
+    stem, suffix = source.stem, source.suffix
+    match = _OUTPUT_NAME.match(stem)
+    if match:
+        number = int(match.group("n") or 1) + 1
+        return source.with_name(f"{match.group('base')}.{OUTPUT_TAG}-{number}{suffix}")
+    return source.with_name(f"{stem}.{OUTPUT_TAG}{suffix}")
+
+
+def guess_edl_rate(text: str) -> Fraction:
+    """A frame rate for an EDL that does not say (see the module docstring for the rule)."""
+    if re.search(r"^\s*FCM:\s*DROP\s+FRAME", text, re.IGNORECASE | re.MULTILINE):
+        return Fraction(30000, 1001)
+    found = _EDL_TIMECODE.findall(text)
+    if any(separator == ";" for separator, _ in found):
+        return Fraction(30000, 1001)
+    largest = max((int(frames) for _, frames in found), default=0)
+    for floor, rate in ((50, 60), (30, 50), (25, 30), (24, 25)):
+        if largest >= floor:
+            return Fraction(rate)
+    return Fraction(24)
+
+
+def read_timeline(path: Path | str, *, rate: str | float | Fraction | None = None) -> Any:
+    """Read the timeline in ``path`` (adapter chosen by extension) as an ``otio.schema.Timeline``.
+
+    ``rate`` is used for EDLs only (other formats carry their rate); without it the EDL rate is
+    guessed. Raises TimelineError with one sentence for an unknown extension, a missing, empty
+    or unreadable file, NTSC FCPXML, and a file that holds no timeline; ConfigError for a bad
+    ``rate``.
+    """
+    source = Path(path).expanduser()
+    suffix = _suffix(source)
+    if suffix not in readable_suffixes():
+        raise TimelineError(
+            f"{source.name} has an extension stillmotion cannot read as a timeline; export the "
+            f"timeline as {_COMMON}."
+        )
+    if not source.exists():
+        raise TimelineError(f"The timeline {source} does not exist; check the path.")
+    if suffix != "otiod" and not source.is_file():
+        raise TimelineError(f"The timeline {source} is a folder, not a file; give the file.")
+    if source.is_file() and source.stat().st_size == 0:
+        raise TimelineError(f"The timeline {source.name} is empty (0 bytes); export it again.")
+    options: dict[str, Any] = {}
+    if suffix == "edl":
+        edl_rate = parse_rate(rate) if rate is not None else guess_edl_rate(_text(source))
+        options["rate"] = float(edl_rate)
+    if suffix == "fcpxml" and _FCPXML_NTSC.search(_text(source)):
+        raise TimelineError(
+            f"{source.name} is NTSC-rate FCPXML, which the installed FCPXML adapter misreads "
+            "(it truncates 23.976 to 23); export FCP 7 XML, OTIO or an EDL instead."
+        )
+    try:
+        with _quiet():
+            result = otio.adapters.read_from_file(str(source), **options)
+    except Exception as exc:
+        raise TimelineError(
+            f"{source.name} could not be read as {format_name(source)} ({_reason(exc)}); check "
+            "that it is a complete export."
+        ) from exc
+    timeline = _first_timeline(result)
+    if timeline is None:
+        raise TimelineError(
+            f"{source.name} holds no timeline; export a sequence or timeline, not a bin or clip."
+        )
+    if suffix == "edl":
+        _edl_offset_to_global_start(timeline)
+    if suffix == "xml":
+        _fcp_enabled_to_otio(timeline)
+    return timeline
+
+
+def write_timeline(
+    timeline: Any,
+    path: Path | str,
+    *,
+    overwrite: bool = False,
+    adapter: str | None = None,
+    source: Path | str | None = None,
+) -> Path:
+    """Write ``timeline`` to the NEW file ``path`` atomically; returns the absolute path.
+
+    The adapter is chosen from the extension unless ``adapter`` names one. ``source`` is the
+    timeline file it was read from: writing onto it is refused (ConfigError), as is an existing
+    output without ``overwrite`` and a missing folder. The caller's timeline is not modified
+    (formats that need reshaping, like EDL, get a copy). Adapter failures become TimelineError.
+    Media paths are written as they are: relative ones stay relative, so keep the output in
+    the input's folder (as :func:`default_output_path` does).
+    """
+    target = Path(path).expanduser()
+    suffix = _suffix(target)
+    if adapter is None and suffix not in writable_suffixes():
+        raise TimelineError(
+            f"stillmotion cannot write a timeline named {target.name}; use an extension such as "
+            f"{_COMMON}."
+        )
+    adapter_name = adapter or str(otio.adapters.from_filepath(str(target)).name)
+    if adapter_name not in otio.adapters.available_adapter_names():
+        raise ConfigError(f"There is no OTIO adapter named '{adapter_name}'; check the name.")
+    inputs = [Path(source).expanduser()] if source is not None else []
+    final = check_output(target, inputs=inputs, overwrite=overwrite)
+    prepared = _prepared_for(timeline, adapter_name)
+    with atomic_path(final) as temp:
+        try:
+            with _quiet():
+                otio.adapters.write_to_file(prepared, str(temp), adapter_name=adapter_name)
+        except Exception as exc:
+            raise TimelineError(
+                f"Could not write {final.name} as {format_name(final)} ({_reason(exc)}); write "
+                "an .otio file instead."
+            ) from exc
+        if not temp.exists():
+            raise TimelineError(
+                f"The {format_name(final)} writer produced no file for {final.name}; write an "
+                ".otio file instead."
+            )
+    return final
+
+
+def _suffix(path: Path) -> str:
+    return path.suffix.lower().lstrip(".")
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise TimelineError(f"The timeline {path} cannot be opened ({exc.strerror}).") from exc
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Swallow what adapters print (the Kdenlive one prints a banner to stdout)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        yield
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of an adapter's error, short and without inner or trailing periods."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = (lines[0] if lines else type(exc).__name__).replace(". ", "; ")
+    if len(text) > _MAX_REASON:
+        text = text[: _MAX_REASON - 1] + "…"
+    return text.rstrip(".")
+
+
+def _first_timeline(result: Any) -> Any:
+    if isinstance(result, otio.schema.Timeline):
+        return result
+    if isinstance(result, otio.schema.SerializableCollection):
+        for child in result:
+            found = _first_timeline(child)
+            if found is not None:
+                return found
+    return None
+
+
+def _edl_offset_to_global_start(timeline: Any) -> None:
+    """Move the CMX adapter's negative track offsets (the first record timecode) to the start.
+
+    Each track's ``source_range`` starts at minus its first event's record-in; after this the
+    earliest record-in is ``global_start_time`` and later-starting tracks begin with a Gap, so
+    record frames are counted the same way as in every other format.
+    """
+    if timeline.global_start_time is not None:
+        return
+    offsets = {}
+    for index, track in enumerate(timeline.tracks):
+        if track.source_range is None:
+            continue
+        offsets[index] = -track.source_range.start_time
+    if not offsets:
+        return
+    sample = next(iter(offsets.values()))
+    timebase = TimeBase(exact_rate(sample.rate), float(sample.rate))
+    start = min(whole(timebase.frames(offset)) for offset in offsets.values())
+    for index, offset in offsets.items():
+        track = timeline.tracks[index]
+        track.source_range = None
+        lead = whole(timebase.frames(offset)) - start
+        if lead > 0:
+            track.insert(0, otio.schema.Gap(source_range=timebase.span(0, lead)))
+    timeline.global_start_time = timebase.time(start)
+
+
+_FCP_KEY = "fcp_xml"
+
+
+def _switchable(timeline: Any) -> Iterator[Any]:
+    """Every track and clip (nested ones too): the items FCP XML has ``<enabled>`` on."""
+    yield from timeline.find_children(descended_from_type=otio.schema.Track)
+    yield from timeline.find_clips()
+
+
+def _fcp_enabled_to_otio(timeline: Any) -> None:
+    for item in _switchable(timeline):
+        block = item.metadata.get(_FCP_KEY)
+        if isinstance(block, Mapping) and str(block.get("enabled", "")).upper() == "FALSE":
+            item.enabled = False
+
+
+def _otio_enabled_to_fcp(timeline: Any) -> Any:
+    copy = timeline.deepcopy()
+    for item in _switchable(copy):
+        if _FCP_KEY not in item.metadata:
+            item.metadata[_FCP_KEY] = {}
+        item.metadata[_FCP_KEY]["enabled"] = "TRUE" if item.enabled else "FALSE"
+    return copy
+
+
+def _prepared_for(timeline: Any, adapter_name: str) -> Any:
+    """The object to hand to the adapter: the timeline itself, or a reshaped copy."""
+    if adapter_name == "cmx_3600":
+        return _edl_ready(timeline)
+    if adapter_name == "fcp_xml":
+        return _otio_enabled_to_fcp(timeline)
+    return timeline
+
+
+def _edl_ready(timeline: Any) -> Any:
+    """A copy with one flattened picture track, <=2 audio tracks and the start as track offset."""
+    copy = timeline.deepcopy()
+    video = [track for track in copy.video_tracks() if track.enabled]
+    audio = [track for track in copy.audio_tracks() if track.enabled][:2]
+    if not video:
+        raise TimelineError(
+            f"The timeline '{timeline.name}' has no enabled video track to write as an EDL; "
+            "write an .otio file instead."
+        )
+    picture = video[0] if len(video) == 1 else otio.algorithms.flatten_stack(video)
+    picture = picture.deepcopy() if picture.parent() is not None else picture
+    picture.name = picture.name or "V"
+    tracks = [picture] + [track.deepcopy() for track in audio]
+    timebase = TimeBase.of(copy)
+    start = timebase.start_frame(copy)
+    result = otio.schema.Timeline(name=copy.name)
+    for track in tracks:
+        if start:
+            track.source_range = otio.opentime.TimeRange(
+                timebase.time(-start), track.duration()
+            )
+        result.tracks.append(track)
+    return result

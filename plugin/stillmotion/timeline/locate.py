@@ -1,0 +1,335 @@
+"""Playhead -> top-most enabled video clip -> its media file and the exact source frame.
+
+Record and source are different spaces, named throughout:
+
+- **Record frames** count at the timeline's rate. The playhead is typed as the editor shows it:
+  a record timecode at the timeline's rate (``01:00:05:12``; ``01:00:05;12`` for drop frame),
+  which includes the timeline's ``global_start_time`` (01:00:00:00 in Resolve), or a frame
+  number (``120`` or ``frame:120``) counted from the timeline's first frame (0 = the start).
+  ``Located.record_frame`` is timeline-relative; ``record_frame_absolute`` adds the start.
+- **Source frames** count at the media file's own rate. OTIO source ranges live in the media's
+  timecode space (86400 for a 24 fps file starting at 01:00:00:00). The frame grab needs an
+  index from the file's first frame, so ``source_frame_index`` = source time minus the start
+  of the reference's ``available_range``, or, when the reference has none (EDL), minus the start
+  timecode probed from the file; if that lands before the file, the source time is taken as
+  already counted from the first frame (Kdenlive-style references).
+
+The source time is ``trimmed source start + offset * time_scalar``, where the offset is the
+playhead's distance from the clip's first record frame and ``time_scalar`` is the product of
+the clip's ``LinearTimeWarp`` scalars (``FreezeFrame`` is 0). OTIO's ``transformed_time``
+ignores time warps, so this is computed here. Rates sharing a timecode base (24 and 23.976,
+30 and 29.97) are converted frame for frame, like timecode labels; others through seconds.
+
+Tracks are searched from the top of the stack down; disabled tracks, disabled clips and gaps
+let the track below show through. Transitions take no record time in OTIO: inside a dissolve
+the clip whose cut range holds the playhead is the one returned.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import opentimelineio as otio
+
+from stillmotion.errors import ConfigError, TimelineError
+from stillmotion.media.probe import VideoFacts, probe
+from stillmotion.timecode import Timecode, supports_drop_frame
+from stillmotion.timeline.media import local_path
+from stillmotion.timeline.timebase import (
+    TimeBase,
+    as_fraction,
+    exact_rate,
+    frames_at,
+    rate_text,
+    same_timecode_base,
+    whole,
+)
+
+_FRAME_FORM = re.compile(r"^(?:frame\s*:\s*)?(\d+)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Located:
+    """What is under the playhead: the clip, where it sits, and the source frame it shows.
+
+    ``track_index`` indexes ``timeline.tracks`` (stack order, 0 = bottom, audio tracks count);
+    ``video_track_number`` is the editor's V number (1 = lowest video track).
+    ``source_frame_index`` counts from the media file's first frame at ``source_rate``;
+    ``source_timecode`` is that frame's label in the file's own timecode.
+    """
+
+    clip: Any
+    clip_name: str
+    track_index: int
+    track_name: str
+    video_track_number: int
+    record_frame: int
+    record_frame_absolute: int
+    record_rate: Fraction
+    record_timecode: str
+    clip_record_start: int
+    clip_record_end: int
+    media_path: Path
+    source_frame_index: int
+    source_rate: Fraction
+    source_timecode: str
+    time_scalar: Fraction
+
+
+@dataclass(frozen=True)
+class _Hit:
+    clip: Any
+    track_index: int
+    offset: Fraction
+
+
+def playhead_frame(timeline: Any, playhead: str | int) -> int:
+    """The timeline-relative record frame the playhead names (see the module docstring).
+
+    TimelineError for a malformed timecode, one at the wrong rate, or a frame outside the
+    timeline.
+    """
+    frame, _ = _parse(timeline, TimeBase.of(timeline), playhead)
+    return frame
+
+
+def locate(
+    timeline: Any, playhead: str | int, *, timeline_path: Path | str | None = None
+) -> Located:
+    """Find the top-most enabled video clip under ``playhead`` and the source frame it shows.
+
+    ``timeline_path`` is the file the timeline came from; relative media paths resolve against
+    its folder. The media file is probed for its rate, start timecode and length. Raises
+    TimelineError (one sentence) when the playhead is malformed or outside the timeline, no
+    clip is under it, the clip is offline or not a media file, or the frame is past the media.
+    """
+    timebase = TimeBase.of(timeline)
+    frame, drop_frame = _parse(timeline, timebase, playhead)
+    start = timebase.start_frame(timeline)
+    record_tc = _record_label(timebase.rate, drop_frame, start + frame)
+    hit = _top_clip(timeline, timebase, Fraction(frame))
+    if hit is None:
+        raise TimelineError(
+            f"There is no enabled video clip under the playhead at {record_tc} (only gaps or "
+            "disabled clips and tracks); park it on a shot."
+        )
+    clip = hit.clip
+    track = timeline.tracks[hit.track_index]
+    base = _base_dir(timeline_path)
+    media = local_path(clip, base_dir=base)
+    facts = probe(media).require_video()
+    scalar = _time_scalar(clip)
+    index, label = _source_frame(
+        clip, hit.offset, scalar=scalar, timebase=timebase, facts=facts, media=media
+    )
+    clip_start = frame - whole(hit.offset)
+    below = list(timeline.tracks)[: hit.track_index + 1]
+    return Located(
+        clip=clip,
+        clip_name=str(clip.name or media.name),
+        track_index=hit.track_index,
+        track_name=str(track.name or ""),
+        video_track_number=sum(1 for t in below if _is_video_track(t)),
+        record_frame=frame,
+        record_frame_absolute=start + frame,
+        record_rate=timebase.rate,
+        record_timecode=record_tc,
+        clip_record_start=clip_start,
+        clip_record_end=clip_start + whole(timebase.frames(clip.duration())),
+        media_path=media,
+        source_frame_index=index,
+        source_rate=facts.rate,
+        source_timecode=label,
+        time_scalar=scalar,
+    )
+
+
+def _base_dir(timeline_path: Path | str | None) -> Path | None:
+    if timeline_path is None:
+        return None
+    path = Path(timeline_path).expanduser().absolute()
+    return path if path.is_dir() else path.parent
+
+
+def _record_label(rate: Fraction, drop_frame: bool, frame: int) -> str:
+    return Timecode(rate, drop_frame and supports_drop_frame(rate)).to_text(max(frame, 0))
+
+
+def _parse(timeline: Any, timebase: TimeBase, playhead: str | int) -> tuple[int, bool]:
+    """(timeline-relative record frame, typed as drop frame) for a playhead, range-checked."""
+    start = timebase.start_frame(timeline)
+    length = whole(timebase.frames(timeline.duration()))
+    drop_frame = False
+    if isinstance(playhead, int):
+        frame = playhead
+        shown = f"frame {playhead}"
+    else:
+        text = playhead.strip()
+        match = _FRAME_FORM.match(text)
+        if match:
+            frame = int(match.group(1))
+            shown = f"frame {frame}"
+        else:
+            drop_frame = ";" in text or "," in text
+            frame = _timecode_frames(text, timebase.rate) - start
+            shown = text
+    first = _record_label(timebase.rate, drop_frame, start)
+    if frame < 0:
+        raise TimelineError(
+            f"The playhead {shown} is before the timeline start {first}; type the record "
+            "timecode as the editor shows it."
+        )
+    if frame >= length:
+        last = _record_label(timebase.rate, drop_frame, start + max(length - 1, 0))
+        raise TimelineError(
+            f"The playhead {shown} is past the end of the timeline (its last frame is {last}); "
+            "park it on a clip."
+        )
+    return frame, drop_frame
+
+
+def _timecode_frames(text: str, rate: Fraction) -> int:
+    if not re.fullmatch(r"[\d:;.,]+", text):
+        raise TimelineError(
+            f"'{text}' is not a playhead; give a record timecode such as 01:00:05:12 "
+            "(01:00:05;12 for drop frame) or a frame number such as frame:120."
+        )
+    try:
+        return Timecode(rate).to_frames(text)
+    except ConfigError as exc:
+        raise TimelineError(
+            f"{exc.message.rstrip('.')} (the timeline runs at {rate_text(rate)} fps)."
+        ) from exc
+
+
+def _is_video_track(item: Any) -> bool:
+    return isinstance(item, otio.schema.Track) and item.kind == otio.schema.TrackKind.Video
+
+
+def _top_clip(timeline: Any, timebase: TimeBase, frame: Fraction) -> _Hit | None:
+    tracks = list(timeline.tracks)
+    for index in reversed(range(len(tracks))):
+        track = tracks[index]
+        if not _is_video_track(track) or not track.enabled:
+            continue
+        found = _clip_in_track(track, timebase, frame)
+        if found is not None:
+            clip, offset = found
+            return _Hit(clip, index, offset)
+    return None
+
+
+def _clip_in_track(
+    track: Any, timebase: TimeBase, time: Fraction
+) -> tuple[Any, Fraction] | None:
+    """(clip, record frames into it) at ``time`` (frames in the track's parent), or None."""
+    _require_unit_speed(track)
+    local = time
+    if track.source_range is not None:
+        local = time + timebase.frames(track.source_range.start_time)
+        if not 0 <= time < timebase.frames(track.source_range.duration):
+            return None
+    position = Fraction(0)
+    for child in track:
+        if isinstance(child, otio.schema.Transition):
+            continue
+        length = timebase.frames(child.duration())
+        if position <= local < position + length:
+            return _inside(child, timebase, local - position)
+        position += length
+    return None
+
+
+def _inside(item: Any, timebase: TimeBase, offset: Fraction) -> tuple[Any, Fraction] | None:
+    """What ``item`` shows ``offset`` record frames after its start (None: nothing visible)."""
+    if not item.enabled or isinstance(item, otio.schema.Gap):
+        return None
+    if isinstance(item, otio.schema.Clip):
+        return item, offset
+    if isinstance(item, otio.schema.Track):
+        return _clip_in_track(item, timebase, offset)
+    if isinstance(item, otio.schema.Stack):
+        _require_unit_speed(item)
+        inner = offset + timebase.frames(item.trimmed_range().start_time)
+        for child in reversed(list(item)):
+            if _is_video_track(child) and child.enabled:
+                found = _clip_in_track(child, timebase, inner)
+                if found is not None:
+                    return found
+        return None
+    raise TimelineError(
+        f"The item '{item.name}' under the playhead is a {item.schema_name()}, which stillmotion "
+        "cannot read through; flatten it in the editor."
+    )
+
+
+def _require_unit_speed(composition: Any) -> None:
+    for effect in composition.effects:
+        if isinstance(effect, otio.schema.TimeEffect):
+            raise TimelineError(
+                f"'{composition.name}' carries a speed effect on a whole track or nested "
+                "sequence, which stillmotion cannot follow; render or flatten it in the editor."
+            )
+
+
+def _time_scalar(clip: Any) -> Fraction:
+    """Product of the clip's LinearTimeWarp scalars (FreezeFrame = 0); others are refused."""
+    scalar = Fraction(1)
+    for effect in clip.effects:
+        if isinstance(effect, otio.schema.LinearTimeWarp):
+            scalar *= Fraction(effect.time_scalar).limit_denominator(10_000)
+        elif isinstance(effect, otio.schema.TimeEffect):
+            raise TimelineError(
+                f"The clip '{clip.name}' has a {effect.effect_name or 'time'} effect that is not a "
+                "constant speed change; render the retime in the editor first."
+            )
+    if scalar < 0:
+        raise TimelineError(
+            f"The clip '{clip.name}' plays in reverse, which stillmotion cannot map to a source "
+            "frame; render the reversed clip in the editor first."
+        )
+    return scalar
+
+
+def _source_frame(
+    clip: Any,
+    offset: Fraction,
+    *,
+    scalar: Fraction,
+    timebase: TimeBase,
+    facts: VideoFacts,
+    media: Path,
+) -> tuple[int, str]:
+    """(index from the file's first frame, source timecode label) shown ``offset`` into ``clip``."""
+    trimmed = clip.trimmed_range()
+    source_rate = exact_rate(trimmed.start_time.rate)
+    if same_timecode_base(timebase.rate, source_rate):
+        step = scalar
+    else:
+        step = scalar * source_rate / timebase.rate
+    source = as_fraction(trimmed.start_time.value) + offset * step
+    media_rate = facts.rate
+    at_media = source
+    if not same_timecode_base(source_rate, media_rate):
+        at_media = source * media_rate / source_rate
+    available = clip.media_reference.available_range
+    if available is not None:
+        origin = frames_at(available.start_time, media_rate)
+        index = whole(at_media - origin)
+    else:
+        origin = Fraction(facts.start_frame)
+        index = whole(at_media - origin)
+        if index < 0 <= whole(at_media) < facts.frame_count:
+            origin, index = Fraction(0), whole(at_media)
+    if not 0 <= index < facts.frame_count:
+        raise TimelineError(
+            f"The clip '{clip.name}' shows source frame {index} of {media.name}, which has only "
+            f"{facts.frame_count} frames; the timeline points at a different version of the file."
+        )
+    label_start = facts.start_frame if facts.start_timecode else whole(origin)
+    label = Timecode(media_rate, facts.drop_frame).to_text(label_start + index)
+    return index, label

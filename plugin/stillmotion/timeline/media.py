@@ -1,0 +1,81 @@
+"""Turn a clip's media reference into a local file path, or say plainly why it is offline.
+
+Why: NLEs spell media locations many ways — bare absolute paths (Resolve), ``file://localhost/``
+URLs with %20 escapes (Premiere, FCP), relative paths (hand-made OTIO, bundles) — and a grab
+from the wrong or a missing file must stop with the file name and the place it was expected.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+from urllib.request import url2pathname
+
+import opentimelineio as otio
+
+from stillmotion.errors import TimelineError
+
+
+def reference_url(reference: Any) -> str | None:
+    """The target URL of an ExternalReference (None for any other reference kind)."""
+    if isinstance(reference, otio.schema.ExternalReference):
+        return str(reference.target_url or "") or None
+    return None
+
+
+def local_path(clip: Any, *, base_dir: Path | None = None) -> Path:
+    """The existing local file behind ``clip``'s active media reference.
+
+    ``file:`` URLs are decoded (``%20`` -> space); a bare path is tried as written and then
+    URL-decoded; a relative path is resolved against ``base_dir`` (the timeline file's folder),
+    else the current folder. Raises TimelineError for missing, generator, image-sequence, remote
+    or not-found media, naming the clip and, when known, the expected file.
+    """
+    name = clip.name or "(unnamed)"
+    reference = clip.media_reference
+    if isinstance(reference, otio.schema.GeneratorReference):
+        kind = reference.generator_kind or "generator"
+        raise TimelineError(
+            f"The clip '{name}' is a {kind} generator, not a media file; park the playhead on a "
+            "shot."
+        )
+    if isinstance(reference, otio.schema.ImageSequenceReference):
+        raise TimelineError(
+            f"The clip '{name}' is an image sequence, which stillmotion cannot grab from; render "
+            "it to a movie file and relink."
+        )
+    url = reference_url(reference)
+    if url is None:
+        raise TimelineError(
+            f"The clip '{name}' is offline (the timeline names no media file for it); relink it "
+            "in the editor and export the timeline again."
+        )
+    candidates = _candidates(url, name)
+    folder = base_dir if base_dir is not None else Path.cwd()
+    absolute = [c if c.is_absolute() else folder / c for c in candidates]
+    for path in absolute:
+        if path.is_file():
+            return path
+    expected = absolute[-1]
+    raise TimelineError(
+        f"The media of clip '{name}' is offline: {expected} does not exist; put the file back "
+        "there or relink it in the editor."
+    )
+
+
+def _candidates(url: str, name: str) -> list[Path]:
+    """Paths ``url`` may mean, most literal first (the last one is reported when none exists)."""
+    parsed = urlparse(url)
+    if parsed.scheme.lower() == "file":
+        host = parsed.netloc if parsed.netloc not in ("", "localhost") else ""
+        path = url2pathname(unquote(parsed.path))
+        return [Path(f"//{host}{path}" if host else path)]
+    if len(parsed.scheme) > 1:
+        raise TimelineError(
+            f"The clip '{name}' points at {url}, which is not a local file; download it and "
+            "relink."
+        )
+    literal = Path(url)
+    decoded = Path(unquote(url))
+    return [literal] if decoded == literal else [literal, decoded]

@@ -1,0 +1,112 @@
+"""Switch which take a placed generated clip shows, in the slot it already occupies.
+
+Why in place: a new take of a shot, or ``stillmotion takes --use N``, must change what the
+editor sees at that spot without stacking another track or moving anything. The slot's length
+never grows (that could cover the next item); a shorter take leaves a gap after it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import opentimelineio as otio
+
+from stillmotion.errors import TimelineError
+from stillmotion.media.probe import probe
+from stillmotion.timecode import parse_rate
+from stillmotion.timeline.generated import GeneratedClip, find_generated_clips
+from stillmotion.timeline.metadata import GeneratedClipMetadata, write_metadata
+from stillmotion.timeline.place import PlacedClip, build_clip, completed_metadata, marker_for
+from stillmotion.timeline.timebase import TimeBase, same_timecode_base, whole
+
+
+def generated_at(timeline: Any, frame: int) -> GeneratedClip:
+    """The top-most generated clip covering timeline-relative ``frame``; TimelineError if none."""
+    hits = [g for g in find_generated_clips(timeline)
+            if g.record_start_frame <= frame < g.record_start_frame + g.duration_frames]
+    if not hits:
+        raise TimelineError(
+            "There is no generated clip under the playhead; park it on a clip of an "
+            "\"AI Generated\" track."
+        )
+    return hits[-1]
+
+
+def switch_take(
+    existing: GeneratedClip,
+    timeline: Any,
+    *,
+    media_path: Path,
+    duration_frames: int,
+    rate: Fraction,
+    metadata: GeneratedClipMetadata,
+    original_path: Path | None,
+) -> PlacedClip:
+    """Replace the clip ``existing`` with one showing ``media_path``, in the same slot."""
+    timebase = TimeBase.of(timeline)
+    track = timeline.tracks[existing.track_index]
+    old = existing.clip
+    media_rate = parse_rate(rate)
+    length = duration_frames
+    if not same_timecode_base(media_rate, timebase.rate):
+        length = max(1, whole(Fraction(duration_frames) * timebase.rate / media_rate))
+    shown = min(length, existing.duration_frames)
+    original_frames = original_rate = None
+    if original_path is not None and original_path.exists():
+        facts = probe(original_path).require_video()
+        original_frames, original_rate = facts.frame_count, facts.rate
+    like = str(old.media_reference.target_url) if hasattr(
+        old.media_reference, "target_url") else None
+    clip = build_clip(
+        timebase, f"{str(old.name).rsplit(' take ', 1)[0]} take {metadata.take}",
+        media=media_path, media_rate=media_rate, media_start=0, frames=duration_frames,
+        like=like, original=original_path, original_frames=original_frames,
+        original_rate=original_rate,
+    )
+    if shown < length:
+        clip.source_range = otio.opentime.TimeRange(
+            clip.source_range.start_time,
+            otio.opentime.RationalTime(shown, clip.source_range.duration.rate),
+        )
+    index = list(track).index(old)
+    del track[index]
+    track.insert(index, clip)
+    if shown < existing.duration_frames:
+        track.insert(index + 1, otio.schema.Gap(
+            source_range=timebase.span(0, existing.duration_frames - shown)))
+    full = completed_metadata(metadata, media_path, original_path)
+    write_metadata(clip, full)
+    clip.markers.append(marker_for(clip, full))
+    return PlacedClip(
+        track_name=str(track.name), track_index=existing.track_index, clip=clip,
+        record_range=timebase.span(existing.record_start_frame, shown),
+        record_start_frame=existing.record_start_frame, duration_frames=shown,
+        created_track=False,
+    )
+
+
+def use_take(timeline: Any, frame: int, take: int) -> PlacedClip:
+    """Show take ``take`` of the generated clip under ``frame`` (``stillmotion takes --use``)."""
+    existing = generated_at(timeline, frame)
+    metadata = existing.metadata
+    if metadata is None:
+        raise TimelineError(
+            f"The generated clip {existing.clip.name} lost its stillmotion metadata in this "
+            "format, so its takes are unknown; use the .otio timeline stillmotion wrote."
+        )
+    chosen = next((t for t in metadata.takes if t.take == take), None)
+    if chosen is None:
+        numbers = ", ".join(str(t.take) for t in metadata.takes) or "none"
+        raise TimelineError(f"This shot has no take {take}; its takes are: {numbers}.")
+    media = Path(chosen.media)
+    facts = probe(media).require_video()
+    updated = dataclasses.replace(
+        metadata, take=chosen.take, job_id=chosen.job_id, prompt=chosen.prompt,
+        conformed_file=str(media), original_file=chosen.original,
+    )
+    return switch_take(existing, timeline, media_path=media, duration_frames=facts.frame_count,
+                       rate=facts.rate, metadata=updated,
+                       original_path=Path(chosen.original) if chosen.original else None)

@@ -1,0 +1,118 @@
+"""Fixtures for the Resolve front-end tests: a fake Resolve with a shot, and a pipeline stand-in.
+
+Why a stand-in pipeline at all: most Resolve tests are about placement, metadata and failure
+handling, and need a REAL conformed clip (rendered by the media engine and conformed with the
+resolve-dnxhr-hq preset) without a job service; the end-to-end test runs the real pipeline.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from support.fake_resolve import FakeProject, FakeResolve, FakeTimeline
+
+from stillmotion.jobs.pipeline import ConformSpec, GeneratedClip, PipelineEvent, ShotRequest
+from stillmotion.media.conform import conform
+from stillmotion.media.probe import probe
+from stillmotion.media.synth import ClipSpec, render_clip
+from stillmotion.settings import Settings
+
+GENERATED_RATE = Fraction(30)
+GENERATED_SIZE = (256, 144)
+TIMELINE_SIZE = (320, 180)
+
+
+@dataclass
+class StandInPipeline:
+    """Shaped like stillmotion.jobs.pipeline.generate; renders and conforms a real clip."""
+
+    folder: Path
+    calls: list[tuple[ShotRequest, ConformSpec]] = field(default_factory=list)
+    rendered: dict[tuple[Fraction, tuple[int, int], int], Path] = field(default_factory=dict)
+    error: Exception | None = None
+    counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def __call__(
+        self, request: ShotRequest, target: ConformSpec, *, media_dir: Path,
+        settings: Settings | None = None, on_event: Callable[[PipelineEvent], None] | None = None,
+    ) -> GeneratedClip:
+        self.calls.append((request, target))
+        if on_event is not None:
+            on_event(PipelineEvent("submit", None, "Submitting to preview"))
+            on_event(PipelineEvent("wait", 0.5, "preview job: in_progress"))
+        if self.error is not None:
+            raise self.error
+        number = next(self.counter)
+        seconds = request.seconds or 1
+        key = (target.rate, target.size, seconds)
+        if key not in self.rendered:
+            original = self.folder / f"gen_{len(self.rendered)}_original.mp4"
+            render_clip(original, ClipSpec(*GENERATED_SIZE, GENERATED_RATE,
+                                           int(GENERATED_RATE * seconds), audio_rate=None,
+                                           label="GEN"))
+            conformed = original.with_name(original.name.replace("_original.mp4", ".mov"))
+            conform(original, conformed, preset=target.preset, size=target.size,
+                    rate=target.rate, fit=target.fit)
+            self.rendered[key] = conformed
+        conformed = self.rendered[key]
+        group = request.take_group or f"group{number}"
+        return GeneratedClip(
+            job_id=f"job{number}", remote_id=f"video_{number}", provider="preview",
+            model="preview", prompt=request.prompt, seconds=seconds, size=GENERATED_SIZE,
+            original=conformed.with_name(conformed.stem + "_original.mp4"), conformed=conformed,
+            frames=probe(conformed, count_frames=True).require_video().frame_count,
+            rate=target.rate, cost=Decimal(0), preview=True,
+            take=2 if request.new_take else 1, take_group=group,
+            created_at=datetime.now(timezone.utc).isoformat(), image=request.image,
+            provenance={},
+        )
+
+
+@pytest.fixture(scope="session")
+def _rendered_clips(tmp_path_factory: pytest.TempPathFactory) -> StandInPipeline:
+    return StandInPipeline(tmp_path_factory.mktemp("generated"))
+
+
+@pytest.fixture
+def pipeline(_rendered_clips: StandInPipeline) -> StandInPipeline:
+    """A fresh stand-in per test that shares the session's rendered clips."""
+    return StandInPipeline(_rendered_clips.folder, rendered=_rendered_clips.rendered)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", cache_dir=tmp_path / "cache",
+                    ledger=tmp_path / "ledger.sqlite3")
+
+
+@dataclass
+class Scene:
+    """A fake Resolve with one project, one timeline and a shot on V1."""
+
+    resolve: FakeResolve
+    project: FakeProject
+    timeline: FakeTimeline
+
+
+def build_scene(
+    clip: Path, *, rate: Fraction, drop_frame: bool = False, start: str = "01:00:00:00",
+    record_frame: int | None = None, left_offset: int = 0, playhead_offset: int = 12,
+    edition: str = "studio", **fake: object,
+) -> Scene:
+    """Shot ``clip`` on V1 at ``record_frame`` (default: the timeline start), playhead inside it."""
+    resolve = FakeResolve(edition=edition, **fake)  # type: ignore[arg-type]
+    project = resolve.add_project("Show")
+    timeline = project.add_timeline("Cut 1", rate=rate, drop_frame=drop_frame,
+                                     start_timecode=start, size=TIMELINE_SIZE)
+    media = project.import_clip(clip)
+    at = timeline.start_frame if record_frame is None else record_frame
+    timeline.put(1, media, at, left_offset=left_offset, duration=media.frames - left_offset)
+    timeline.playhead = at + playhead_offset
+    return Scene(resolve, project, timeline)
