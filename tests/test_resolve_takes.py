@@ -7,14 +7,20 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from support.resolve_env import Scene, StandInPipeline, build_scene, pipeline, settings
-from support.resolve_env import _rendered_clips as _rendered_clips
 
 from stillmotion.errors import ResolveOperationError, TimelineError
 from stillmotion.resolve import PlacedClip, generate_at_playhead
 from stillmotion.settings import Settings
+from support.resolve_env import (
+    Scene,
+    StandInPipeline,
+    build_scene,
+    generated_clips,
+    pipeline,
+    settings,
+)
 
-__all__ = ["pipeline", "settings"]
+__all__ = ["generated_clips", "pipeline", "settings"]  # fixtures
 
 
 def generate(scene: Scene, pipeline: StandInPipeline, settings: Settings, *, seconds: int,

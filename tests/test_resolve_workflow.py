@@ -7,10 +7,6 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from support.fake_resolve import FakeResolve
-from support.framecode import luma_of_image, read_code
-from support.resolve_env import Scene, StandInPipeline, build_scene, pipeline, settings
-from support.resolve_env import _rendered_clips as _rendered_clips
 
 from stillmotion.errors import (
     BudgetExceededError,
@@ -22,8 +18,18 @@ from stillmotion.media.ffmpeg import media_arg, run
 from stillmotion.resolve import PlacedClip, generate_at_playhead
 from stillmotion.resolve import placement as placement_mod
 from stillmotion.settings import Settings
+from support.fake_resolve import FakeResolve
+from support.framecode import luma_of_image, read_code
+from support.resolve_env import (
+    Scene,
+    StandInPipeline,
+    build_scene,
+    generated_clips,
+    pipeline,
+    settings,
+)
 
-__all__ = ["pipeline", "settings"]
+__all__ = ["generated_clips", "pipeline", "settings"]  # fixtures
 
 NTSC_FILM = Fraction(24000, 1001)
 NTSC_VIDEO = Fraction(30000, 1001)

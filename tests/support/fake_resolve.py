@@ -224,7 +224,7 @@ class FakeTimelineItem(_Node):
         self.color = color
         return True
 
-    def AddMarker(  # noqa: PLR0917 (Resolve's positional signature)
+    def AddMarker(
             self, frame_id: int, color: str, name: str, note: str, duration: int,
             custom_data: str, /) -> bool:
         failed, value = self._scripted("AddMarker", frame_id, color, name, note, duration,

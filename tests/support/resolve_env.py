@@ -16,13 +16,13 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from support.fake_resolve import FakeProject, FakeResolve, FakeTimeline
 
 from stillmotion.jobs.pipeline import ConformSpec, GeneratedClip, PipelineEvent, ShotRequest
 from stillmotion.media.conform import conform
 from stillmotion.media.probe import probe
 from stillmotion.media.synth import ClipSpec, render_clip
 from stillmotion.settings import Settings
+from support.fake_resolve import FakeProject, FakeResolve, FakeTimeline
 
 GENERATED_RATE = Fraction(30)
 GENERATED_SIZE = (256, 144)
@@ -76,14 +76,14 @@ class StandInPipeline:
 
 
 @pytest.fixture(scope="session")
-def _rendered_clips(tmp_path_factory: pytest.TempPathFactory) -> StandInPipeline:
+def generated_clips(tmp_path_factory: pytest.TempPathFactory) -> StandInPipeline:
     return StandInPipeline(tmp_path_factory.mktemp("generated"))
 
 
 @pytest.fixture
-def pipeline(_rendered_clips: StandInPipeline) -> StandInPipeline:
+def pipeline(generated_clips: StandInPipeline) -> StandInPipeline:
     """A fresh stand-in per test that shares the session's rendered clips."""
-    return StandInPipeline(_rendered_clips.folder, rendered=_rendered_clips.rendered)
+    return StandInPipeline(generated_clips.folder, rendered=generated_clips.rendered)
 
 
 @pytest.fixture

@@ -204,7 +204,8 @@ def register(app: typer.Typer) -> None:
         output: OutputOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
-        """A new take of a finished job's shot with a new prompt, grouped with its takes."""
+        """A new take of a finished job with a new prompt (the service's remix), grouped with
+        its takes and shown in the same slot of a new timeline."""
         settings = cli_settings(provider=None, model=None, base_url=base_url, ledger=ledger,
                                 budget=budget)
         with Ledger(settings.ledger_path) as book:
@@ -222,7 +223,8 @@ def register(app: typer.Typer) -> None:
         request = ShotRequest(
             image=Path(row.files["source_image"]), prompt=prompt, seconds=row.seconds,
             size=parse_size(row.size or ""), provider=row.provider, model=row.model,
-            take_group=row.take_group, source=dict(row.request.get("source") or {}))
+            take_group=row.take_group, source=dict(row.request.get("source") or {}),
+            remix_of=row.remote_id)
         target = ConformSpec(rate=parse_rate(spec["rate"]), size=parse_size(spec["size"]),
                              preset=spec["preset"], fit=spec["fit"])
         media = Path(context["media_dir"])

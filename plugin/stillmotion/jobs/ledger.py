@@ -43,6 +43,7 @@ import json
 import secrets
 import sqlite3
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -458,7 +459,9 @@ class Ledger:
     def _setup(self) -> None:
         with self._lock, self._translate():
             self._conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = self._retry_busy("PRAGMA journal_mode")
+            if str(mode).lower() != "wal":
+                mode = self._retry_busy("PRAGMA journal_mode = WAL")
             if str(mode).lower() != "wal":
                 raise LedgerError(
                     f"The job ledger {self.path} cannot use write-ahead logging here "
@@ -468,6 +471,27 @@ class Ledger:
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
         if version != SCHEMA_VERSION:
             self._migrate()
+
+    def _retry_busy(self, sql: str) -> Any:
+        """Run ``sql`` (no parameters), retrying while SQLite answers busy, up to busy_timeout.
+
+        Why: some steps return SQLITE_BUSY at once instead of calling the busy handler — seen
+        when several processes switch a new ledger to WAL together — so they are retried here.
+        Returns the first column of the first result row, if any.
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        delay = 0.005
+        while True:
+            try:
+                row = self._conn.execute(sql).fetchone()
+            except sqlite3.OperationalError as exc:
+                text = str(exc).lower()
+                if ("locked" not in text and "busy" not in text) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
+                continue
+            return row[0] if row else None
 
     def _migrate(self) -> None:
         with self._write() as conn:
@@ -494,7 +518,7 @@ class Ledger:
         """One ``BEGIN IMMEDIATE`` transaction: the write lock is taken before anything is read."""
         with self._lock, self._translate():
             conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
+            self._retry_busy("BEGIN IMMEDIATE")
             try:
                 yield conn
             except BaseException:

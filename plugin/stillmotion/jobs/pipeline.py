@@ -23,7 +23,13 @@ from typing import Any
 
 from stillmotion.api import capabilities
 from stillmotion.api.polling import wait_for_job
-from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatus, Provider
+from stillmotion.api.providers.base import (
+    GenerationRequest,
+    JobState,
+    JobStatus,
+    Provider,
+    RemixingProvider,
+)
 from stillmotion.errors import (
     ConfigError,
     JobError,
@@ -46,7 +52,11 @@ S = LedgerState
 
 @dataclass(frozen=True)
 class ShotRequest:
-    """What to generate: a still (any size; fitted here), a prompt and the job's shape."""
+    """What to generate: a still (any size; fitted here), a prompt and the job's shape.
+
+    ``remix_of`` names a finished remote job to remix with the new prompt instead of creating
+    from the still (the still stays the provenance of the take).
+    """
 
     image: Path
     prompt: str
@@ -57,6 +67,7 @@ class ShotRequest:
     new_take: bool = False
     take_group: str | None = None
     source: dict[str, Any] = field(default_factory=dict)
+    remix_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +180,7 @@ def plan_shot(request: ShotRequest, target: ConformSpec, settings: Settings,
     params = {
         "provider": provider, "model": cap.model, "size": format_size(size),
         "seconds": seconds, "fit": "crop", "base_url": provider_base_url(provider, settings),
+        "remix_of": request.remix_of,
         "conform": {"rate": format_rate(target.rate), "size": format_size(target.size),
                     "preset": target.preset, "fit": target.fit},
     }
@@ -237,7 +249,8 @@ def _claim(plan: Plan, request: ShotRequest, target: ConformSpec, book: Ledger,
         seconds=plan.seconds, prompt=plan.prompt,
         base_url=provider_base_url(plan.provider, settings), take_group=take_group,
         request={"prompt": plan.prompt, "model": plan.model, "size": format_size(plan.size),
-                 "seconds": plan.seconds, "source": request.source},
+                 "seconds": plan.seconds, "source": request.source,
+                 "remix_of": request.remix_of},
         files={"source_image": str(request.image.absolute())},
         context={**(context or {}), "media_dir": str(media_dir.absolute()),
                  "conform": {"rate": format_rate(target.rate),
@@ -298,8 +311,15 @@ def _submit(row: JobRow, provider: Provider, ledger: Ledger, media_dir: Path,
     row = ledger.mark_submitting(row.id, resubmit=resubmit)
     _emit(on_event, "submit", f"Submitting to {row.provider} ({row.model}, {row.size}, "
           f"{row.seconds} s)")
+    remix_of = row.request.get("remix_of")
     try:
-        state = provider.submit(request)
+        if remix_of:
+            if not isinstance(provider, RemixingProvider):
+                raise ConfigError(f"The {row.provider} provider cannot remix a job; run "
+                                  "`stillmotion generate` with the new prompt instead.")
+            state = provider.remix(str(remix_of), row.prompt)
+        else:
+            state = provider.submit(request)
     except (PolicyRejectedError, ConfigError) as exc:
         ledger.fail(row.id, exc.message, billable=False)
         raise

@@ -107,13 +107,20 @@ def prepare_shot(
 
 def metadata_for(clip: GeneratedClip, source: dict[str, Any], takes: list[JobRow],
                  prompt_parts: dict[str, str] | None = None) -> GeneratedClipMetadata:
-    """Our provenance block for a clip, with every finished take of its group."""
+    """Our provenance block for a clip, with every finished take of its group.
+
+    Takes are numbered 1, 2, … in the order they were made within the shot's group (the
+    ledger's own take number counts repeats of one exact request only).
+    """
+    finished = [row for row in takes if "conformed" in row.files or row.id == clip.job_id]
+    number = {row.id: index for index, row in enumerate(finished, start=1)}
     records = tuple(
-        TakeRecord(take=row.take, job_id=row.id, media=row.files.get("conformed", ""),
+        TakeRecord(take=number[row.id], job_id=row.id,
+                   media=row.files.get("conformed", str(clip.conformed)),
                    original=row.files.get("download"), prompt=row.prompt,
                    created_at=row.created_at.isoformat(),
                    cost_estimate=float(row.cost_estimate) if row.cost_estimate else None)
-        for row in takes if "conformed" in row.files
+        for row in finished
     )
     return GeneratedClipMetadata(
         prompt=clip.prompt, provider=clip.provider, model=clip.model, job_id=clip.job_id,
@@ -122,8 +129,8 @@ def metadata_for(clip: GeneratedClip, source: dict[str, Any], takes: list[JobRow
         source_frame=source.get("frame"), source_media=str(source.get("media", "")),
         prompt_parts=prompt_parts or {}, cost_estimate=float(clip.cost),
         original_file=str(clip.original), conformed_file=str(clip.conformed),
-        preview=clip.preview, take=clip.take, take_group=clip.take_group, takes=records,
-        created_at=clip.created_at,
+        preview=clip.preview, take=number.get(clip.job_id, len(records) or 1),
+        take_group=clip.take_group, takes=records, created_at=clip.created_at,
         extra={"remote_id": clip.remote_id, "provenance": clip.provenance,
                "rate": format_rate(clip.rate)},
     )
@@ -147,7 +154,7 @@ def place_on_timeline(
     info = probe(clip.original).require_video()
     return place_generated(
         timeline, record_start=start, media_path=clip.conformed, duration_frames=clip.frames,
-        rate=clip.rate, name=f"AI {metadata.source_clip or 'shot'} take {clip.take}",
+        rate=clip.rate, name=f"AI {metadata.source_clip or 'shot'} take {metadata.take}",
         metadata=metadata, original_path=clip.original, original_frames=info.frame_count,
         original_rate=info.rate,
     )

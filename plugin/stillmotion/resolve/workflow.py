@@ -275,9 +275,14 @@ def place_generated(resolve: Resolve, shot: Shot, clip: GeneratedClip) -> Placed
     )
 
 
+def media_root(settings: Settings) -> Path:
+    """The folder of generated clips for Resolve projects (Resolve projects have no folder)."""
+    return settings.data_dir / "resolve"
+
+
 def default_media_dir(settings: Settings, project: str) -> Path:
-    """Where generated clips for a Resolve project are kept (Resolve projects have no folder)."""
-    return settings.data_dir / "resolve" / _safe_name(project)
+    """Where generated clips of one Resolve project are kept."""
+    return media_root(settings) / _safe_name(project)
 
 
 def _safe_name(text: str) -> str:

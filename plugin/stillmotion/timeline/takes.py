@@ -20,7 +20,7 @@ from stillmotion.timecode import parse_rate
 from stillmotion.timeline.generated import GeneratedClip, find_generated_clips
 from stillmotion.timeline.metadata import GeneratedClipMetadata, write_metadata
 from stillmotion.timeline.place import PlacedClip, build_clip, completed_metadata, marker_for
-from stillmotion.timeline.timebase import TimeBase, same_timecode_base, whole
+from stillmotion.timeline.timebase import TimeBase, same_timecode_base
 
 
 def generated_at(timeline: Any, frame: int) -> GeneratedClip:
@@ -52,7 +52,7 @@ def switch_take(
     media_rate = parse_rate(rate)
     length = duration_frames
     if not same_timecode_base(media_rate, timebase.rate):
-        length = max(1, whole(Fraction(duration_frames) * timebase.rate / media_rate))
+        length = max(1, round(Fraction(duration_frames) * timebase.rate / media_rate))
     shown = min(length, existing.duration_frames)
     original_frames = original_rate = None
     if original_path is not None and original_path.exists():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 class JobStatus(str, enum.Enum):
@@ -76,4 +76,13 @@ class Provider(Protocol):
 
     def download(self, job: JobState, dest: Path) -> Path:
         """Stream the finished video to ``dest`` atomically; verify it is a video."""
+        ...
+
+
+@runtime_checkable
+class RemixingProvider(Provider, Protocol):
+    """A dialect that can re-run a finished job with a new prompt (a paid create too)."""
+
+    def remix(self, job_id: str, prompt: str) -> JobState:
+        """Create the remix job once; never retried blindly."""
         ...

@@ -86,6 +86,10 @@ class VideosProvider:
                                    input_reference=reference)
         return video.to_job_state()
 
+    def remix(self, job_id: str, prompt: str) -> JobState:
+        """A new job from a finished one with a new prompt (``POST /videos/{id}/remix``)."""
+        return self.client.remix(job_id, prompt=prompt).to_job_state()
+
     def poll(self, job_id: str) -> JobState:
         """Observe the job once, with the server's poll-after hint."""
         return self.client.poll(job_id)

@@ -1,0 +1,201 @@
+--[[
+stillmotion Generate (Lua): generate at the playhead where Resolve runs only Lua menu scripts.
+
+Why Lua: DaVinci Resolve 21.1 moved Python scripting to Studio, so the free Resolve 21.1+ runs
+only Lua menu scripts. This launcher cannot import stillmotion; instead it exports the current
+timeline as OTIO (Export with resolve.EXPORT_OTIO: a string silently writes nothing), runs the
+`stillmotion generate TIMELINE --at TC --prompt ... --for resolve -o OUT.otio` command recorded by
+install_resolve_scripts.py, and imports the result as a NEW timeline with ImportTimelineFromFile
+(the current timeline is not edited: Lua cannot place clips the way the Python front end does).
+The viewer still (ExportCurrentFrameAsStill) is passed with --image when the installed command
+offers that option; otherwise the command grabs the ungraded source frame itself.
+]]
+
+local CONFIG_NAME = "stillmotion_resolve.ini"
+local SEP = package.config:sub(1, 1)
+local WINDOWS = SEP == "\\"
+
+local launcher = {}
+
+local function script_folder()
+  local source = debug.getinfo(1, "S").source
+  if source:sub(1, 1) == "@" then
+    return source:sub(2):match("^(.*)[/\\][^/\\]*$")
+  end
+  return nil
+end
+
+-- Read the installer's ini: `key = value` lines under [stillmotion].
+function launcher.read_config(folders)
+  for _, folder in ipairs(folders) do
+    local file = io.open(folder .. SEP .. CONFIG_NAME, "r")
+    if file then
+      local config = {}
+      for line in file:lines() do
+        local key, value = line:match("^%s*([%w_]+)%s*=%s*(.-)%s*$")
+        if key then config[key] = value end
+      end
+      file:close()
+      return config
+    end
+  end
+  return nil
+end
+
+function launcher.quote(text)
+  if WINDOWS then
+    return '"' .. (text:gsub('"', '\\"')) .. '"'
+  end
+  return "'" .. (text:gsub("'", "'\\''")) .. "'"
+end
+
+-- Run argv with stdout and stderr into `log`; true when it exited 0.
+function launcher.run(argv, log)
+  local parts = {}
+  for index, arg in ipairs(argv) do parts[index] = launcher.quote(arg) end
+  local command = table.concat(parts, " ") .. " > " .. launcher.quote(log) .. " 2>&1"
+  if WINDOWS then command = '"' .. command .. '"' end
+  local first, _, code = os.execute(command)
+  if type(first) == "number" then return first == 0 end -- Lua 5.1 / LuaJIT
+  return first == true and (code == nil or code == 0)
+end
+
+local function read_file(path)
+  local file = io.open(path, "r")
+  if not file then return "" end
+  local text = file:read("*a")
+  file:close()
+  return text
+end
+
+-- The last "stillmotion: ..." line the command printed (its one-sentence error).
+function launcher.last_error(log)
+  local found
+  for line in read_file(log):gmatch("[^\r\n]+") do
+    if line:match("^stillmotion: ") then found = line:sub(14) end
+  end
+  return found or ("the stillmotion command failed; see " .. log)
+end
+
+local function safe(name)
+  local cleaned = name:gsub("[^%w%._%-]+", "_")
+  return cleaned ~= "" and cleaned or "untitled"
+end
+
+local function make_folder(path)
+  if WINDOWS then
+    os.execute('if not exist "' .. path .. '" mkdir "' .. path .. '"')
+  else
+    os.execute("mkdir -p " .. launcher.quote(path))
+  end
+end
+
+-- The whole job; returns (message, new_timeline) or raises error("stillmotion: ...").
+function launcher.generate(resolve, answers, config)
+  local function fail(text) error("stillmotion: " .. text, 0) end
+  if not config or (config.cli or "") == "" then
+    fail("not set up; run `python scripts/install_resolve_scripts.py` with the Python that has " ..
+         "stillmotion, then try again.")
+  end
+  local manager = resolve:GetProjectManager()
+  local project = manager and manager:GetCurrentProject()
+  if not project then fail("no project is open in DaVinci Resolve; open one and try again.") end
+  local timeline = project:GetCurrentTimeline()
+  if not timeline then fail("the project has no current timeline; open one and try again.") end
+  local timecode = timeline:GetCurrentTimecode()
+  if not timecode or timecode == "" then fail("Resolve did not report the playhead; try again.") end
+  if not answers.prompt or answers.prompt:match("^%s*$") then
+    fail("the prompt is empty; describe the shot and its camera move.")
+  end
+
+  local folder = config.media_dir .. SEP .. safe(project:GetName())
+  make_folder(folder)
+  local stamp = os.date("%Y%m%d-%H%M%S")
+  local base = folder .. SEP .. safe(timeline:GetName()) .. "-" .. stamp
+  local exported, result, log = base .. ".otio", base .. "-ai.otio", base .. ".log"
+  if not timeline:Export(exported, resolve.EXPORT_OTIO) then
+    fail("Resolve did not export the timeline as OTIO (Export returned false); check that " ..
+         folder .. " is writable.")
+  end
+  local argv = {config.cli, "generate", exported, "--at", timecode, "--prompt", answers.prompt,
+                "--for", "resolve", "-o", result, "--media-dir", folder}
+  if (answers.seconds or "") ~= "" then
+    table.insert(argv, "--seconds"); table.insert(argv, answers.seconds)
+  end
+  if (answers.provider or "") ~= "" then
+    table.insert(argv, "--provider"); table.insert(argv, answers.provider)
+  end
+  launcher.run({config.cli, "generate", "--help"}, log)
+  if read_file(log):find("--image", 1, true) then
+    local still = base .. ".png"
+    if not project:ExportCurrentFrameAsStill(still) then
+      fail("Resolve did not export the viewer frame (ExportCurrentFrameAsStill returned false); " ..
+           "try again.")
+    end
+    table.insert(argv, "--image"); table.insert(argv, still)
+  end
+  if not launcher.run(argv, log) then fail(launcher.last_error(log)) end
+
+  local name = timeline:GetName() .. " + AI " .. stamp
+  local media_pool = project:GetMediaPool()
+  local imported = media_pool:ImportTimelineFromFile(result, {
+    timelineName = name, importSourceClips = true,
+  })
+  timeline:SetCurrentTimecode(timecode)
+  if not imported then
+    fail("Resolve did not import " .. result .. " (ImportTimelineFromFile returned nothing); " ..
+         "import it with File > Import > Timeline.")
+  end
+  return "the generated clip is on the 'AI Generated' track of the new timeline '" .. name ..
+         "' at " .. timecode .. ".", imported
+end
+
+-- The dialog: prompt, seconds, provider; nil when cancelled.
+function launcher.ask(fu, bmd)
+  local ui = fu.UIManager
+  local dispatcher = bmd.UIDispatcher(ui)
+  local window = dispatcher:AddWindow(
+    {ID = "stillmotionLua", WindowTitle = "stillmotion: generate at playhead",
+     Geometry = {200, 160, 560, 280}},
+    ui:VGroup{
+      ui:Label{Text = "Prompt: framing, action, timing (camera move), lighting, audio"},
+      ui:TextEdit{ID = "prompt"},
+      ui:HGroup{
+        ui:Label{Text = "Seconds"}, ui:LineEdit{ID = "seconds", PlaceholderText = "default"},
+        ui:Label{Text = "Provider"}, ui:LineEdit{ID = "provider", PlaceholderText = "preview"},
+      },
+      ui:Label{Text = "Resolve waits while the clip is generated; a new timeline is added."},
+      ui:HGroup{ui:Button{ID = "generate", Text = "Generate"},
+                ui:Button{ID = "cancel", Text = "Cancel"}},
+    })
+  local answers
+  local items = window:GetItems()
+  window.On.generate.Clicked = function()
+    answers = {prompt = items.prompt.PlainText, seconds = items.seconds.Text,
+               provider = items.provider.Text}
+    dispatcher:ExitLoop()
+  end
+  window.On.cancel.Clicked = function() dispatcher:ExitLoop() end
+  window.On.stillmotionLua.Close = function() dispatcher:ExitLoop() end
+  window:Show()
+  dispatcher:RunLoop()
+  window:Hide()
+  return answers
+end
+
+function launcher.main(env)
+  local folders = {}
+  local here = script_folder()
+  if here then table.insert(folders, here) end
+  local config = launcher.read_config(folders)
+  local answers = launcher.ask(env.fu, env.bmd)
+  if not answers then return end
+  local ok, message = pcall(launcher.generate, env.resolve, answers, config)
+  if ok then message = "stillmotion: " .. message end
+  print(message)
+end
+
+if STILLMOTION_LAUNCHER_TEST then
+  return launcher
+end
+launcher.main({resolve = resolve or Resolve(), fu = fu or fusion, bmd = bmd})

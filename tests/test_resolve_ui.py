@@ -1,0 +1,170 @@
+"""The Generate dialog without UIManager: request building, estimate text, worker thread, errors."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from stillmotion.errors import ConfigError, JobFailedError
+from stillmotion.resolve.form import FormValues, build_args, compose_prompt, error_text
+from stillmotion.resolve.ui import GenerateDialog
+from stillmotion.settings import Settings
+from support.resolve_env import (
+    Scene,
+    StandInPipeline,
+    build_scene,
+    generated_clips,
+    pipeline,
+    settings,
+)
+
+__all__ = ["generated_clips", "pipeline", "settings"]  # fixtures
+
+
+@dataclass
+class RecordingView:
+    """A DialogView that keeps what the dialog showed."""
+
+    fields: FormValues
+    summaries: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    busy: list[bool] = field(default_factory=list)
+
+    def values(self) -> FormValues:
+        return self.fields
+
+    def show_summary(self, text: str) -> None:
+        self.summaries.append(text)
+
+    def show_status(self, text: str) -> None:
+        self.statuses.append(text)
+
+    def show_error(self, text: str) -> None:
+        self.errors.append(text)
+
+    def set_busy(self, busy: bool) -> None:
+        self.busy.append(busy)
+
+
+def test_five_part_prompt_or_free_prompt() -> None:
+    text = compose_prompt(FormValues(framing="close-up of a cup", timing="slow dolly in over 2 s",
+                                     avoid="text; logos"))
+    assert text.splitlines() == ["Framing: close-up of a cup.", "Timing: slow dolly in over 2 s.",
+                                 "Avoid: text; logos."]
+    assert compose_prompt(FormValues(prompt="  steam rises  ")) == "steam rises"
+    with pytest.raises(ConfigError, match="not both"):
+        compose_prompt(FormValues(prompt="x", action="y"))
+    with pytest.raises(ConfigError, match="prompt is empty"):
+        compose_prompt(FormValues())
+
+
+def test_auto_size_follows_the_timeline_aspect(settings: Settings) -> None:
+    values = FormValues(prompt="slow push in over 4 s", provider="openai", model="sora-2")
+    wide = build_args(values, timeline_size=(1920, 1080), settings=settings)
+    tall = build_args(values, timeline_size=(1080, 1920), settings=settings)
+    assert (wide.size, tall.size) == ((1280, 720), (720, 1280))
+    assert wide.seconds == 4 and str(wide.estimate.amount) == "0.40"
+    preview = build_args(FormValues(prompt="pan left over 2 s"), timeline_size=(320, 180),
+                         settings=settings)
+    assert (preview.provider, preview.size, preview.estimate.amount) == ("preview", (1280, 720), 0)
+
+
+@pytest.mark.parametrize(("values", "words"), [
+    (FormValues(prompt="x", provider="openai", model="sora-2", seconds="5"), "5 s is not allowed"),
+    (FormValues(prompt="x", seconds="four"), "not a whole number of seconds"),
+    (FormValues(prompt="x", provider="openai", model="sora-2", size="1920x1080"),
+     "not allowed for sora-2"),
+    (FormValues(prompt="x", provider="acme"), "Unknown provider 'acme'"),
+    (FormValues(prompt="x", size="wide"), "not a size"),
+])
+def test_bad_fields_give_one_sentence(settings: Settings, values: FormValues, words: str) -> None:
+    with pytest.raises(ConfigError, match=words) as caught:
+        build_args(values, timeline_size=(1920, 1080), settings=settings)
+    assert caught.value.message.endswith(".")
+
+
+def test_unexpected_errors_still_read_as_one_sentence() -> None:
+    assert error_text(KeyError("x")).startswith("stillmotion hit an unexpected KeyError")
+    assert error_text(JobFailedError("The job failed; try again.")) == "The job failed; try again."
+
+
+@pytest.fixture
+def scene(make_clip: Callable[[str], Path]) -> Scene:
+    return build_scene(make_clip("hd_23976_tc"), rate=Fraction(24000, 1001))
+
+
+def drive(dialog: GenerateDialog) -> None:
+    """Tick like the UIManager timer until the job ends (the worker is a real thread)."""
+    for _ in range(2000):
+        if not dialog.poll():
+            return
+        time.sleep(0.01)
+    raise AssertionError("the worker did not finish")
+
+
+def test_generate_runs_in_a_worker_and_reports_progress(
+    scene: Scene, pipeline: StandInPipeline, settings: Settings
+) -> None:
+    view = RecordingView(FormValues(prompt="slow dolly in over 1 s", seconds="1", size="320x180"))
+    dialog = GenerateDialog(scene.resolve, view, settings=settings, generate=pipeline,
+                            sleep=scene.resolve.sleep, clock=scene.resolve.clock)
+    assert dialog.refresh() is not None
+    assert view.summaries[-1].startswith("preview/preview, 320x180, 1 s: estimated $0.00")
+    assert dialog.start()
+    assert dialog.busy and view.busy == [True]
+    assert not dialog.start()  # a second click while running does nothing
+    drive(dialog)
+
+    assert view.busy == [True, False]
+    assert view.errors == []
+    assert "Submitting to preview" in view.statuses
+    assert "preview job: in_progress (50 %)" in view.statuses
+    assert view.statuses[-1].startswith("Placed job job1 at 01:00:00:12 on AI Generated (V2)")
+    assert dialog.placed is not None
+    request, _ = pipeline.calls[0]
+    assert (request.size, request.seconds, request.provider) == ((320, 180), 1, "preview")
+    assert [i.start for i in scene.timeline.tracks[1].items] == [86412]
+
+
+def test_worker_failure_is_shown_and_nothing_changes(
+    scene: Scene, pipeline: StandInPipeline, settings: Settings
+) -> None:
+    pipeline.error = JobFailedError("The preview job failed (moderation); change the prompt.")
+    view = RecordingView(FormValues(prompt="slow dolly in over 1 s", seconds="1"))
+    dialog = GenerateDialog(scene.resolve, view, settings=settings, generate=pipeline,
+                            sleep=scene.resolve.sleep, clock=scene.resolve.clock)
+    before = scene.timeline.snapshot()
+    assert dialog.start()
+    drive(dialog)
+    assert view.errors == ["The preview job failed (moderation); change the prompt."]
+    assert scene.timeline.snapshot() == before
+    assert not dialog.busy
+
+
+def test_invalid_fields_never_touch_resolve(
+    scene: Scene, pipeline: StandInPipeline, settings: Settings
+) -> None:
+    view = RecordingView(FormValues(prompt=""))
+    dialog = GenerateDialog(scene.resolve, view, settings=settings, generate=pipeline)
+    assert not dialog.start()
+    assert view.errors == ["The prompt is empty; describe the shot and its camera move."]
+    assert scene.resolve.called("ExportCurrentFrameAsStill") == []
+    assert pipeline.calls == []
+
+
+def test_resolve_failure_during_grab_is_one_sentence(
+    scene: Scene, pipeline: StandInPipeline, settings: Settings
+) -> None:
+    scene.resolve.failures["ExportCurrentFrameAsStill"] = False
+    view = RecordingView(FormValues(prompt="slow dolly in over 1 s", seconds="1"))
+    dialog = GenerateDialog(scene.resolve, view, settings=settings, generate=pipeline,
+                            sleep=scene.resolve.sleep, clock=scene.resolve.clock)
+    assert not dialog.start()
+    assert len(view.errors) == 1 and "ExportCurrentFrameAsStill returned False" in view.errors[0]
+    assert not dialog.busy and pipeline.calls == []
