@@ -41,3 +41,5 @@ def make_clip(media_dir: Path) -> Callable[[str], Path]:
         return cache[name]
 
     return make
+
+pytest_plugins = ("support.server",)  # preview_server, clean_server, make_server

@@ -7,13 +7,13 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from support.framecode import luma_of_image, read_code
-from support.resolve_env import build_scene
 
 from stillmotion.jobs.ledger import Ledger, LedgerState
 from stillmotion.media.probe import probe
 from stillmotion.resolve import generate_at_playhead
 from stillmotion.settings import Settings
+from support.framecode import luma_of_image, read_code
+from support.resolve_env import build_scene
 
 
 @pytest.fixture(autouse=True)
@@ -62,4 +62,5 @@ def test_generates_through_the_local_server_and_never_submits_twice(
     with Ledger(settings.ledger_path) as ledger:
         rows = ledger.list()
     assert [row.id for row in rows] == [clip.job_id]
-    assert rows[0].state in (LedgerState.CONFORMED, LedgerState.PLACED)
+    assert rows[0].state is LedgerState.PLACED
+    assert rows[0].context["resolve"]["record_frame"] == 86409

@@ -7,13 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from stillmotion.errors import ConfigError, JobFailedError
 from stillmotion.resolve.form import FormValues, build_args, compose_prompt, error_text
-from stillmotion.resolve.ui import GenerateDialog
+from stillmotion.resolve.ui import GenerateDialog, run_menu_script
 from stillmotion.settings import Settings
+from support.fake_resolve import FakeResolve
 from support.resolve_env import (
     Scene,
     StandInPipeline,
@@ -125,8 +128,9 @@ def test_generate_runs_in_a_worker_and_reports_progress(
     assert view.errors == []
     assert "Submitting to preview" in view.statuses
     assert "preview job: in_progress (50 %)" in view.statuses
-    assert view.statuses[-1].startswith("Placed job job1 at 01:00:00:12 on AI Generated (V2)")
     assert dialog.placed is not None
+    assert view.statuses[-1].startswith(
+        f"Placed job {dialog.placed.clip.job_id} at 01:00:00:12 on AI Generated (V2)")
     request, _ = pipeline.calls[0]
     assert (request.size, request.seconds, request.provider) == ((320, 180), 1, "preview")
     assert [i.start for i in scene.timeline.tracks[1].items] == [86412]
@@ -168,3 +172,144 @@ def test_resolve_failure_during_grab_is_one_sentence(
     assert not dialog.start()
     assert len(view.errors) == 1 and "ExportCurrentFrameAsStill returned False" in view.errors[0]
     assert not dialog.busy and pipeline.calls == []
+
+
+class Widget:
+    """A UIManager element: properties as attributes, children, combo-box items."""
+
+    def __init__(self, kind: str, spec: object = None) -> None:
+        self.kind = kind
+        self.children: list[Widget] = []
+        self.choices: list[str] = []
+        self.Text = ""
+        self.PlainText = ""
+        self.CurrentText = ""
+        self.Checked = False
+        self.Enabled = True
+        self.running = False
+        if isinstance(spec, dict):
+            self.__dict__.update(spec)
+        elif isinstance(spec, list):
+            self.children = spec
+        elif isinstance(spec, Widget):
+            self.children = [spec]
+
+    def AddItem(self, text: str) -> None:
+        self.choices.append(text)
+        self.CurrentText = self.CurrentText or text
+
+    def Start(self) -> None:
+        self.running = True
+
+    def Stop(self) -> None:
+        self.running = False
+
+    def walk(self) -> list[Widget]:
+        return [self, *[w for child in self.children for w in child.walk()]]
+
+
+class Handlers:
+    """``win.On.<ID>.<Event> = handler`` storage."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, SimpleNamespace] = {}
+
+    def __getattr__(self, name: str) -> SimpleNamespace:
+        if name == "by_id":
+            raise AttributeError(name)
+        return self.by_id.setdefault(name, SimpleNamespace())
+
+
+class RecordingUIManager:
+    """Just enough of fusion.UIManager + bmd.UIDispatcher; RunLoop plays ``script``."""
+
+    def __init__(self, script: Callable[[Any, Any], None]) -> None:
+        self.script = script
+        self.windows: list[Any] = []
+        self.timers: list[Widget] = []
+
+    def __getattr__(self, kind: str) -> Callable[[object], Widget]:
+        def make(spec: object = None) -> Widget:
+            widget = Widget(kind, spec)
+            if kind == "Timer":
+                self.timers.append(widget)
+            return widget
+        return make
+
+    def UIDispatcher(self, _ui: object) -> Any:  # bmd.UIDispatcher
+        manager = self
+        dispatcher = SimpleNamespace(On=Handlers(), exited=False)
+
+        def add_window(props: dict[str, Any], root: Widget) -> Any:
+            items = {w.ID: w for w in root.walk() if hasattr(w, "ID")}
+            window = SimpleNamespace(props=props, root=root, items=items, On=Handlers(),
+                                     shown=False, GetItems=lambda: items)
+            window.Show = lambda: setattr(window, "shown", True)
+            window.Hide = lambda: setattr(window, "shown", False)
+            manager.windows.append(window)
+            return window
+
+        dispatcher.AddWindow = add_window
+        dispatcher.ExitLoop = lambda *a: setattr(dispatcher, "exited", True)
+        dispatcher.RunLoop = lambda: manager.script(manager.windows[-1], dispatcher)
+        return dispatcher
+
+
+def test_menu_script_runs_the_window_end_to_end(
+    make_clip: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Launcher entry point -> UIManager window -> worker + timer -> real pipeline -> placed."""
+    for name in ("BASE_URL", "PROVIDER", "MODEL", "BUDGET", "DAILY_BUDGET", "LEDGER"):
+        monkeypatch.delenv(f"STILLMOTION_{name}", raising=False)
+    monkeypatch.setenv("STILLMOTION_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("STILLMOTION_CACHE_DIR", str(tmp_path / "cache"))
+    scene = build_scene(make_clip("hd_23976_tc"), rate=Fraction(24000, 1001), still_delay=0)
+    seen: dict[str, Any] = {}
+
+    def editor(window: Any, dispatcher: Any) -> None:
+        items = window.items
+        assert items["provider"].choices[0] == "preview"
+        assert items["grab"].choices == ["viewer", "source"]
+        items["prompt"].PlainText = "slow dolly in over 1 s"
+        items["seconds"].Text = "1"
+        items["size"].Text = "320x180"
+        items["grab"].CurrentText = "source"
+        window.On.prompt.TextChanged(None)
+        seen["summary"] = items["summary"].Text
+        window.On.generate.Clicked(None)
+        seen["disabled"] = not items["generate"].Enabled
+        for _ in range(3000):
+            if not manager.timers[0].running:
+                break
+            dispatcher.On.Timeout(None)
+            time.sleep(0.01)
+        seen["status"] = items["status"].Text
+        window.On.stillmotionGenerate.Close(None)
+        seen["exited"] = dispatcher.exited
+
+    manager = RecordingUIManager(editor)
+    run_menu_script({"resolve": scene.resolve, "fusion": SimpleNamespace(UIManager=manager),
+                     "bmd": manager})
+    assert seen["summary"].startswith("preview/preview, 320x180, 1 s: estimated $0.00")
+    assert seen["disabled"] and seen["exited"]
+    assert seen["status"].startswith("Placed job ") and "on AI Generated (V2)" in seen["status"]
+    [item] = scene.timeline.tracks[1].items
+    assert item.start == 86412 and item.duration == 24
+
+
+def test_menu_script_shows_an_error_window(capsys: pytest.CaptureFixture[str]) -> None:
+    def click_ok(window: Any, dispatcher: Any) -> None:
+        window.On.ok.Clicked(None)
+
+    manager = RecordingUIManager(click_ok)
+    resolve = FakeResolve()  # no project open
+    run_menu_script({"resolve": resolve, "fusion": SimpleNamespace(UIManager=manager),
+                     "bmd": manager})
+    [window] = manager.windows
+    [label] = [w for w in window.root.walk() if w.kind == "Label"]
+    assert label.Text.startswith("No project is open in DaVinci Resolve (GetCurrentProject")
+    assert not window.shown
+    out = capsys.readouterr().out
+    assert out.startswith("stillmotion: No project is open in DaVinci Resolve")
+    run_menu_script({})
+    assert "Workspace > Scripts" in capsys.readouterr().out

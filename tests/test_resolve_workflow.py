@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,7 +118,7 @@ def test_tags_marks_restores_and_saves(
     film_scene: Scene, pipeline: StandInPipeline, settings: Settings
 ) -> None:
     scene = film_scene
-    scene.resolve.page = "color"
+    scene.resolve.page = "fusion"  # no playhead timecode there: the work moves to Edit
     placed = run_generate(scene, pipeline, settings)
 
     media = scene.timeline.tracks[1].items[0].media
@@ -130,7 +132,7 @@ def test_tags_marks_restores_and_saves(
     assert item.markers[0].custom_data == placed.clip.job_id
     # etiquette: the work happened on the Edit page, then page, playhead and bin came back
     assert ("edit",) in scene.resolve.called("OpenPage")
-    assert scene.resolve.page == "color"
+    assert scene.resolve.page == "fusion"
     assert scene.timeline.playhead == 86420
     pool = scene.project.media_pool
     assert pool.current is pool.root_folder
@@ -303,7 +305,7 @@ def test_timeline_switched_while_generating(
     clip = run_pipeline(shot, prompt="x", seconds=1, settings=settings, generate=pipeline)
     other = scene.project.add_timeline("Cut 2", rate=NTSC_FILM)
     with pytest.raises(TimelineError, match="changed from 'Cut 1' to 'Cut 2'"):
-        place_generated(scene.resolve, shot, clip)
+        place_generated(scene.resolve, shot, clip, settings=settings)
     assert other.tracks[0].items == [] and len(other.tracks) == 1
 
 
@@ -320,3 +322,18 @@ def test_fake_resolve_is_checked_against_the_protocol() -> None:
                         (resolve.manager, protocol.ProjectManager)):
         wanted = {n for n in dir(proto) if n[:1].isupper()}
         assert wanted <= set(dir(fake)), wanted - set(dir(fake))
+
+
+def test_a_clip_at_another_rate_is_floored_and_refused(
+    film_scene: Scene, pipeline: StandInPipeline, settings: Settings
+) -> None:
+    """Resolve floors a 30 fps clip on a 23.976 timeline (one frame short): caught, undone."""
+
+    def unconformed(request: Any, target: Any, **kwargs: Any) -> Any:
+        return pipeline(request, replace(target, rate=Fraction(30)), **kwargs)
+
+    before = film_scene.timeline.snapshot()
+    with pytest.raises(ResolveOperationError, match=r"placed 23 frames on track V2 at "
+                       r"01:00:00:20 instead of the clip's 30; its rate \(30\) must match"):
+        run_generate(film_scene, unconformed, settings)  # type: ignore[arg-type]
+    assert film_scene.timeline.snapshot() == before

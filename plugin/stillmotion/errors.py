@@ -11,7 +11,8 @@ Foreign exceptions (httpx, PyAV, ffmpeg, sqlite, OTIO) are translated at their b
     ├── ConfigError(ValueError)           exit 3   missing key, bad provider/model/size/seconds
     ├── ServiceError                      exit 4   .provider .request_id
     │   ├── ServiceConnectionError
-    │   │   └── ServiceTimeoutError(TimeoutError)
+    │   │   ├── ServiceTimeoutError(TimeoutError)
+    │   │   └── ServiceUnreachableError     connecting failed: provably nothing was sent
     │   ├── ServiceStatusError            .status_code
     │   │   ├── AuthenticationError       401/403
     │   │   ├── NotFoundError             404
@@ -82,6 +83,11 @@ class ServiceConnectionError(ServiceError):
 
 class ServiceTimeoutError(ServiceConnectionError, TimeoutError):
     """The service did not answer within the client's timeout."""
+
+
+class ServiceUnreachableError(ServiceConnectionError):
+    """Connecting failed (refused, unknown host), so the request provably never reached the
+    service: a create that ends so was not sent and may simply be tried again."""
 
 
 class ServiceStatusError(ServiceError):

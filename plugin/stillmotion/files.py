@@ -7,6 +7,7 @@ nor lose a file to a typo that names an input as the output.
 from __future__ import annotations
 
 import contextlib
+import glob
 import secrets
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -45,6 +46,14 @@ def temporary_sibling(final: Path) -> Path:
     """A hidden name beside ``final`` with the same suffix (ffmpeg picks the muxer from it)."""
     token = secrets.token_hex(4)
     return final.with_name(f".{final.stem}.partial-{token}{final.suffix}")
+
+
+def remove_partials(final: Path) -> None:
+    """Delete temporary siblings of ``final`` left by a process killed mid-write (a kill skips
+    :func:`atomic_path`'s clean-up); call before writing ``final`` again, e.g. on resume."""
+    pattern = f".{glob.escape(final.stem)}.partial-*{glob.escape(final.suffix)}"
+    for stale in final.parent.glob(pattern):
+        stale.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

@@ -74,6 +74,19 @@ def bare_ffmpeg(clips: list[Path], output: Path) -> None:
     )
 
 
+def bare_copy_join(masters: list[Path], output: Path, folder: Path) -> None:
+    """The copy join as one hand-written concat-demuxer command."""
+    listing = folder / "bare_join.txt"
+    listing.write_text("".join(f"file '{m}'\n" for m in masters), encoding="utf-8")
+    output.unlink(missing_ok=True)
+    subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "concat",
+         "-safe", "0", "-i", str(listing), "-map", "0:v", "-map", "0:a", "-c", "copy",
+         str(output)],
+        check=True,
+    )
+
+
 def moviepy_job(output: Path, clips: list[Path]) -> None:
     """The same job in MoviePy (run in a child process); prints seconds and peak MB as JSON."""
     from moviepy import VideoFileClip, concatenate_videoclips
@@ -172,6 +185,10 @@ def run_bench(folder: Path, count: int, seconds: int) -> int:
         outcome["method"] = stitch([Segment(m) for m in conformed], joined).method
 
     copy_seconds = timed("stillmotion stitch of masters", copy_join)
+    bare_joined = folder / "bare_joined.mov"
+    bare_copy = timed("bare ffmpeg concat copy of masters",
+                      lambda: bare_copy_join(conformed, bare_joined, folder))
+    megabytes = sum(m.stat().st_size for m in conformed) / 1e6
 
     print("\noutputs: stillmotion", check(ours_out, frames), "| bare", check(bare_out, frames),
           "| moviepy", check(movie_out, frames), "| copy join", check(joined, frames),
@@ -189,6 +206,9 @@ def run_bench(folder: Path, count: int, seconds: int) -> int:
     print()
     for name, value, target, met in rows:
         print(f"  {name:<28} {value:>16}   target {target:<9} {'met' if met else 'MISSED'}")
+    print(f"\ncopy join moves {megabytes:.0f} MB: stillmotion {megabytes / copy_seconds:.0f} MB/s; "
+          f"bare ffmpeg concat copy {megabytes / bare_copy:.0f} MB/s "
+          f"({media_seconds / bare_copy:.0f}x realtime)")
     return 0
 
 

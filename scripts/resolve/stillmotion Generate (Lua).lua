@@ -60,6 +60,12 @@ function launcher.run(argv, log)
   return first == true and (code == nil or code == 0)
 end
 
+local function exists(path)
+  local file = io.open(path, "r")
+  if file then file:close() end
+  return file ~= nil
+end
+
 local function read_file(path)
   local file = io.open(path, "r")
   if not file then return "" end
@@ -90,9 +96,11 @@ local function make_folder(path)
   end
 end
 
--- The whole job; returns (message, new_timeline) or raises error("stillmotion: ...").
+-- The whole job on the Edit page (the editor's page is put back); returns (message,
+-- new_timeline) or raises error("stillmotion: ...").
+local function fail(text) error("stillmotion: " .. text, 0) end
+
 function launcher.generate(resolve, answers, config)
-  local function fail(text) error("stillmotion: " .. text, 0) end
   if not config or (config.cli or "") == "" then
     fail("not set up; run `python scripts/install_resolve_scripts.py` with the Python that has " ..
          "stillmotion, then try again.")
@@ -102,6 +110,17 @@ function launcher.generate(resolve, answers, config)
   if not project then fail("no project is open in DaVinci Resolve; open one and try again.") end
   local timeline = project:GetCurrentTimeline()
   if not timeline then fail("the project has no current timeline; open one and try again.") end
+  -- Resolve reports the playhead only on the Cut, Edit, Color and Deliver pages.
+  local page = resolve:GetCurrentPage()
+  if page ~= "edit" then resolve:OpenPage("edit") end
+  local ok, message, imported = pcall(launcher.run_job, resolve, project, timeline, answers,
+                                      config)
+  if page and page ~= "edit" then resolve:OpenPage(page) end
+  if not ok then error(message, 0) end
+  return message, imported
+end
+
+function launcher.run_job(resolve, project, timeline, answers, config)
   local timecode = timeline:GetCurrentTimecode()
   if not timecode or timecode == "" then fail("Resolve did not report the playhead; try again.") end
   if not answers.prompt or answers.prompt:match("^%s*$") then
@@ -113,7 +132,7 @@ function launcher.generate(resolve, answers, config)
   local stamp = os.date("%Y%m%d-%H%M%S")
   local base = folder .. SEP .. safe(timeline:GetName()) .. "-" .. stamp
   local exported, result, log = base .. ".otio", base .. "-ai.otio", base .. ".log"
-  if not timeline:Export(exported, resolve.EXPORT_OTIO) then
+  if not timeline:Export(exported, resolve.EXPORT_OTIO) or not exists(exported) then
     fail("Resolve did not export the timeline as OTIO (Export returned false); check that " ..
          folder .. " is writable.")
   end
@@ -183,16 +202,50 @@ function launcher.ask(fu, bmd)
   return answers
 end
 
-function launcher.main(env)
+-- One sentence in a small window (and in the Console).
+function launcher.tell(fu, bmd, text)
+  print(text)
+  local ui = fu.UIManager
+  local dispatcher = bmd.UIDispatcher(ui)
+  local window = dispatcher:AddWindow(
+    {ID = "stillmotionLuaMessage", WindowTitle = "stillmotion", Geometry = {260, 200, 480, 140}},
+    ui:VGroup{ui:Label{Text = text, WordWrap = true}, ui:Button{ID = "ok", Text = "OK"}})
+  window.On.ok.Clicked = function() dispatcher:ExitLoop() end
+  window.On.stillmotionLuaMessage.Close = function() dispatcher:ExitLoop() end
+  window:Show()
+  dispatcher:RunLoop()
+  window:Hide()
+end
+
+-- Where the installer puts this file, for Resolve builds whose chunks carry no file name.
+function launcher.user_script_folders()
+  local roots
+  if WINDOWS then
+    roots = {(os.getenv("APPDATA") or "") ..
+             "\\Blackmagic Design\\DaVinci Resolve\\Support\\Fusion\\Scripts"}
+  else
+    local home = os.getenv("HOME") or ""
+    roots = {home .. "/Library/Application Support/Blackmagic Design/DaVinci Resolve/Fusion/Scripts",
+             home .. "/.local/share/DaVinciResolve/Fusion/Scripts"}
+  end
   local folders = {}
+  for _, root in ipairs(roots) do
+    table.insert(folders, root .. SEP .. "Utility")
+    table.insert(folders, root .. SEP .. "Edit")
+  end
+  return folders
+end
+
+function launcher.main(env)
+  local folders = launcher.user_script_folders()
   local here = script_folder()
-  if here then table.insert(folders, here) end
+  if here then table.insert(folders, 1, here) end
   local config = launcher.read_config(folders)
   local answers = launcher.ask(env.fu, env.bmd)
   if not answers then return end
   local ok, message = pcall(launcher.generate, env.resolve, answers, config)
   if ok then message = "stillmotion: " .. message end
-  print(message)
+  launcher.tell(env.fu, env.bmd, message)
 end
 
 if STILLMOTION_LAUNCHER_TEST then

@@ -15,11 +15,14 @@ says real Resolve does:
   enabled clip's media with the media engine (black over a gap); the file appears only after
   ``still_delay`` calls to :meth:`FakeResolve.sleep` (the injectable sleep), as a real export
   lands on disk a moment after the call returns;
+- ``Timeline.Export`` writes OTIO only for the ``EXPORT_OTIO`` constant (a string writes nothing);
+  ``ImportTimelineFromFile`` returns None on any problem, a duplicate timeline name included;
 - ``ImportMedia`` returns [] on failure; calls named in ``studio_only`` return False on the free
   edition; any call can be scripted to fail through ``failures`` (method name -> return value).
 
-Assumed, not documented: appending moves the playhead to the end of the new clip (so the front end
-must restore it); a marker on a frame that already has one is refused.
+From Blackmagic's README: ``GetCurrentTimecode`` answers only on the Cut, Edit, Color and Deliver
+pages. Assumed, not documented: appending moves the playhead to the end of the new clip (so the
+front end must restore it); a marker on a frame that already has one is refused.
 Test-setup helpers are snake_case; Resolve's API is CamelCase.
 """
 
@@ -34,10 +37,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import opentimelineio as otio
+
 from stillmotion.files import atomic_path
 from stillmotion.media.ffmpeg import media_arg, run
 from stillmotion.media.frames import grab_frame
 from stillmotion.media.probe import ProbeError, probe
+from support import timelines
 
 CLIP_COLORS = ("Orange", "Apricot", "Yellow", "Lime", "Olive", "Green", "Teal", "Navy", "Blue",
                "Purple", "Violet", "Pink", "Tan", "Beige", "Brown", "Chocolate")
@@ -200,9 +206,6 @@ class FakeTimelineItem(_Node):
     def GetStart(self) -> int:
         return self.start
 
-    def GetEnd(self) -> int:
-        return self.start + self.duration
-
     def GetDuration(self) -> int:
         return self.duration
 
@@ -347,10 +350,10 @@ class FakeTimeline(_Node):
     def GetStartFrame(self) -> int:
         return self.start_frame
 
-    def GetStartTimecode(self) -> str:
-        return frame_to_tc(self.start_frame, self.rate, self.drop_frame)
-
     def GetCurrentTimecode(self) -> str:
+        """Empty off the Cut, Edit, Color and Deliver pages (Blackmagic's README)."""
+        if self.root.page not in ("cut", "edit", "color", "deliver"):
+            return ""
         return frame_to_tc(self.playhead, self.rate, self.drop_frame)
 
     def SetCurrentTimecode(self, timecode: str, /) -> bool:
@@ -414,6 +417,33 @@ class FakeTimeline(_Node):
         track = self._track(track_type, index)
         return None if track is None else list(track.items)
 
+    def Export(self, path: str, kind: Any, /) -> bool:
+        """OTIO of the tracks as Resolve writes it; a kind that is not the constant (e.g. the
+        string "otio") silently writes nothing, yet reports success."""
+        failed, value = self._scripted("Export", path, kind)
+        if failed:
+            return bool(value)
+        if kind != FakeResolve.EXPORT_OTIO:
+            return True
+        tracks = []
+        for fake_track in self.tracks:
+            children: list[Any] = []
+            position = self.start_frame
+            for item in sorted(fake_track.items, key=lambda i: i.start):
+                if item.start > position:
+                    children.append(timelines.gap(item.start - position, self.rate))
+                media = item.GetMediaPoolItem()
+                first = tc_to_frame(media.start_tc, media.fps, ";" in media.start_tc)
+                children.append(timelines.media_clip(
+                    item.name, media.path, rate=media.fps, source_start=first + item.left_offset,
+                    duration=round(item.duration * media.fps / self.rate),
+                    available=(first, media.frames)))
+                position = item.start + item.duration
+            tracks.append(timelines.track(fake_track.name, children, enabled=fake_track.enabled))
+        otio.adapters.write_to_file(
+            timelines.timeline(self.name, self.rate, self.start_frame, tracks), path)
+        return True
+
     def DeleteClips(self, items: list[Any], /) -> bool:
         found = [(t, i) for t in self.tracks for i in t.items if i in items]
         for track, item in found:
@@ -463,6 +493,49 @@ class FakeMediaPool(_Node):
             return []
         self.current.clips.extend(items)
         return items
+
+    def ImportTimelineFromFile(self, path: str, options: Any = None, /) -> FakeTimeline | None:
+        """A new timeline from an OTIO file; None on any problem, a duplicate name included."""
+        failed, value = self._scripted("ImportTimelineFromFile", path, options)
+        if failed:
+            return value  # type: ignore[no-any-return]
+        opts = dict(options.items()) if options is not None else {}
+        try:
+            source = otio.adapters.read_from_file(str(path))
+        except Exception:
+            return None
+        name = str(opts.get("timelineName") or source.name)
+        if any(t.name == name for t in self.project.timelines):
+            return None
+        start = source.global_start_time
+        rate = Fraction(start.rate).limit_denominator(1001)
+        timeline = FakeTimeline(self.root, self.project, name, rate=rate, drop_frame=False,
+                                start_timecode=frame_to_tc(round(start.value), rate, False),
+                                size=(320, 180))
+        timeline.tracks = []
+        for otio_track in source.video_tracks():
+            index = timeline.add_track(str(otio_track.name), enabled=otio_track.enabled)
+            position = timeline.start_frame
+            for child in otio_track:
+                length = round(child.duration().rescaled_to(start.rate).value)
+                if isinstance(child, otio.schema.Clip):
+                    media = self._media_for(Path(child.media_reference.target_url))
+                    available = child.media_reference.available_range
+                    first = round(available.start_time.value) if available else 0
+                    left = round(child.source_range.start_time.value) - first
+                    timeline.put(index, media, position, left_offset=left, duration=length)
+                position += length
+        self.project.timelines.append(timeline)
+        return timeline
+
+    def _media_for(self, path: Path) -> FakeMediaPoolItem:
+        for folder in self.folders():
+            for clip in folder.clips:
+                if clip.path == path:
+                    return clip
+        item = FakeMediaPoolItem(self.root, path)
+        self.root_folder.clips.append(item)
+        return item
 
     def AppendToTimeline(self, clips: list[dict[str, Any]], /) -> list[FakeTimelineItem]:
         failed, value = self._scripted("AppendToTimeline", clips)
@@ -538,10 +611,6 @@ class FakeProject(_Node):
     def GetCurrentTimeline(self) -> FakeTimeline | None:
         return self.current_timeline
 
-    def GetSetting(self, name: str, /) -> str:
-        timeline = self.current_timeline
-        return timeline.GetSetting(name) if timeline else ""
-
     def ExportCurrentFrameAsStill(self, path: str, /) -> bool:
         failed, value = self._scripted("ExportCurrentFrameAsStill", path)
         if failed:
@@ -588,12 +657,10 @@ class FakeResolve(_Node):
 
     EXPORT_OTIO = 7  # a constant object, as in Resolve (a string silently writes nothing)
 
-    def __init__(self, *, edition: str = "studio", version: str = "20.2.0",
-                 end_frame_inclusive: bool = False, still_delay: int = 2,
-                 studio_only: Sequence[str] = ()) -> None:
+    def __init__(self, *, edition: str = "studio", end_frame_inclusive: bool = False,
+                 still_delay: int = 2, studio_only: Sequence[str] = ()) -> None:
         super().__init__(self)
         self.edition = edition
-        self.version = version
         self.end_frame_inclusive = end_frame_inclusive
         self.still_delay = still_delay
         self.studio_only = set(studio_only)
@@ -647,9 +714,6 @@ class FakeResolve(_Node):
 
     def GetProductName(self) -> str:
         return "DaVinci Resolve Studio" if self.studio else "DaVinci Resolve"
-
-    def GetVersionString(self) -> str:
-        return self.version
 
     def OpenPage(self, name: str, /) -> bool:
         failed, value = self._scripted("OpenPage", name)

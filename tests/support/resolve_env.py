@@ -8,6 +8,7 @@ resolve-dnxhr-hq preset) without a job service; the end-to-end test runs the rea
 from __future__ import annotations
 
 import itertools
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from stillmotion.jobs.ledger import Ledger, LedgerState
 from stillmotion.jobs.pipeline import ConformSpec, GeneratedClip, PipelineEvent, ShotRequest
 from stillmotion.media.conform import conform
 from stillmotion.media.probe import probe
@@ -51,6 +53,16 @@ class StandInPipeline:
             raise self.error
         number = next(self.counter)
         seconds = request.seconds or 1
+        group = request.take_group or f"group{number}"
+        assert settings is not None
+        with Ledger(settings.ledger_path) as book:  # the rows the real pipeline would leave
+            row = book.claim(secrets.token_hex(8), provider="preview", model="preview",
+                             size="256x144", seconds=seconds, prompt=request.prompt,
+                             take_group=group, new_take=request.new_take).row
+            book.mark_submitting(row.id)
+            book.record_submitted(row.id, f"video_{number}")
+            for state in (LedgerState.COMPLETED, LedgerState.DOWNLOADED, LedgerState.CONFORMED):
+                row = book.advance(row.id, state)
         key = (target.rate, target.size, seconds)
         if key not in self.rendered:
             original = self.folder / f"gen_{len(self.rendered)}_original.mp4"
@@ -62,14 +74,13 @@ class StandInPipeline:
                     rate=target.rate, fit=target.fit)
             self.rendered[key] = conformed
         conformed = self.rendered[key]
-        group = request.take_group or f"group{number}"
         return GeneratedClip(
-            job_id=f"job{number}", remote_id=f"video_{number}", provider="preview",
+            job_id=row.id, remote_id=f"video_{number}", provider="preview",
             model="preview", prompt=request.prompt, seconds=seconds, size=GENERATED_SIZE,
             original=conformed.with_name(conformed.stem + "_original.mp4"), conformed=conformed,
             frames=probe(conformed, count_frames=True).require_video().frame_count,
             rate=target.rate, cost=Decimal(0), preview=True,
-            take=2 if request.new_take else 1, take_group=group,
+            take=row.take, take_group=group,
             created_at=datetime.now(timezone.utc).isoformat(), image=request.image,
             provenance={},
         )

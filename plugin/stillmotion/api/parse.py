@@ -32,6 +32,7 @@ from stillmotion.errors import (
     ServiceError,
     ServiceStatusError,
     ServiceTimeoutError,
+    ServiceUnreachableError,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -172,7 +173,7 @@ def transport_error(
                                    provider=provider)
     reason = str(exc).strip() or type(exc).__name__
     if not sent:
-        return ServiceConnectionError(
+        return ServiceUnreachableError(
             f"{action} could not connect to {target.host} ({_quoted(reason)}); check the base "
             "URL and that the service is running.", provider=provider)
     advice = maybe or "; try again"

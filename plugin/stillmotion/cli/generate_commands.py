@@ -162,6 +162,9 @@ def register(app: typer.Typer) -> None:
             "--for", help="Shape the output for an application: resolve.")] = None,
         overwrite: Annotated[bool, typer.Option(
             "--overwrite", help="Replace the output timeline if it exists.")] = False,
+        image: Annotated[Path | None, typer.Option(
+            "--image", help="Send this still (e.g. a graded export) instead of the source "
+            "frame.")] = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Generate a clip from the frame under the playhead and place it on "AI Generated"."""
@@ -172,7 +175,7 @@ def register(app: typer.Typer) -> None:
         shot = prepare_shot(timeline, at, prompt, output=output, media_dir=media_dir,
                             seconds=seconds, size=parse_size_option(size), provider=provider,
                             model=model, preset=preset, new_take=new_take, overwrite=overwrite,
-                            for_resolve=for_app == "resolve")
+                            for_resolve=for_app == "resolve", image=image)
         if dry_run_flag:
             dry_run(shot, settings, as_json)
             return

@@ -17,6 +17,7 @@ import typer
 
 from stillmotion.cli.console import console, err_console
 from stillmotion.errors import ConfigError, JobStateError, LedgerError, StillmotionError
+from stillmotion.jobs.cost import format_money
 from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState, ResumeAction, resume_action
 from stillmotion.settings import Settings, load_settings
 
@@ -42,7 +43,7 @@ def _existing_ledger(ledger: Path | None, ref: str | None = None) -> Ledger | No
 
 
 def _money(row: JobRow) -> str:
-    return f"${row.cost_estimate:.2f}" if row.cost_estimate is not None else "$?"
+    return format_money(row.cost_estimate) if row.cost_estimate is not None else "$?"
 
 
 def _summary(row: JobRow) -> str:

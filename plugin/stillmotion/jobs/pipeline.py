@@ -33,13 +33,16 @@ from stillmotion.api.providers.base import (
 from stillmotion.errors import (
     ConfigError,
     JobError,
+    JobStateError,
     PolicyRejectedError,
     ServiceConnectionError,
     ServiceStatusError,
+    ServiceUnreachableError,
 )
+from stillmotion.files import remove_partials
 from stillmotion.jobs import cost
-from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState, request_hash
-from stillmotion.jobs.providers import open_provider, provider_base_url
+from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState, public_url, request_hash
+from stillmotion.jobs.providers import EMBEDDED, open_provider, provider_base_url
 from stillmotion.media import conform as conform_mod
 from stillmotion.media.frames import fit_image
 from stillmotion.media.probe import probe
@@ -166,6 +169,7 @@ def plan_shot(request: ShotRequest, target: ConformSpec, settings: Settings,
         )
     if not request.image.is_file():
         raise ConfigError(f"The still {request.image} does not exist; grab it again.")
+    conform_mod.get_preset(target.preset).check_size(target.size)  # before paying, not after
     provider = request.provider or settings.provider
     cap = capabilities.lookup(provider, request.model or settings.model)
     if request.size is not None:
@@ -283,7 +287,7 @@ def drive(row: JobRow, settings: Settings, *, ledger: Ledger,
     media_dir.mkdir(parents=True, exist_ok=True)
     if row.state in (S.PREPARED, S.SUBMITTING, S.SUBMITTED, S.RUNNING, S.COMPLETED):
         opened = contextlib.nullcontext(provider) if provider is not None \
-            else open_provider(row.provider, settings)
+            else open_provider(row.provider, service_settings(row, settings))
         with opened as service:
             if row.state in (S.PREPARED, S.SUBMITTING):
                 row = _submit(row, service, ledger, media_dir, on_event, resubmit)
@@ -293,6 +297,17 @@ def drive(row: JobRow, settings: Settings, *, ledger: Ledger,
     if row.state is S.DOWNLOADED:
         row = _conform(row, ledger, media_dir, on_event)
     return _clip(row, reused=False)
+
+
+def service_settings(row: JobRow, settings: Settings) -> Settings:
+    """Settings reaching the service that holds ``row``'s job: a job lives where it was created,
+    so its recorded base URL wins over the configured one (``jobs resume`` after a run given
+    ``--base-url``), which is kept only when it names that same service."""
+    if row.base_url == EMBEDDED:
+        return settings.model_copy(update={"base_url": None})
+    if not row.base_url or public_url(settings.base_url) == row.base_url:
+        return settings
+    return settings.model_copy(update={"base_url": row.base_url})
 
 
 def _stem(row: JobRow) -> str:
@@ -308,7 +323,13 @@ def _submit(row: JobRow, provider: Provider, ledger: Ledger, media_dir: Path,
     ledger.update(row.id, files={"image": str(still)})
     request = GenerationRequest(prompt=row.prompt, model=row.model, seconds=row.seconds or 4,
                                 size=size, first_frame=still)
-    row = ledger.mark_submitting(row.id, resubmit=resubmit)
+    try:
+        row = ledger.mark_submitting(row.id, resubmit=resubmit)
+    except JobStateError as exc:
+        raise JobError(
+            f"Job {row.id} is already being sent by another stillmotion process; let it finish, "
+            f"then `stillmotion jobs show {row.id}`."
+        ) from exc
     _emit(on_event, "submit", f"Submitting to {row.provider} ({row.model}, {row.size}, "
           f"{row.seconds} s)")
     remix_of = row.request.get("remix_of")
@@ -326,6 +347,9 @@ def _submit(row: JobRow, provider: Provider, ledger: Ledger, media_dir: Path,
     except ServiceStatusError as exc:
         if 400 <= exc.status_code < 500:
             ledger.fail(row.id, exc.message, billable=False)
+        raise
+    except ServiceUnreachableError:
+        ledger.forget(row.id, force=True)  # never left this machine: the claim is void
         raise
     except ServiceConnectionError as exc:
         raise JobError(
@@ -367,6 +391,7 @@ def _download(row: JobRow, provider: Provider, ledger: Ledger, media_dir: Path,
     if not original.exists():
         _emit(on_event, "download", f"Downloading {row.provider} job {row.remote_id}")
         job = JobState(id=row.remote_id or "", status=JobStatus.COMPLETED, raw_status="completed")
+        remove_partials(original)
         provider.download(job, original)
     _emit(on_event, "verify", f"Checking {original.name}")
     info = probe(original)
@@ -387,6 +412,8 @@ def _conform(row: JobRow, ledger: Ledger, media_dir: Path,
     output = media_dir / f"{_stem(row)}{preset.extension}"
     source = Path(row.files["download"])
     if not output.exists():
+        remove_partials(output)
+
         def progress(event: Any) -> None:
             _emit(on_event, "conform", f"Conforming to {spec['preset']}", event.fraction)
 

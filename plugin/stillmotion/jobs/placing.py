@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stillmotion.errors import ConfigError
 from stillmotion.files import check_output
 from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState
 from stillmotion.jobs.pipeline import ConformSpec, GeneratedClip, ShotRequest
@@ -70,11 +71,13 @@ def prepare_shot(
     for_resolve: bool = False,
     purpose: str = "generate",
     record_frame: int | None = None,
+    image: Path | None = None,
 ) -> Shot:
     """Read the timeline, check the output, locate the clip and grab its exact source frame.
 
     ``record_frame`` places the result somewhere other than the playhead (``extend`` grabs the
     clip's last frame but places after its out point); ``purpose`` keeps such takes apart.
+    ``image`` sends that still (e.g. Resolve's graded viewer export) instead of the source frame.
     """
     timeline = read_timeline(timeline_path)
     target_path = output or default_output_path(timeline_path)
@@ -83,8 +86,13 @@ def prepare_shot(
     folder = media_dir_for(final, media_dir)
     stills = folder / "stills"
     stills.mkdir(parents=True, exist_ok=True)
-    still = stills / f"{located.media_path.stem}_f{located.source_frame_index}.png"
-    grab_frame(located.media_path, still, frame=located.source_frame_index, overwrite=True)
+    if image is not None:
+        if not image.is_file():
+            raise ConfigError(f"The still {image} does not exist; export it again.")
+        still = image.absolute()
+    else:
+        still = stills / f"{located.media_path.stem}_f{located.source_frame_index}.png"
+        grab_frame(located.media_path, still, frame=located.source_frame_index, overwrite=True)
     facts = probe(located.media_path).require_video()
     source = {
         "clip": located.clip_name, "media": str(located.media_path),
@@ -180,7 +188,10 @@ def place_and_write(clip: GeneratedClip, *, ledger: Ledger, context: dict[str, A
     output = Path(context["output"])
     written = write_timeline(timeline, output, overwrite=bool(context.get("overwrite")),
                              source=timeline_path)
-    ledger.advance(clip.job_id, LedgerState.PLACED, files={"timeline": str(written)})
+    if ledger.get(clip.job_id).state is LedgerState.CONFORMED:
+        ledger.advance(clip.job_id, LedgerState.PLACED, files={"timeline": str(written)})
+    else:  # a reused job placed before: it stays placed, now on this timeline too
+        ledger.update(clip.job_id, files={"timeline": str(written)})
     return placed, written
 
 

@@ -386,8 +386,12 @@ def render_graph(
 
 
 def check_frames(path: Path, expected: int, *, what: str) -> None:
-    """MediaError unless ``path``'s picture has exactly ``expected`` frames."""
-    got = probe(path, count_frames=True).require_video().frame_count
+    """MediaError unless ``path``'s picture has exactly ``expected`` frames.
+
+    The count comes from the container's index (MOV/MP4 list every frame), so checking a
+    master of gigabytes does not read it again.
+    """
+    got = probe(path).require_video().frame_count
     if got != expected:
         raise MediaError(
             f"{what} wrote {got} frames instead of {expected}; an input may be truncated or "

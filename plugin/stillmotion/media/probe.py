@@ -149,10 +149,12 @@ def is_yuv_format(pix_fmt: str) -> bool:
 
 
 def audio_duration(path: Path | str) -> Fraction | None:
-    """The first audio stream's exact length: the sum of its packet durations (demux only).
+    """The first audio stream's exact length; None when the file has no audio stream.
 
     Why: a stream-copy join must be checked sample for sample (its cuts fall on audio packets),
-    and container durations are rounded. None when the file has no audio stream.
+    and container durations are rounded. PCM with an index (MOV/MP4 sample tables count every
+    sample) is read from the index without touching the media data; anything else is the sum
+    of its packet durations, which demuxes the whole file.
     """
     media = Path(path)
     try:
@@ -161,6 +163,8 @@ def audio_duration(path: Path | str) -> Fraction | None:
             if stream is None:
                 return None
             time_base = Fraction(stream.time_base or Fraction(1, stream.codec_context.sample_rate))
+            if stream.codec_context.name.startswith("pcm_") and stream.duration:
+                return int(stream.duration) * time_base
             ticks = sum(int(packet.duration or 0) for packet in container.demux(stream)
                         if packet.size)
             return ticks * time_base

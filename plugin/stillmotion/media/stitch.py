@@ -218,7 +218,7 @@ def stitch(
                 refusal = exc.message
                 join_to.unlink(missing_ok=True)
         if method == "graph":
-            inputs, graph = build_graph(parts, target, fade)
+            inputs, graph = _build_graph(parts, target, fade)
             render_graph(inputs, graph, target, join_to, frames=total, audio_args=audio,
                          on_progress=stages.stage(0), what=f"Stitching {target_path.name}")
         result = None
@@ -280,7 +280,7 @@ def _crossfade_frames(
     return frames
 
 
-def build_graph(
+def _build_graph(
     parts: Sequence[_Part], target: ConformTarget, fade: int
 ) -> tuple[list[str], str]:
     """ffmpeg input arguments and one filter graph ending in ``[v]`` and ``[a]``.
@@ -442,7 +442,7 @@ def _copy_join(
         output=output, total_seconds=float(frames / target.rate), on_progress=on_progress,
         what="Joining by stream copy",
     )
-    got_frames = probe(output, count_frames=True).require_video().frame_count
+    got_frames = probe(output).require_video().frame_count
     got_samples = (audio_duration(output) or Fraction(0)) * AUDIO_RATE
     if got_frames != frames or got_samples != samples:
         raise _CopyMismatch(

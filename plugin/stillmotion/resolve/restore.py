@@ -84,28 +84,26 @@ def users_view(
     original error (the one the editor must read) is the one raised.
     """
     page = session.current_page()
-    playhead = session.playhead(timeline, clock)
-    folder: Folder | None = None
-    if media_pool is not None:
-        folder = session.require(
-            media_pool.GetCurrentFolder(), "GetCurrentFolder", "Resolve did not say which bin "
-            "is open", "select a bin in the media pool and try again",
-        )
     if page != WORK_PAGE:
         session.open_page(WORK_PAGE)
+    # Restored in this order, the page last; the playhead is read on the Edit page because
+    # Resolve reports the timecode only on the Cut, Edit, Color and Deliver pages.
+    restores: list[Callable[[], None]] = []
+    if page != WORK_PAGE:
+        restores.append(lambda: session.open_page(page))
     failed = True
     try:
+        playhead = session.playhead(timeline, clock)
+        restores.insert(0, lambda: session.set_playhead(timeline, clock, playhead))
+        if media_pool is not None:
+            folder = session.require(
+                media_pool.GetCurrentFolder(), "GetCurrentFolder", "Resolve did not say which "
+                "bin is open", "select a bin in the media pool and try again",
+            )
+            restores.insert(1, lambda: _set_folder(session, media_pool, folder))
         yield
         failed = False
     finally:
-        restores: list[Callable[[], None]] = [
-            lambda: session.set_playhead(timeline, clock, playhead),
-        ]
-        if media_pool is not None and folder is not None:
-            chosen = folder
-            restores.append(lambda: _set_folder(session, media_pool, chosen))
-        if page != WORK_PAGE:
-            restores.append(lambda: session.open_page(page))
         for restore in restores:
             try:
                 restore()

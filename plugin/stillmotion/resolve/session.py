@@ -81,9 +81,9 @@ class ResolveSession:
 
     def fail(self, operation: str, value: object, failed: str, fix: str) -> ResolveOperationError:
         """The error for a call that returned ``value``; on Free, says the call may need Studio."""
-        hint = "" if self.studio else " (on the free DaVinci Resolve this call may need Studio)"
+        hint = "" if self.studio else "; on the free DaVinci Resolve this call may need Studio"
         return ResolveOperationError(
-            f"{failed} ({operation} returned {_describe(value)}){hint}; {fix}.",
+            f"{failed} ({operation} returned {_describe(value)}{hint}); {fix}.",
             operation=operation,
         )
 

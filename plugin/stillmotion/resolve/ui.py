@@ -169,7 +169,8 @@ class GenerateDialog:
             self.view.show_error(error_text(job.error or RuntimeError("no clip")))
             return False
         try:
-            self.placed = place_generated(self.resolve, job.shot, job.clip)
+            self.placed = place_generated(self.resolve, job.shot, job.clip,
+                                          settings=self.settings)
         except Exception as exc:
             self.view.show_error(error_text(exc))
             return False

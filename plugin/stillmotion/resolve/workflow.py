@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from stillmotion.errors import ConfigError, ResolveOperationError, TimelineError
+from stillmotion.jobs.ledger import Ledger, LedgerState
 from stillmotion.resolve.placement import (
     AI_TRACK,
     Slot,
@@ -137,7 +138,7 @@ def generate_at_playhead(
     clip = run_pipeline(shot, prompt=prompt, seconds=seconds, size=size, provider=provider,
                         model=model, settings=config, media_dir=media_dir, on_event=on_event,
                         generate=generate)
-    return place_generated(resolve, shot, clip)
+    return place_generated(resolve, shot, clip, settings=config)
 
 
 def capture_shot(
@@ -156,32 +157,32 @@ def capture_shot(
     project = session.project()
     timeline = session.timeline(project)
     clk = session.clock(timeline)
-    playhead = session.playhead(timeline, clk)
-    label = clk.to_text(playhead)
-    under = session.items_at(timeline, playhead)
-    take_of = _take_target(under, label) if new_take else None
-    shots = [(track, item) for track, item in under if not is_ai_track(track.name)]
-    if not shots:
-        raise TimelineError(
-            f"No enabled video clip is under the playhead at {label}; move the playhead onto a "
-            "shot and try again."
-        )
-    item = shots[0][1]
-    clip_name = str(item.GetName())
-    source = source_frame(session, item, clk, playhead)
-    still = _still_path(settings, str(timeline.GetName()), playhead)
-    reused = _first_take_still(under) if take_of else None
-    if reused is not None:
-        still, grab = reused, "first take"
-    elif grab == "source":
-        grab_source_still(source, clip_name, still)
-    else:
-        if is_ai_track(under[0][0].name):
+    with users_view(session, timeline, clk):
+        playhead = session.playhead(timeline, clk)
+        label = clk.to_text(playhead)
+        under = session.items_at(timeline, playhead)
+        take_of = _take_target(under, label) if new_take else None
+        shots = [(track, item) for track, item in under if not is_ai_track(track.name)]
+        if not shots:
+            raise TimelineError(
+                f"No enabled video clip is under the playhead at {label}; move the playhead "
+                "onto a shot and try again."
+            )
+        item = shots[0][1]
+        clip_name = str(item.GetName())
+        source = source_frame(session, item, clk, playhead)
+        still = _still_path(settings, str(timeline.GetName()), playhead)
+        reused = _first_take_still(under) if take_of else None
+        if reused is not None:
+            still, grab = reused, "first take"
+        elif grab == "source":
+            grab_source_still(source, clip_name, still)
+        elif is_ai_track(under[0][0].name):
             raise TimelineError(
                 f"The viewer shows a generated clip at {label}; use the source grab route or "
                 f"disable the '{AI_TRACK}' track."
             )
-        with users_view(session, timeline, clk):
+        else:
             export_viewer_still(session, project, timeline, clk, record_frame=playhead,
                                 output=still, sleep=sleep, now=clock)
     return Shot(
@@ -219,8 +220,13 @@ def run_pipeline(
     return run(request, conform, media_dir=folder, settings=settings, on_event=on_event)
 
 
-def place_generated(resolve: Resolve, shot: Shot, clip: GeneratedClip) -> PlacedClip:
-    """Import the clip into the AI bin, place it (or add a take), tag it, save (main thread)."""
+def place_generated(
+    resolve: Resolve, shot: Shot, clip: GeneratedClip, *, settings: Settings
+) -> PlacedClip:
+    """Import the clip into the AI bin, place it (or add a take), tag it, save (main thread).
+
+    The ledger row then moves to ``placed`` with where it went, so ``stillmotion jobs`` shows it.
+    """
     session = ResolveSession(resolve)
     project = session.project()
     timeline = session.timeline(project)
@@ -266,13 +272,26 @@ def place_generated(resolve: Resolve, shot: Shot, clip: GeneratedClip) -> Placed
                 marker_frame = min(take - 1, duration - 1)
             _mark(session, item, clip, marker_frame, rollback)
     session.save_project()
-    return PlacedClip(
+    placed = PlacedClip(
         clip=clip, timeline=shot.timeline, track_index=slot.track_index,
         track_name=slot.track_name,
         new_track=slot.new_track, record_frame=slot.record_frame,
         timecode=clk.to_text(slot.record_frame), duration=slot.duration, take=take,
         marker_frame=marker_frame, metadata=metadata,
     )
+    _record_placement(settings, shot, placed)
+    return placed
+
+
+def _record_placement(settings: Settings, shot: Shot, placed: PlacedClip) -> None:
+    where = {"resolve": {"project": shot.project, "timeline": shot.timeline,
+                         "track": placed.track_index, "record_frame": placed.record_frame,
+                         "timecode": placed.timecode, "take": placed.take}}
+    with Ledger(settings.ledger_path) as ledger:
+        if ledger.get(placed.clip.job_id).state is LedgerState.CONFORMED:
+            ledger.advance(placed.clip.job_id, LedgerState.PLACED, context=where)
+        else:
+            ledger.update(placed.clip.job_id, context=where)
 
 
 def media_root(settings: Settings) -> Path:

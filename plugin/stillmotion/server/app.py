@@ -12,10 +12,11 @@ import asyncio
 import hmac
 import json
 import math
+import re
 import secrets
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import ValidationError
@@ -24,7 +25,13 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from stillmotion.server.errors import SERVER_ERROR, APIError, envelope, invalid_value
+from stillmotion.server.errors import (
+    SERVER_ERROR,
+    APIError,
+    envelope,
+    invalid_value,
+    quoted_choices,
+)
 from stillmotion.server.faults import FaultPlan
 from stillmotion.server.inputs import (
     MAX_VIDEO_BYTES,
@@ -107,23 +114,30 @@ async def _read_body(request: Request) -> dict[str, Any]:
     return body
 
 
-def _limit(text: str | None) -> int:
-    if text is None:
-        return LIST_LIMIT_DEFAULT
-    try:
-        value = int(text)
-    except ValueError:
-        raise APIError(400, f"Invalid 'limit': expected an integer, but got '{text}' instead.",
-                       param="limit", code="invalid_type") from None
-    if value < 1:
-        raise APIError(400, "Invalid 'limit': integer below minimum value. Expected a value "
-                       f"greater than or equal to 1, but got {value} instead.", param="limit",
-                       code="integer_below_min_value")
-    if value > LIST_LIMIT_MAX:
-        raise APIError(400, "Invalid 'limit': integer above maximum value. Expected a value "
-                       f"less than or equal to {LIST_LIMIT_MAX}, but got {value} instead.",
-                       param="limit", code="integer_above_max_value")
-    return value
+def _validation_error(exc: RequestValidationError) -> APIError:
+    """FastAPI's validation failure reworded as the original would (first problem only)."""
+    first: dict[str, Any] = dict(exc.errors()[0]) if exc.errors() else {}
+    loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
+    param = ".".join(loc) or None
+    kind = first.get("type", "")
+    given = first.get("input")
+    ctx = first.get("ctx") or {}
+    if kind == "greater_than_equal":
+        return APIError(400, f"Invalid '{param}': integer below minimum value. Expected a value "
+                        f"greater than or equal to {ctx.get('ge')}, but got {given} instead.",
+                        param=param, code="integer_below_min_value")
+    if kind == "less_than_equal":
+        return APIError(400, f"Invalid '{param}': integer above maximum value. Expected a value "
+                        f"less than or equal to {ctx.get('le')}, but got {given} instead.",
+                        param=param, code="integer_above_max_value")
+    if kind == "int_parsing":
+        return APIError(400, f"Invalid '{param}': expected an integer, but got '{given}' "
+                        "instead.", param=param, code="invalid_type")
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        return invalid_value(param or "value", str(given), quoted_choices(choices))
+    return APIError(400, f"Invalid '{param}': {first.get('msg', 'invalid value')}.",
+                    param=param, code="invalid_value")
 
 
 def create_app(service: VideoService) -> FastAPI:
@@ -176,12 +190,7 @@ def create_app(service: VideoService) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query")]
-        param = ".".join(loc) or None
-        message = f"Invalid '{param}': {first.get('msg', 'invalid value')}." if param else \
-            f"Invalid request: {first.get('msg', 'invalid value')}."
-        return _json_error(APIError(400, message, param=param, code="invalid_value"))
+        return _json_error(_validation_error(exc))
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:
@@ -198,13 +207,12 @@ def create_app(service: VideoService) -> FastAPI:
             reference=None if reference in (None, "") else reference_image(reference)))
 
     @v1.get("/videos")
-    async def list_videos(request: Request) -> JSONResponse:
-        query = request.query_params
-        order = query.get("order", "desc")
-        if order not in ("asc", "desc"):
-            raise invalid_value("order", order, "'asc' and 'desc'")
-        return JSONResponse(service.list(after=query.get("after") or None,
-                                         limit=_limit(query.get("limit")), order=order))
+    async def list_videos(
+        after: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX)] = LIST_LIMIT_DEFAULT,
+        order: Literal["asc", "desc"] = "desc",
+    ) -> JSONResponse:
+        return JSONResponse(service.list(after=after or None, limit=limit, order=order))
 
     @v1.post("/videos/extensions")
     async def extend_video(request: Request) -> JSONResponse:
@@ -242,8 +250,9 @@ def create_app(service: VideoService) -> FastAPI:
         return JSONResponse(await run_in_threadpool(service.delete, video_id))
 
     @v1.get("/videos/{video_id}/content")
-    async def video_content(video_id: str, request: Request) -> Response:
-        variant = request.query_params.get("variant", "video")
+    async def video_content(
+        video_id: str, variant: Literal["video", "thumbnail", "spritesheet"] = "video",
+    ) -> Response:
         path, media_type = await run_in_threadpool(service.content, video_id, variant)
         for mode in ("drop", "truncate"):
             if faults.take(f"{mode}_downloads"):

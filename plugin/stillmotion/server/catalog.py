@@ -107,6 +107,9 @@ class Catalog:
 
 def check_prompt(prompt: object, param: str = "prompt") -> str:
     """The prompt if it is a string of 1..32000 characters, else 400 in the original's words."""
+    if prompt is None:
+        raise APIError(400, f"Missing required parameter: '{param}'.", param=param,
+                       code="missing_required_parameter")
     if not isinstance(prompt, str):
         raise APIError(400, f"Invalid type for '{param}': expected a string, but got "
                        f"{_json_type(prompt)} instead.", param=param, code="invalid_type")

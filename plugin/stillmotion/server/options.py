@@ -50,7 +50,7 @@ class ServerOptions:
     poll_after_ms: int = DEFAULT_POLL_AFTER_MS
     render_delay: float = 0.0
     test_mode: bool = False
-    faults: FaultPlan = field(default_factory=lambda: FaultPlan())
+    faults: FaultPlan = field(default_factory=FaultPlan)
     webhook_attempts: int = 4
     webhook_backoff: float = 0.5
     engine: Engine | None = None

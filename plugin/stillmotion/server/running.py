@@ -9,12 +9,14 @@ pool down cleanly when the ``with`` block ends.
 from __future__ import annotations
 
 import contextlib
+import signal
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -133,10 +135,22 @@ def serve_in_background(
         service.close()
 
 
+def _exit_on_term(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
 def serve_forever(options: ServerOptions, *, host: str, port: int,
                   log_level: str = "info") -> None:
-    """Run in the foreground until interrupted (``stillmotion serve``)."""
+    """Run in the foreground until Ctrl-C or SIGTERM (``stillmotion serve``).
+
+    uvicorn shuts down gracefully on either signal and then re-raises it; SIGTERM is turned
+    into SystemExit here so the render pool is stopped and a temporary data folder removed
+    instead of the process dying on the spot.
+    """
     service = VideoService(options)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _exit_on_term)
     try:
         sock = bind(host, port)
         try:
@@ -145,3 +159,5 @@ def serve_forever(options: ServerOptions, *, host: str, port: int,
             sock.close()
     finally:
         service.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
