@@ -23,8 +23,8 @@ import pytest
 from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState
 from stillmotion.server import RunningServer, serve_in_background
 from support.generate_env import (
-    case_23976,
     case_25,
+    case_23976,
     clean_env,
     cli,
     code_of,

@@ -102,6 +102,8 @@ def test_variants_are_what_their_bytes_say(client: httpx.Client, finished: dict[
         assert sniff(answer.content[:16]) == kind
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(client.get(f"/videos/{finished['id']}/content").content)
+    part = client.get(f"/videos/{finished['id']}/content", headers={"range": "bytes=100-199"})
+    assert part.status_code == 206 and part.content == clip.read_bytes()[100:200]
     video = probe(clip).require_video()
     assert (video.width, video.height) == (96, 64)
     assert round(float(video.duration)) == 1
@@ -360,6 +362,8 @@ def test_derived_jobs_refuse_unfinished_or_over_long_sources(
     assert error_of(client.post("/videos/extensions", json={
         "prompt": "m", "video": {"id": failed["id"]}}), 400)["param"] == "seconds"
     assert error_of(client.post("/videos/edits", json={"prompt": "m"}), 400)["param"] == "video"
+    folders = {p.name for p in (clean_server.data_dir / "videos").iterdir()}
+    assert folders <= {job.id for job in store.jobs()}, "a refused request leaves no files"
 
 
 def test_characters(client: httpx.Client, finished: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,7 +20,9 @@ import pytest
 from stillmotion.api.webhook_receiver import WebhookReceiver
 from stillmotion.api.webhooks import WebhookEvent, WebhookVerifier, new_secret
 from stillmotion.cli import run
+from stillmotion.errors import TranscodeError
 from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server.engine import PreviewEngine
 from support.videos_http import PREVIEW_JOB, create, error_of, png_bytes, wait
 
 MakeServer = Callable[..., RunningServer]
@@ -129,6 +132,35 @@ def test_admin_endpoints_only_in_test_mode(clean_server: RunningServer,
     production = make_server(test_mode=False)
     assert error_of(httpx.post(production.root_url + "/_faults", json={}), 404)
     assert error_of(httpx.get(production.root_url + "/_stats"), 404)
+
+
+class _FailingEngine(PreviewEngine):
+    """The real engine, except that "explode" prompts fail like ffmpeg and thumbnails crash."""
+
+    def render(self, output: Path, **kwargs: Any) -> None:
+        if "explode" in kwargs["prompt"]:
+            raise TranscodeError("Rendering the preview failed: simulated encoder error.",
+                                 path=output)
+        super().render(output, **kwargs)
+
+    def thumbnail(self, video: Path, output: Path) -> None:
+        raise RuntimeError("simulated bug")
+
+
+def test_engine_failures_become_failed_jobs_and_500s(make_server: MakeServer) -> None:
+    server = make_server(engine=_FailingEngine())
+    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        failed = wait(http, create(http, "explode the cup")["id"])
+        assert failed["status"] == "failed"
+        assert failed["error"] == {"code": "render_failed", "message": (
+            "Rendering the preview failed: simulated encoder error.")}
+        fine = wait(http, create(http, "a calm cup")["id"])
+        assert fine["status"] == "completed"
+        crashed = error_of(http.get(f"/videos/{fine['id']}/content",
+                                    params={"variant": "thumbnail"}), 500)
+        assert crashed["type"] == "server_error"
+        assert "simulated" not in crashed["message"]
+        assert http.get(f"/videos/{fine['id']}/content").status_code == 200
 
 
 # --------------------------------------------------------------------------- webhooks

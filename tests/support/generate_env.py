@@ -165,7 +165,7 @@ def case_transition(media: Path) -> Case:
     return Case("transition", tl, "01:00:01:02", 42, 26)
 
 
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+def cli(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
     """Run ``stillmotion argv`` in-process; (exit code, stdout, stderr)."""
     capsys.readouterr()
     code = run([str(a) for a in argv])
@@ -173,7 +173,7 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def cli_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
+def cli_json(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> dict[str, Any]:
     """Run a command with ``--json`` that must succeed; its JSON result."""
     code, out, err = cli(capsys, *argv, "--json")
     assert code == 0, err

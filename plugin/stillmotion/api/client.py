@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -22,7 +22,13 @@ import httpx
 from pydantic import BaseModel
 
 from stillmotion.api import requests
-from stillmotion.api.download import DEFAULT_MAX_DOWNLOAD_BYTES, ContentSink, TruncatedBody
+from stillmotion.api.attempts import FAILURES as _Failure
+from stillmotion.api.attempts import MAX_REDIRECTS
+from stillmotion.api.attempts import StatusFailure as _StatusFailure
+from stillmotion.api.attempts import delay_or_raise as _delay_or_raise
+from stillmotion.api.attempts import http_timeout as _timeout
+from stillmotion.api.attempts import too_many_redirects as _too_many_redirects
+from stillmotion.api.download import DEFAULT_MAX_DOWNLOAD_BYTES, ContentSink
 from stillmotion.api.models import (
     Character,
     CharacterParams,
@@ -36,13 +42,7 @@ from stillmotion.api.models import (
     VideoList,
     VideoReference,
 )
-from stillmotion.api.parse import (
-    parse_body,
-    poll_after,
-    reached_server,
-    status_error,
-    transport_error,
-)
+from stillmotion.api.parse import parse_body, poll_after
 from stillmotion.api.providers.base import JobState
 from stillmotion.api.requests import (
     DEFAULT_BASE_URL,
@@ -53,63 +53,17 @@ from stillmotion.api.requests import (
     to_httpx,
 )
 from stillmotion.api.retry import RetryPolicy
-from stillmotion.errors import ConfigError, ResponseValidationError, ServiceConnectionError
+from stillmotion.errors import ConfigError, ResponseValidationError
 from stillmotion.files import atomic_path, check_output
 from stillmotion.settings import Settings
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
-MAX_REDIRECTS = 5
 SETTINGS_KEY_VARIABLE = "STILLMOTION_API_KEY (or OPENAI_API_KEY)"
 
 
 # -- shared by both clients (pure) ---------------------------------------------------------------
-
-
-class _StatusFailure(Exception):
-    """A non-2xx answer, carried from an attempt to the retry decision."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(response.status_code)
-        self.status = response.status_code
-        self.headers: Mapping[str, str] = response.headers
-        self.content = response.content
-
-
-_Failure = (httpx.RequestError, TruncatedBody, _StatusFailure)
-
-
-def _delay_or_raise(
-    policy: RetryPolicy, spec: RequestSpec, target: ApiTarget, retries: int, exc: Exception
-) -> float:
-    """How long to wait before the next attempt; raises the mapped error when not retrying."""
-    if isinstance(exc, _StatusFailure):
-        delay = policy.delay_after_status(retries, idempotent=spec.idempotent,
-                                          status=exc.status, headers=exc.headers)
-        if delay is None:
-            raise status_error(spec, target, exc.status, exc.headers, exc.content) from None
-        return delay
-    if isinstance(exc, TruncatedBody):
-        delay = policy.delay_after_transport(retries, idempotent=spec.idempotent,
-                                             reached_server=True)
-        if delay is None:
-            raise ServiceConnectionError(
-                f"{spec.action[:1].upper()}{spec.action[1:]} was cut short after "
-                f"{exc.received} of {exc.expected} bytes; nothing was saved, try again.",
-                provider=target.provider) from None
-        return delay
-    assert isinstance(exc, httpx.RequestError)
-    sent = reached_server(exc) if isinstance(exc, httpx.TransportError) else True
-    delay = policy.delay_after_transport(retries, idempotent=spec.idempotent,
-                                         reached_server=sent)
-    if delay is None:
-        if isinstance(exc, httpx.TransportError):
-            raise transport_error(spec, target, exc) from exc
-        raise ResponseValidationError(
-            f"{spec.action[:1].upper()}{spec.action[1:]} got an unreadable answer "
-            f"({type(exc).__name__}); try again.", provider=target.provider) from exc
-    return delay
 
 
 def _redirect(
@@ -123,16 +77,6 @@ def _redirect(
     same_origin = (url.scheme, url.netloc.decode("ascii")) == (base.scheme, base.netloc)
     headers = {"Accept": spec.accept, **(target.auth_headers() if same_origin else {})}
     return http.build_request("GET", url, headers=headers)
-
-
-def _too_many_redirects(spec: RequestSpec, target: ApiTarget) -> ServiceConnectionError:
-    return ServiceConnectionError(
-        f"{spec.action[:1].upper()}{spec.action[1:]} was redirected more than {MAX_REDIRECTS} "
-        "times; check the base URL.", provider=target.provider)
-
-
-def _timeout(read: float, connect: float) -> httpx.Timeout:
-    return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
 
 
 def _settings_target(

@@ -95,7 +95,12 @@ class VideoService:
             root = Path(self._tmp.name)
         else:
             root = options.data_dir.expanduser().absolute()
-        self.store = Store(root)
+        try:
+            self.store = Store(root)
+        except ConfigError:
+            if self._tmp is not None:
+                self._tmp.cleanup()
+            raise
         self.catalog = Catalog(options.extra_models)
         self.faults = FaultState(options.faults)
         self.engine: Engine = options.engine if options.engine is not None else PreviewEngine()
@@ -140,13 +145,15 @@ class VideoService:
         if reference is not None:
             data = self._reference_bytes(reference)
             kind = image_kind(data)
-            folder = self.store.job_dir(record.id)
-            image = folder / f"reference.{'jpg' if kind == 'jpeg' else kind}"
+            image = self.store.job_dir(record.id) / f"reference.{'jpg' if kind == 'jpeg' else kind}"
             image.write_bytes(data)
-            if image_size(image) != dims:
-                shutil.rmtree(folder, ignore_errors=True)
-                raise APIError(400, SIZE_MISMATCH, param="input_reference",
-                               code="invalid_value")
+            try:
+                if image_size(image) != dims:
+                    raise APIError(400, SIZE_MISMATCH, param="input_reference",
+                                   code="invalid_value")
+            except APIError:
+                self._discard(record)
+                raise
             record.image = self.store.relative(image)
         return self._queue(record)
 
@@ -170,19 +177,21 @@ class VideoService:
             raise APIError(400, "Missing required parameter: 'seconds'.", param="seconds",
                            code="missing_required_parameter")
         record, source_total, extensions = self._video_source(video, model, text, "extension")
-        rule = self.catalog.rule(record.model)
-        added = self.catalog.check_seconds(rule, seconds, extension=True)
-        if extensions >= MAX_EXTENSIONS:
+        try:
+            added = self.catalog.check_seconds(self.catalog.rule(record.model), seconds,
+                                               extension=True)
+            if extensions >= MAX_EXTENSIONS:
+                raise APIError(400, f"Invalid 'video': it has already been extended "
+                               f"{MAX_EXTENSIONS} times, the most allowed.", param="video",
+                               code="extension_limit_reached")
+            total = source_total + added
+            if total > MAX_EXTENDED_SECONDS:
+                raise APIError(400, f"Invalid 'seconds': the extended video would last {total} "
+                               f"seconds; at most {MAX_EXTENDED_SECONDS} are allowed.",
+                               param="seconds", code="invalid_value")
+        except APIError:
             self._discard(record)
-            raise APIError(400, f"Invalid 'video': it has already been extended "
-                           f"{MAX_EXTENSIONS} times, the most allowed.", param="video",
-                           code="extension_limit_reached")
-        total = source_total + added
-        if total > MAX_EXTENDED_SECONDS:
-            self._discard(record)
-            raise APIError(400, f"Invalid 'seconds': the extended video would last {total} "
-                           f"seconds; at most {MAX_EXTENDED_SECONDS} are allowed.",
-                           param="seconds", code="invalid_value")
+            raise
         record.seconds = str(total)
         record.segment_seconds = added
         record.extensions = extensions + 1
