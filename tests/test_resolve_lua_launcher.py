@@ -58,6 +58,8 @@ def _private_folders(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def call(lua: Any, launcher: Any, resolve: FakeResolve, answers: dict[str, str],
          config: dict[str, str]) -> tuple[str, Any]:
+    # Fusion's bmd.wait is how the launcher pauses; the fake's still lands after its sleeps.
+    lua.globals().bmd = lua.table_from({"wait": resolve.sleep})
     proxy = lua.execute(WRAP)(resolve)
     result: tuple[str, Any] = launcher.generate(proxy, lua.table_from(answers),
                                                 lua.table_from(config))

@@ -66,6 +66,27 @@ local function exists(path)
   return file ~= nil
 end
 
+-- Pause without blocking Resolve: Fusion's bmd.wait where it exists, else a short busy wait.
+local function pause(seconds)
+  if bmd and bmd.wait then bmd.wait(seconds) return end
+  local stop = os.clock() + seconds
+  while os.clock() < stop do end
+end
+
+-- ExportCurrentFrameAsStill can return before the file is written: wait for it (bounded).
+local function wait_for_file(path, seconds)
+  for _ = 1, math.ceil(seconds / 0.1) do
+    local file = io.open(path, "rb")
+    if file then
+      local size = file:seek("end")
+      file:close()
+      if size and size > 0 then return true end
+    end
+    pause(0.1)
+  end
+  return false
+end
+
 local function read_file(path)
   local file = io.open(path, "r")
   if not file then return "" end
@@ -150,6 +171,10 @@ function launcher.run_job(resolve, project, timeline, answers, config)
     if not project:ExportCurrentFrameAsStill(still) then
       fail("Resolve did not export the viewer frame (ExportCurrentFrameAsStill returned false); " ..
            "try again.")
+    end
+    if not wait_for_file(still, 10) then
+      fail("Resolve's still export " .. still .. " never appeared; check the folder is writable " ..
+           "and try again.")
     end
     table.insert(argv, "--image"); table.insert(argv, still)
   end

@@ -5,10 +5,20 @@ Why before sending: a refused create still costs a round trip, and on some gatew
 from ../shared/reference/video-job-apis.md: sora-2 takes only the two 720p sizes, sora-2-pro adds
 1024p and 1080p, seconds are 4/8/12 (the guide adds 16 and 20). The local ``preview`` model takes
 any even size and 1-20 s so previews can match the timeline exactly.
+
+The vendor dialects do not take WxH: Veo takes an aspect ratio plus a resolution (16:9 or 9:16 at
+720p, 1080p or 4k; 4, 6 or 8 s, but 1080p and 4k only at 8 s), Runway a pixel ratio such as
+``1280:720`` (5 or 10 s), fal whatever each hosted model takes (the Kling 2.1 rows: 5 or 10 s,
+shape following the still). Their rows list the sizes those shapes stand for, so a still is
+fitted to exactly what the model renders and ``--size auto`` works alike for every provider;
+:func:`aspect_ratio`, :func:`resolution` and :func:`pixel_ratio` turn a size back into the wire
+words. Veo 3.0/2.0 and the fal rows follow the vendors' model pages (the reference names only
+Veo 3.1's limits).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -17,6 +27,13 @@ from stillmotion.timecode import format_size
 
 SIZES_720P = ((1280, 720), (720, 1280))
 SIZES_PRO = (*SIZES_720P, (1792, 1024), (1024, 1792), (1920, 1080), (1080, 1920))
+SIZES_1080P = ((1920, 1080), (1080, 1920))
+SIZES_4K = ((3840, 2160), (2160, 3840))
+SIZES_VEO_31 = (*SIZES_720P, *SIZES_1080P, *SIZES_4K)
+SIZES_RUNWAY_GEN4 = (*SIZES_720P, (1104, 832), (832, 1104), (960, 960), (1584, 672))
+SIZES_RUNWAY_GEN3 = ((1280, 768), (768, 1280))
+SIZES_KLING = (*SIZES_720P, (960, 960))
+EIGHT_ONLY = tuple((size, (8,)) for size in (*SIZES_1080P, *SIZES_4K))
 
 
 @dataclass(frozen=True)
@@ -33,6 +50,15 @@ class ModelCapability:
     native_extension: bool = False
     audio: bool = False
     max_side: int = 1920
+    size_seconds: tuple[tuple[tuple[int, int], tuple[int, ...]], ...] = ()
+    """Sizes that take fewer durations than ``seconds`` (Veo: 1080p and 4k only at 8 s)."""
+
+    def seconds_at(self, size: tuple[int, int] | None) -> tuple[int, ...]:
+        """The durations accepted at ``size`` (all of ``seconds`` when it has no rule)."""
+        for rule_size, allowed in self.size_seconds:
+            if rule_size == size:
+                return allowed
+        return self.seconds
 
 
 _TABLE: tuple[ModelCapability, ...] = (
@@ -43,9 +69,31 @@ _TABLE: tuple[ModelCapability, ...] = (
                     audio=True),
     ModelCapability("openai", "sora-2-pro", SIZES_PRO, (4, 8, 12), 4, native_extension=True,
                     audio=True),
+    ModelCapability("veo", "veo-3.1-generate-preview", SIZES_VEO_31, (4, 6, 8), 8,
+                    last_frame=True, native_extension=True, audio=True, max_side=3840,
+                    size_seconds=EIGHT_ONLY),
+    ModelCapability("veo", "veo-3.1-fast-generate-preview", SIZES_VEO_31, (4, 6, 8), 8,
+                    last_frame=True, native_extension=True, audio=True, max_side=3840,
+                    size_seconds=EIGHT_ONLY),
+    ModelCapability("veo", "veo-3.0-generate-001", (*SIZES_720P, *SIZES_1080P), (8,), 8,
+                    audio=True),
+    ModelCapability("veo", "veo-3.0-fast-generate-001", (*SIZES_720P, *SIZES_1080P), (8,), 8,
+                    audio=True),
+    ModelCapability("veo", "veo-2.0-generate-001", SIZES_720P, (5, 6, 7, 8), 8),
+    ModelCapability("runway", "gen4_turbo", SIZES_RUNWAY_GEN4, (5, 10), 5),
+    ModelCapability("runway", "gen3a_turbo", SIZES_RUNWAY_GEN3, (5, 10), 5, last_frame=True),
+    ModelCapability("fal", "fal-ai/kling-video/v2.1/standard/image-to-video", SIZES_KLING,
+                    (5, 10), 5),
+    ModelCapability("fal", "fal-ai/kling-video/v2.1/pro/image-to-video", SIZES_KLING,
+                    (5, 10), 5, last_frame=True),
+    ModelCapability("fal", "fal-ai/kling-video/v2.1/master/image-to-video", SIZES_KLING,
+                    (5, 10), 5),
 )
 
-DEFAULT_MODEL = {"preview": "preview", "openai": "sora-2"}
+DEFAULT_MODEL = {
+    "preview": "preview", "openai": "sora-2", "veo": "veo-3.1-fast-generate-preview",
+    "runway": "gen4_turbo", "fal": "fal-ai/kling-video/v2.1/standard/image-to-video",
+}
 
 
 def capabilities() -> tuple[ModelCapability, ...]:
@@ -87,8 +135,9 @@ def choose_size(cap: ModelCapability, aspect: Fraction, *, preferred_height: int
     return min(cap.sizes, key=lambda s: (abs(Fraction(s[0], s[1]) - aspect), s[0] * s[1]))
 
 
-def validate(cap: ModelCapability, size: tuple[int, int], seconds: int) -> None:
-    """ConfigError when ``size`` or ``seconds`` is not accepted by the model."""
+def validate(cap: ModelCapability, size: tuple[int, int], seconds: int, *,
+             last_frame: bool = False) -> None:
+    """ConfigError when ``size``, ``seconds`` or a last frame is not accepted by the model."""
     if cap.sizes is not None and size not in cap.sizes:
         allowed = ", ".join(format_size(s) for s in cap.sizes)
         raise ConfigError(
@@ -104,9 +153,42 @@ def validate(cap: ModelCapability, size: tuple[int, int], seconds: int) -> None:
         raise ConfigError(
             f"{seconds} s is not allowed for {cap.model}; use one of: {allowed} seconds."
         )
+    at_size = cap.seconds_at(size)
+    if seconds not in at_size:
+        allowed = ", ".join(str(s) for s in at_size)
+        raise ConfigError(
+            f"At {format_size(size)}, {cap.model} takes only {allowed} s, not {seconds} s; "
+            "choose a smaller size or that length."
+        )
+    if last_frame and not cap.last_frame:
+        takers = ", ".join(f"{r.provider} {r.model}" for r in _TABLE if r.last_frame)
+        raise ConfigError(
+            f"The {cap.provider} model {cap.model} cannot take a last frame; use one that can "
+            f"({takers})."
+        )
 
 
-def nearest_seconds(cap: ModelCapability, wanted: Fraction) -> int:
-    """The shortest accepted duration covering ``wanted`` (else the longest), e.g. for gap fills."""
-    covering = [s for s in cap.seconds if s >= wanted]
-    return min(covering) if covering else max(cap.seconds)
+def nearest_seconds(cap: ModelCapability, wanted: Fraction,
+                    size: tuple[int, int] | None = None) -> int:
+    """The shortest accepted duration covering ``wanted`` (else the longest), e.g. for gap fills;
+    with ``size``, only the durations that size takes."""
+    allowed = cap.seconds_at(size)
+    covering = [s for s in allowed if s >= wanted]
+    return min(covering) if covering else max(allowed)
+
+
+def aspect_ratio(size: tuple[int, int]) -> str:
+    """``1280x720`` -> ``16:9`` (Veo's ``aspectRatio``, fal's ``aspect_ratio``)."""
+    divisor = math.gcd(*size)
+    return f"{size[0] // divisor}:{size[1] // divisor}"
+
+
+def resolution(size: tuple[int, int]) -> str:
+    """``1280x720`` -> ``720p``, ``1920x1080`` -> ``1080p``, ``3840x2160`` -> ``4k`` (Veo)."""
+    short = min(size)
+    return "4k" if short >= 2160 else f"{short}p"
+
+
+def pixel_ratio(size: tuple[int, int]) -> str:
+    """``1280x720`` -> ``1280:720`` (Runway's ``ratio``)."""
+    return f"{size[0]}:{size[1]}"

@@ -47,6 +47,7 @@ from stillmotion.media import conform as conform_mod
 from stillmotion.media.frames import fit_image
 from stillmotion.media.probe import probe
 from stillmotion.media.provenance import read_provenance
+from stillmotion.prompt import validate_prompt
 from stillmotion.settings import Settings, load_settings
 from stillmotion.timecode import format_rate, format_size, parse_rate, parse_size
 
@@ -58,7 +59,8 @@ class ShotRequest:
     """What to generate: a still (any size; fitted here), a prompt and the job's shape.
 
     ``remix_of`` names a finished remote job to remix with the new prompt instead of creating
-    from the still (the still stays the provenance of the take).
+    from the still (the still stays the provenance of the take). ``last_image`` is a still the
+    clip must end on (``fill-gap``), for models that take a last frame.
     """
 
     image: Path
@@ -71,6 +73,7 @@ class ShotRequest:
     take_group: str | None = None
     source: dict[str, Any] = field(default_factory=dict)
     remix_of: str | None = None
+    last_image: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -161,12 +164,7 @@ def file_sha256(path: Path) -> str:
 def plan_shot(request: ShotRequest, target: ConformSpec, settings: Settings,
               ledger: Ledger | None) -> Plan:
     """Choose provider, model, size and seconds, validate them, and price the job."""
-    if not request.prompt.strip():
-        raise ConfigError("The prompt is empty; describe the shot with --prompt.")
-    if len(request.prompt) > 32000:
-        raise ConfigError(
-            f"The prompt is {len(request.prompt)} characters; the limit is 32000, shorten it."
-        )
+    validate_prompt(request.prompt)
     if not request.image.is_file():
         raise ConfigError(f"The still {request.image} does not exist; grab it again.")
     conform_mod.get_preset(target.preset).check_size(target.size)  # before paying, not after
@@ -179,12 +177,16 @@ def plan_shot(request: ShotRequest, target: ConformSpec, settings: Settings,
     else:
         size = capabilities.choose_size(cap, Fraction(*target.size))
     seconds = request.seconds if request.seconds is not None else cap.default_seconds
-    capabilities.validate(cap, size, seconds)
+    if request.last_image is not None and not request.last_image.is_file():
+        raise ConfigError(f"The last-frame still {request.last_image} does not exist; grab it "
+                          "again.")
+    capabilities.validate(cap, size, seconds, last_frame=request.last_image is not None)
     estimate = cost.estimate(provider, cap.model, size, seconds, prices=settings.prices)
     params = {
         "provider": provider, "model": cap.model, "size": format_size(size),
         "seconds": seconds, "fit": "crop", "base_url": provider_base_url(provider, settings),
         "remix_of": request.remix_of,
+        **({"last_image_sha256": file_sha256(request.last_image)} if request.last_image else {}),
         "conform": {"rate": format_rate(target.rate), "size": format_size(target.size),
                     "preset": target.preset, "fit": target.fit},
     }
@@ -255,7 +257,9 @@ def _claim(plan: Plan, request: ShotRequest, target: ConformSpec, book: Ledger,
         request={"prompt": plan.prompt, "model": plan.model, "size": format_size(plan.size),
                  "seconds": plan.seconds, "source": request.source,
                  "remix_of": request.remix_of},
-        files={"source_image": str(request.image.absolute())},
+        files={"source_image": str(request.image.absolute()),
+               **({"last_source_image": str(request.last_image.absolute())}
+                  if request.last_image else {})},
         context={**(context or {}), "media_dir": str(media_dir.absolute()),
                  "conform": {"rate": format_rate(target.rate),
                              "size": format_size(target.size),
@@ -321,8 +325,14 @@ def _submit(row: JobRow, provider: Provider, ledger: Ledger, media_dir: Path,
     if not still.exists():
         fit_image(Path(row.files["source_image"]), still, size, fit="crop")
     ledger.update(row.id, files={"image": str(still)})
+    last = None
+    if "last_source_image" in row.files:
+        last = media_dir / f"{_stem(row)}_last_frame.png"
+        if not last.exists():
+            fit_image(Path(row.files["last_source_image"]), last, size, fit="crop")
+        ledger.update(row.id, files={"last_image": str(last)})
     request = GenerationRequest(prompt=row.prompt, model=row.model, seconds=row.seconds or 4,
-                                size=size, first_frame=still)
+                                size=size, first_frame=still, last_frame=last)
     try:
         row = ledger.mark_submitting(row.id, resubmit=resubmit)
     except JobStateError as exc:

@@ -19,6 +19,7 @@ from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState
 from stillmotion.jobs.pipeline import ConformSpec, GeneratedClip, ShotRequest
 from stillmotion.media.frames import grab_frame
 from stillmotion.media.probe import probe
+from stillmotion.prompt import validate_prompt
 from stillmotion.timecode import format_rate
 from stillmotion.timeline.generated import find_generated_clips
 from stillmotion.timeline.io import default_output_path, read_timeline, write_timeline
@@ -79,6 +80,7 @@ def prepare_shot(
     clip's last frame but places after its out point); ``purpose`` keeps such takes apart.
     ``image`` sends that still (e.g. Resolve's graded viewer export) instead of the source frame.
     """
+    validate_prompt(prompt)
     timeline = read_timeline(timeline_path)
     target_path = output or default_output_path(timeline_path)
     final = check_output(target_path, inputs=[timeline_path], overwrite=overwrite)
@@ -146,22 +148,24 @@ def metadata_for(clip: GeneratedClip, source: dict[str, Any], takes: list[JobRow
 
 def place_on_timeline(
     timeline: Any, at: str, clip: GeneratedClip, metadata: GeneratedClipMetadata, *,
-    timeline_path: Path, record_frame: int | None = None,
+    timeline_path: Path, record_frame: int | None = None, frames: int | None = None,
 ) -> PlacedClip:
     """Put ``clip`` at the playhead; a new take of a shot already placed there replaces the
-    shown media of that clip instead of stacking another track."""
+    shown media of that clip instead of stacking another track. ``frames`` shows only the
+    clip's first frames (``fill-gap`` trims to the gap; the rest stays as handle)."""
+    length = clip.frames if frames is None else min(clip.frames, frames)
     for existing in find_generated_clips(timeline):
         same_group = existing.metadata is not None \
             and existing.metadata.take_group == clip.take_group
         if same_group:
             return switch_take(existing, timeline, media_path=clip.conformed,
-                               duration_frames=clip.frames, rate=clip.rate, metadata=metadata,
+                               duration_frames=length, rate=clip.rate, metadata=metadata,
                                original_path=clip.original)
     start: Located | int = record_frame if record_frame is not None else \
         locate(timeline, at, timeline_path=timeline_path)
     info = probe(clip.original).require_video()
     return place_generated(
-        timeline, record_start=start, media_path=clip.conformed, duration_frames=clip.frames,
+        timeline, record_start=start, media_path=clip.conformed, duration_frames=length,
         rate=clip.rate, name=f"AI {metadata.source_clip or 'shot'} take {metadata.take}",
         metadata=metadata, original_path=clip.original, original_frames=info.frame_count,
         original_rate=info.rate,
@@ -175,7 +179,8 @@ def place_clip(timeline: Any, clip: GeneratedClip, *, ledger: Ledger, context: d
     metadata = metadata_for(clip, context.get("source", {}), takes, prompt_parts)
     return place_on_timeline(timeline, str(context["at"]), clip, metadata,
                              timeline_path=Path(context["timeline"]),
-                             record_frame=context.get("record_frame"))
+                             record_frame=context.get("record_frame"),
+                             frames=context.get("place_frames"))
 
 
 def place_and_write(clip: GeneratedClip, *, ledger: Ledger, context: dict[str, Any],

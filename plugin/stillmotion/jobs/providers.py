@@ -1,24 +1,59 @@
-"""Open the provider a job runs on: a /v1/videos gateway, or the embedded preview server.
+"""Open the provider a job runs on: a /v1/videos gateway, the embedded preview server, or a
+vendor dialect (Veo through the Gemini API, Runway, fal).
 
 Why here and not in ``api/``: the ``preview`` provider is the local server started in this
 process (no key, no network), which belongs to the jobs layer's lifetime, not to the client.
 Its data folder is persistent (``<data dir>/preview-server``) so a job survives a crash of the
 process that started it: ``stillmotion jobs resume`` starts the server again on the same folder
 and finds the job under the same id.
+
+The vendor dialects take their keys from the vendors' own variables (``GEMINI_API_KEY``,
+``RUNWAYML_API_SECRET``, ``FAL_KEY``), never from STILLMOTION_API_KEY, so a gateway key is not
+sent to another vendor; ``--base-url`` replaces the vendor's root (the client appends the
+documented paths), which is how they run against ``stillmotion serve``.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 
+from stillmotion.api.providers import fal, runway, veo
 from stillmotion.api.providers.base import Provider
+from stillmotion.api.providers.dialect import DialectProvider
 from stillmotion.api.providers.openai_videos import VideosProvider
 from stillmotion.errors import ConfigError
 from stillmotion.settings import Settings
 
-PROVIDERS = ("preview", "openai")
 EMBEDDED = "embedded"
+DIALECTS: dict[str, tuple[Callable[..., DialectProvider], str, tuple[str, ...]]] = {
+    veo.NAME: (veo.VeoProvider.open, veo.DEFAULT_ROOT, veo.KEY_VARIABLES),
+    runway.NAME: (runway.RunwayProvider.open, runway.DEFAULT_ROOT, runway.KEY_VARIABLES),
+    fal.NAME: (fal.FalProvider.open, fal.DEFAULT_ROOT, fal.KEY_VARIABLES),
+}
+"""Each vendor dialect: its provider's opener, the vendor's API root, its key variables."""
+PROVIDERS = ("preview", "openai", *DIALECTS)
+KEY_VARIABLES: dict[str, tuple[str, ...]] = {
+    "preview": (), "openai": ("STILLMOTION_API_KEY", "OPENAI_API_KEY"),
+    **{name: keys for name, (_, _, keys) in DIALECTS.items()},
+}
+"""Where each provider's key is looked for, in order (preview needs none)."""
+
+
+def key_variable_set(provider: str) -> str | None:
+    """The first of ``provider``'s key variables that is set (its name, never its value)."""
+    return next((name for name in KEY_VARIABLES.get(provider, ()) if os.environ.get(name)),
+                None)
+
+
+def open_dialect(name: str, settings: Settings) -> DialectProvider:
+    """A vendor dialect's provider: its key from its own variable, ``base_url`` as the root."""
+    opener, default_root, _ = DIALECTS[name]
+    found = key_variable_set(name)
+    key = os.environ.get(found) if found else None
+    return opener(settings.base_url or default_root, key, default_model=settings.model,
+                  timeout=settings.request_timeout)
 
 
 def embedded_server_dir(settings: Settings) -> str:
@@ -42,6 +77,13 @@ def open_provider(name: str, settings: Settings) -> Iterator[Provider]:
                 yield provider
             finally:
                 provider.close()
+        return
+    if name in DIALECTS:
+        dialect = open_dialect(name, settings)
+        try:
+            yield dialect
+        finally:
+            dialect.close()
         return
     if name == "openai" and not settings.base_url:
         raise ConfigError(

@@ -38,6 +38,7 @@ import opentimelineio as otio
 from stillmotion.errors import ConfigError, TimelineError
 from stillmotion.media.probe import VideoFacts, probe
 from stillmotion.timecode import Timecode, supports_drop_frame
+from stillmotion.timeline.generated import is_generated
 from stillmotion.timeline.media import local_path
 from stillmotion.timeline.timebase import (
     TimeBase,
@@ -211,13 +212,15 @@ def _is_video_track(item: Any) -> bool:
 
 
 def _top_clip(timeline: Any, timebase: TimeBase, frame: Fraction) -> _Hit | None:
+    """The top-most enabled source clip; generated clips are passed over, so a re-run on
+    stillmotion's own output still grabs the editor's shot under them."""
     tracks = list(timeline.tracks)
     for index in reversed(range(len(tracks))):
         track = tracks[index]
         if not _is_video_track(track) or not track.enabled:
             continue
         found = _clip_in_track(track, timebase, frame)
-        if found is not None:
+        if found is not None and not is_generated(found[0]):
             clip, offset = found
             return _Hit(clip, index, offset)
     return None

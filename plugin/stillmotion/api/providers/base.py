@@ -86,3 +86,13 @@ class RemixingProvider(Provider, Protocol):
     def remix(self, job_id: str, prompt: str) -> JobState:
         """Create the remix job once; never retried blindly."""
         ...
+
+
+@runtime_checkable
+class ExtendingProvider(Provider, Protocol):
+    """A dialect that continues one of its finished jobs natively (Veo 3.1, /v1/videos): the
+    new job's video holds the source followed by ``seconds`` more (a paid create)."""
+
+    def extend(self, job_id: str, prompt: str, seconds: int) -> JobState:
+        """Create the extension job once; never retried blindly."""
+        ...

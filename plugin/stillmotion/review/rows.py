@@ -1,0 +1,119 @@
+"""Ledger rows and media files as review takes: what the ledger recorded, else what a file says.
+
+Why read-only and optional: a review must never create or change a ledger (opening a missing
+path would create one), and a media folder copied from another machine has no ledger at all;
+then provenance is read from the downloaded file itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from stillmotion.errors import MediaError
+from stillmotion.jobs.ledger import JobRow, Ledger
+from stillmotion.media.probe import probe
+from stillmotion.media.provenance import read_provenance
+from stillmotion.review.model import SourceStill, Take
+
+MEDIA_KEYS = ("download", "conformed")
+
+
+@dataclass
+class LedgerIndex:
+    """Every ledger row by job id and by take group (empty when there is no ledger)."""
+
+    path: Path | None
+    by_job: dict[str, JobRow] = field(default_factory=dict)
+    by_group: dict[str, list[JobRow]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | None) -> LedgerIndex:
+        """Read the ledger at ``path`` if it exists; never create one."""
+        if path is None or not path.is_file():
+            return cls(None)
+        with Ledger(path) as ledger:
+            rows = ledger.list()
+        index = cls(path)
+        for row in sorted(rows, key=lambda r: (r.created_at, r.take, r.id)):
+            index.by_job[row.id] = row
+            index.by_group.setdefault(group_of(row), []).append(row)
+        return index
+
+    def group(self, take_group: str) -> list[JobRow]:
+        """The rows of one shot, oldest first."""
+        return self.by_group.get(take_group, [])
+
+
+def group_of(row: JobRow) -> str:
+    """The take group a row belongs to (the pipeline's own default when none was given)."""
+    return row.take_group or row.request_hash[:16]
+
+
+def has_media(row: JobRow) -> bool:
+    """True once the row downloaded (or conformed) a clip: only then is it a take to look at."""
+    return any(key in row.files for key in MEDIA_KEYS)
+
+
+def row_numbers(rows: Iterable[JobRow]) -> dict[str, int]:
+    """Take numbers as the pipeline gives them: finished rows of a group, 1, 2, … in order."""
+    finished = [row for row in rows if "conformed" in row.files]
+    return {row.id: number for number, row in enumerate(finished, start=1)}
+
+
+def take_from_row(row: JobRow, number: int | None, *, in_use: bool = False,
+                  notes: tuple[str, ...] = ()) -> Take:
+    """A take with everything the ledger knows about ``row``."""
+    provenance = _mapping(row.context.get("provenance"))
+    preview = bool(provenance.get("preview")) or row.provider == "preview"
+    return Take(
+        job_id=row.id, number=number, prompt=row.prompt, provider=row.provider,
+        model=row.model or "", seconds=float(row.seconds) if row.seconds else None,
+        size=row.size or "", cost_estimate=row.cost_estimate, currency=row.currency,
+        preview=preview, provenance=provenance,
+        conformed=_path(row.files.get("conformed")), original=_path(row.files.get("download")),
+        remote_id=row.remote_id or "", created_at=row.created_at.isoformat(),
+        state=row.state.value, in_use=in_use, notes=notes,
+    )
+
+
+def source_of_row(row: JobRow) -> SourceStill | None:
+    """The still a row was generated from: the grabbed frame, else the fitted first frame,
+    else the source media's frame named in its context."""
+    for key in ("source_image", "image"):
+        path = _path(row.files.get(key))
+        if path is not None and path.is_file():
+            return SourceStill(path)
+    source = _mapping(row.context.get("source") or row.request.get("source"))
+    media = _path(source.get("media"))
+    frame = source.get("frame")
+    if media is not None and media.is_file() and isinstance(frame, int):
+        return SourceStill(media, frame)
+    return None
+
+
+def file_provenance(original: Path | None) -> tuple[dict[str, Any], bool | None]:
+    """(provenance, preview flag) read from a downloaded file; empty and None when unreadable."""
+    if original is None or not original.is_file():
+        return {}, None
+    try:
+        facts = read_provenance(original, probe(original))
+    except MediaError:
+        return {}, None
+    return facts, bool(facts.get("preview"))
+
+
+def to_decimal(value: float | None) -> Decimal | None:
+    """A cost from JSON metadata as a Decimal (through str, so 0.1 stays 0.1)."""
+    return None if value is None else Decimal(str(value))
+
+
+def _path(value: Any) -> Path | None:
+    return Path(value) if isinstance(value, str) and value else None
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, Mapping) else {}
