@@ -40,14 +40,16 @@ def register(app: typer.Typer) -> None:
             Path, typer.Option("-o", "--output", metavar="OUT",
                                help="Master to write (.mov; .mp4 or .mov for h264-web).")
         ],
-        preset: Annotated[str, typer.Option("--preset", help=PRESET_HELP)] = DEFAULT_PRESET,
+        preset: Annotated[
+            str, typer.Option("--preset", metavar="NAME", help=PRESET_HELP)
+        ] = DEFAULT_PRESET,
         size: Annotated[
             str | None, typer.Option("--size", metavar="WxH", help=SIZE_HELP)
         ] = None,
         fps: Annotated[str | None, typer.Option("--fps", metavar="RATE", help=FPS_HELP)] = None,
-        fit: Annotated[str, typer.Option("--fit", help=FIT_HELP)] = "letterbox",
+        fit: Annotated[str, typer.Option("--fit", metavar="MODE", help=FIT_HELP)] = "letterbox",
         rate_policy: Annotated[
-            str, typer.Option("--rate-policy", help=RATE_POLICY_HELP)
+            str, typer.Option("--rate-policy", metavar="POLICY", help=RATE_POLICY_HELP)
         ] = "fps",
         crossfade: Annotated[
             str | None,

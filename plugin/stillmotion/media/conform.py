@@ -30,6 +30,7 @@ from typing import Literal
 
 from stillmotion.errors import ConfigError, MediaError
 from stillmotion.files import atomic_path, check_output
+from stillmotion.media.colour import source_matrix, source_range
 from stillmotion.media.ffmpeg import ProgressCallback, media_arg, run
 from stillmotion.media.fit import FitMode, fit_filters, parse_fit
 from stillmotion.media.probe import VideoFacts, is_yuv_format, probe
@@ -49,16 +50,6 @@ COLOUR_OPTIONS = (
 # atempo accepts factors in this range; larger changes are chained.
 _ATEMPO_MIN, _ATEMPO_MAX = Fraction(1, 2), Fraction(100)
 # Probe colourspace names -> swscale matrix names.
-_MATRIX = {
-    "bt709": "bt709",
-    "smpte170m": "bt601",
-    "bt470bg": "bt601",
-    "bt2020nc": "bt2020",
-    "bt2020c": "bt2020",
-    "smpte240m": "smpte240m",
-}
-
-
 @dataclass(frozen=True)
 class Preset:
     """A finishing format: encoder arguments plus the facts a probe of its output must show.
@@ -282,13 +273,10 @@ def colour_filters(video: VideoFacts) -> list[str]:
     """
     if video.pix_fmt is None or not is_yuv_format(video.pix_fmt):
         return ["scale=out_color_matrix=bt709:out_range=tv"]
-    matrix = _MATRIX.get(video.colorspace or "")
-    if matrix is None:
-        matrix = "bt709" if video.width > 1024 or video.height > 576 else "bt601"
-    full = video.pix_fmt.startswith("yuvj") or video.color_range == "pc"
-    if matrix == "bt709" and not full:
+    matrix = source_matrix(video)
+    in_range = source_range(video)
+    if matrix == "bt709" and in_range == "tv":
         return []
-    in_range = "pc" if full else "tv"
     return [f"scale=in_color_matrix={matrix}:out_color_matrix=bt709:in_range={in_range}"
             ":out_range=tv"]
 

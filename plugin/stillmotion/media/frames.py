@@ -18,6 +18,7 @@ from typing import Literal
 
 from stillmotion.errors import ConfigError, MediaError
 from stillmotion.files import atomic_path, check_output
+from stillmotion.media.colour import source_matrix, source_range
 from stillmotion.media.ffmpeg import media_arg, run
 from stillmotion.media.fit import Anchor, FitMode, fit_filters, parse_fit
 from stillmotion.media.probe import MediaInfo, VideoFacts, is_yuv_format, probe
@@ -39,14 +40,6 @@ DEFAULT_THUMBNAIL_WIDTH = 320
 LAST_FRAME_WINDOW = Fraction(1, 2)
 
 # Probe colourspace names -> swscale matrix names.
-_MATRIX = {
-    "bt709": "bt709",
-    "smpte170m": "bt601",
-    "bt470bg": "bt601",
-    "bt2020nc": "bt2020",
-    "bt2020c": "bt2020",
-    "smpte240m": "smpte240m",
-}
 # Full-precision chroma and rounding in the YUV->RGB step: without them swscale converts at 8 bits
 # (a "16-bit" PNG of 8-bit video held only multiples of 257) and less accurately.
 _EXACT_RGB = "accurate_rnd+full_chroma_int+full_chroma_inp"
@@ -305,11 +298,8 @@ def _rgb_filters(video: VideoFacts, sixteen_bit: bool) -> list[str]:
     rgb = "rgb48be" if sixteen_bit else "rgb24"
     if video.pix_fmt is None or not is_yuv_format(video.pix_fmt):
         return [f"format={rgb}"]
-    matrix = _MATRIX.get(video.colorspace or "")
-    if matrix is None:
-        matrix = "bt709" if video.width > 1024 or video.height > 576 else "bt601"
-    full = video.pix_fmt.startswith("yuvj") or video.codec == "mjpeg"
-    in_range = video.color_range or ("pc" if full else "tv")
+    matrix = source_matrix(video)
+    in_range = source_range(video)
     return [
         f"scale=in_color_matrix={matrix}:in_range={in_range}:out_range=pc:flags={_EXACT_RGB}",
         f"format={rgb}",
