@@ -84,8 +84,7 @@ class Page:
         """Load ``url`` in a ``width`` x ``height`` viewport and wait for its load event."""
         for domain in ("Page", "Runtime", "Log"):
             self.call(f"{domain}.enable")
-        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height,
-                  deviceScaleFactor=1, mobile=False)
+        self.resize(width, height)
         self.call("Page.navigate", url=url)
         self.wait_event("Page.loadEventFired")
 
@@ -96,6 +95,33 @@ class Page:
         if "exceptionDetails" in result:
             raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
         return result["result"].get("value")
+
+    def resize(self, width: int, height: int) -> None:
+        """Make the viewport ``width`` x ``height`` CSS pixels."""
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height,
+                  deviceScaleFactor=1, mobile=False)
+
+    def content_height(self) -> int:
+        """The height of the whole page in CSS pixels."""
+        return int(self.call("Page.getLayoutMetrics")["cssContentSize"]["height"])
+
+    def wait_for_images(self, timeout_ms: int = 10_000) -> list[dict[str, Any]]:
+        """Wait until every image in the page has loaded or failed; their src and sizes."""
+        return list(self.evaluate(f"""new Promise((resolve) => {{
+            const end = Date.now() + {timeout_ms};
+            const check = () => {{
+              const images = Array.from(document.images);
+              if (images.every((i) => i.complete) || Date.now() > end) {{
+                resolve(images.map((i) => ({{src: i.currentSrc || i.src, complete: i.complete,
+                                             width: i.naturalWidth}})));
+              }} else {{ setTimeout(check, 50); }}
+            }};
+            check();
+        }})"""))
+
+    def move_mouse(self, x: float, y: float) -> None:
+        """Move the mouse pointer to (``x``, ``y``) in viewport CSS pixels, as a user would."""
+        self.call("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
 
     def screenshot(self, path: Path, *, full_page: bool = False) -> Path:
         """Save a PNG of the viewport (or of the whole page) to ``path``."""

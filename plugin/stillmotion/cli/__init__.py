@@ -20,6 +20,8 @@ from stillmotion.cli import (
     grab_commands,
     jobs_commands,
     media_commands,
+    provider_commands,
+    review_commands,
     serve_commands,
     shot_commands,
     stitch_commands,
@@ -47,6 +49,7 @@ app = typer.Typer(
 for module in (
     demo_commands, generate_commands, shot_commands, media_commands, grab_commands,
     webhook_commands, jobs_commands, conform_commands, stitch_commands, serve_commands,
+    provider_commands, review_commands,
 ):
     module.register(app)
 

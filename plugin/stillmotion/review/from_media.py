@@ -8,7 +8,6 @@ another machine has no ledger, so the pipeline's file names (``<job>_take<N>.mov
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from stillmotion.jobs.ledger import JobRow
 from stillmotion.review.from_timeline import PlacedShot, placed_shots
 from stillmotion.review.model import Review, Shot, SourceStill, Take
 from stillmotion.review.rows import (
+    PIPELINE_NAME,
     LedgerIndex,
     file_provenance,
     group_of,
@@ -26,8 +26,6 @@ from stillmotion.review.rows import (
     take_from_row,
 )
 
-PIPELINE_NAME = re.compile(
-    r"^(?P<job>.+?)_take(?P<take>\d+)(?P<kind>_original|_first_frame)?\.(?P<ext>[A-Za-z0-9]+)$")
 MEDIA_SUFFIXES = frozenset({".mov", ".mp4", ".m4v", ".mxf", ".webm", ".mkv"})
 
 

@@ -19,6 +19,7 @@ from stillmotion.review.rows import (
     file_provenance,
     has_media,
     source_of_row,
+    take_from_file,
     take_from_row,
     to_decimal,
 )
@@ -57,13 +58,17 @@ def placed_shots(path: Path) -> list[PlacedShot]:
 
 def review_timeline(path: Path, ledger: LedgerIndex) -> Review:
     """The review of every generated clip on the timeline file ``path``."""
-    shots = tuple(shot_of_placed(placed, ledger, index)
-                  for index, placed in enumerate(placed_shots(path), start=1))
+    shots: list[Shot] = []
+    for index, placed in enumerate(placed_shots(path), start=1):
+        shot = shot_of_placed(placed, ledger, index)
+        if any(s.key == shot.key for s in shots):  # the same shot placed twice
+            shot = dataclasses.replace(shot, key=f"{shot.key}-{index}")
+        shots.append(shot)
     notes = () if ledger.path else (
         "No job ledger was found, so takes other than the one shown carry only what the "
         "timeline recorded; pass --ledger to add provider, model and provenance.",)
     return Review(title=f"Takes on {path.name}", origin=f"timeline {path.absolute()}",
-                  shots=shots, notes=notes)
+                  shots=tuple(shots), notes=notes)
 
 
 def shot_of_placed(placed: PlacedShot, ledger: LedgerIndex, index: int) -> Shot:
@@ -71,7 +76,7 @@ def shot_of_placed(placed: PlacedShot, ledger: LedgerIndex, index: int) -> Shot:
     generated = placed.clip
     metadata = generated.metadata
     if metadata is None:
-        return _bare_shot(placed, index)
+        return _bare_shot(placed, ledger, index)
     base = placed.timeline.parent
     records = metadata.takes or (TakeRecord(
         take=metadata.take, job_id=metadata.job_id, media=metadata.conformed_file or "",
@@ -122,7 +127,7 @@ def _take_of_record(record: TakeRecord, metadata: GeneratedClipMetadata, ledger:
     )
 
 
-def _bare_shot(placed: PlacedShot, index: int) -> Shot:
+def _bare_shot(placed: PlacedShot, ledger: LedgerIndex, index: int) -> Shot:
     """A generated clip whose metadata the format dropped: its media, and why little is known."""
     clip = placed.clip
     notes = [clip.problem or "The stillmotion metadata is missing."]
@@ -131,8 +136,8 @@ def _bare_shot(placed: PlacedShot, index: int) -> Shot:
         media = local_path(clip.clip, base_dir=placed.timeline.parent)
     except TimelineError as exc:
         notes.append(exc.message)
-    take = Take(job_id="", number=None, prompt="", conformed=media, in_use=True,
-                notes=tuple(notes))
+    take = Take(job_id="", number=None, prompt="", in_use=True, notes=tuple(notes)) \
+        if media is None else take_from_file(media, ledger, in_use=True, notes=tuple(notes))
     return Shot(key=f"clip-{index}", title=str(clip.clip.name), takes=(take,),
                 record_timecode=placed.record_timecode,
                 notes=("Its takes are unknown: review the .otio timeline stillmotion wrote.",))

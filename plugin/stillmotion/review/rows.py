@@ -7,6 +7,8 @@ then provenance is read from the downloaded file itself.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,6 +22,9 @@ from stillmotion.media.provenance import read_provenance
 from stillmotion.review.model import SourceStill, Take
 
 MEDIA_KEYS = ("download", "conformed")
+# The pipeline's file names: <job>_take<N>.<ext> (conformed), _original.mp4, _first_frame.png.
+PIPELINE_NAME = re.compile(
+    r"^(?P<job>.+?)_take(?P<take>\d+)(?P<kind>_original|_first_frame)?\.(?P<ext>[A-Za-z0-9]+)$")
 
 
 @dataclass
@@ -104,6 +109,25 @@ def file_provenance(original: Path | None) -> tuple[dict[str, Any], bool | None]
     except MediaError:
         return {}, None
     return facts, bool(facts.get("preview"))
+
+
+def take_from_file(media: Path, ledger: LedgerIndex, *, in_use: bool,
+                   notes: tuple[str, ...]) -> Take:
+    """A take known only by its file: the ledger row its pipeline name points to, else the
+    ``_original.mp4`` beside it and the provenance read from that."""
+    match = PIPELINE_NAME.match(media.name)
+    if match is not None and match["kind"] is None:
+        row = ledger.by_job.get(match["job"])
+        if row is not None:
+            take = take_from_row(row, None, in_use=in_use, notes=notes)
+            return dataclasses.replace(take, conformed=media)
+        original = media.with_name(f"{match['job']}_take{match['take']}_original.mp4")
+        if original.is_file():
+            provenance, preview = file_provenance(original)
+            return Take(job_id=match["job"], number=None, prompt="", preview=preview,
+                        provenance=provenance, conformed=media, original=original,
+                        in_use=in_use, notes=notes)
+    return Take(job_id="", number=None, prompt="", conformed=media, in_use=in_use, notes=notes)
 
 
 def to_decimal(value: float | None) -> Decimal | None:
