@@ -18,6 +18,7 @@ from stillmotion.jobs.ledger import LedgerState
 from stillmotion.media.probe import probe
 from stillmotion.timecode import parse_rate
 from stillmotion.timeline.io import read_timeline
+from stillmotion.timeline.resolve_shape import resolve_problems
 from support.generate_env import (
     HOUR_23,
     Case,
@@ -158,3 +159,24 @@ def _layout(tl: object) -> list[tuple[str, str, int, int]]:
 def _media_of(clip: object) -> str:
     url = str(clip.media_reference.target_url)  # type: ignore[attr-defined]
     return url[len("file://"):] if url.startswith("file://") else url
+
+
+def test_for_resolve_writes_a_timeline_resolve_accepts(
+    media_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--for resolve`: the new .otio breaks none of Resolve's import rules, clip in place."""
+    case = case_23976(small_clip(media_dir, "r23_hour"))
+    project = tmp_path / "project"
+    source = write_case(case, project)
+    result = cli_json(capsys, "generate", source, "--at", case.at, "--prompt", PROMPT,
+                      "--provider", "preview", "--size", "320x180", "--seconds", "1",
+                      "--preset", "resolve-dnxhr-hq", "--for", "resolve",
+                      "--ledger", tmp_path / "ledger.sqlite3")
+    written = Path(result["timeline"])
+    text = written.read_text(encoding="utf-8")
+    shaped = read_timeline(written)
+    assert resolve_problems(shaped, serialized=text) == []
+    assert "file://" not in text and '"Clip.2"' in text
+    clips = generated(written)
+    assert [(c.track_name, c.record_start_frame) for c in clips] == [
+        ("AI Generated", case.record_frame)]

@@ -10,6 +10,8 @@ import pytest
 
 from stillmotion.cli import run
 from stillmotion.errors import ProbeError
+from stillmotion.media.ffmpeg import media_arg
+from stillmotion.media.ffmpeg import run as run_ffmpeg
 from stillmotion.media.probe import probe
 
 
@@ -44,6 +46,20 @@ def test_probe_cli_json_prints_fractions(
     out = capsys.readouterr().out
     assert '"rate": "24000/1001"' in out
     assert '"start_timecode": "01:00:00:00"' in out
+
+
+def test_tag_that_is_not_utf8_loses_only_its_bad_bytes(
+    make_clip: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Latin-1 tags from old cameras: PyAV < 19 raised on them, 19 keeps lone surrogates."""
+    clip = tmp_path / "latin1.mov"
+    # "\udce9" reaches ffmpeg's argv as the single byte 0xE9 ("é" in Latin-1, invalid UTF-8).
+    run_ffmpeg(["-i", media_arg(make_clip("wide_30_silent")), "-frames:v", "2", "-c", "copy",
+                "-metadata", "title=caf\udce9", "-metadata", "comment=ok", "-y", media_arg(clip)])
+    info = probe(clip)
+    assert (info.tags["title"], info.tags["comment"]) == ("caf", "ok")
+    assert run(["probe", str(clip), "--json"]) == 0
+    assert '"title": "caf"' in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("kind", ["missing", "empty", "text", "truncated"])

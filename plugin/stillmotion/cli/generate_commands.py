@@ -26,10 +26,12 @@ from stillmotion.settings import Settings, load_settings
 from stillmotion.timecode import format_size, parse_size
 
 ProviderOpt = Annotated[str | None, typer.Option(
-    "--provider", help="preview (default, local, free), or openai for a /v1/videos gateway.")]
+    "--provider", help="preview (default, local, free), openai (a /v1/videos gateway), veo, "
+    "runway or fal (`stillmotion providers` lists their models).")]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Model name, e.g. sora-2.")]
 BaseUrlOpt = Annotated[str | None, typer.Option(
-    "--base-url", help="The service's /v1 URL (STILLMOTION_BASE_URL).")]
+    "--base-url", help="The service's /v1 URL for preview/openai, or the API root replacing "
+    "the vendor's for veo/runway/fal (STILLMOTION_BASE_URL).")]
 LedgerOpt = Annotated[Path | None, typer.Option(
     "--ledger", help="Job ledger file (default: in the user data folder).")]
 BudgetOpt = Annotated[float | None, typer.Option(

@@ -35,6 +35,7 @@ from stillmotion.cli.generate_commands import (
     run_shot,
 )
 from stillmotion.cli.pipeline_progress import pipeline_progress
+from stillmotion.cli.provider_commands import extend_natively
 from stillmotion.errors import ConfigError, StillmotionError
 from stillmotion.jobs import cost
 from stillmotion.jobs.ledger import Ledger, LedgerState
@@ -171,6 +172,10 @@ def register(app: typer.Typer) -> None:
         budget: BudgetOpt = None,
         new_take: Annotated[bool, typer.Option("--new-take")] = False,
         overwrite: Annotated[bool, typer.Option("--overwrite")] = False,
+        native: Annotated[bool, typer.Option(
+            "--native", help="Continue a generated clip's own job with the provider's "
+            "extension (Veo 3.1, /v1/videos) instead of a new job from its last frame.")]
+        = False,
         as_json: JsonOpt = False,
     ) -> None:
         """Continue a clip from its last frame, placed right after its out point."""
@@ -187,6 +192,15 @@ def register(app: typer.Typer) -> None:
                               "use a shorter one.")
         settings = cli_settings(provider=provider, model=model, base_url=base_url,
                                 ledger=ledger, budget=budget)
+        if native:
+            if overlap:
+                raise ConfigError("--native continues the clip's own video, so it cannot "
+                                  "overlap it; drop --crossfade.")
+            print_result(extend_natively(timeline, opened, span, prompt, seconds,
+                                         settings=settings, output=output,
+                                         overwrite=overwrite, new_take=new_take,
+                                         quiet=as_json), as_json)
+            return
         shot = prepare_shot(
             timeline, str(span.end - 1), prompt, output=output, media_dir=media_dir,
             seconds=seconds, size=parse_size_option(size), provider=provider, model=model,

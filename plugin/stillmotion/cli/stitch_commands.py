@@ -20,6 +20,7 @@ from stillmotion.cli.conform_commands import (
 )
 from stillmotion.cli.console import console, err_console
 from stillmotion.cli.progress import progress_bar
+from stillmotion.cli.timeline_stitch import TIMELINE_HELP, TRACK_HELP, stitch_from_timeline
 from stillmotion.errors import ConfigError
 from stillmotion.media.conform import DEFAULT_PRESET
 from stillmotion.media.stitch import parse_inputs, stitch
@@ -35,7 +36,6 @@ def register(app: typer.Typer) -> None:
 
     @app.command("stitch")
     def stitch_command(
-        inputs: Annotated[list[str], typer.Argument(metavar="IN...", help=INPUT_HELP)],
         output: Annotated[
             Path, typer.Option("-o", "--output", metavar="OUT",
                                help="Master to write (.mov; .mp4 or .mov for h264-web).")
@@ -66,6 +66,15 @@ def register(app: typer.Typer) -> None:
         overwrite: Annotated[
             bool, typer.Option("--overwrite", help="Replace OUT if it exists.")
         ] = False,
+        timeline: Annotated[
+            Path | None, typer.Option("--timeline", metavar="TIMELINE", help=TIMELINE_HELP)
+        ] = None,
+        track: Annotated[
+            list[str] | None, typer.Option("--track", metavar="NAME", help=TRACK_HELP)
+        ] = None,
+        inputs: Annotated[
+            list[str] | None, typer.Argument(metavar="IN...", help=INPUT_HELP)
+        ] = None,
     ) -> None:
         """Trim and join clips into one master, frame-exact, in one ffmpeg pass.
 
@@ -73,13 +82,21 @@ def register(app: typer.Typer) -> None:
         are joined by stream copy in a fraction of a second; anything else is trimmed, fitted,
         re-timed and encoded in one filter graph.
         """
-        segments = parse_inputs(inputs)
-        with progress_bar("Stitching") as update:
-            result = stitch(
-                segments, output, preset=preset, size=size_option(size), rate=rate_option(fps),
-                fit=fit, rate_policy=rate_policy, crossfade=_seconds(crossfade),
-                loudnorm=_lufs(loudnorm), overwrite=overwrite, on_progress=update,
+        if timeline is not None:
+            result = stitch_from_timeline(
+                timeline, track or [], inputs or [], output, preset=preset, size=size, fps=fps,
+                fit=fit, rate_policy=rate_policy, crossfade=crossfade, loudnorm=loudnorm,
+                overwrite=overwrite,
             )
+        else:
+            segments = parse_inputs(inputs or [])
+            with progress_bar("Stitching") as update:
+                result = stitch(
+                    segments, output, preset=preset, size=size_option(size),
+                    rate=rate_option(fps), fit=fit, rate_policy=rate_policy,
+                    crossfade=_seconds(crossfade), loudnorm=_lufs(loudnorm),
+                    overwrite=overwrite, on_progress=update,
+                )
         how = "by stream copy" if result.method == "copy" else "in one filter graph"
         if result.method == "graph" and result.copy_refused:
             how += f" (no stream copy: {result.copy_refused})"

@@ -24,6 +24,7 @@ from typing import Any
 from stillmotion.api import capabilities
 from stillmotion.api.polling import wait_for_job
 from stillmotion.api.providers.base import (
+    ExtendingProvider,
     GenerationRequest,
     JobState,
     JobStatus,
@@ -60,7 +61,9 @@ class ShotRequest:
 
     ``remix_of`` names a finished remote job to remix with the new prompt instead of creating
     from the still (the still stays the provenance of the take). ``last_image`` is a still the
-    clip must end on (``fill-gap``), for models that take a last frame.
+    clip must end on (``fill-gap``), for models that take a last frame. ``extend_of`` names a
+    finished remote job to continue with the provider's own extension (its video then holds the
+    source followed by ``seconds`` more).
     """
 
     image: Path
@@ -74,6 +77,7 @@ class ShotRequest:
     source: dict[str, Any] = field(default_factory=dict)
     remix_of: str | None = None
     last_image: Path | None = None
+    extend_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,7 @@ def plan_shot(request: ShotRequest, target: ConformSpec, settings: Settings,
         "provider": provider, "model": cap.model, "size": format_size(size),
         "seconds": seconds, "fit": "crop", "base_url": provider_base_url(provider, settings),
         "remix_of": request.remix_of,
+        **({"extend_of": request.extend_of} if request.extend_of else {}),
         **({"last_image_sha256": file_sha256(request.last_image)} if request.last_image else {}),
         "conform": {"rate": format_rate(target.rate), "size": format_size(target.size),
                     "preset": target.preset, "fit": target.fit},
@@ -256,7 +261,7 @@ def _claim(plan: Plan, request: ShotRequest, target: ConformSpec, book: Ledger,
         base_url=provider_base_url(plan.provider, settings), take_group=take_group,
         request={"prompt": plan.prompt, "model": plan.model, "size": format_size(plan.size),
                  "seconds": plan.seconds, "source": request.source,
-                 "remix_of": request.remix_of},
+                 "remix_of": request.remix_of, "extend_of": request.extend_of},
         files={"source_image": str(request.image.absolute()),
                **({"last_source_image": str(request.last_image.absolute())}
                   if request.last_image else {})},
@@ -343,12 +348,18 @@ def _submit(row: JobRow, provider: Provider, ledger: Ledger, media_dir: Path,
     _emit(on_event, "submit", f"Submitting to {row.provider} ({row.model}, {row.size}, "
           f"{row.seconds} s)")
     remix_of = row.request.get("remix_of")
+    extend_of = row.request.get("extend_of")
     try:
         if remix_of:
             if not isinstance(provider, RemixingProvider):
                 raise ConfigError(f"The {row.provider} provider cannot remix a job; run "
                                   "`stillmotion generate` with the new prompt instead.")
             state = provider.remix(str(remix_of), row.prompt)
+        elif extend_of:
+            if not isinstance(provider, ExtendingProvider):
+                raise ConfigError(f"The {row.provider} provider cannot extend a job natively; "
+                                  "run `stillmotion extend` without --native.")
+            state = provider.extend(str(extend_of), row.prompt, row.seconds or 4)
         else:
             state = provider.submit(request)
     except (PolicyRejectedError, ConfigError) as exc:

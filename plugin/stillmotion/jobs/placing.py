@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from stillmotion.timeline.io import default_output_path, read_timeline, write_ti
 from stillmotion.timeline.locate import Located, locate
 from stillmotion.timeline.metadata import GeneratedClipMetadata, TakeRecord
 from stillmotion.timeline.place import PlacedClip, place_generated
+from stillmotion.timeline.resolve_shape import make_resolve_shaped
 from stillmotion.timeline.takes import switch_take
 
 MEDIA_FOLDER = "stillmotion_media"
@@ -149,12 +151,17 @@ def metadata_for(clip: GeneratedClip, source: dict[str, Any], takes: list[JobRow
 def place_on_timeline(
     timeline: Any, at: str, clip: GeneratedClip, metadata: GeneratedClipMetadata, *,
     timeline_path: Path, record_frame: int | None = None, frames: int | None = None,
+    tail_seconds: int | None = None,
 ) -> PlacedClip:
     """Put ``clip`` at the playhead; a new take of a shot already placed there replaces the
     shown media of that clip instead of stacking another track. ``frames`` shows only the
-    clip's first frames (``fill-gap`` trims to the gap; the rest stays as handle)."""
-    length = clip.frames if frames is None else min(clip.frames, frames)
-    for existing in find_generated_clips(timeline):
+    clip's first frames (``fill-gap`` trims to the gap; the rest stays as handle);
+    ``tail_seconds`` shows only its last seconds (a native extension holds its source first)."""
+    head = 0 if tail_seconds is None else \
+        max(0, clip.frames - round(Fraction(tail_seconds) * clip.rate))
+    length = clip.frames - head if frames is None else min(clip.frames - head, frames)
+    takes = find_generated_clips(timeline) if head == 0 else []  # tails get a slot of their own
+    for existing in takes:
         same_group = existing.metadata is not None \
             and existing.metadata.take_group == clip.take_group
         if same_group:
@@ -168,7 +175,7 @@ def place_on_timeline(
         timeline, record_start=start, media_path=clip.conformed, duration_frames=length,
         rate=clip.rate, name=f"AI {metadata.source_clip or 'shot'} take {metadata.take}",
         metadata=metadata, original_path=clip.original, original_frames=info.frame_count,
-        original_rate=info.rate,
+        original_rate=info.rate, media_start_frame=head,
     )
 
 
@@ -180,7 +187,8 @@ def place_clip(timeline: Any, clip: GeneratedClip, *, ledger: Ledger, context: d
     return place_on_timeline(timeline, str(context["at"]), clip, metadata,
                              timeline_path=Path(context["timeline"]),
                              record_frame=context.get("record_frame"),
-                             frames=context.get("place_frames"))
+                             frames=context.get("place_frames"),
+                             tail_seconds=context.get("tail_seconds"))
 
 
 def place_and_write(clip: GeneratedClip, *, ledger: Ledger, context: dict[str, Any],
@@ -191,6 +199,8 @@ def place_and_write(clip: GeneratedClip, *, ledger: Ledger, context: dict[str, A
     placed = place_clip(timeline, clip, ledger=ledger, context=context,
                         prompt_parts=prompt_parts)
     output = Path(context["output"])
+    if context.get("for_resolve"):
+        timeline = make_resolve_shaped(timeline, base_dir=timeline_path.parent)
     written = write_timeline(timeline, output, overwrite=bool(context.get("overwrite")),
                              source=timeline_path)
     if ledger.get(clip.job_id).state is LedgerState.CONFORMED:

@@ -25,6 +25,10 @@ _TRC = {1: "bt709", 2: None, 4: "gamma22", 5: "gamma28", 6: "smpte170m", 7: "smp
 _SPACE = {0: "gbr", 1: "bt709", 2: None, 5: "bt470bg", 6: "smpte170m", 7: "smpte240m",
           9: "bt2020nc", 10: "bt2020c"}
 _RANGE = {0: None, 1: "tv", 2: "pc"}
+# PyAV before 19 raises on a tag that is not UTF-8 unless told to ignore it; 19 removed the option
+# (open() refuses it) and keeps such bytes as lone surrogates, which _tags drops the same way.
+_OPEN_OPTIONS: dict[str, Any] = (
+    {"metadata_errors": "ignore"} if int(av.__version__.split(".")[0]) < 19 else {})
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,7 @@ def probe(path: Path | str, *, count_frames: bool = False) -> MediaInfo:
         raise ProbeError(f"{media.name} is empty (0 bytes); re-export or re-download it.",
                          path=media)
     try:
-        with av.open(str(media), metadata_errors="ignore") as container:
+        with av.open(str(media), **_OPEN_OPTIONS) as container:
             return _facts(media, container, count_frames)
     except av.FFmpegError as exc:
         raise ProbeError(
@@ -158,7 +162,7 @@ def audio_duration(path: Path | str) -> Fraction | None:
     """
     media = Path(path)
     try:
-        with av.open(str(media), metadata_errors="ignore") as container:
+        with av.open(str(media), **_OPEN_OPTIONS) as container:
             stream = next((s for s in container.streams.audio), None)
             if stream is None:
                 return None
@@ -180,14 +184,23 @@ def _reason(exc: Exception) -> str:
     return str(text).split(":")[-1].strip() or "unknown error"
 
 
+def _tags(metadata: Any) -> dict[str, str]:
+    """Tags as text without the bytes that were not UTF-8 (lone surrogates no encoder accepts)."""
+    return {_utf8(k): _utf8(v) for k, v in (metadata or {}).items()}
+
+
+def _utf8(value: object) -> str:
+    return str(value).encode("utf-8", "ignore").decode("utf-8")
+
+
 def _facts(media: Path, container: Any, count_frames: bool) -> MediaInfo:
-    tags = {str(k): str(v) for k, v in (container.metadata or {}).items()}
+    tags = _tags(container.metadata)
     video_stream = next((s for s in container.streams.video), None)
     audio_stream = next((s for s in container.streams.audio), None)
     duration = Fraction(container.duration or 0, 1_000_000)
     timecode = tags.get("timecode")
     for stream in container.streams:
-        timecode = timecode or (stream.metadata or {}).get("timecode")
+        timecode = timecode or _tags(stream.metadata).get("timecode")
     video = None
     if video_stream is not None:
         video = _video_facts(container, video_stream, duration, timecode, count_frames)

@@ -25,6 +25,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from stillmotion.server.dialects import mount_dialects
 from stillmotion.server.errors import (
     SERVER_ERROR,
     APIError,
@@ -305,4 +306,5 @@ def create_app(service: VideoService) -> FastAPI:
             faults.reset_stats()
             return JSONResponse(faults.stats())
 
+    mount_dialects(app, service)  # Veo, Runway, fal on their own paths (after every route)
     return app

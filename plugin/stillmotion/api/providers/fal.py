@@ -261,7 +261,7 @@ class FalProvider(DialectProvider):
             if is_policy_code(words):
                 raise refusal(NAME, f"fal request {job_id}", input_named(words), words)
             return JobState(id=job_id, status=state, raw_status=raw_status,
-                            error_code=raw_status.lower() or "error", error_message=words,
+                            error_code=raw_status or "error", error_message=words,
                             raw=raw)
         if state is not JobStatus.COMPLETED:
             return JobState(id=job_id, status=state, raw_status=raw_status, raw=raw)

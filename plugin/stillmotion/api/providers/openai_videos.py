@@ -90,6 +90,11 @@ class VideosProvider:
         """A new job from a finished one with a new prompt (``POST /videos/{id}/remix``)."""
         return self.client.remix(job_id, prompt=prompt).to_job_state()
 
+    def extend(self, job_id: str, prompt: str, seconds: int) -> JobState:
+        """Continue a finished job by ``seconds`` (``POST /videos/extensions``); the new job's
+        video is the stitched total."""
+        return self.client.extend(job_id, prompt=prompt, seconds=seconds).to_job_state()
+
     def poll(self, job_id: str) -> JobState:
         """Observe the job once, with the server's poll-after hint."""
         return self.client.poll(job_id)

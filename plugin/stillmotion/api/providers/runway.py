@@ -136,7 +136,7 @@ def read_task(task: RunwayTask, job_id: str) -> JobState:
                           _refused_input(code) or input_named(task.failure),
                           f"{code}: {task.failure}" if task.failure else code)
         return JobState(id=job_id, status=status, raw_status=raw_status,
-                        error_code=code or raw_status.lower() or None,
+                        error_code=code or raw_status or None,
                         error_message=task.failure, raw=raw)
     return JobState(id=job_id, status=status, raw_status=raw_status, progress=progress, raw=raw)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -79,7 +80,7 @@ class VeoOperation(BaseModel):
     metadata: dict[str, Any] | None = None
 
 
-def _image(path: Any) -> dict[str, str]:
+def _image(path: Path) -> dict[str, str]:
     encoded, mime = image_payload(path)
     return {"bytesBase64Encoded": encoded, "mimeType": mime}
 

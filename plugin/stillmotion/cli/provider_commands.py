@@ -1,0 +1,284 @@
+"""``providers`` (what each provider and model accepts, and whether its key is set),
+``fill-gap`` (a clip from the last frame before a gap to the first frame after it), and the
+native path of ``extend --native`` (a generated clip's own job continued by the provider).
+
+Why together: both rest on the capability table. ``providers`` prints it; ``fill-gap`` needs a
+model that takes a last frame and picks the generated length from it: the shortest accepted
+duration covering the gap, the placed clip then trimmed to the gap's exact frame count (the rest
+of the conformed file stays behind it as handle).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from stillmotion.api import capabilities
+from stillmotion.api.capabilities import ModelCapability
+from stillmotion.cli.console import console
+from stillmotion.cli.generate_commands import (
+    BaseUrlOpt,
+    BudgetOpt,
+    JsonOpt,
+    LedgerOpt,
+    MediaDirOpt,
+    ModelOpt,
+    PresetOpt,
+    ProviderOpt,
+    SizeOpt,
+    cli_settings,
+    clip_summary,
+    parse_size_option,
+    print_result,
+    run_request,
+)
+from stillmotion.cli.pipeline_progress import pipeline_progress
+from stillmotion.errors import ConfigError, JobError, StillmotionError
+from stillmotion.files import check_output
+from stillmotion.jobs import cost
+from stillmotion.jobs.ledger import Ledger, LedgerState
+from stillmotion.jobs.pipeline import ConformSpec, ShotRequest, generate
+from stillmotion.jobs.placing import media_dir_for, place_and_write, prepare_shot
+from stillmotion.jobs.providers import DIALECTS, KEY_VARIABLES, PROVIDERS, key_variable_set
+from stillmotion.media.frames import grab_frame
+from stillmotion.settings import Settings
+from stillmotion.timecode import format_size, parse_rate, parse_size
+from stillmotion.timeline.gaps import GapSpan, gap_at
+from stillmotion.timeline.generated import find_generated_clips
+from stillmotion.timeline.io import default_output_path, read_timeline
+from stillmotion.timeline.locate import locate, playhead_frame
+from stillmotion.timeline.shots import ClipSpan
+from stillmotion.timeline.timebase import TimeBase
+
+_WIRE = {"veo": "aspectRatio+resolution", "runway": "ratio", "fal": "follows the still"}
+
+
+def _shape(provider: str, size: tuple[int, int]) -> str:
+    """A size as the provider's wire spells it."""
+    if provider == "veo":
+        return f"{capabilities.aspect_ratio(size)} {capabilities.resolution(size)}"
+    if provider == "runway":
+        return capabilities.pixel_ratio(size)
+    return format_size(size)
+
+
+def _durations(seconds: tuple[int, ...] | list[int]) -> str:
+    """``4/6/8``, or ``1-20`` for a run of consecutive seconds."""
+    values = list(seconds)
+    if len(values) > 3 and values == list(range(values[0], values[-1] + 1)):
+        return f"{values[0]}-{values[-1]}"
+    return "/".join(str(s) for s in values)
+
+
+def _price(cap: ModelCapability, settings_prices: dict[str, float]) -> str:
+    size = capabilities.choose_size(cap, Fraction(16, 9))
+    try:
+        estimate = cost.estimate(cap.provider, cap.model, size, 1, prices=settings_prices)
+    except StillmotionError:
+        return "unpriced"
+    mark = " (est.)" if estimate.is_estimate else ""
+    return f"{cost.format_money(estimate.per_second)}/s at {format_size(size)}{mark}"
+
+
+def _row(cap: ModelCapability, prices: dict[str, float]) -> dict[str, Any]:
+    sizes = None if cap.sizes is None else [
+        {"size": format_size(s), "wire": _shape(cap.provider, s),
+         "seconds": list(cap.seconds_at(s))} for s in cap.sizes]
+    return {
+        "model": cap.model, "default": capabilities.DEFAULT_MODEL.get(cap.provider) == cap.model,
+        "sizes": sizes, "seconds": list(cap.seconds), "default_seconds": cap.default_seconds,
+        "first_frame": cap.first_frame, "last_frame": cap.last_frame,
+        "native_extension": cap.native_extension, "audio": cap.audio,
+        "price": _price(cap, prices),
+    }
+
+
+def providers_table(prices: dict[str, float]) -> list[dict[str, Any]]:
+    """Every provider with its key variables (set or not, never the value) and model rows."""
+    table = []
+    for name in PROVIDERS:
+        variables = KEY_VARIABLES.get(name, ())
+        found = key_variable_set(name)
+        table.append({
+            "provider": name,
+            "key_variables": list(variables),
+            "key_set": found is not None if variables else None,
+            "key_from": found,
+            "root": DIALECTS[name][1] if name in DIALECTS else None,
+            "shape_on_wire": _WIRE.get(name, "WxH"),
+            "models": [_row(c, prices) for c in capabilities.capabilities()
+                       if c.provider == name],
+        })
+    return table
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def print_providers(table: list[dict[str, Any]]) -> None:
+    """The table for people: one block per provider, one line per model."""
+    for entry in table:
+        variables = entry["key_variables"]
+        if not variables:
+            key = "no key needed"
+        else:
+            state = f"set ({entry['key_from']})" if entry["key_set"] else "NOT set"
+            key = f"key {' or '.join(variables)}: {state}"
+        root = f"; root {entry['root']}" if entry["root"] else ""
+        console.print(f"{entry['provider']}: {key}{root}; shape sent as "
+                      f"{entry['shape_on_wire']}", markup=False)
+        for model in entry["models"]:
+            mark = " (default)" if model["default"] else ""
+            if model["sizes"] is None:
+                sizes = "any even size"
+            else:
+                sizes = ", ".join(
+                    f"{s['size']}" + (f" [{s['wire']}]" if s["wire"] != s["size"] else "")
+                    + ("" if s["seconds"] == model["seconds"] else
+                       f" ({_durations(s['seconds'])} s only)")
+                    for s in model["sizes"])
+            seconds = _durations(model["seconds"])
+            console.print(
+                f"  {model['model']}{mark}: {seconds} s; {sizes}; first frame "
+                f"{_yes(model['first_frame'])}, last frame {_yes(model['last_frame'])}, "
+                f"native extension {_yes(model['native_extension'])}, audio "
+                f"{_yes(model['audio'])}; {model['price']}", markup=False)
+
+
+def gap_seconds(cap: ModelCapability, gap: GapSpan, rate: Fraction,
+                size: tuple[int, int] | None) -> int:
+    """The shortest duration ``cap`` takes that covers the gap; ConfigError when none does."""
+    wanted = Fraction(gap.frames) / rate
+    seconds = capabilities.nearest_seconds(cap, wanted, size)
+    if seconds < wanted:
+        raise ConfigError(
+            f"The gap is {float(wanted):.2f} s ({gap.frames} frames), longer than the "
+            f"{seconds} s {cap.model} makes at most; close part of the gap or fill it in two "
+            "steps.")
+    return seconds
+
+
+def extend_natively(timeline_path: Path, opened: Any, span: ClipSpan, prompt: str, seconds: int,
+                    *, settings: Settings, output: Path | None, overwrite: bool,
+                    new_take: bool, quiet: bool) -> dict[str, Any]:
+    """``extend --native``: continue the job behind the generated clip ``span`` with the
+    provider's own extension; only the new ``seconds`` are shown, right after the clip."""
+    found = next((g for g in find_generated_clips(opened)
+                  if g.track_index == span.track_index and g.record_start_frame == span.start),
+                 None)
+    if found is None or found.metadata is None:
+        raise ConfigError(f"--native continues a clip stillmotion generated, and '{span.name}' "
+                          "is not one (or its file format dropped our metadata); extend it "
+                          "without --native.")
+    with Ledger(settings.ledger_path) as book:
+        row = book.lookup(found.metadata.job_id)
+    if row.state not in (LedgerState.CONFORMED, LedgerState.PLACED) or not row.remote_id:
+        raise ConfigError(f"Job {row.id} is {row.state.value}; only a finished job can be "
+                          "extended (`stillmotion jobs resume` finishes it).")
+    cap = capabilities.lookup(row.provider, row.model)
+    if not cap.native_extension:
+        raise ConfigError(f"The {row.provider} model {cap.model} has no native extension; "
+                          "extend the clip without --native.")
+    final = check_output(output or default_output_path(timeline_path),
+                         inputs=[timeline_path], overwrite=overwrite)
+    spec = row.context["conform"]
+    source = dict(row.request.get("source") or {})
+    request = ShotRequest(image=Path(row.files["source_image"]), prompt=prompt,
+                          seconds=seconds, size=parse_size(row.size or ""),
+                          provider=row.provider, model=row.model, new_take=new_take,
+                          source=source, extend_of=row.remote_id)
+    target = ConformSpec(rate=parse_rate(spec["rate"]), size=parse_size(spec["size"]),
+                         preset=spec["preset"], fit=spec["fit"])
+    context = {"timeline": str(timeline_path.absolute()), "at": str(span.end),
+               "output": str(final), "overwrite": overwrite, "source": source,
+               "record_frame": span.end, "tail_seconds": seconds, "extends": row.id}
+    return run_request(request, target, media_dir_for(final, None), context, settings,
+                       quiet=quiet)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``providers`` and ``fill-gap`` to ``app``."""
+
+    @app.command("providers")
+    def providers_command(as_json: JsonOpt = False) -> None:
+        """List providers and models: sizes, durations, first/last frame, extension, audio,
+        price, and whether each provider's key variable is set (never the key)."""
+        settings = cli_settings(provider=None, model=None, base_url=None, ledger=None,
+                                budget=None)
+        table = providers_table(settings.prices)
+        if as_json:
+            console.print_json(json.dumps(table))
+            return
+        print_providers(table)
+
+    @app.command("fill-gap")
+    def fill_gap_command(
+        timeline: Annotated[Path, typer.Argument(help="Timeline file with a gap between two "
+                                                 "clips.")],
+        at: Annotated[str, typer.Option("--at", help="Playhead inside the gap (record "
+                                        "timecode or frame number).")],
+        prompt: Annotated[str, typer.Option("--prompt", help="What happens in between.")],
+        provider: ProviderOpt = None,
+        model: ModelOpt = None,
+        base_url: BaseUrlOpt = None,
+        size: SizeOpt = "auto",
+        preset: PresetOpt = "resolve-dnxhr-hq",
+        output: Annotated[Path | None, typer.Option(
+            "-o", "--output", help="New timeline (default: <name>.stillmotion.<ext>).")] = None,
+        media_dir: MediaDirOpt = None,
+        ledger: LedgerOpt = None,
+        budget: BudgetOpt = None,
+        new_take: Annotated[bool, typer.Option("--new-take")] = False,
+        overwrite: Annotated[bool, typer.Option("--overwrite")] = False,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Fill a gap: a clip from the last frame before it to the first frame after it,
+        generated at the nearest length the model takes and trimmed to the gap exactly."""
+        timeline_path = timeline
+        settings = cli_settings(provider=provider, model=model, base_url=base_url,
+                                ledger=ledger, budget=budget)
+        chosen = provider or settings.provider
+        cap = capabilities.lookup(chosen, model or settings.model)
+        if not cap.last_frame:
+            takers = ", ".join(f"{c.provider} {c.model}" for c in capabilities.capabilities()
+                               if c.last_frame)
+            raise ConfigError(f"fill-gap needs a model that takes a last frame, and {chosen} "
+                              f"{cap.model} does not; use one of: {takers}.")
+        opened = read_timeline(timeline_path)
+        gap = gap_at(opened, playhead_frame(opened, at), label=at)
+        explicit = parse_size_option(size)
+        seconds = gap_seconds(cap, gap, TimeBase.of(opened).rate, explicit)
+        shot = prepare_shot(
+            timeline_path, str(gap.start - 1), prompt, output=output,
+            media_dir=media_dir, seconds=seconds, size=explicit, provider=chosen,
+            model=cap.model, preset=preset, new_take=new_take, overwrite=overwrite,
+            purpose="fill-gap", record_frame=gap.start)
+        after = locate(opened, gap.end, timeline_path=timeline_path)
+        last = shot.media_dir / "stills" / \
+            f"{after.media_path.stem}_f{after.source_frame_index}.png"
+        grab_frame(after.media_path, last, frame=after.source_frame_index, overwrite=True)
+        request = dataclasses.replace(shot.request, last_image=last)
+        context = {**shot.context, "place_frames": gap.frames,
+                   "gap": {"start": gap.start, "end": gap.end, "before": gap.before_name,
+                           "after": gap.after_name,
+                           "last_frame_source": {"clip": after.clip_name,
+                                                 "media": str(after.media_path),
+                                                 "frame": after.source_frame_index}}}
+        with Ledger(settings.ledger_path) as book, pipeline_progress(as_json) as events:
+            clip = generate(request, shot.target, media_dir=shot.media_dir, settings=settings,
+                            on_event=events, ledger=book, context=context)
+            if clip.frames < gap.frames:
+                raise JobError(f"The generated clip has {clip.frames} frames, fewer than the "
+                               f"{gap.frames}-frame gap; make a new take with --new-take.")
+            placed, written = place_and_write(clip, ledger=book, context=context)
+        summary = clip_summary(clip, written, placed.track_name)
+        summary.update({"gap_start": gap.start, "gap_frames": gap.frames,
+                        "placed_frames": placed.duration_frames,
+                        "record_start": placed.record_start_frame})
+        print_result(summary, as_json)

@@ -1,0 +1,219 @@
+"""Runway's task dialect on ``stillmotion serve``: image_to_video, tasks, signed outputs.
+
+Paths (``--base-url`` is this server's root): ``POST /v1/image_to_video``, ``GET
+/v1/tasks/{id}``, and the signed output URL ``GET /_runway/outputs/{id}.mp4?exp=&sig=``, which
+needs no key and answers 403 in S3's words once expired. Every API call must carry
+``X-Runway-Version: 2024-11-06``; with ``--require-key`` also ``Authorization: Bearer KEY``.
+Task ids are UUIDs (the service job's hex). Bodies are checked strictly: fields, types, the
+model's ratios and durations, and a last frame only where the model takes one (gen3a_turbo's
+``promptImage`` list with ``position: last``). Refusals fail the task with ``failureCode``
+``SAFETY.INPUT.TEXT`` (moderation words) or ``SAFETY.INPUT.IMAGE`` (an injected image refusal).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+from stillmotion.server.dialects import (
+    DialectError,
+    JobView,
+    content_path,
+    create_job,
+    decode_image,
+    dialect_state,
+    expired_download,
+    gate,
+    in_thread,
+    json_answer,
+    root_url,
+    view,
+)
+from stillmotion.server.errors import APIError
+from stillmotion.server.service import VideoService
+from stillmotion.server.store import COMPLETED, FAILED, IN_PROGRESS
+
+DIALECT = "runway"
+API_VERSION = "2024-11-06"
+PROMPT_MAX = 1000
+SEED_MAX = 4294967295
+MODELS: dict[str, dict[str, Any]] = {
+    "gen4_turbo": {"ratios": ("1280:720", "720:1280", "1104:832", "832:1104", "960:960",
+                              "1584:672"), "durations": (5, 10), "last_frame": False},
+    "gen3a_turbo": {"ratios": ("1280:768", "768:1280"), "durations": (5, 10),
+                    "last_frame": True},
+}
+_KEYS = {"model", "promptImage", "promptText", "ratio", "duration", "seed"}
+S3_EXPIRED = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code>"
+              "<Message>Request has expired</Message></Error>")
+
+
+def runway_error(status: int, message: str) -> DialectError:
+    """An error in Runway's shape ``{"error": "..."}``."""
+    return DialectError(status, {"error": message})
+
+
+def _reshape(exc: APIError) -> DialectError:
+    return runway_error(exc.status, exc.message)
+
+
+def task_id(job_id: str) -> str:
+    """The task's UUID for a service job id (``video_<32 hex>``)."""
+    return str(uuid.UUID(hex=job_id.removeprefix("video_")))
+
+
+def job_id(task: str) -> str | None:
+    """The service job id of a task UUID, or None when it is not a UUID."""
+    try:
+        return "video_" + uuid.UUID(task).hex
+    except ValueError:
+        return None
+
+
+def _images(value: object, rules: dict[str, Any], model: str) -> tuple[bytes, bytes | None]:
+    if isinstance(value, str):
+        return decode_image(value, "promptImage"), None
+    if not isinstance(value, list) or not 1 <= len(value) <= 2:
+        raise runway_error(400, "promptImage must be a data URI or a list of one or two "
+                           "{uri, position} objects.")
+    found: dict[str, bytes] = {}
+    for entry in value:
+        if not isinstance(entry, dict) or set(entry) != {"uri", "position"} \
+                or entry["position"] not in ("first", "last") or entry["position"] in found:
+            raise runway_error(400, "Each promptImage entry needs a 'uri' and a distinct "
+                               "'position' of 'first' or 'last'.")
+        found[entry["position"]] = decode_image(entry["uri"], f"promptImage.{entry['position']}")
+    if "first" not in found:
+        raise runway_error(400, "promptImage needs the 'first' position.")
+    if "last" in found and not rules["last_frame"]:
+        raise runway_error(400, f"The model {model} does not support a 'last' position.")
+    return found["first"], found.get("last")
+
+
+def _int(body: dict[str, Any], name: str) -> int:
+    value = body.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise runway_error(400, f"'{name}' must be an integer.")
+    return value
+
+
+def task_json(job: JobView, root: str, service: VideoService) -> dict[str, Any]:
+    """The task JSON of ``job`` as Runway spells it."""
+    record = job.record
+    body: dict[str, Any] = {"id": task_id(record.id), "createdAt": datetime.fromtimestamp(
+        record.created_at, timezone.utc).isoformat().replace("+00:00", "Z")}
+    if job.injected is not None:
+        return {**body, "status": job.injected}
+    if job.status == COMPLETED:
+        expires = int(time.time()) + 3600
+        if record.expires_at is not None:
+            expires = min(expires, int(record.expires_at))
+        query = dialect_state(service).signed_query(record.id, expires)
+        url = f"{root}/_runway/outputs/{task_id(record.id)}.mp4?{query}"
+        return {**body, "status": "SUCCEEDED", "output": [url]}
+    if job.status == FAILED:
+        if job.refused == "image":
+            return {**body, "status": "FAILED", "failureCode": "SAFETY.INPUT.IMAGE",
+                    "failure": "The input image was flagged by content moderation."}
+        if job.refused == "prompt":
+            return {**body, "status": "FAILED", "failureCode": "SAFETY.INPUT.TEXT",
+                    "failure": "The prompt was flagged by content moderation."}
+        return {**body, "status": "FAILED", "failureCode": "INTERNAL.BAD_OUTPUT",
+                "failure": job.error_message}
+    if job.status == IN_PROGRESS:
+        return {**body, "status": "RUNNING", "progress": round(record.progress / 100, 2)}
+    return {**body, "status": "PENDING"}
+
+
+def router(service: VideoService) -> APIRouter:
+    """The Runway routes onto ``service``."""
+
+    def presented(request: Request) -> str | None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+    def auth_error(missing: bool) -> DialectError:
+        return runway_error(401, "Missing API key." if missing else "Invalid API key.")
+
+    def version(request: Request) -> None:
+        given = request.headers.get("x-runway-version")
+        if given is None:
+            raise runway_error(400, "You must provide a X-Runway-Version header.")
+        if given != API_VERSION:
+            raise runway_error(400, f"Invalid API version '{given}'; use {API_VERSION}.")
+
+    api = APIRouter(dependencies=[Depends(gate(service, presented=presented,
+                                               auth_error=auth_error, error=runway_error,
+                                               check=version))])
+    files = APIRouter(dependencies=[Depends(gate(service, presented=lambda r: None,
+                                                 auth_error=auth_error, error=runway_error,
+                                                 keyed=False))])
+
+    def task_or_404(task: str) -> JobView:
+        found = view(service, job_id(task) or "", DIALECT, status_answer=True)
+        if found is None:
+            raise runway_error(404, "Task not found.")
+        return found
+
+    @api.post("/v1/image_to_video")
+    async def image_to_video(request: Request) -> JSONResponse:
+        try:
+            body = await request.json()
+        except ValueError:
+            raise runway_error(400, "The body is not JSON.") from None
+        if not isinstance(body, dict):
+            raise runway_error(400, "The body must be a JSON object.")
+        unknown = sorted(set(body) - _KEYS)
+        if unknown:
+            raise runway_error(400, f"Unrecognized key '{unknown[0]}' in the body.")
+        model = body.get("model")
+        rules = MODELS.get(model) if isinstance(model, str) else None
+        if rules is None:
+            raise runway_error(400, f"Invalid model; use one of: {', '.join(MODELS)}.")
+        assert isinstance(model, str)
+        prompt = body.get("promptText", "")
+        if not isinstance(prompt, str) or len(prompt) > PROMPT_MAX:
+            raise runway_error(400, f"promptText must be a string of at most {PROMPT_MAX} "
+                               "characters.")
+        ratio = body.get("ratio")
+        if ratio not in rules["ratios"]:
+            raise runway_error(400, f"Invalid ratio for {model}; use one of: "
+                               f"{', '.join(rules['ratios'])}.")
+        duration = _int(body, "duration")
+        if duration not in rules["durations"]:
+            raise runway_error(400, "duration must be 5 or 10.")
+        if "seed" in body and not 0 <= _int(body, "seed") <= SEED_MAX:
+            raise runway_error(400, f"seed must be from 0 to {SEED_MAX}.")
+        first, last = await in_thread(_images, body.get("promptImage"), rules, model,
+                                      shape=_reshape)
+        width, _, height = str(ratio).partition(":")
+        record = await in_thread(create_job, service, dialect=DIALECT, model=model,
+                                 prompt=prompt or "(no prompt)",
+                                 size=(int(width), int(height)), seconds=duration,
+                                 image=first, last=last, extra={"ratio": ratio},
+                                 shape=_reshape)
+        return json_answer({"id": task_id(record.id)})
+
+    @api.get("/v1/tasks/{task}")
+    async def get_task(task: str, request: Request) -> JSONResponse:
+        return json_answer(task_json(task_or_404(task), root_url(request), service))
+
+    @files.get("/_runway/outputs/{task}.mp4")
+    async def output(task: str, exp: str = "", n: str = "", sig: str = "") -> Response:
+        found = view(service, job_id(task) or "", DIALECT)
+        if found is None or found.status != COMPLETED \
+                or not dialect_state(service).signed_ok(found.record.id, exp, n, sig):
+            raise DialectError(403, S3_EXPIRED)
+        expired_download(service, found, lambda status: S3_EXPIRED)
+        return FileResponse(await content_path(service, found, _reshape),
+                            media_type="video/mp4")
+
+    combined = APIRouter()
+    combined.include_router(api)
+    combined.include_router(files)
+    return combined

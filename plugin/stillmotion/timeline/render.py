@@ -1,0 +1,486 @@
+"""Timeline -> render plan: what the picture shows at every frame, and which sound is mixed.
+
+Why one planner: the ``stillmotion_render`` OTIO adapter and ``stillmotion stitch --timeline``
+render the same way; this module reads OTIO and hands :mod:`stillmotion.media.assemble` plain
+values (spans of files, black, dissolves), so OTIO never reaches ffmpeg code.
+
+Rules:
+
+- **Picture.** Without ``tracks``, every enabled video track is stacked and at each frame the
+  top-most enabled clip wins (gaps and disabled clips let lower tracks show through; nothing
+  anywhere is black). With ``tracks`` (names, or ``V1``/``A2`` as editors number them), only
+  those are used, even when disabled in the timeline.
+- **Sound.** The enabled audio tracks (or the chosen ones) are summed, gaps silent. When the
+  timeline has no audio tracks at all, or the chosen tracks are all video, the sound is that of
+  the pictures shown (so ``--track "AI Generated"`` keeps the generated clips' own sound).
+- **Length.** The timeline's duration (the chosen tracks' longest), or ``record_range``:
+  an OTIO TimeRange in track time (0 = the first frame, ``global_start_time`` not included) or
+  a pair of timeline-relative frames (start, end exclusive).
+- **Record to output.** The output rate defaults to the timeline's. Positions convert as
+  :class:`~stillmotion.timeline.timebase.TimeBase` does (rates sharing a timecode base frame
+  for frame, others through seconds) and are rounded half up to whole output frames, cumulative,
+  so nothing drifts.
+- **Source frames.** A clip's first source frame follows the same rules as ``locate``: its
+  trimmed source start, in the media's own timecode space (minus the reference's
+  ``available_range`` start, else the file's start timecode), converted to the file's rate.
+  The file plays at its own rate times the clip's ``LinearTimeWarp`` scalars (a 23.976 file on
+  a 24 timeline plays frame for frame, like a timecode label); ``FreezeFrame`` holds the first
+  frame. Which source frame lands on which output frame then follows the ``fps`` filter's
+  nearest-frame rule, see :mod:`stillmotion.media.assemble`.
+- **Transitions.** ``SMPTE_Dissolve`` between two items blends from ``cut - in_offset`` to
+  ``cut + out_offset``: the outgoing clip runs on past its cut by ``out_offset`` (its handle)
+  and the incoming one starts ``in_offset`` early, as ``Item.visible_range`` says; a gap or
+  disabled clip on either side is black and silence (a fade). Other transition kinds, nested
+  stacks and speed effects on whole tracks are refused with a message.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import opentimelineio as otio
+
+from stillmotion.errors import ConfigError, TimelineError
+from stillmotion.media.assemble import (
+    Assembly,
+    Blank,
+    Dissolve,
+    Element,
+    Show,
+    SourceSpan,
+    assemble,
+    source_frames,
+)
+from stillmotion.media.conform import DEFAULT_PRESET, round_half_up
+from stillmotion.media.ffmpeg import ProgressCallback
+from stillmotion.media.probe import MediaInfo, probe
+from stillmotion.media.stitch import StitchResult
+from stillmotion.timecode import parse_rate, parse_size
+from stillmotion.timeline.media import local_path
+from stillmotion.timeline.timebase import (
+    TimeBase,
+    as_fraction,
+    exact_rate,
+    frames_at,
+    same_timecode_base,
+    whole,
+)
+
+DISSOLVE = "SMPTE_Dissolve"
+
+
+@dataclass(eq=False)
+class _ClipUse:
+    """A clip on a track; ``anchor`` is the output frame of its first frame."""
+
+    clip: Any
+    anchor: int
+
+
+@dataclass(eq=False)
+class _Fade:
+    """A dissolve window [start, end) in output frames between two neighbours (None: black)."""
+
+    outgoing: _ClipUse | None
+    incoming: _ClipUse | None
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class _Cover:
+    """What one track shows over output frames [start, end)."""
+
+    start: int
+    end: int
+    owner: _ClipUse | _Fade
+
+
+@dataclass
+class _Clock:
+    """Record frames (timeline rate) to output frames, and the output rate."""
+
+    timebase: TimeBase
+    rate: Fraction
+    out_per_record: Fraction = field(init=False)
+
+    def __post_init__(self) -> None:
+        record = self.timebase.rate
+        self.out_per_record = Fraction(1) if same_timecode_base(record, self.rate) else (
+            self.rate / record)
+
+    def out(self, record_frames: Fraction) -> int:
+        return round_half_up(record_frames * self.out_per_record)
+
+
+def plan_timeline(
+    timeline: Any,
+    *,
+    tracks: Sequence[str] | str | None = None,
+    record_range: Any = None,
+    rate: Fraction | str | float | None = None,
+    base_dir: Path | None = None,
+) -> Assembly:
+    """The :class:`Assembly` that renders ``timeline`` (see the module docstring for the rules).
+
+    ``base_dir`` resolves relative media paths (the timeline file's folder). Raises
+    TimelineError for offline media, unsupported constructs and clips that point past their
+    media, ConfigError for unknown tracks or a bad range or rate.
+    """
+    timebase = TimeBase.of(timeline)
+    clock = _Clock(timebase, parse_rate(rate) if rate is not None else timebase.rate)
+    video, audio, follow = _choose(timeline, tracks)
+    length = _length(timeline, timebase, video + audio, chosen=tracks is not None)
+    start, end = _record_range(record_range, timebase, length)
+    first, last = clock.out(start), clock.out(end)
+    spans = _Spans(timebase, clock, base_dir)
+    layers = [_track_covers(track, timebase, clock) for track in video]
+    picture = [spans.element(owner, u, v) for u, v, owner in _flatten(layers, first, last)]
+    for element in picture:
+        spans.check(element)
+    sound: tuple[tuple[Element, ...], ...] | None = None
+    if not follow:
+        sound = tuple(
+            tuple(spans.element(owner, u, v, picture=False)
+                  for u, v, owner in _flatten([_track_covers(track, timebase, clock)], first,
+                                              last))
+            for track in audio
+        )
+    return Assembly(rate=clock.rate, picture=tuple(picture), sound=sound)
+
+
+def render_timeline(
+    timeline: Any,
+    output: Path | str,
+    *,
+    preset: str = DEFAULT_PRESET,
+    size: tuple[int, int] | str | None = None,
+    rate: Fraction | str | float | None = None,
+    tracks: Sequence[str] | str | None = None,
+    record_range: Any = None,
+    fit: str = "letterbox",
+    base_dir: Path | None = None,
+    overwrite: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> StitchResult:
+    """Render ``timeline`` (or its chosen ``tracks``) into the media file ``output``.
+
+    ``size`` defaults to the first picture's, ``rate`` to the timeline's. The output is written
+    atomically; an existing one is replaced only with ``overwrite``.
+    """
+    assembly = plan_timeline(timeline, tracks=tracks, record_range=record_range, rate=rate,
+                             base_dir=base_dir)
+    chosen_size = parse_size(size) if isinstance(size, str) else size
+    return assemble(assembly, Path(output).expanduser(), preset=preset, size=chosen_size,
+                    fit=fit, overwrite=overwrite, on_progress=on_progress)
+
+
+# -- choosing tracks and the range -------------------------------------------------------------
+
+
+def _kind(track: Any) -> str | None:
+    if not isinstance(track, otio.schema.Track):
+        return None
+    if track.kind == otio.schema.TrackKind.Video:
+        return "V"
+    if track.kind == otio.schema.TrackKind.Audio:
+        return "A"
+    return None
+
+
+def _numbered(timeline: Any) -> list[tuple[str, Any]]:
+    """(editor number like V1/A2, track) for every top-level track, in stack order."""
+    counts = {"V": 0, "A": 0}
+    found = []
+    for track in timeline.tracks:
+        kind = _kind(track)
+        if kind is None:
+            continue
+        counts[kind] += 1
+        found.append((f"{kind}{counts[kind]}", track))
+    return found
+
+
+def _choose(timeline: Any, names: Sequence[str] | str | None) -> tuple[list[Any], list[Any],
+                                                                          bool]:
+    """(video tracks bottom to top, audio tracks, sound follows picture)."""
+    numbered = _numbered(timeline)
+    if names is None:
+        video = [t for number, t in numbered if number[0] == "V" and t.enabled]
+        every_audio = [t for number, t in numbered if number[0] == "A"]
+        return video, [t for t in every_audio if t.enabled], not every_audio
+    wanted = [names] if isinstance(names, str) else list(names)
+    if not wanted:
+        raise ConfigError("Name at least one track to render, or none to render them all.")
+    chosen: list[Any] = []
+    for name in wanted:
+        key = name.strip()
+        hits = [t for number, t in numbered
+                if str(t.name or "").strip() == key or number.lower() == key.lower()]
+        if not hits:
+            listing = ", ".join(f"{number} '{t.name}'" for number, t in numbered)
+            raise ConfigError(f"There is no track '{name}' in the timeline; its tracks are "
+                              f"{listing or 'none'}.")
+        chosen += [t for t in hits if all(t is not c for c in chosen)]
+    order = [t for _, t in numbered if any(t is c for c in chosen)]
+    video = [t for t in order if _kind(t) == "V"]
+    audio = [t for t in order if _kind(t) == "A"]
+    return video, audio, not audio
+
+
+def _length(timeline: Any, timebase: TimeBase, tracks: Iterable[Any], *, chosen: bool) -> Fraction:
+    if not chosen:
+        return timebase.frames(timeline.duration())
+    return max((timebase.frames(track.duration()) for track in tracks), default=Fraction(0))
+
+
+def _record_range(record_range: Any, timebase: TimeBase, length: Fraction) -> tuple[Fraction,
+                                                                                      Fraction]:
+    if record_range is None:
+        start, end = Fraction(0), length
+    elif isinstance(record_range, otio.opentime.TimeRange):
+        start = timebase.frames(record_range.start_time)
+        end = start + timebase.frames(record_range.duration)
+    elif isinstance(record_range, (tuple, list)) and len(record_range) == 2:
+        start, end = Fraction(record_range[0]), Fraction(record_range[1])
+    else:
+        raise ConfigError("Give the range as an OTIO TimeRange or as (first frame, end frame).")
+    if not 0 <= start < end <= length:
+        raise ConfigError(
+            f"The range {float(start):g}-{float(end):g} is not inside the timeline (frames 0-"
+            f"{float(length):g}); give a range within it."
+        )
+    return start, end
+
+
+# -- one track: what it shows where ---------------------------------------------------------------
+
+
+def _track_covers(track: Any, timebase: TimeBase, clock: _Clock) -> list[_Cover]:
+    """The track's clips and dissolve windows in output frames, sorted, never overlapping."""
+    for effect in track.effects:
+        if isinstance(effect, otio.schema.TimeEffect):
+            raise TimelineError(
+                f"The track '{track.name}' carries a speed effect, which stillmotion cannot "
+                "render; render or flatten it in the editor."
+            )
+    shift, visible = Fraction(0), None
+    if track.source_range is not None:
+        shift = -timebase.frames(track.source_range.start_time)
+        visible = (clock.out(Fraction(0)), clock.out(timebase.frames(track.source_range.duration)))
+    children = list(track)
+    bounds: dict[int, tuple[Fraction, Fraction]] = {}
+    position = shift
+    for index, child in enumerate(children):
+        if isinstance(child, otio.schema.Transition):
+            continue
+        if not isinstance(child, (otio.schema.Clip, otio.schema.Gap)):
+            raise TimelineError(
+                f"The track '{track.name}' holds '{child.name}', a {child.schema_name()}, which "
+                "stillmotion cannot render; flatten or decompose it in the editor."
+            )
+        length = timebase.frames(child.duration())
+        bounds[index] = (position, position + length)
+        position += length
+    uses = {index: _ClipUse(children[index], clock.out(bounds[index][0]))
+            for index in bounds
+            if isinstance(children[index], otio.schema.Clip) and children[index].enabled}
+    fades: dict[int, _Fade] = {}
+    for index, child in enumerate(children):
+        if isinstance(child, otio.schema.Transition):
+            fades[index] = _fade(track, children, index, bounds, uses, timebase, clock)
+    covers = [_Cover(fade.start, fade.end, fade) for fade in fades.values()]
+    for index, use in uses.items():
+        begin, end = clock.out(bounds[index][0]), clock.out(bounds[index][1])
+        if index - 1 in fades:
+            begin = max(begin, fades[index - 1].end)
+        if index + 1 in fades:
+            end = min(end, fades[index + 1].start)
+        if begin < end:
+            covers.append(_Cover(begin, end, use))
+    covers.sort(key=lambda cover: cover.start)
+    for before, after in itertools.pairwise(covers):
+        if after.start < before.end:
+            raise TimelineError(
+                f"Two dissolves overlap on track '{track.name}' near record frame "
+                f"{after.start}; shorten them so each clip has a moment of its own."
+            )
+    if visible is not None:
+        covers = [_Cover(max(c.start, visible[0]), min(c.end, visible[1]), c.owner)
+                  for c in covers if c.start < visible[1] and visible[0] < c.end]
+    return covers
+
+
+def _fade(
+    track: Any,
+    children: list[Any],
+    index: int,
+    bounds: dict[int, tuple[Fraction, Fraction]],
+    uses: dict[int, _ClipUse],
+    timebase: TimeBase,
+    clock: _Clock,
+) -> _Fade:
+    transition = children[index]
+    if str(transition.transition_type) != DISSOLVE:
+        raise TimelineError(
+            f"The transition '{transition.name or transition.transition_type}' on track "
+            f"'{track.name}' is not a dissolve, which is all stillmotion renders; replace it "
+            "with a cross dissolve or render it in the editor."
+        )
+    before, after = bounds.get(index - 1), bounds.get(index + 1)
+    cut = before[1] if before is not None else (after[0] if after is not None else None)
+    if cut is None:
+        raise TimelineError(f"The track '{track.name}' holds a dissolve and nothing else; "
+                            "remove it.")
+    start = cut - timebase.frames(transition.in_offset)
+    end = cut + timebase.frames(transition.out_offset)
+    if (before is not None and start < before[0]) or (after is not None and end > after[1]):
+        raise TimelineError(
+            f"The dissolve at record frame {float(cut):g} on track '{track.name}' is longer "
+            "than the clip beside it; shorten the dissolve."
+        )
+    return _Fade(uses.get(index - 1), uses.get(index + 1), clock.out(start), clock.out(end))
+
+
+# -- stacking tracks ----------------------------------------------------------------------------
+
+
+def _flatten(
+    layers: Sequence[list[_Cover]], first: int, last: int
+) -> list[tuple[int, int, _ClipUse | _Fade | None]]:
+    """[start, end, owner] over output frames [first, last): the top-most cover wins."""
+    cuts = {first, last}
+    for covers in layers:
+        for cover in covers:
+            cuts.update(x for x in (cover.start, cover.end) if first < x < last)
+    starts = [[cover.start for cover in covers] for covers in layers]
+    ordered = sorted(cuts)
+    pieces: list[tuple[int, int, _ClipUse | _Fade | None]] = []
+    for u, v in itertools.pairwise(ordered):
+        owner: _ClipUse | _Fade | None = None
+        for covers, keys in zip(reversed(layers), reversed(starts), strict=True):
+            at = bisect.bisect_right(keys, u) - 1
+            if at >= 0 and covers[at].start <= u and v <= covers[at].end:
+                owner = covers[at].owner
+                break
+        if pieces and pieces[-1][2] is owner:
+            pieces[-1] = (pieces[-1][0], v, owner)
+        else:
+            pieces.append((u, v, owner))
+    return pieces
+
+
+# -- clips as spans of files -------------------------------------------------------------------
+
+
+class _Spans:
+    """Clip -> SourceSpan (probing each file once) and element construction and checks."""
+
+    def __init__(self, timebase: TimeBase, clock: _Clock, base_dir: Path | None) -> None:
+        self.timebase = timebase
+        self.clock = clock
+        self.base_dir = base_dir
+        self._infos: dict[Path, MediaInfo] = {}
+        self._spans: dict[int, SourceSpan] = {}
+
+    def element(self, owner: _ClipUse | _Fade | None, start: int, end: int, *,
+                picture: bool = True) -> Element:
+        if owner is None:
+            return Blank(end - start)
+        if isinstance(owner, _ClipUse):
+            return Show(self.span(owner.clip, picture), start - owner.anchor, end - start)
+        window = owner.end - owner.start
+        sides = [Blank(window) if use is None else
+                 Show(self.span(use.clip, picture), owner.start - use.anchor, window)
+                 for use in (owner.outgoing, owner.incoming)]
+        return Dissolve(sides[0], sides[1], start - owner.start, end - start)
+
+    def check(self, element: Element) -> None:
+        """TimelineError when a picture element needs frames its file does not have."""
+        if isinstance(element, Dissolve):
+            self._check_show(element.outgoing, "runs on past its last frame for a dissolve")
+            self._check_show(element.incoming, "starts early for a dissolve")
+        else:
+            self._check_show(element, "")
+
+    def _check_show(self, show: Show | Blank, why: str) -> None:
+        if not isinstance(show, Show):
+            return
+        span = show.span
+        count = self._info(span.path).require_video().frame_count
+        low, high = source_frames(show, self.clock.rate)
+        if low < 0 or high >= count:
+            reason = f" ({span.label} {why})" if why else ""
+            raise TimelineError(
+                f"The clip '{span.label}' needs frames {low}-{high} of {span.path.name}, which "
+                f"has frames 0-{count - 1}{reason}; give it handles, shorten the dissolve or "
+                "relink the right version of the file."
+            )
+
+    def _info(self, path: Path) -> MediaInfo:
+        if path not in self._infos:
+            self._infos[path] = probe(path)
+        return self._infos[path]
+
+    def span(self, clip: Any, picture: bool) -> SourceSpan:
+        key = id(clip)
+        if key not in self._spans:
+            self._spans[key] = self._make_span(clip, picture)
+        return self._spans[key]
+
+    def _make_span(self, clip: Any, picture: bool) -> SourceSpan:
+        name = str(clip.name or "(unnamed)")
+        path = local_path(clip, base_dir=self.base_dir)
+        info = self._info(path)
+        video = info.video
+        if picture and video is None:
+            raise TimelineError(f"The clip '{name}' on a video track points at {path.name}, "
+                                "which has no picture; move it to an audio track.")
+        trimmed = clip.trimmed_range()
+        range_rate = exact_rate(trimmed.start_time.rate)
+        media_rate = video.rate if video is not None else range_rate
+        start = as_fraction(trimmed.start_time.value)
+        at_media = start if same_timecode_base(range_rate, media_rate) else (
+            start * media_rate / range_rate)
+        available = clip.media_reference.available_range
+        if available is not None:
+            origin = frames_at(available.start_time, media_rate)
+        elif video is not None:
+            origin = Fraction(video.start_frame)
+            if whole(at_media - origin) < 0 <= whole(at_media):
+                origin = Fraction(0)
+        else:
+            origin = Fraction(0)
+        record = self.timebase.rate
+        source_per_record = (_time_scalar(clip) * _step(record, range_rate)
+                             * _step(range_rate, media_rate))
+        play_rate = source_per_record * self.clock.rate / self.clock.out_per_record
+        return SourceSpan(path, whole(at_media - origin), media_rate, play_rate, name)
+
+
+def _step(source: Fraction, target: Fraction) -> Fraction:
+    """Frames at ``target`` per frame at ``source`` (1 when both count timecode alike)."""
+    return Fraction(1) if same_timecode_base(source, target) else target / source
+
+
+def _time_scalar(clip: Any) -> Fraction:
+    """Product of the clip's LinearTimeWarp scalars (FreezeFrame = 0); others are refused."""
+    scalar = Fraction(1)
+    for effect in clip.effects:
+        if isinstance(effect, otio.schema.LinearTimeWarp):
+            scalar *= Fraction(effect.time_scalar).limit_denominator(10_000)
+        elif isinstance(effect, otio.schema.TimeEffect):
+            raise TimelineError(
+                f"The clip '{clip.name}' has a {effect.effect_name or 'time'} effect that is not "
+                "a constant speed change; render the retime in the editor first."
+            )
+    if scalar < 0:
+        raise TimelineError(f"The clip '{clip.name}' plays in reverse, which stillmotion cannot "
+                            "render; render the reversed clip in the editor first.")
+    return scalar

@@ -1,0 +1,360 @@
+"""Veo, Runway and fal end to end over real HTTP against ``stillmotion serve``.
+
+One local server (key required) speaks all three dialects on their own paths and renders with
+the preview engine. The real commands run in-process: ``stillmotion generate``, ``extend`` and
+``fill-gap`` with ``--provider veo|runway|fal --base-url http://127.0.0.1:PORT`` and a dummy key
+in the vendor's variable. What the server received is read back from its job store (the first
+and last frames carry burnt-in frame codes), what was placed is read back from the new timeline.
+The faults a client must survive are injected into the server: status words nobody documented,
+expired result URLs, refusals of the prompt and of the image.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+import pytest
+
+from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatus, Provider
+from stillmotion.errors import ContentExpiredError
+from stillmotion.jobs.ledger import LedgerState
+from stillmotion.jobs.providers import open_provider
+from stillmotion.media.frames import grab_frame
+from stillmotion.media.probe import probe
+from stillmotion.media.synth import ClipSpec, render_clip
+from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server.dialects import DialectFaultPlan, dialect_state
+from stillmotion.server.store import JobRecord
+from stillmotion.settings import Settings
+from stillmotion.timecode import parse_size
+from stillmotion.timeline.io import read_timeline, write_timeline
+from support.framecode import fit_rect, luma_of_image, read_code
+from support.generate_env import TEN_25, ai_items, cli, cli_json, isolate, job
+from support.timelines import gap, media_clip, timeline, track
+
+KEY = "dummy-test-key"
+R25 = Fraction(25)
+SIZE = (160, 90)
+PROMPT = "Slow dolly in; warm evening light"
+KEY_VARIABLES = {"veo": "GEMINI_API_KEY", "runway": "RUNWAYML_API_SECRET", "fal": "FAL_KEY"}
+CREATE_ROUTES = {"veo": "POST /v1beta/models/{model}:predictLongRunning",
+                 "runway": "POST /v1/image_to_video", "fal": "POST /{model_path:falmodel}"}
+FILL_MODELS = {"veo": ("veo-3.1-fast-generate-preview", 4, (1280, 720)),
+               "runway": ("gen3a_turbo", 5, (1280, 768)),
+               "fal": ("fal-ai/kling-video/v2.1/pro/image-to-video", 5, (1280, 720))}
+GENERATE_SECONDS = {"veo": 4, "runway": 5, "fal": 5}
+DIALECTS = list(KEY_VARIABLES)
+# Record layout (timeline-relative, 25 fps from 10:00:00:00): A 0-20 shows media 5..24, a
+# 30-frame gap, B 50-70 shows media 30..49.
+A_LAST, B_FIRST, GAP = 24, 30, (20, 50)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    with serve_in_background(tmp_path_factory.mktemp("dialect-serve"), fast=True,
+                             test_mode=True, require_key=KEY, workers=2) as running:
+        yield running
+
+
+@pytest.fixture
+def live(server: RunningServer, monkeypatch: pytest.MonkeyPatch,
+         tmp_path: Path) -> RunningServer:
+    """The server with no faults and zeroed counters; a sandbox with the dummy vendor keys."""
+    isolate(monkeypatch, tmp_path)
+    for variable in KEY_VARIABLES.values():
+        monkeypatch.setenv(variable, KEY)
+    server.set_faults()
+    server.reset_stats()
+    dialect_state(server.service).replace()
+    _SINCE[0] = max((r.seq for r in server.service.store.jobs()), default=0)
+    return server
+
+
+_SINCE = [0]
+"""The last job sequence number before the running test (the server is shared)."""
+
+
+@pytest.fixture(scope="module")
+def coded_media(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("dialect-media")
+    return render_clip(folder / "coded.mp4",
+                       ClipSpec(SIZE[0], SIZE[1], R25, 60, audio_rate=None, label="G"))
+
+
+@pytest.fixture
+def cut(coded_media: Path, tmp_path: Path) -> Path:
+    """A timeline with a gap between two clips of the coded media."""
+    a = media_clip("A", coded_media, rate=R25, source_start=5, duration=20, available=(0, 60))
+    b = media_clip("B", coded_media, rate=R25, source_start=30, duration=20,
+                   available=(0, 60))
+    tl = timeline("gap", R25, TEN_25, [track("V1", [a, gap(30, R25), b])])
+    project = tmp_path / "project"
+    project.mkdir()
+    return Path(write_timeline(tl, project / "cut.otio"))
+
+
+def _common(dialect: str, server: RunningServer, tmp_path: Path) -> list[str]:
+    return ["--provider", dialect, "--base-url", server.root_url, "--preset", "h264-web",
+            "--ledger", str(tmp_path / "ledger.sqlite3")]
+
+
+def _jobs(server: RunningServer, dialect: str) -> list[JobRecord]:
+    """The jobs of ``dialect`` created during the running test."""
+    return [r for r in server.service.store.jobs()
+            if r.extra.get("dialect") == dialect and r.seq > _SINCE[0]]
+
+
+def _code(path: Path, size: tuple[int, int]) -> int | None:
+    return read_code(luma_of_image(path), fit_rect(SIZE, size, "crop"))
+
+
+def _creates(server: RunningServer, dialect: str) -> int:
+    return int(server.stats()["requests"].get(CREATE_ROUTES[dialect], 0))
+
+
+# -- generate, extend, fill-gap in every dialect ------------------------------------------------
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_generate(dialect: str, live: RunningServer, cut: Path, tmp_path: Path,
+                  capsys: pytest.CaptureFixture[str]) -> None:
+    seconds = GENERATE_SECONDS[dialect]
+    result = cli_json(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
+                      "--seconds", str(seconds), *_common(dialect, live, tmp_path))
+
+    assert result["provider"] == dialect and result["seconds"] == seconds
+    row = job(tmp_path / "ledger.sqlite3", result["job_id"])
+    assert row.state is LedgerState.PLACED
+    (record,) = _jobs(live, dialect)
+    size = parse_size(record.size)
+    assert _code(live.service.store.path(record.image or ""), size) == 15  # 5 + 10
+    assert "last_frame" not in record.extra
+    assert _creates(live, dialect) == 1
+    assert probe(Path(result["original"])).require_video().frame_count == seconds * 30
+    placed = list(ai_items(read_timeline(result["timeline"])))
+    assert [(start, end) for _, _, start, end in placed] == [(10, 10 + seconds * 25)]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_extend_from_the_last_frame(dialect: str, live: RunningServer, cut: Path,
+                                    tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    seconds = GENERATE_SECONDS[dialect]
+    result = cli_json(capsys, "extend", cut, "--clip", "A", "--prompt", "The camera keeps going",
+                      "--seconds", str(seconds), *_common(dialect, live, tmp_path))
+    (record,) = _jobs(live, dialect)
+    size = parse_size(record.size)
+    assert _code(live.service.store.path(record.image or ""), size) == A_LAST
+    placed = list(ai_items(read_timeline(result["timeline"])))
+    assert [(start, end) for _, _, start, end in placed] == [(20, 20 + seconds * 25)]
+
+
+def test_veo_native_extension(live: RunningServer, cut: Path, tmp_path: Path,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    common = _common("veo", live, tmp_path)
+    first = cli_json(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
+                     "--seconds", "4", *common)
+    (name,) = [clip for _, clip, _, _ in ai_items(read_timeline(first["timeline"]))]
+    result = cli_json(capsys, "extend", first["timeline"], "--clip", name, "--native",
+                      "--prompt", "The steam keeps rising", "--seconds", "4", *common,
+                      "-o", str(tmp_path / "project" / "extended.otio"))
+
+    source, extension = _jobs(live, "veo")
+    assert extension.extra["extended_from"] == source.id  # instances[0].video named it
+    row = job(tmp_path / "ledger.sqlite3", result["job_id"])
+    assert row.request["extend_of"] == first["remote_id"]
+    # Veo's extension holds the source followed by the new part; only the new 4 s are placed,
+    # right after the generated clip's out point.
+    assert probe(Path(result["original"])).require_video().frame_count == 240
+    placed = read_timeline(result["timeline"])
+    spans = sorted((start, end) for _, _, start, end in ai_items(placed))
+    assert spans == [(10, 110), (110, 210)]
+    tail = next(c for t in placed.tracks for c in t if isinstance(c, otio.schema.Clip)
+                and c.range_in_parent().start_time.value == 110)
+    assert (tail.source_range.start_time.value, tail.source_range.duration.value) == (100, 100)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_fill_gap(dialect: str, live: RunningServer, cut: Path, tmp_path: Path,
+                  capsys: pytest.CaptureFixture[str]) -> None:
+    model, seconds, size = FILL_MODELS[dialect]
+    result = cli_json(capsys, "fill-gap", cut, "--at", "10:00:01:10", "--prompt",
+                      "The cup is set down", "--model", model,
+                      *_common(dialect, live, tmp_path))
+
+    assert (result["gap_start"], result["gap_frames"], result["placed_frames"],
+            result["record_start"]) == (20, 30, 30, 20)
+    assert result["seconds"] == seconds  # the nearest length covering 1.2 s
+    # The server received the last frame before the gap and the first frame after it.
+    (record,) = _jobs(live, dialect)
+    assert record.size == f"{size[0]}x{size[1]}"
+    assert _code(live.service.store.path(record.image or ""), size) == A_LAST
+    assert _code(live.service.store.path(record.extra["last_frame"]), size) == B_FIRST
+    # The placed clip fills the gap exactly; the rest of the conformed file stays as handle.
+    placed = read_timeline(result["timeline"])
+    assert [(start, end) for _, _, start, end in ai_items(placed)] == [GAP]
+    clip = next(c for t in placed.tracks if t.name.startswith("AI Generated") for c in t
+                if isinstance(c, otio.schema.Clip))
+    assert clip.source_range.duration.value == 30
+    assert probe(Path(result["conformed"])).require_video().frame_count == seconds * 25
+    row = job(tmp_path / "ledger.sqlite3", result["job_id"])
+    assert read_code(luma_of_image(Path(row.files["last_image"])),
+                     fit_rect(SIZE, size, "crop")) == B_FIRST
+    assert _creates(live, dialect) == 1
+
+
+def test_fill_gap_refuses_a_model_without_a_last_frame(
+        live: RunningServer, cut: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(capsys, "fill-gap", cut, "--at", "10:00:01:10", "--prompt", "p",
+                       *_common("runway", live, tmp_path))
+    assert code == 3 and "gen4_turbo does not" in err and "gen3a_turbo" in err
+    code, _, err = cli(capsys, "fill-gap", cut, "--at", "10:00:00:05", "--prompt", "p",
+                       *_common("veo", live, tmp_path))
+    assert code == 8 and "clip 'A' shows at 10:00:00:05" in err
+    assert live.stats()["total_requests"] == 0
+
+
+def test_the_table_refuses_before_anything_is_sent(
+        live: RunningServer, cut: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
+                       "--seconds", "4", *_common("runway", live, tmp_path))
+    assert code == 3 and "4 s is not allowed for gen4_turbo" in err
+    code, _, err = cli(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
+                       "--seconds", "4", "--size", "1920x1080", *_common("veo", live, tmp_path))
+    assert code == 3 and "takes only 8 s" in err
+    assert live.stats()["total_requests"] == 0
+
+
+# -- faults over real HTTP -----------------------------------------------------------------
+
+
+def _request(dialect: str, still: Path) -> GenerationRequest:
+    """A small job per dialect (fal renders at the still's own size, so it is sent as is)."""
+    size = (160, 90) if dialect == "fal" else (1280, 720)
+    return GenerationRequest(prompt=PROMPT, model=None, seconds=GENERATE_SECONDS[dialect],
+                             size=size, first_frame=still)
+
+
+def _finish(provider: Provider, job_id: str) -> tuple[JobState, list[JobState]]:
+    """Poll quickly until the job ends; its last state and every state seen."""
+    seen: list[JobState] = []
+    for _ in range(1200):
+        state = provider.poll(job_id)
+        seen.append(state)
+        if state.status.terminal:
+            return state, seen
+        time.sleep(0.05)
+    raise AssertionError("the job did not finish")
+
+
+@pytest.fixture
+def still(coded_media: Path, tmp_path: Path) -> Path:
+    return Path(grab_frame(coded_media, tmp_path / "still.png", frame=7))
+
+
+@pytest.mark.parametrize(("dialect", "words"), [
+    ("runway", ["WARMING_UP", "ASSIGNED_TO_GPU"]), ("fal", ["IN_WARMUP"]),
+    ("veo", ["RESERVING_CAPACITY"])])
+def test_unknown_running_status_words_are_waited_through(
+        dialect: str, words: list[str], live: RunningServer, still: Path) -> None:
+    dialect_state(live.service).replace(DialectFaultPlan(status_values=words))
+    with open_provider(dialect, Settings(base_url=live.root_url)) as provider:
+        final, seen = _finish(provider, provider.submit(_request(dialect, still)).id)
+    assert final.status is JobStatus.COMPLETED
+    unknown = [(s.raw_status, s.status) for s in seen if s.raw_status in words]
+    assert unknown == [(w, JobStatus.RUNNING) for w in words]  # raw kept, treated as running
+
+
+def test_an_unknown_ending_word_fails_the_job(live: RunningServer, cut: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    dialect_state(live.service).replace(DialectFaultPlan(status_values=["ABORTED"]))
+    code, _, err = cli(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
+                       "--seconds", "5", *_common("runway", live, tmp_path))
+    assert code == 6 and "failed (ABORTED)" in err
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_expired_result_urls(dialect: str, live: RunningServer, still: Path,
+                             tmp_path: Path) -> None:
+    state = dialect_state(live.service)
+    with open_provider(dialect, Settings(base_url=live.root_url)) as provider:
+        done, _ = _finish(provider, provider.submit(_request(dialect, still)).id)
+        state.replace(DialectFaultPlan(expired_downloads=1, expired_status=403))
+        if dialect == "runway":  # a signed URL: asked for afresh once, then it works
+            provider.download(done, tmp_path / "fresh.mp4")
+            assert probe(tmp_path / "fresh.mp4").require_video().frame_count == 150
+            assert live.stats()["requests"]["GET /_runway/outputs/{task}.mp4"] == 2
+            state.replace(DialectFaultPlan(expired_downloads=2, expired_status=410))
+        with pytest.raises(ContentExpiredError, match="generate the clip again") as caught:
+            provider.download(done, tmp_path / "gone.mp4")
+    assert "HTTP 410" in caught.value.message if dialect == "runway" else \
+        "HTTP 403" in caught.value.message
+    assert not (tmp_path / "gone.mp4").exists()
+
+
+def test_an_expired_result_through_the_cli(live: RunningServer, cut: Path, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    dialect_state(live.service).replace(DialectFaultPlan(expired_downloads=2,
+                                                         expired_status=410))
+    code, _, err = cli(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
+                       "--seconds", "5", *_common("runway", live, tmp_path))
+    assert code == 6, err
+    assert "no longer available (HTTP 410" in err and "generate the clip again" in err
+    assert not list((tmp_path / "project" / "stillmotion_media").glob("*_original.mp4"))
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("refused", ["prompt", "image"])
+def test_refusals_name_the_prompt_or_the_image(
+        dialect: str, refused: str, live: RunningServer, cut: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    prompt = PROMPT
+    if refused == "prompt":
+        live.set_faults(moderation_words=["forbidden"])
+        prompt = "A forbidden dance"
+    else:
+        dialect_state(live.service).replace(DialectFaultPlan(refuse_images=1))
+    code, _, err = cli(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", prompt,
+                       "--seconds", str(GENERATE_SECONDS[dialect]),
+                       *_common(dialect, live, tmp_path))
+    named = "the prompt was refused" if refused == "prompt" else \
+        "the reference image was refused"
+    assert code == 5, err
+    assert f"{named} by {dialect}'s content policy" in err
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_wrong_key_names_the_variable(dialect: str, live: RunningServer, cut: Path,
+                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv(KEY_VARIABLES[dialect], "not-the-key")
+    code, _, err = cli(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
+                       "--seconds", str(GENERATE_SECONDS[dialect]),
+                       *_common(dialect, live, tmp_path))
+    assert code == 4 and KEY_VARIABLES[dialect] in err
+    assert "not-the-key" not in err and KEY not in err
+
+
+def test_providers_lists_keys_set_never_their_values(
+        live: RunningServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("FAL_KEY")
+    code, out, _ = cli(capsys, "providers", "--json")
+    assert code == 0
+    by_name = {entry["provider"]: entry for entry in json.loads(out)}
+    assert by_name["veo"]["key_set"] is True and by_name["veo"]["key_from"] == "GEMINI_API_KEY"
+    assert by_name["fal"]["key_set"] is False
+    assert by_name["preview"]["key_set"] is None
+    veo = {m["model"]: m for m in by_name["veo"]["models"]}
+    assert veo["veo-3.1-generate-preview"]["last_frame"] is True
+    assert veo["veo-3.1-generate-preview"]["native_extension"] is True
+    code, out, _ = cli(capsys, "providers")
+    assert code == 0 and KEY not in out
+    assert "fal: key FAL_KEY: NOT set" in out
+    assert "runway: key RUNWAYML_API_SECRET: set (RUNWAYML_API_SECRET)" in out
