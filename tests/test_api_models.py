@@ -117,6 +117,10 @@ def test_iso_and_float_timestamps() -> None:
     assert video.created_at == 1759276800
     assert video.completed_at == 1759276800
     assert video.expires_at is None
+    # nanoseconds (Go, Google) and short fractions, which Python 3.10's fromisoformat refuses
+    nanos = Video.model_validate({"id": "v", "created_at": "2025-10-01T00:00:01.123456789Z",
+                                  "completed_at": "2025-10-01T00:00:02.5+00:00"})
+    assert (nanos.created_at, nanos.completed_at) == (1759276801, 1759276802)
 
 
 def test_list_page_deletion_character() -> None:

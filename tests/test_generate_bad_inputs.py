@@ -223,3 +223,21 @@ def test_a_refused_connection_sends_nothing_and_keeps_no_claim(
     assert code == 4 and "could not connect" in err
     code, out, _ = cli(capsys, "jobs", "list", "--ledger", project.ledger, "--json")
     assert code == 0 and out.split() == ["[]"]
+
+
+@pytest.mark.parametrize(("provider", "variable"), [("openai", "STILLMOTION_API_KEY"),
+                                                     ("veo", "GEMINI_API_KEY")])
+def test_a_missing_key_records_nothing_in_the_ledger(
+    project: Project, provider: str, variable: str, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The service is opened before the ledger claim: no key means no row, nothing sent."""
+    for name in ("STILLMOTION_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    model = {"openai": ("--model", "sora-2", "--size", "1280x720", "--seconds", "4"),
+             "veo": ("--seconds", "8")}[provider]
+    code, _, err = cli(capsys, *project.generate("--provider", provider, "--base-url",
+                                                  "https://videos.example.com/v1", *model))
+    assert code == 3 and variable in err, err
+    code, out, _ = cli(capsys, "jobs", "list", "--ledger", project.ledger, "--json")
+    assert code == 0 and out.split() == ["[]"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,6 +25,10 @@ from stillmotion.api.providers.base import JobState, JobStatus
 from stillmotion.api.sniff import IMAGE_KINDS, MIME_TYPES, sniff
 from stillmotion.errors import ConfigError
 from stillmotion.timecode import format_size, parse_size
+
+# Fractional seconds: whole seconds are all we keep, and Python 3.10's fromisoformat reads only
+# 3 or 6 digits (gateways send 1-9, e.g. Go's and Google's nanoseconds).
+_FRACTION = re.compile(r"(?<=\d\d:\d\d:\d\d)[.,]\d+")
 
 MAX_IMAGE_URL_BYTES = 20 * 1024 * 1024
 """Largest image the service takes as a data URL (20 MiB)."""
@@ -85,7 +90,7 @@ def _epoch_seconds(value: object) -> int | None:
         except ValueError:
             pass
         try:
-            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            moment = dt.datetime.fromisoformat(_FRACTION.sub("", text.replace("Z", "+00:00")))
         except ValueError:
             return None
         if moment.tzinfo is None:

@@ -228,10 +228,17 @@ def generate(
     try:
         plan = plan_shot(request, target, settings, book)
         _emit(on_event, "estimate", f"Estimated cost {plan.estimate}")
-        row = _claim(plan, request, target, book, settings, media_dir, goal, context,
-                     budget_reserved)
-        return drive(row, settings, ledger=book, on_event=on_event, clock=clock,
-                     provider=provider)
+        done = plan.existing is not None and not request.new_take \
+            and plan.existing.state in (S.CONFORMED, S.PLACED, S.FAILED)
+        # Open the service before claiming: a missing key or a bad URL then fails with nothing
+        # recorded, and a job that is only reused never starts a server.
+        opened = contextlib.nullcontext(provider) if provider is not None or done \
+            else open_provider(plan.provider, settings)
+        with opened as service:
+            row = _claim(plan, request, target, book, settings, media_dir, goal, context,
+                         budget_reserved)
+            return drive(row, settings, ledger=book, on_event=on_event, clock=clock,
+                         provider=service)
     finally:
         if own_ledger:
             book.close()
