@@ -123,7 +123,7 @@ def locate(
     base = _base_dir(timeline_path)
     media = local_path(clip, base_dir=base)
     facts = probe(media).require_video()
-    scalar = _time_scalar(clip)
+    scalar = time_scalar(clip)
     index, label = _source_frame(
         clip, hit.offset, scalar=scalar, timebase=timebase, facts=facts, media=media
     )
@@ -279,7 +279,7 @@ def _require_unit_speed(composition: Any) -> None:
             )
 
 
-def _time_scalar(clip: Any) -> Fraction:
+def time_scalar(clip: Any) -> Fraction:
     """Product of the clip's LinearTimeWarp scalars (FreezeFrame = 0); others are refused."""
     scalar = Fraction(1)
     for effect in clip.effects:
@@ -292,8 +292,8 @@ def _time_scalar(clip: Any) -> Fraction:
             )
     if scalar < 0:
         raise TimelineError(
-            f"The clip '{clip.name}' plays in reverse, which stillmotion cannot map to a source "
-            "frame; render the reversed clip in the editor first."
+            f"The clip '{clip.name}' plays in reverse, which stillmotion cannot follow; render "
+            "the reversed clip in the editor first."
         )
     return scalar
 

@@ -62,6 +62,7 @@ from stillmotion.media.ffmpeg import ProgressCallback
 from stillmotion.media.probe import MediaInfo, probe
 from stillmotion.media.stitch import StitchResult
 from stillmotion.timecode import parse_rate, parse_size
+from stillmotion.timeline.locate import time_scalar
 from stillmotion.timeline.media import local_path
 from stillmotion.timeline.timebase import (
     TimeBase,
@@ -458,7 +459,7 @@ class _Spans:
         else:
             origin = Fraction(0)
         record = self.timebase.rate
-        source_per_record = (_time_scalar(clip) * _step(record, range_rate)
+        source_per_record = (time_scalar(clip) * _step(record, range_rate)
                              * _step(range_rate, media_rate))
         play_rate = source_per_record * self.clock.rate / self.clock.out_per_record
         return SourceSpan(path, whole(at_media - origin), media_rate, play_rate, name)
@@ -467,20 +468,3 @@ class _Spans:
 def _step(source: Fraction, target: Fraction) -> Fraction:
     """Frames at ``target`` per frame at ``source`` (1 when both count timecode alike)."""
     return Fraction(1) if same_timecode_base(source, target) else target / source
-
-
-def _time_scalar(clip: Any) -> Fraction:
-    """Product of the clip's LinearTimeWarp scalars (FreezeFrame = 0); others are refused."""
-    scalar = Fraction(1)
-    for effect in clip.effects:
-        if isinstance(effect, otio.schema.LinearTimeWarp):
-            scalar *= Fraction(effect.time_scalar).limit_denominator(10_000)
-        elif isinstance(effect, otio.schema.TimeEffect):
-            raise TimelineError(
-                f"The clip '{clip.name}' has a {effect.effect_name or 'time'} effect that is not "
-                "a constant speed change; render the retime in the editor first."
-            )
-    if scalar < 0:
-        raise TimelineError(f"The clip '{clip.name}' plays in reverse, which stillmotion cannot "
-                            "render; render the reversed clip in the editor first.")
-    return scalar
