@@ -53,6 +53,7 @@ from stillmotion.api.requests import (
     to_httpx,
 )
 from stillmotion.api.retry import RetryPolicy
+from stillmotion.api.sending import download_once, send_checked, with_retries
 from stillmotion.errors import ConfigError, ResponseValidationError
 from stillmotion.files import atomic_path, check_output
 from stillmotion.settings import Settings
@@ -209,23 +210,12 @@ class VideosClient:
     # -- execution
 
     def _with_retries(self, spec: RequestSpec, attempt: Callable[[], T]) -> T:
-        retries = 0
-        while True:
-            try:
-                return attempt()
-            except _Failure as exc:
-                delay = _delay_or_raise(self.retry, spec, self.target, retries, exc)
-            self._sleep(delay)
-            retries += 1
+        return with_retries(attempt, spec=spec, target=self.target, policy=self.retry,
+                            sleep=self._sleep)
 
     def _send(self, spec: RequestSpec) -> httpx.Response:
-        def attempt() -> httpx.Response:
-            response = self._http.send(to_httpx(self._http, self.target, spec))
-            if not response.is_success:
-                raise _StatusFailure(response)
-            return response
-
-        return self._with_retries(spec, attempt)
+        return self._with_retries(
+            spec, lambda: send_checked(self._http, to_httpx(self._http, self.target, spec)))
 
     def _call(self, model: type[M], spec: RequestSpec) -> M:
         response = self._send(spec)
@@ -319,27 +309,12 @@ class VideosClient:
         return self._with_retries(spec, lambda: self._download_once(spec, final, variant))
 
     def _download_once(self, spec: RequestSpec, final: Path, variant: str) -> Path:
-        request = to_httpx(self._http, self.target, spec)
-        for _ in range(MAX_REDIRECTS + 1):
-            response = self._http.send(request, stream=True)
-            try:
-                if response.is_redirect:
-                    request = _redirect(self._http, self.target, spec, response)
-                    continue
-                if not response.is_success:
-                    response.read()
-                    raise _StatusFailure(response)
-                with atomic_path(final) as temp, temp.open("wb") as handle:
-                    sink = ContentSink(handle, variant=variant, max_bytes=self.max_download_bytes,
-                                       headers=response.headers,
-                                       what=f"The {variant} of {spec.subject}")
-                    for chunk in response.iter_bytes():
-                        sink.write(chunk)
-                    sink.finish()
-                return final
-            finally:
-                response.close()
-        raise _too_many_redirects(spec, self.target)
+        return download_once(
+            self._http, to_httpx(self._http, self.target, spec), final, spec=spec,
+            target=self.target,
+            follow=lambda response: _redirect(self._http, self.target, spec, response),
+            variant=variant, max_bytes=self.max_download_bytes,
+            what=f"The {variant} of {spec.subject}")
 
 
 # -- the asynchronous client ---------------------------------------------------------------------

@@ -28,19 +28,16 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from stillmotion.api.attempts import (
-    FAILURES,
-    MAX_REDIRECTS,
     StatusFailure,
-    delay_or_raise,
     http_timeout,
-    too_many_redirects,
 )
-from stillmotion.api.download import DEFAULT_MAX_DOWNLOAD_BYTES, ContentSink
+from stillmotion.api.download import DEFAULT_MAX_DOWNLOAD_BYTES
 from stillmotion.api.parse import request_id
 from stillmotion.api.requests import ApiTarget, RequestSpec, is_loopback
 from stillmotion.api.retry import RetryPolicy
+from stillmotion.api.sending import download_once, send_checked, with_retries
 from stillmotion.errors import ConfigError, ResponseValidationError, ServiceError
-from stillmotion.files import atomic_path, check_output
+from stillmotion.files import check_output
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -151,34 +148,27 @@ class DialectHttp:
                                                               with_key=with_key),
                                         json=spec.json)
 
+    def _judge(self, spec: RequestSpec, exc: Exception) -> None:
+        """The dialect's own reading of an error answer, before the shared retry decision."""
+        if isinstance(exc, StatusFailure):
+            if self._refine is not None:
+                refined = self._refine(spec, exc.status, exc.headers, exc.content)
+                if refined is not None:
+                    raise refined from None
+            if self._normalize is not None:
+                exc.content = self._normalize(exc.content)
+
     def _with_retries(self, spec: RequestSpec, attempt: Callable[[], T]) -> T:
-        retries = 0
-        while True:
-            try:
-                return attempt()
-            except FAILURES as exc:
-                if isinstance(exc, StatusFailure):
-                    if self._refine is not None:
-                        refined = self._refine(spec, exc.status, exc.headers, exc.content)
-                        if refined is not None:
-                            raise refined from None
-                    if self._normalize is not None:
-                        exc.content = self._normalize(exc.content)
-                delay = delay_or_raise(self.retry, spec, self.target.api_target, retries, exc)
-            self._sleep(delay)
-            retries += 1
+        return with_retries(attempt, spec=spec, target=self.target.api_target,
+                            policy=self.retry, sleep=self._sleep,
+                            judge=lambda exc: self._judge(spec, exc))
 
     # -- the calls
 
     def call(self, model: type[M], spec: RequestSpec) -> M:
         """Send ``spec`` (retried by the shared rules) and read the 2xx JSON body as ``model``."""
-        def attempt() -> httpx.Response:
-            response = self._http.send(self.build(spec))
-            if not response.is_success:
-                raise StatusFailure(response)
-            return response
-
-        response = self._with_retries(spec, attempt)
+        response = self._with_retries(spec,
+                                      lambda: send_checked(self._http, self.build(spec)))
         return self.read(model, spec, response.headers, response.content)
 
     def read(self, model: type[M], spec: RequestSpec, headers: Mapping[str, str],
@@ -215,30 +205,16 @@ class DialectHttp:
         return self._with_retries(spec, lambda: self._download_once(spec, final, with_key))
 
     def _download_once(self, spec: RequestSpec, final: Path, with_key: bool) -> Path:
-        request = self.build(spec, with_key=with_key)
-        for _ in range(MAX_REDIRECTS + 1):
-            response = self._http.send(request, stream=True)
-            try:
-                if response.is_redirect:
-                    url = response.request.url.join(response.headers["location"])
-                    request = self._http.build_request(
-                        "GET", url, headers=self._headers(url, spec.accept, with_key=with_key))
-                    continue
-                if not response.is_success:
-                    response.read()
-                    raise StatusFailure(response)
-                with atomic_path(final) as temp, temp.open("wb") as handle:
-                    sink = ContentSink(handle, variant="video",
-                                       max_bytes=self.max_download_bytes,
-                                       headers=response.headers,
-                                       what=f"The video of {spec.subject or 'the job'}")
-                    for chunk in response.iter_bytes():
-                        sink.write(chunk)
-                    sink.finish()
-                return final
-            finally:
-                response.close()
-        raise too_many_redirects(spec, self.target.api_target)
+        def follow(response: httpx.Response) -> httpx.Request:
+            url = response.request.url.join(response.headers["location"])
+            return self._http.build_request(
+                "GET", url, headers=self._headers(url, spec.accept, with_key=with_key))
+
+        return download_once(
+            self._http, self.build(spec, with_key=with_key), final, spec=spec,
+            target=self.target.api_target, follow=follow, variant="video",
+            max_bytes=self.max_download_bytes,
+            what=f"The video of {spec.subject or 'the job'}")
 
 
 def error_json(content: bytes) -> Any:

@@ -34,7 +34,10 @@ EventHandler = Callable[[WebhookEvent], None]
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+    # Handler threads are joined by server_close(), so stopping right after the last event
+    # still lets its reply reach the sender (a daemon thread would be cut off mid-answer).
+    daemon_threads = False
+    block_on_close = True
 
     def __init__(self, port: int, receiver: WebhookReceiver) -> None:
         super().__init__((HOST, port), _Handler)
@@ -43,6 +46,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "stillmotion-webhooks"
+    timeout = 10  # a stalled sender cannot hold stop() (which joins handler threads) for ever
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("webhook receiver: " + format, *args)

@@ -9,13 +9,19 @@ the image or the prompt was refused; an expired result is a :class:`ContentExpir
 from __future__ import annotations
 
 import base64
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal, TypeVar
 
-from stillmotion.api.dialect_http import DialectHttp
+import httpx
+
+from stillmotion.api import capabilities
+from stillmotion.api.dialect_http import DialectHttp, DialectTarget, Normalize, Refine
 from stillmotion.api.models import read_image
 from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatus
 from stillmotion.api.requests import RequestSpec
+from stillmotion.api.retry import RetryPolicy
 from stillmotion.api.sniff import MIME_TYPES, sniff
 from stillmotion.errors import (
     ContentExpiredError,
@@ -25,6 +31,7 @@ from stillmotion.errors import (
 )
 
 RefusedInput = Literal["image", "prompt", "output"]
+P = TypeVar("P", bound="DialectProvider")
 
 _ENDED_WORDS = ("fail", "error", "cancel", "abort", "expire", "reject", "timeout", "timed_out",
                 "denied", "refused", "blocked", "killed", "lost")
@@ -122,14 +129,50 @@ def expired_download(provider: str, spec: RequestSpec, status: int) -> ContentEx
 
 
 class DialectProvider:
-    """What every vendor provider does alike: close, and download a finished job's result.
+    """What every vendor provider does alike: open, close, and download a finished job's result.
 
-    Subclasses implement ``submit`` and ``poll`` (``poll`` puts the result URL in
-    ``raw[RESULT_URL]`` once the job completed) and say whether the result URL takes the key
-    (Veo's file URIs do; Runway's and fal's signed URLs must not get it).
+    Subclasses say who they are (``NAME``, ``KEY_VARIABLES``), how the key is sent
+    (``AUTH_HEADER`` with ``AUTH_SCHEME`` before the key, or the bare key when the scheme is
+    empty; ``FIXED_HEADERS`` go with every request), their error hooks (``REFINE``,
+    ``NORMALIZE``), and whether the result URL takes the key (Veo's file URIs do; Runway's and
+    fal's signed URLs must not get it). They implement ``submit`` and ``poll`` (``poll`` puts
+    the result URL in ``raw[RESULT_URL]`` once the job completed).
     """
 
+    NAME: ClassVar[str]
+    KEY_VARIABLES: ClassVar[tuple[str, ...]]
+    AUTH_HEADER: ClassVar[str] = "Authorization"
+    AUTH_SCHEME: ClassVar[str] = "Bearer"
+    FIXED_HEADERS: ClassVar[Mapping[str, str]] = {}
+    REFINE: ClassVar[Refine | None] = None
+    NORMALIZE: ClassVar[Normalize | None] = None
     result_takes_key = False
+
+    @classmethod
+    def open(
+        cls: type[P],
+        root: str,
+        key: str | None,
+        *,
+        default_model: str | None = None,
+        timeout: float = 60.0,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> P:
+        """A provider for the API at ``root`` (vendor default: the module's ``DEFAULT_ROOT``)."""
+        target = DialectTarget.resolve(root, provider=cls.NAME, key_variable=cls.KEY_VARIABLES[0],
+                                       key=key, headers=cls.auth_headers,
+                                       fixed=cls.FIXED_HEADERS)
+        http = DialectHttp(target, refine=cls.REFINE, normalize=cls.NORMALIZE, timeout=timeout,
+                           retry=retry, sleep=sleep, transport=transport)
+        return cls(http, name=cls.NAME,
+                   default_model=default_model or capabilities.DEFAULT_MODEL[cls.NAME])
+
+    @classmethod
+    def auth_headers(cls, key: str) -> dict[str, str]:
+        """The authentication header carrying ``key`` in this vendor's style."""
+        return {cls.AUTH_HEADER: f"{cls.AUTH_SCHEME} {key}" if cls.AUTH_SCHEME else key}
 
     def __init__(self, http: DialectHttp, *, name: str, default_model: str) -> None:
         self.name = name

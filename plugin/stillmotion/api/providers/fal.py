@@ -16,15 +16,13 @@ again after a restart; the status URL is the one returned at submit, else fal's 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict
 
-from stillmotion.api import capabilities
 from stillmotion.api.dialect_http import DialectHttp, DialectTarget, error_json
 from stillmotion.api.parse import request_id
 from stillmotion.api.policy import is_policy_code
@@ -40,7 +38,6 @@ from stillmotion.api.providers.dialect import (
     unknown_status,
 )
 from stillmotion.api.requests import RequestSpec
-from stillmotion.api.retry import RetryPolicy
 from stillmotion.errors import ConfigError, ResponseValidationError, ServiceError
 
 NAME = "fal"
@@ -206,25 +203,10 @@ def refine_error(spec: RequestSpec, status: int, headers: Mapping[str, str],
 class FalProvider(DialectProvider):
     """submit / poll / download against fal's queue (or ``stillmotion serve``)."""
 
-    @classmethod
-    def open(
-        cls,
-        root: str,
-        key: str | None,
-        *,
-        default_model: str | None = None,
-        timeout: float = 60.0,
-        retry: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-    ) -> FalProvider:
-        """A provider for the queue at ``root`` (vendor default: :data:`DEFAULT_ROOT`)."""
-        target = DialectTarget.resolve(root, provider=NAME, key_variable=KEY_VARIABLES[0],
-                                       key=key, headers=lambda k: {"Authorization": f"Key {k}"})
-        http = DialectHttp(target, refine=refine_error, timeout=timeout, retry=retry,
-                           sleep=sleep, transport=transport)
-        return cls(http, name=NAME,
-                   default_model=default_model or capabilities.DEFAULT_MODEL[NAME])
+    NAME = NAME
+    KEY_VARIABLES = KEY_VARIABLES
+    AUTH_SCHEME = "Key"
+    REFINE = refine_error
 
     def __init__(self, http: DialectHttp, *, name: str, default_model: str) -> None:
         super().__init__(http, name=name, default_model=default_model)

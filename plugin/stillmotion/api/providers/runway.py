@@ -13,16 +13,14 @@ the generated video. Signed URLs are fetched without the key.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 from urllib.parse import quote
 
-import httpx
 from pydantic import BaseModel, ConfigDict
 
 from stillmotion.api import capabilities
-from stillmotion.api.dialect_http import DialectHttp, DialectTarget, error_json
+from stillmotion.api.dialect_http import error_json
 from stillmotion.api.parse import request_id
 from stillmotion.api.policy import is_policy_code
 from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatus
@@ -37,7 +35,6 @@ from stillmotion.api.providers.dialect import (
     unknown_status,
 )
 from stillmotion.api.requests import RequestSpec
-from stillmotion.api.retry import RetryPolicy
 from stillmotion.errors import ConfigError, ResponseValidationError, ServiceError
 
 NAME = "runway"
@@ -161,27 +158,10 @@ def refine_error(spec: RequestSpec, status: int, headers: Mapping[str, str],
 class RunwayProvider(DialectProvider):
     """submit / poll / download against Runway's API (or ``stillmotion serve``)."""
 
-    @classmethod
-    def open(
-        cls,
-        root: str,
-        key: str | None,
-        *,
-        default_model: str | None = None,
-        timeout: float = 60.0,
-        retry: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-    ) -> RunwayProvider:
-        """A provider for the API at ``root`` (vendor default: :data:`DEFAULT_ROOT`)."""
-        target = DialectTarget.resolve(
-            root, provider=NAME, key_variable=KEY_VARIABLES[0], key=key,
-            headers=lambda k: {"Authorization": f"Bearer {k}"},
-            fixed={"X-Runway-Version": API_VERSION})
-        http = DialectHttp(target, refine=refine_error, timeout=timeout, retry=retry,
-                           sleep=sleep, transport=transport)
-        return cls(http, name=NAME,
-                   default_model=default_model or capabilities.DEFAULT_MODEL[NAME])
+    NAME = NAME
+    KEY_VARIABLES = KEY_VARIABLES
+    FIXED_HEADERS: ClassVar[Mapping[str, str]] = {"X-Runway-Version": API_VERSION}
+    REFINE = refine_error
 
     def submit(self, request: GenerationRequest) -> JobState:
         """Create the task once (never retried after it may have reached the service)."""

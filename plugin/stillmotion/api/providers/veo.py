@@ -18,16 +18,14 @@ image or the prompt.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, ConfigDict
 
 from stillmotion.api import capabilities
-from stillmotion.api.dialect_http import DialectHttp, DialectTarget, error_json
+from stillmotion.api.dialect_http import error_json
 from stillmotion.api.parse import request_id
 from stillmotion.api.policy import is_policy_code
 from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatus
@@ -40,7 +38,6 @@ from stillmotion.api.providers.dialect import (
     refusal,
 )
 from stillmotion.api.requests import RequestSpec
-from stillmotion.api.retry import RetryPolicy
 from stillmotion.errors import (
     AuthenticationError,
     ConfigError,
@@ -247,27 +244,13 @@ def normalize_error(content: bytes) -> bytes:
 class VeoProvider(DialectProvider):
     """submit / poll / download / extend against the Gemini API (or ``stillmotion serve``)."""
 
+    NAME = NAME
+    KEY_VARIABLES = KEY_VARIABLES
+    AUTH_HEADER = "x-goog-api-key"
+    AUTH_SCHEME = ""
+    REFINE = refine_error
+    NORMALIZE = normalize_error
     result_takes_key = True
-
-    @classmethod
-    def open(
-        cls,
-        root: str,
-        key: str | None,
-        *,
-        default_model: str | None = None,
-        timeout: float = 60.0,
-        retry: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        transport: httpx.BaseTransport | None = None,
-    ) -> VeoProvider:
-        """A provider for the API at ``root`` (vendor default: :data:`DEFAULT_ROOT`)."""
-        target = DialectTarget.resolve(root, provider=NAME, key_variable=KEY_VARIABLES[0],
-                                       key=key, headers=lambda k: {"x-goog-api-key": k})
-        http = DialectHttp(target, refine=refine_error, normalize=normalize_error,
-                           timeout=timeout, retry=retry, sleep=sleep, transport=transport)
-        return cls(http, name=NAME,
-                   default_model=default_model or capabilities.DEFAULT_MODEL[NAME])
 
     def submit(self, request: GenerationRequest) -> JobState:
         """Start the operation once (never retried after it may have reached the service)."""
