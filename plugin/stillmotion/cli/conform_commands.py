@@ -9,18 +9,18 @@ from typing import Annotated
 import typer
 
 from stillmotion.cli.console import console
+from stillmotion.cli.options import (
+    FitOpt,
+    FpsOpt,
+    MasterOutputOpt,
+    MasterPresetOpt,
+    MasterSizeOpt,
+    RatePolicyOpt,
+    ReplaceOutOpt,
+)
 from stillmotion.cli.progress import progress_bar
-from stillmotion.media.conform import DEFAULT_PRESET, PRESETS, conform
+from stillmotion.media.conform import DEFAULT_PRESET, conform
 from stillmotion.timecode import parse_rate, parse_size
-
-PRESET_HELP = "Finishing format: " + "; ".join(
-    f"{name} = {preset.description}" for name, preset in PRESETS.items()
-) + "."
-SIZE_HELP = "Output size WIDTHxHEIGHT, e.g. 1920x1080 (default: the first clip's)."
-FPS_HELP = "Output rate: 24, 25, 30000/1001, 23.976 … (default: the first clip's)."
-FIT_HELP = "letterbox (fit inside, black bars) or fill (cover the size, crop the overflow)."
-RATE_POLICY_HELP = ("fps keeps the duration (drops or repeats frames); retime keeps every frame "
-                    "and changes the duration (sound re-timed to match).")
 
 
 def size_option(text: str | None) -> tuple[int, int] | None:
@@ -39,24 +39,13 @@ def register(app: typer.Typer) -> None:
     @app.command("conform")
     def conform_command(
         media: Annotated[Path, typer.Argument(metavar="INPUT", help="Clip to conform.")],
-        output: Annotated[
-            Path, typer.Option("-o", "--output", metavar="OUT",
-                               help="Master to write (.mov; .mp4 or .mov for h264-web).")
-        ],
-        preset: Annotated[
-            str, typer.Option("--preset", metavar="NAME", help=PRESET_HELP)
-        ] = DEFAULT_PRESET,
-        size: Annotated[
-            str | None, typer.Option("--size", metavar="WxH", help=SIZE_HELP)
-        ] = None,
-        fps: Annotated[str | None, typer.Option("--fps", metavar="RATE", help=FPS_HELP)] = None,
-        fit: Annotated[str, typer.Option("--fit", metavar="MODE", help=FIT_HELP)] = "letterbox",
-        rate_policy: Annotated[
-            str, typer.Option("--rate-policy", metavar="POLICY", help=RATE_POLICY_HELP)
-        ] = "fps",
-        overwrite: Annotated[
-            bool, typer.Option("--overwrite", help="Replace OUT if it exists.")
-        ] = False,
+        output: MasterOutputOpt,
+        preset: MasterPresetOpt = DEFAULT_PRESET,
+        size: MasterSizeOpt = None,
+        fps: FpsOpt = None,
+        fit: FitOpt = "letterbox",
+        rate_policy: RatePolicyOpt = "fps",
+        overwrite: ReplaceOutOpt = False,
     ) -> None:
         """Conform a clip to a finishing codec, size and rate with BT.709 tags and 48 kHz sound.
 

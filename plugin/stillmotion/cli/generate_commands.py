@@ -1,8 +1,8 @@
 """``stillmotion generate``: the main job on a timeline file, and its dry run.
 
 Why one command module per editor action: generate, batch, extend, remix and takes share the
-option set defined here (provider, model, base URL, ledger, budget) but differ in how they
-choose the shot.
+option set of :mod:`stillmotion.cli.options` (provider, model, base URL, ledger, budget) but
+differ in how they choose the shot.
 """
 
 from __future__ import annotations
@@ -15,6 +15,19 @@ from typing import Annotated, Any
 import typer
 
 from stillmotion.cli.console import console
+from stillmotion.cli.options import (
+    BaseUrlOpt,
+    BudgetOpt,
+    JsonOpt,
+    LedgerOpt,
+    MediaDirOpt,
+    ModelOpt,
+    OutputOpt,
+    PresetOpt,
+    ProviderOpt,
+    SecondsOpt,
+    SizeOpt,
+)
 from stillmotion.cli.pipeline_progress import pipeline_progress
 from stillmotion.errors import ConfigError
 from stillmotion.jobs.cost import format_money
@@ -24,26 +37,6 @@ from stillmotion.jobs.placing import Shot, place_and_write, prepare_shot
 from stillmotion.media.frames import fit_image
 from stillmotion.settings import Settings, load_settings
 from stillmotion.timecode import format_size, parse_size
-
-ProviderOpt = Annotated[str | None, typer.Option(
-    "--provider", help="preview (default, local, free), openai (a /v1/videos gateway), veo, "
-    "runway or fal (`stillmotion providers` lists their models).")]
-ModelOpt = Annotated[str | None, typer.Option("--model", help="Model name, e.g. sora-2.")]
-BaseUrlOpt = Annotated[str | None, typer.Option(
-    "--base-url", help="The service's /v1 URL for preview/openai, or the API root replacing "
-    "the vendor's for veo/runway/fal (STILLMOTION_BASE_URL).")]
-LedgerOpt = Annotated[Path | None, typer.Option(
-    "--ledger", help="Job ledger file (default: in the user data folder).")]
-BudgetOpt = Annotated[float | None, typer.Option(
-    "--budget", help="Refuse a run estimated above this many dollars (STILLMOTION_BUDGET).")]
-SecondsOpt = Annotated[int | None, typer.Option("--seconds", help="Length to generate.")]
-SizeOpt = Annotated[str, typer.Option(
-    "--size", help="Generated size WxH, or auto (closest allowed to the timeline's aspect).")]
-PresetOpt = Annotated[str, typer.Option(
-    "--preset", help="Conform preset: resolve-dnxhr-hq, resolve-dnxhr-hqx, prores-hq, h264-web.")]
-MediaDirOpt = Annotated[Path | None, typer.Option(
-    "--media-dir", help="Where clips go (default: stillmotion_media/ beside the output).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON result for scripts.")]
 
 
 def cli_settings(*, provider: str | None, model: str | None, base_url: str | None,
@@ -151,8 +144,7 @@ def register(app: typer.Typer) -> None:
         provider: ProviderOpt = None,
         base_url: BaseUrlOpt = None,
         preset: PresetOpt = "resolve-dnxhr-hq",
-        output: Annotated[Path | None, typer.Option(
-            "-o", "--output", help="New timeline (default: <name>.stillmotion.<ext>).")] = None,
+        output: OutputOpt = None,
         media_dir: MediaDirOpt = None,
         ledger: LedgerOpt = None,
         budget: BudgetOpt = None,

@@ -22,20 +22,25 @@ from stillmotion.api import capabilities
 from stillmotion.api.capabilities import ModelCapability
 from stillmotion.cli.console import console
 from stillmotion.cli.generate_commands import (
+    cli_settings,
+    clip_summary,
+    parse_size_option,
+    print_result,
+    run_request,
+)
+from stillmotion.cli.options import (
     BaseUrlOpt,
     BudgetOpt,
     JsonOpt,
     LedgerOpt,
     MediaDirOpt,
     ModelOpt,
+    NewTakeOpt,
+    OutputOpt,
+    OverwriteOpt,
     PresetOpt,
     ProviderOpt,
     SizeOpt,
-    cli_settings,
-    clip_summary,
-    parse_size_option,
-    print_result,
-    run_request,
 )
 from stillmotion.cli.pipeline_progress import pipeline_progress
 from stillmotion.errors import ConfigError, JobError, StillmotionError
@@ -229,13 +234,12 @@ def register(app: typer.Typer) -> None:
         base_url: BaseUrlOpt = None,
         size: SizeOpt = "auto",
         preset: PresetOpt = "resolve-dnxhr-hq",
-        output: Annotated[Path | None, typer.Option(
-            "-o", "--output", help="New timeline (default: <name>.stillmotion.<ext>).")] = None,
+        output: OutputOpt = None,
         media_dir: MediaDirOpt = None,
         ledger: LedgerOpt = None,
         budget: BudgetOpt = None,
-        new_take: Annotated[bool, typer.Option("--new-take")] = False,
-        overwrite: Annotated[bool, typer.Option("--overwrite")] = False,
+        new_take: NewTakeOpt = False,
+        overwrite: OverwriteOpt = False,
         as_json: JsonOpt = False,
     ) -> None:
         """Fill a gap: a clip from the last frame before it to the first frame after it,

@@ -15,7 +15,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from stillmotion.cli.console import console, err_console
-from stillmotion.cli.generate_commands import LedgerOpt
+from stillmotion.cli.options import LedgerOpt
 from stillmotion.review import gather, write_review
 from stillmotion.settings import load_settings
 

@@ -17,22 +17,27 @@ import typer
 
 from stillmotion.cli.console import console, err_console
 from stillmotion.cli.generate_commands import (
-    BaseUrlOpt,
-    BudgetOpt,
-    JsonOpt,
-    LedgerOpt,
-    MediaDirOpt,
-    ModelOpt,
-    PresetOpt,
-    ProviderOpt,
-    SecondsOpt,
-    SizeOpt,
     cli_settings,
     clip_summary,
     parse_size_option,
     print_result,
     run_request,
     run_shot,
+)
+from stillmotion.cli.options import (
+    BaseUrlOpt,
+    BudgetOpt,
+    JsonOpt,
+    LedgerOpt,
+    MediaDirOpt,
+    ModelOpt,
+    NewTakeOpt,
+    OutputOpt,
+    OverwriteOpt,
+    PresetOpt,
+    ProviderOpt,
+    SecondsOpt,
+    SizeOpt,
 )
 from stillmotion.cli.pipeline_progress import pipeline_progress
 from stillmotion.cli.provider_commands import extend_natively
@@ -49,9 +54,6 @@ from stillmotion.timeline.locate import playhead_frame
 from stillmotion.timeline.shots import clip_at, clip_by_name, marker_shots
 from stillmotion.timeline.takes import use_take
 from stillmotion.timeline.timebase import TimeBase
-
-OutputOpt = Annotated[Path | None, typer.Option(
-    "-o", "--output", help="New timeline (default: <name>.stillmotion.<ext>).")]
 
 
 def _batch(shots: list[Shot], settings: Settings, concurrency: int, quiet: bool,
@@ -116,7 +118,7 @@ def register(app: typer.Typer) -> None:
         budget: BudgetOpt = None,
         concurrency: Annotated[int, typer.Option(
             "--concurrency", help="Jobs running at once (services allow about two).")] = 2,
-        overwrite: Annotated[bool, typer.Option("--overwrite")] = False,
+        overwrite: OverwriteOpt = False,
         as_json: JsonOpt = False,
     ) -> None:
         """Generate one clip per marker, concurrently, all placed on one new timeline."""
@@ -170,8 +172,8 @@ def register(app: typer.Typer) -> None:
         media_dir: MediaDirOpt = None,
         ledger: LedgerOpt = None,
         budget: BudgetOpt = None,
-        new_take: Annotated[bool, typer.Option("--new-take")] = False,
-        overwrite: Annotated[bool, typer.Option("--overwrite")] = False,
+        new_take: NewTakeOpt = False,
+        overwrite: OverwriteOpt = False,
         native: Annotated[bool, typer.Option(
             "--native", help="Continue a generated clip's own job with the provider's "
             "extension (Veo 3.1, /v1/videos) instead of a new job from its last frame.")]
@@ -258,7 +260,7 @@ def register(app: typer.Typer) -> None:
         at: Annotated[str, typer.Option("--at", help="Playhead on the generated clip.")],
         use: Annotated[int, typer.Option("--use", help="The take to show.")],
         output: OutputOpt = None,
-        overwrite: Annotated[bool, typer.Option("--overwrite")] = False,
+        overwrite: OverwriteOpt = False,
     ) -> None:
         """Switch which take a generated clip shows; writes a new timeline."""
         opened = read_timeline(timeline)

@@ -9,16 +9,17 @@ from typing import Annotated
 
 import typer
 
-from stillmotion.cli.conform_commands import (
-    FIT_HELP,
-    FPS_HELP,
-    PRESET_HELP,
-    RATE_POLICY_HELP,
-    SIZE_HELP,
-    rate_option,
-    size_option,
-)
+from stillmotion.cli.conform_commands import rate_option, size_option
 from stillmotion.cli.console import console, err_console
+from stillmotion.cli.options import (
+    FitOpt,
+    FpsOpt,
+    MasterOutputOpt,
+    MasterPresetOpt,
+    MasterSizeOpt,
+    RatePolicyOpt,
+    ReplaceOutOpt,
+)
 from stillmotion.cli.progress import progress_bar
 from stillmotion.cli.timeline_stitch import TIMELINE_HELP, TRACK_HELP, stitch_from_timeline
 from stillmotion.errors import ConfigError
@@ -36,21 +37,12 @@ def register(app: typer.Typer) -> None:
 
     @app.command("stitch")
     def stitch_command(
-        output: Annotated[
-            Path, typer.Option("-o", "--output", metavar="OUT",
-                               help="Master to write (.mov; .mp4 or .mov for h264-web).")
-        ],
-        preset: Annotated[
-            str, typer.Option("--preset", metavar="NAME", help=PRESET_HELP)
-        ] = DEFAULT_PRESET,
-        size: Annotated[
-            str | None, typer.Option("--size", metavar="WxH", help=SIZE_HELP)
-        ] = None,
-        fps: Annotated[str | None, typer.Option("--fps", metavar="RATE", help=FPS_HELP)] = None,
-        fit: Annotated[str, typer.Option("--fit", metavar="MODE", help=FIT_HELP)] = "letterbox",
-        rate_policy: Annotated[
-            str, typer.Option("--rate-policy", metavar="POLICY", help=RATE_POLICY_HELP)
-        ] = "fps",
+        output: MasterOutputOpt,
+        preset: MasterPresetOpt = DEFAULT_PRESET,
+        size: MasterSizeOpt = None,
+        fps: FpsOpt = None,
+        fit: FitOpt = "letterbox",
+        rate_policy: RatePolicyOpt = "fps",
         crossfade: Annotated[
             str | None,
             typer.Option("--crossfade", metavar="SECONDS",
@@ -63,9 +55,7 @@ def register(app: typer.Typer) -> None:
                          help="Normalise the finished mix to this integrated loudness in two "
                          "passes, e.g. --loudnorm=-23 (broadcast) or --loudnorm=-16 (web)."),
         ] = None,
-        overwrite: Annotated[
-            bool, typer.Option("--overwrite", help="Replace OUT if it exists.")
-        ] = False,
+        overwrite: ReplaceOutOpt = False,
         timeline: Annotated[
             Path | None, typer.Option("--timeline", metavar="TIMELINE", help=TIMELINE_HELP)
         ] = None,
