@@ -18,7 +18,7 @@ from stillmotion.api.client import VideosClient
 from stillmotion.api.retry import RetryPolicy
 
 BASE_URL = "https://videos.example.test/v1"
-API_KEY = "sk-test-DO-NOT-LEAK-1234"
+API_KEY = "test-key-DO-NOT-LEAK-1234"
 
 MP4_HEAD = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41"
 WEBP_HEAD = b"RIFF\x24\x00\x00\x00WEBPVP8 "
