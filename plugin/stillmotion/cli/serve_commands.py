@@ -28,7 +28,8 @@ def register(app: typer.Typer) -> None:
     def serve(
         host: Annotated[str, typer.Option(help="Address to listen on (loopback unless you "
                                           "mean to share it).")] = DEFAULT_HOST,
-        port: Annotated[int, typer.Option(help="Port to listen on.")] = DEFAULT_PORT,
+        port: Annotated[int, typer.Option(help="Port to listen on.", min=0,
+                                          max=65535)] = DEFAULT_PORT,
         data_dir: Annotated[Path | None, typer.Option(
             help="Keep jobs and files here so they survive a restart (default: a temporary "
             "folder removed on exit).")] = None,

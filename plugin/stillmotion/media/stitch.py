@@ -84,10 +84,6 @@ class Segment:
             raise ConfigError(f"A gap of {frames} frames is empty; give at least one frame.")
         return cls(None, 0, frames)
 
-    @property
-    def is_gap(self) -> bool:
-        return self.path is None
-
     def describe(self) -> str:
         """The segment as a user wrote it (inclusive frames)."""
         if self.path is None:

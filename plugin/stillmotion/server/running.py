@@ -76,9 +76,10 @@ def bind(host: str, port: int) -> socket.socket:
     try:
         sock.bind((host, port))
         sock.listen(2048)
-    except OSError as exc:
+    except (OSError, OverflowError) as exc:
         sock.close()
-        raise ConfigError(f"Cannot listen on {host}:{port} ({exc.strerror}); choose another "
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigError(f"Cannot listen on {host}:{port} ({reason}); choose another "
                           "--port or --host.") from exc
     sock.set_inheritable(True)
     return sock
