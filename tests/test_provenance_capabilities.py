@@ -72,3 +72,11 @@ def test_nearest_seconds_covers_the_wanted_length() -> None:
     cap = capabilities.lookup("openai", "sora-2")
     assert capabilities.nearest_seconds(cap, Fraction(5)) == 8
     assert capabilities.nearest_seconds(cap, Fraction(30)) == 12
+
+
+def test_truncated_extended_box_header_is_not_an_error(tmp_path: Path) -> None:
+    """A download cut inside a 64-bit box header reads as 'no manifest', not a crash."""
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(struct.pack(">I4s", 16, b"ftyp") + b"isom\x00\x00\x02\x00"
+                    + struct.pack(">I4s", 1, b"uuid") + b"\x00\x00")
+    assert c2pa_summary(cut) is None

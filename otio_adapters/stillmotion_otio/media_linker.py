@@ -24,8 +24,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
-from urllib.request import url2pathname
 
 import opentimelineio as otio
 
@@ -33,7 +31,7 @@ from stillmotion.errors import StillmotionError
 from stillmotion.jobs.ledger import Ledger
 from stillmotion.jobs.placing import MEDIA_FOLDER
 from stillmotion.settings import load_settings
-from stillmotion.timeline.media import reference_url
+from stillmotion.timeline.media import file_url_path, reference_url
 from stillmotion.timeline.metadata import METADATA_NAMESPACE, plain
 
 
@@ -118,8 +116,9 @@ def _local(url: str | None, base_dir: Path | None) -> Path | None:
     """The local file a target URL names (relative ones against ``base_dir``), else None."""
     if not url:
         return None
-    if url.lower().startswith("file:"):
-        return Path(url2pathname(unquote(urlparse(url).path)))
+    from_url = file_url_path(url)
+    if from_url is not None:
+        return from_url
     path = Path(url).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path

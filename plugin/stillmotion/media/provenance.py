@@ -32,6 +32,8 @@ def _top_level_boxes(path: Path) -> list[tuple[bytes, int, int]]:
             size, kind = struct.unpack(">I4s", handle.read(8))
             header = 8
             if size == 1:
+                if offset + 16 > end:  # truncated download: no room for the 64-bit size
+                    break
                 size = struct.unpack(">Q", handle.read(8))[0]
                 header = 16
             elif size == 0:

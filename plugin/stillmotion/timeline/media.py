@@ -64,14 +64,25 @@ def local_path(clip: Any, *, base_dir: Path | None = None) -> Path:
     )
 
 
+def file_url_path(url: str) -> Path | None:
+    """The path a ``file:`` URL names (a host other than localhost is a UNC share), else None.
+
+    One reading of file URLs for locate, Resolve shaping and the media linker alike.
+    """
+    parsed = urlparse(url)
+    if parsed.scheme.lower() != "file":
+        return None
+    host = parsed.netloc if parsed.netloc not in ("", "localhost") else ""
+    path = url2pathname(unquote(parsed.path))
+    return Path(f"//{host}{path}" if host else path)
+
+
 def _candidates(url: str, name: str) -> list[Path]:
     """Paths ``url`` may mean, most literal first (the last one is reported when none exists)."""
-    parsed = urlparse(url)
-    if parsed.scheme.lower() == "file":
-        host = parsed.netloc if parsed.netloc not in ("", "localhost") else ""
-        path = url2pathname(unquote(parsed.path))
-        return [Path(f"//{host}{path}" if host else path)]
-    if len(parsed.scheme) > 1:
+    from_url = file_url_path(url)
+    if from_url is not None:
+        return [from_url]
+    if len(urlparse(url).scheme) > 1:
         raise TimelineError(
             f"The clip '{name}' points at {url}, which is not a local file; download it and "
             "relink."

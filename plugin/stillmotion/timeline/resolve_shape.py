@@ -25,13 +25,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
-from urllib.request import url2pathname
 
 import opentimelineio as otio
 
 from stillmotion.errors import MediaError, TimelineError
 from stillmotion.media.probe import MediaInfo, probe
 from stillmotion.timecode import Timecode
+from stillmotion.timeline.media import file_url_path
 from stillmotion.timeline.timebase import TimeBase, exact_rate, frames_at, whole
 
 DEFAULT_MEDIA = "DEFAULT_MEDIA"
@@ -179,12 +179,10 @@ def _bare_path(url: str, base_dir: Path | None) -> Path | None:
     """The absolute local path ``url`` names, or None for a remote URL or no URL."""
     if not url:
         return None
-    parsed = urlparse(url)
-    if parsed.scheme.lower() == "file":
-        host = parsed.netloc if parsed.netloc not in ("", "localhost") else ""
-        local = url2pathname(unquote(parsed.path))
-        return Path(f"//{host}{local}" if host else local)
-    if len(parsed.scheme) > 1:
+    from_url = file_url_path(url)
+    if from_url is not None:
+        return from_url
+    if len(urlparse(url).scheme) > 1:
         return None
     path = Path(url).expanduser()
     if not path.is_absolute():
