@@ -63,7 +63,7 @@ from stillmotion.media.conform import (
     silent_audio,
     video_chain,
 )
-from stillmotion.media.ffmpeg import ProgressCallback, media_arg
+from stillmotion.media.ffmpeg import ProgressCallback, media_arg, seconds_arg
 from stillmotion.media.probe import MediaInfo, probe
 from stillmotion.media.stitch import Segment, StitchResult, stitch
 from stillmotion.timecode import format_rate
@@ -321,12 +321,12 @@ class _Graph:
 
     def _input(self, path: Path, seek: Fraction, kind: str) -> str:
         """An input pad for ``kind`` (v/a) of ``path`` opened with an input seek to ``seek``."""
-        key = (path, _decimal(seek))
+        key = (path, seconds_arg(seek))
         index = self._opened.get(key)
         if index is None or (index, kind) in self._used:
             index = sum(1 for arg in self.inputs if arg == "-i")
             if seek > 0:
-                self.inputs += ["-ss", _decimal(seek)]
+                self.inputs += ["-ss", seconds_arg(seek)]
             self.inputs += ["-i", media_arg(path)]
             self._opened[key] = index
         self._used.add((index, kind))
@@ -346,7 +346,7 @@ class _Graph:
             return self._show(element)
         outgoing = self.picture(element.outgoing)
         incoming = self.picture(element.incoming)
-        duration = _decimal(Fraction(element.window) / self.target.rate)
+        duration = seconds_arg(Fraction(element.window) / self.target.rate)
         return self._emit(
             f"{outgoing}{incoming}xfade=transition=fade:duration={duration}:offset=0,"
             f"trim=start_frame={element.skip}:end_frame={element.skip + element.frames},"
@@ -410,7 +410,7 @@ class _Graph:
         begin = position / span.rate - seek
         length = Fraction(show.frames) / rate * span.speed
         pad = self._input(span.path, seek, "a")
-        chain = [f"atrim=start={_decimal(begin)}:end={_decimal(begin + length)}",
+        chain = [f"atrim=start={seconds_arg(begin)}:end={seconds_arg(begin + length)}",
                  *_sound_chain(span.speed, self.target, samples)]
         return self._emit(f"{pad}{','.join(chain)}")
 
@@ -426,11 +426,3 @@ def _sound_chain(speed: Fraction, target: ConformTarget, samples: int) -> list[s
         return audio_chain(target.rate, target, samples)
     retimed = dataclasses.replace(target, rate_policy="retime")
     return audio_chain(target.rate / speed, retimed, samples)
-
-
-def _decimal(value: Fraction) -> str:
-    """Seconds to the microsecond, as -ss and filter options parse them."""
-    micros = round_half_up(value * 1_000_000)
-    sign = "-" if micros < 0 else ""
-    whole, part = divmod(abs(micros), 1_000_000)
-    return f"{sign}{whole}.{part:06d}"

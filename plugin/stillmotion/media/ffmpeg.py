@@ -9,6 +9,7 @@ caller. Callers build argv lists with :func:`filter_arg` / :func:`media_arg` and
 from __future__ import annotations
 
 import functools
+import math
 import os
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import ffmpeg as ffmpeg_python
@@ -103,6 +105,15 @@ def filter_arg(value: str | float | int) -> str:
     """Escape one filter option value (commas, colons, quotes, brackets) for a filter graph."""
     escaped = str(ffmpeg_python._utils.escape_chars(str(value), "\\'=:"))
     return str(ffmpeg_python._utils.escape_chars(escaped, "\\'[],;"))
+
+
+def seconds_arg(value: Fraction) -> str:
+    """An exact time as the decimal seconds ffmpeg parses (-ss, -t, filter options), to the
+    microsecond, halves rounded up: one spelling so the same time always seeks the same way."""
+    micros = math.floor(value * 1_000_000 + Fraction(1, 2))
+    sign = "-" if micros < 0 else ""
+    whole, part = divmod(abs(micros), 1_000_000)
+    return f"{sign}{whole}.{part:06d}"
 
 
 def _tail(lines: deque[str]) -> str:

@@ -19,7 +19,7 @@ from typing import Literal
 from stillmotion.errors import ConfigError, MediaError
 from stillmotion.files import atomic_path, check_output
 from stillmotion.media.colour import source_matrix, source_range
-from stillmotion.media.ffmpeg import media_arg, run
+from stillmotion.media.ffmpeg import media_arg, run, seconds_arg
 from stillmotion.media.fit import Anchor, FitMode, fit_filters, parse_fit
 from stillmotion.media.probe import MediaInfo, VideoFacts, is_yuv_format, probe
 from stillmotion.timecode import Timecode
@@ -61,8 +61,8 @@ def frame_index_for_seconds(info: MediaInfo, seconds: Fraction) -> int:
     last_time = Fraction(video.frame_count) / video.rate
     if time < 0 or time >= last_time:
         raise ConfigError(
-            f"{_decimal(time)} s is outside {info.path.name}; give seconds from 0 to under "
-            f"{_decimal(last_time)} (frames 0-{video.frame_count - 1})."
+            f"{seconds_arg(time)} s is outside {info.path.name}; give seconds from 0 to under "
+            f"{seconds_arg(last_time)} (frames 0-{video.frame_count - 1})."
         )
     return math.floor(time * video.rate)
 
@@ -135,7 +135,8 @@ def grab_frame(
     else:
         assert timecode is not None
         index = frame_index_for_timecode(info, timecode)
-    seek = [] if index == 0 else ["-ss", _decimal((Fraction(index) - Fraction(1, 2)) / video.rate)]
+    half_before = (Fraction(index) - Fraction(1, 2)) / video.rate
+    seek = [] if index == 0 else ["-ss", seconds_arg(half_before)]
     _write_still(
         [*seek, "-i", media_arg(media)], info=info, fit=fit_chain(video), target=target,
         kind=kind, sixteen_bit=sixteen_bit, what=f"Grabbing frame {index} of {info.path.name}",
@@ -166,7 +167,7 @@ def last_frame(
     video = info.require_video()
     window = LAST_FRAME_WINDOW + max(Fraction(0), info.duration - video.duration)
     _write_still(
-        ["-sseof", "-" + _decimal(window), "-i", media_arg(media)], info=info,
+        ["-sseof", "-" + seconds_arg(window), "-i", media_arg(media)], info=info,
         fit=fit_chain(video), target=target, kind=kind, sixteen_bit=sixteen_bit,
         what=f"Grabbing the last frame of {info.path.name}",
         single=False,
@@ -349,11 +350,3 @@ def _write_still(
                 "re-export or re-download it.",
                 path=info.path,
             )
-
-
-def _decimal(value: Fraction) -> str:
-    """Exact-to-the-microsecond decimal text of a time (what ffmpeg's -ss parses)."""
-    micros = round(value * 1_000_000)
-    sign = "-" if micros < 0 else ""
-    whole, part = divmod(abs(micros), 1_000_000)
-    return f"{sign}{whole}.{part:06d}".rstrip("0").rstrip(".") if part else f"{sign}{whole}"

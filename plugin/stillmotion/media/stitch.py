@@ -45,7 +45,7 @@ from stillmotion.media.conform import (
     silent_audio,
     video_chain,
 )
-from stillmotion.media.ffmpeg import Progress, ProgressCallback, media_arg, run
+from stillmotion.media.ffmpeg import Progress, ProgressCallback, media_arg, run, seconds_arg
 from stillmotion.media.frames import frame_index_for_timecode
 from stillmotion.media.probe import MediaInfo, audio_duration, probe
 from stillmotion.timecode import format_rate
@@ -301,7 +301,7 @@ def _build_graph(
         facts = part.info.require_video()
         seek = (part.first - Fraction(1, 2)) / facts.rate if part.first else Fraction(0)
         if part.first:
-            inputs += ["-ss", _seconds(seek)]
+            inputs += ["-ss", seconds_arg(seek)]
         inputs += ["-i", media_arg(part.info.path)]
         chain = [f"trim=end_frame={part.count}", *video_chain(facts, target), *settb]
         lines.append(f"[{index}:v:0]{','.join(chain)}[v{k}]")
@@ -310,7 +310,7 @@ def _build_graph(
         else:
             start = Fraction(part.first) / facts.rate - seek
             end = Fraction(part.first + part.count) / facts.rate - seek
-            cut = f"atrim=start={_seconds(start)}:end={_seconds(end)}"
+            cut = f"atrim=start={seconds_arg(start)}:end={seconds_arg(end)}"
             audio = [cut, *audio_chain(facts.rate, target, part.samples)]
             lines.append(f"[{index}:a:0]{','.join(audio)}[a{k}]")
     lines += _join_lines(parts, target, fade)
@@ -324,13 +324,13 @@ def _join_lines(parts: Sequence[_Part], target: ConformTarget, fade: int) -> lis
         pads = "".join(f"[v{k}][a{k}]" for k in range(count))
         return [f"{pads}concat=n={count}:v=1:a=1[v][joined]", f"[joined]{final}[a]"]
     lines: list[str] = []
-    duration = _seconds(Fraction(fade) / target.rate)
+    duration = seconds_arg(Fraction(fade) / target.rate)
     fade_samples = output_samples(fade, target)
     elapsed = 0
     video, audio = "[v0]", "[a0]"
     for k in range(1, count):
         elapsed += parts[k - 1].frames - fade
-        offset = _seconds(Fraction(elapsed) / target.rate)
+        offset = seconds_arg(Fraction(elapsed) / target.rate)
         last = k == count - 1
         vout = "[v]" if last else f"[x{k}]"
         aout = "[faded]" if last else f"[y{k}]"
@@ -341,12 +341,6 @@ def _join_lines(parts: Sequence[_Part], target: ConformTarget, fade: int) -> lis
     lines.append(f"[faded]{final}[a]")
     return lines
 
-
-def _seconds(value: Fraction) -> str:
-    """Decimal seconds to the microsecond (what -ss and filter durations parse)."""
-    micros = round_half_up(value * 1_000_000)
-    whole, part = divmod(micros, 1_000_000)
-    return f"{whole}.{part:06d}"
 
 
 def _copy_refusal(parts: Sequence[_Part], target: ConformTarget, fade: int) -> str | None:

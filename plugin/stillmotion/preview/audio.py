@@ -13,6 +13,8 @@ import re
 import zlib
 from fractions import Fraction
 
+from stillmotion.media.ffmpeg import seconds_arg
+
 SAMPLE_RATE = 48000
 FADE_SECONDS = Fraction(1, 4)
 
@@ -45,7 +47,7 @@ def audio_source(prompt: str, *, ambient: bool) -> str:
 
 def audio_chain(seconds: Fraction, *, ambient: bool) -> list[str]:
     """Filters that shape the bed and cut it to exactly ``seconds``."""
-    length = _decimal(seconds)
+    length = seconds_arg(seconds)
     chain = [f"aformat=sample_fmts=fltp:sample_rates={SAMPLE_RATE}:channel_layouts=stereo"]
     if ambient:
         fade = min(FADE_SECONDS, seconds / 4)
@@ -54,12 +56,7 @@ def audio_chain(seconds: Fraction, *, ambient: bool) -> list[str]:
             "lowpass=f=600",
             "volume=0.45",
             *chain,
-            f"afade=t=in:d={_decimal(fade)}",
-            f"afade=t=out:st={_decimal(seconds - fade)}:d={_decimal(fade)}",
+            f"afade=t=in:d={seconds_arg(fade)}",
+            f"afade=t=out:st={seconds_arg(seconds - fade)}:d={seconds_arg(fade)}",
         ]
     return [*chain, f"atrim=duration={length}", "asetpts=PTS-STARTPTS"]
-
-
-def _decimal(value: Fraction) -> str:
-    """Seconds as decimal text to the microsecond (ffmpeg's duration syntax)."""
-    return f"{float(value):.6f}"
