@@ -155,10 +155,11 @@ def test_reuses_a_free_ai_track_and_never_overlaps_a_busy_one(
                                                                          True)
     assert [i.start for i in scene.timeline.tracks[1].items] == [first.record_frame]
     assert scene.timeline.tracks[1].items[0].media.path == first.clip.conformed
-    # Further along, the top AI track is free over the whole span: reused, no new track.
+    # Further along, both AI tracks are free over the whole span: the lowest is reused (the
+    # track rule of timeline/tracks.py, as for timeline files), no new track.
     scene.timeline.playhead = 86400 + 50
     third = run_generate(scene, pipeline, settings, grab="source")
-    assert (third.track_index, third.new_track) == (3, False)
+    assert (third.track_index, third.new_track) == (2, False)
     assert len(scene.timeline.tracks) == 3
 
 

@@ -192,7 +192,7 @@ def test_a_transition_on_the_ai_track_keeps_its_frames(
     ai = tl.tracks[-1]
     ai.append(otio.schema.Transition(in_offset=rt(0, R23), out_offset=rt(4, R23)))
     ai.append(gap(30, R23))                                  # a fade out over 20-24
-    inside = place(tl, 22, 5, conformed, name="g2")
+    inside = place(tl, 22, 2, conformed, name="g2")          # ends at 24: g3 is not under it
     assert (inside.track_name, inside.created_track) == ("AI Generated 2", True)
     after = place(tl, 24, 5, conformed, name="g3")
     assert after.track_name == "AI Generated"

@@ -17,7 +17,8 @@ says real Resolve does:
   lands on disk a moment after the call returns;
 - ``Timeline.Export`` writes OTIO only for the ``EXPORT_OTIO`` constant (a string writes nothing);
   ``ImportTimelineFromFile`` returns None on any problem, a duplicate timeline name included;
-- ``ImportMedia`` returns [] on failure; calls named in ``studio_only`` return False on the free
+- an append onto a locked track (``GetIsTrackLocked``) fails ([]); ``ImportMedia`` returns [] on
+  failure; calls named in ``studio_only`` return False on the free
   edition; any call can be scripted to fail through ``failures`` (method name -> return value).
 
 From Blackmagic's README: ``GetCurrentTimecode`` answers only on the Cut, Edit, Color and Deliver
@@ -291,6 +292,7 @@ class FakeTrack:
     name: str
     enabled: bool = True
     items: list[FakeTimelineItem] = field(default_factory=list)
+    locked: bool = False
 
 
 class FakeTimeline(_Node):
@@ -307,8 +309,10 @@ class FakeTimeline(_Node):
         self.playhead = self.start_frame
 
     # test-setup helpers
-    def add_track(self, name: str | None = None, *, enabled: bool = True) -> int:
-        self.tracks.append(FakeTrack(name or f"Video {len(self.tracks) + 1}", enabled))
+    def add_track(self, name: str | None = None, *, enabled: bool = True,
+                  locked: bool = False) -> int:
+        self.tracks.append(FakeTrack(name or f"Video {len(self.tracks) + 1}", enabled,
+                                     locked=locked))
         return len(self.tracks)
 
     def put(self, track: int, media: FakeMediaPoolItem, record_frame: int, *,
@@ -412,6 +416,10 @@ class FakeTimeline(_Node):
     def GetIsTrackEnabled(self, track_type: str, index: int, /) -> bool:
         track = self._track(track_type, index)
         return bool(track and track.enabled)
+
+    def GetIsTrackLocked(self, track_type: str, index: int, /) -> bool:
+        track = self._track(track_type, index)
+        return bool(track and track.locked)
 
     def GetItemListInTrack(self, track_type: str, index: int, /) -> list[FakeTimelineItem] | None:
         track = self._track(track_type, index)
@@ -562,7 +570,7 @@ class FakeMediaPool(_Node):
         if start < 0 or source_frames <= 0 or start + source_frames > media.frames:
             return None
         track = int(info.get("trackIndex", 1))
-        if not 1 <= track <= len(timeline.tracks):
+        if not 1 <= track <= len(timeline.tracks) or timeline.tracks[track - 1].locked:
             return None
         # Resolve floors the conversion from source frames to record frames.
         duration = math.floor(source_frames * timeline.rate / media.fps)

@@ -2,16 +2,17 @@
 
 Why so careful: ``AppendToTimeline`` onto an occupied span is silently dropped yet may still
 return an item, sources disagree on whether ``endFrame`` is inclusive, and a rate mismatch floors
-the duration. So the clip goes on an "AI Generated" track that is free over the whole span (a new
-track on top when none is), the track is re-read after the append, and the placed duration is
-compared with the clip's frame count: one frame short means ``endFrame`` is exclusive in this
-Resolve, so the item is removed and placed again with the other convention. New takes go onto an
+the duration. So the clip goes on the track the one track rule picks (``timeline/tracks.py``,
+shared with the OTIO placer: an enabled, unlocked "AI Generated" track free over the whole span
+and not hidden by a clip above; a new track on top when none is), the track is re-read after
+the append, and the placed duration is compared with the clip's frame count: one frame short
+means ``endFrame`` is exclusive in this Resolve, so the item is removed and placed again with
+the other convention. New takes go onto an
 existing generated item with ``AddTake`` and are verified the same way.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +20,10 @@ from stillmotion.errors import ResolveOperationError, TimelineError
 from stillmotion.resolve.protocol import MediaPool, MediaPoolItem, Timeline, TimelineItem
 from stillmotion.resolve.restore import Rollback
 from stillmotion.resolve.session import VIDEO, ResolveSession, TimelineClock, span_is_free
+from stillmotion.timeline.tracks import AI_TRACK_NAME, TrackView, is_ai_name
+from stillmotion.timeline.tracks import choose_track as choose_rule
 
-AI_TRACK = "AI Generated"
-_AI_TRACK_RE = re.compile(rf"{re.escape(AI_TRACK)}( \d+)?")
+AI_TRACK = AI_TRACK_NAME
 VIDEO_ONLY = 1  # AppendToTimeline mediaType: the generated clip's audio stays in the bin
 
 
@@ -38,26 +40,41 @@ class Slot:
 
 def is_ai_track(name: str) -> bool:
     """Whether a track is one of ours ("AI Generated", "AI Generated 2" …)."""
-    return _AI_TRACK_RE.fullmatch(name) is not None
+    return is_ai_name(name)
+
+
+def track_views(
+    session: ResolveSession, timeline: Timeline, start: int, end: int
+) -> list[TrackView]:
+    """The video tracks (V1 first) as the track rule sees them over record frames [start, end).
+
+    Every item counts as showing on an enabled track: the scripting API cannot tell a disabled
+    clip, and taking it as visible only ever creates a track too many, never hides the clip.
+    """
+    views = []
+    for track in session.video_tracks(timeline):
+        busy = not span_is_free(session.items(timeline, track.index), start, end)
+        views.append(TrackView(
+            name=track.name, enabled=track.enabled,
+            locked=bool(timeline.GetIsTrackLocked(VIDEO, track.index)),
+            busy=busy, shows=busy and track.enabled,
+        ))
+    return views
 
 
 def choose_track(
     session: ResolveSession, timeline: Timeline, start: int, end: int, rollback: Rollback
 ) -> tuple[int, str, bool]:
-    """An enabled AI track free over ``[start, end)`` and not hidden by a busy track above it.
+    """The track for record frames ``[start, end)`` by the one track rule
+    (:mod:`stillmotion.timeline.tracks`); returns (1-based index, name, newly added).
 
-    Scans from the top: an occupied enabled track ends the search, because a clip below it would
-    not be seen. Otherwise a new track is added on top and named; returns (index, name, new).
+    A new track is added on top (``AddTrack`` can add nowhere else), which is above every track
+    that would hide the clip, and named; the addition is recorded in ``rollback``.
     """
-    tracks = session.video_tracks(timeline)
-    for track in reversed(tracks):
-        if not track.enabled:
-            continue
-        free = span_is_free(session.items(timeline, track.index), start, end)
-        if free and is_ai_track(track.name):
-            return track.index, track.name, False
-        if not free:
-            break
+    views = track_views(session, timeline, start, end)
+    choice = choose_rule(views)
+    if choice.index is not None:
+        return choice.index + 1, views[choice.index].name, False
     session.require(
         timeline.AddTrack(VIDEO), "AddTrack", "Resolve did not add a video track",
         "add one by hand and try again",
@@ -66,15 +83,13 @@ def choose_track(
         timeline.GetTrackCount(VIDEO), "GetTrackCount", "Resolve did not count the video "
         "tracks", "check the timeline",
     ))
-    if index != len(tracks) + 1:
+    if index != len(views) + 1:
         raise ResolveOperationError(
-            f"Resolve reports {index} video tracks after adding one to {len(tracks)}; check the "
+            f"Resolve reports {index} video tracks after adding one to {len(views)}; check the "
             "timeline and try again.", operation="AddTrack",
         )
     rollback.add(f"the new track V{index}", lambda: timeline.DeleteTrack(VIDEO, index))
-    names = {t.name for t in tracks}
-    name = AI_TRACK if AI_TRACK not in names else next(
-        f"{AI_TRACK} {n}" for n in range(2, len(tracks) + 3) if f"{AI_TRACK} {n}" not in names)
+    name = str(choice.new_name)
     session.require(
         timeline.SetTrackName(VIDEO, index, name), "SetTrackName",
         f"Resolve did not name track V{index} '{name}'", "try again",

@@ -8,8 +8,9 @@ dependency reviewable in one screen. Parameters are positional-only because Reso
 Beyond the calls listed in the project's Resolve reference, four calls from Blackmagic's scripting
 README are used to undo our own changes when a later step fails (``Timeline.DeleteClips``,
 ``Timeline.DeleteTrack``, ``TimelineItem.DeleteTakeByIndex``, ``TimelineItem.FinalizeTake``), plus
-the readers ``Timeline.GetTrackName``, ``TimelineItem.GetClipColor``,
-``TimelineItem.GetSelectedTakeIndex`` and ``MediaPoolItem.GetThirdPartyMetadata``.
+the readers ``Timeline.GetTrackName``, ``Timeline.GetIsTrackLocked`` (a locked track takes no
+clip), ``TimelineItem.GetClipColor``, ``TimelineItem.GetSelectedTakeIndex`` and
+``MediaPoolItem.GetThirdPartyMetadata``.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class Timeline(Protocol):
     def GetTrackName(self, track_type: str, index: int, /) -> str: ...
     def SetTrackName(self, track_type: str, index: int, name: str, /) -> bool: ...
     def GetIsTrackEnabled(self, track_type: str, index: int, /) -> bool: ...
+    def GetIsTrackLocked(self, track_type: str, index: int, /) -> bool: ...
     def GetItemListInTrack(
         self, track_type: str, index: int, /
     ) -> Sequence[TimelineItem] | None: ...

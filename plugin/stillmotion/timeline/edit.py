@@ -101,3 +101,17 @@ def put_in_gap(track: Any, timebase: TimeBase, item: Any, start: int, length: in
 
 def _gap(timebase: TimeBase, length: Fraction) -> Any:
     return otio.schema.Gap(source_range=timebase.span(0, length))
+
+
+def shows_over(track: Any, timebase: TimeBase, start: int, end: int) -> bool:
+    """True when an enabled clip of an enabled ``track`` shows somewhere in frames [start, end).
+
+    Such a track hides whatever lies below it there. A track trimmed by its own
+    ``source_range`` is counted by what it holds at all, which errs on the side of "hidden".
+    """
+    if not track.enabled:
+        return False
+    trimmed = track.source_range is not None
+    return any((trimmed or (span.start < end and start < span.end))
+               and span.item.enabled and not isinstance(span.item, otio.schema.Gap)
+               for span in spans(track, timebase))

@@ -4,11 +4,12 @@ Rules:
 
 - The clip starts exactly at the playhead's record frame (timeline-relative) and lasts the
   conformed file's length.
-- It goes on the lowest track named "AI Generated", "AI Generated 2" … (or holding only
-  generated clips, for formats that drop track names) that sits above the source track and is
-  free for that span; when none is free, a new one with the next unused number is inserted
-  just above the highest such track (or the source track). Without a source track, the new
-  track goes on top of the stack. Nothing already on the timeline moves (see ``edit.py``).
+- The track follows the one track rule of :mod:`stillmotion.timeline.tracks` (shared with the
+  Resolve placer): the lowest "AI Generated[ N]" track above the source track that is enabled,
+  unlocked, free over the span and not hidden by an enabled clip above; else a new one with the
+  next unused number inserted directly above the source track or the top-most track hiding the
+  span, whichever is higher (on top of the stack without a source track). Nothing already on
+  the timeline moves (see ``edit.py``).
 - The conformed file is the active ``DEFAULT_MEDIA`` reference (a bare absolute path, as
   Resolve wants, or a ``file://`` URL when the source clip used URLs, as FCP XML does); the
   original download is kept as a second reference, ``original_download``.
@@ -18,7 +19,7 @@ Rules:
 from __future__ import annotations
 
 import dataclasses
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -28,7 +29,7 @@ import opentimelineio as otio
 
 from stillmotion.errors import TimelineError
 from stillmotion.timecode import parse_rate
-from stillmotion.timeline.edit import is_free, put_in_gap
+from stillmotion.timeline.edit import is_free, put_in_gap, shows_over
 from stillmotion.timeline.generated import is_generated
 from stillmotion.timeline.locate import Located
 from stillmotion.timeline.media import reference_url
@@ -40,10 +41,9 @@ from stillmotion.timeline.metadata import (
     write_metadata,
 )
 from stillmotion.timeline.timebase import TimeBase, same_timecode_base, whole
+from stillmotion.timeline.tracks import TrackView, choose_track, is_ai_name
 
-AI_TRACK_NAME = "AI Generated"
 ORIGINAL_REFERENCE_KEY = "original_download"
-_AI_TRACK = re.compile(rf"^{re.escape(AI_TRACK_NAME)}(?: (\d+))?$")
 _MARKER_COMMENT_CHARS = 200
 
 
@@ -145,38 +145,55 @@ def _record_frame(record_start: Located | Any | int, timebase: TimeBase) -> int:
 
 def is_ai_track(track: Any) -> bool:
     """A video track named "AI Generated[ N]", or holding only generated clips."""
-    if not isinstance(track, otio.schema.Track) or track.kind != otio.schema.TrackKind.Video:
-        return False
-    if _AI_TRACK.match(str(track.name or "")):
-        return True
+    return _is_video(track) and (is_ai_name(str(track.name or "")) or _generated_only(track))
+
+
+def _generated_only(track: Any) -> bool:
     clips = [c for c in track if isinstance(c, otio.schema.Clip)]
     return bool(clips) and all(is_generated(c) for c in clips)
+
+
+def _is_video(track: Any) -> bool:
+    return isinstance(track, otio.schema.Track) and track.kind == otio.schema.TrackKind.Video
+
+
+def is_locked(track: Any) -> bool:
+    """Whether the editor locked ``track``, as Resolve's OTIO (``Resolve_OTIO.Locked``) and
+    FCP 7 XML (``<locked>``, kept by the adapter in ``metadata["fcp_xml"]``) record it."""
+    resolve = track.metadata.get("Resolve_OTIO")
+    if isinstance(resolve, Mapping) and resolve.get("Locked") is True:
+        return True
+    fcp = track.metadata.get("fcp_xml")
+    return isinstance(fcp, Mapping) and str(fcp.get("locked", "")).strip().upper() == "TRUE"
+
+
+def _view(track: Any, timebase: TimeBase, start: int, end: int) -> TrackView:
+    """``track`` as the track rule sees it over record frames [start, end)."""
+    return TrackView(
+        name=str(track.name or ""), enabled=bool(track.enabled), locked=is_locked(track),
+        busy=not is_free(track, timebase, start, end),
+        shows=shows_over(track, timebase, start, end), generated_only=_generated_only(track),
+    )
 
 
 def _target_track(
     timeline: Any, timebase: TimeBase, start: int, end: int, after_track: int | None
 ) -> tuple[Any, bool]:
-    """(track to use, whether it was created) for record frames [start, end)."""
-    floor = -1 if after_track is None else after_track
+    """(track to use, whether it was created) for record frames [start, end): the track rule
+    of :mod:`stillmotion.timeline.tracks` over the video tracks."""
     tracks = list(timeline.tracks)
-    candidates = [i for i, t in enumerate(tracks) if i > floor and is_ai_track(t)]
-    for index in candidates:
-        if is_free(tracks[index], timebase, start, end):
-            return tracks[index], False
-    used = {str(t.name or "") for t in tracks}
-    number = 1
-    while _ai_name(number) in used:
-        number += 1
-    track = otio.schema.Track(name=_ai_name(number), kind=otio.schema.TrackKind.Video)
-    if after_track is None:
+    video = [i for i, t in enumerate(tracks) if _is_video(t)]
+    views = [_view(tracks[i], timebase, start, end) for i in video]
+    floor = None if after_track is None else sum(1 for i in video if i <= after_track) - 1
+    choice = choose_track(views, floor=floor)
+    if choice.index is not None:
+        return tracks[video[choice.index]], False
+    track = otio.schema.Track(name=choice.new_name, kind=otio.schema.TrackKind.Video)
+    if floor is None or not video:
         timeline.tracks.append(track)
     else:
-        timeline.tracks.insert(max([floor, *candidates]) + 1, track)
+        timeline.tracks.insert(video[choice.above] + 1 if choice.above >= 0 else 0, track)
     return track, True
-
-
-def _ai_name(number: int) -> str:
-    return AI_TRACK_NAME if number == 1 else f"{AI_TRACK_NAME} {number}"
 
 
 def _url_style(timeline: Any, record_start: Located | Any | int) -> str | None:
