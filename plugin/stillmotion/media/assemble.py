@@ -11,7 +11,8 @@ Frames. Everything counts output frames at ``Assembly.rate``. A :class:`SourceSp
 frame ``first`` at output slot 0 and plays ``play_rate`` source frames per second of output (the
 media's rate times the speed). Output slot ``m`` (negative: before the anchor) shows file frame
 ``first + i`` for the largest integer ``i`` with ``round_half_up(i * rate / play_rate) <= m``:
-the ``fps`` filter's rule (nearest frame, halves up). Source frame ``i`` is stamped exactly
+the ``fps`` filter's rule, :func:`stillmotion.media.sampling.shown_frame` (the one place it is
+written, which locate asks too). Source frame ``i`` is stamped exactly
 ``i / play_rate`` (``settb`` + ``setpts=N``, so container timestamps play no part) and ``fps``
 puts it on slot ``round(i * rate / play_rate)``, repeating the latest frame placed at or before
 each slot. A :class:`Show` renders slots ``skip`` to ``skip + frames - 1`` of its span. To keep
@@ -65,6 +66,7 @@ from stillmotion.media.conform import (
 )
 from stillmotion.media.ffmpeg import ProgressCallback, media_arg, seconds_arg
 from stillmotion.media.probe import MediaInfo, probe
+from stillmotion.media.sampling import shown_frame
 from stillmotion.media.stitch import Segment, StitchResult, stitch
 from stillmotion.timecode import format_rate
 
@@ -154,19 +156,12 @@ def _spans_of(element: Element) -> Iterator[SourceSpan]:
         yield from _spans_of(element.incoming)
 
 
-def source_offset(slot: int, play_rate: Fraction, rate: Fraction) -> int:
-    """Frames after a span's anchor shown at output ``slot`` (the fps rule, module docstring)."""
-    if play_rate == 0:
-        return 0
-    ratio = rate / play_rate
-    return math.ceil(Fraction(2 * slot + 1) / (2 * ratio)) - 1
-
-
 def source_frames(show: Show, rate: Fraction) -> tuple[int, int]:
     """The first and last file frame ``show`` displays at output ``rate``."""
     span = show.span
-    first = source_offset(show.skip, span.play_rate, rate)
-    last = source_offset(show.skip + show.frames - 1, span.play_rate, rate)
+    step = span.play_rate / rate
+    first = shown_frame(show.skip, step)
+    last = shown_frame(show.skip + show.frames - 1, step)
     return span.first + first, span.first + last
 
 

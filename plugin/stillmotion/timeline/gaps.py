@@ -10,7 +10,6 @@ last frame before the gap to the first frame after it and places the clip exactl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import opentimelineio as otio
@@ -18,7 +17,8 @@ import opentimelineio as otio
 from stillmotion.errors import TimelineError
 from stillmotion.timeline.edit import spans
 from stillmotion.timeline.generated import is_generated
-from stillmotion.timeline.timebase import TimeBase, whole
+from stillmotion.timeline.sampling import boundary
+from stillmotion.timeline.timebase import TimeBase
 
 
 @dataclass(frozen=True)
@@ -44,14 +44,15 @@ class GapSpan:
 
 @dataclass(frozen=True)
 class _Shown:
-    start: Fraction
-    end: Fraction
+    start: int
+    end: int
     name: str
     track: int
 
 
 def _shown_clips(timeline: Any, timebase: TimeBase) -> list[_Shown]:
-    """Every enabled, non-generated clip on an enabled top-level video track."""
+    """Every enabled, non-generated clip on an enabled top-level video track, on the record
+    frames it shows (edit points rounded as the render and ``locate`` round them)."""
     found: list[_Shown] = []
     for index, track in enumerate(timeline.tracks):
         if not isinstance(track, otio.schema.Track) or track.kind != otio.schema.TrackKind.Video \
@@ -60,7 +61,8 @@ def _shown_clips(timeline: Any, timebase: TimeBase) -> list[_Shown]:
         for span in spans(track, timebase):
             item = span.item
             if isinstance(item, otio.schema.Clip) and item.enabled and not is_generated(item):
-                found.append(_Shown(span.start, span.end, str(item.name), index))
+                found.append(_Shown(boundary(span.start), boundary(span.end), str(item.name),
+                                    index))
     return found
 
 
@@ -86,4 +88,4 @@ def gap_at(timeline: Any, frame: int, *, label: str) -> GapSpan:
     end = min(c.start for c in after)
     left = [c for c in before if c.end == start][-1]
     right = [c for c in after if c.start == end][-1]
-    return GapSpan(whole(start), whole(end), left.name, left.track, right.name, right.track)
+    return GapSpan(start, end, left.name, left.track, right.name, right.track)

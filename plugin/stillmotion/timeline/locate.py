@@ -14,11 +14,13 @@ Record and source are different spaces, named throughout:
   timecode probed from the file; if that lands before the file, the source time is taken as
   already counted from the first frame (Kdenlive-style references).
 
-The source time is ``trimmed source start + offset * time_scalar``, where the offset is the
-playhead's distance from the clip's first record frame and ``time_scalar`` is the product of
-the clip's ``LinearTimeWarp`` scalars (``FreezeFrame`` is 0). OTIO's ``transformed_time``
-ignores time warps, so this is computed here. Rates sharing a timecode base (24 and 23.976,
-30 and 29.97) are converted frame for frame, like timecode labels; others through seconds.
+The source frame shown k record frames into a clip is the clip's first file frame plus the
+mixed-rate rule of :mod:`stillmotion.timeline.sampling` (ffmpeg's ``fps`` filter, the render's
+rule, so the still sent is the frame the rendered master shows there): its speed is the product
+of the clip's ``LinearTimeWarp`` scalars (``FreezeFrame`` is 0; OTIO's ``transformed_time``
+ignores time warps, so this is computed there), and rates sharing a timecode base (24 and
+23.976, 30 and 29.97) are converted frame for frame, like timecode labels; others through
+seconds. A clip holds the record frames from its start to its end, each rounded half up.
 
 Tracks are searched from the top of the stack down; disabled tracks, disabled clips and gaps
 let the track below show through. Transitions take no record time in OTIO: inside a dissolve
@@ -40,17 +42,13 @@ from stillmotion.media.probe import VideoFacts, probe
 from stillmotion.timecode import Timecode, supports_drop_frame
 from stillmotion.timeline.generated import is_generated
 from stillmotion.timeline.media import local_path
-from stillmotion.timeline.timebase import (
-    TimeBase,
-    as_fraction,
-    exact_rate,
-    frames_at,
-    rate_text,
-    same_timecode_base,
-    whole,
-)
+from stillmotion.timeline.sampling import boundary, clip_sampling, time_scalar
+from stillmotion.timeline.timebase import TimeBase, rate_text, whole
 
 _FRAME_FORM = re.compile(r"^(?:frame\s*:\s*)?(\d+)$", re.IGNORECASE)
+# Items are searched at the middle of the record frame: a clip holds record frame f when
+# start < f + 1/2 <= end, i.e. f is in [boundary(start), boundary(end)), as the render cuts.
+_MID = Fraction(1, 2)
 
 
 @dataclass(frozen=True)
@@ -112,7 +110,7 @@ def locate(
     frame, drop_frame = _parse(timeline, timebase, playhead)
     start = timebase.start_frame(timeline)
     record_tc = _record_label(timebase.rate, drop_frame, start + frame)
-    hit = _top_clip(timeline, timebase, Fraction(frame))
+    hit = _top_clip(timeline, timebase, frame + _MID)
     if hit is None:
         raise TimelineError(
             f"There is no enabled video clip under the playhead at {record_tc} (only gaps or "
@@ -123,11 +121,10 @@ def locate(
     base = _base_dir(timeline_path)
     media = local_path(clip, base_dir=base)
     facts = probe(media).require_video()
-    scalar = time_scalar(clip)
+    clip_start = boundary(frame + _MID - hit.offset)
     index, label = _source_frame(
-        clip, hit.offset, scalar=scalar, timebase=timebase, facts=facts, media=media
+        clip, frame - clip_start, timebase=timebase, facts=facts, media=media
     )
-    clip_start = frame - whole(hit.offset)
     below = list(timeline.tracks)[: hit.track_index + 1]
     return Located(
         clip=clip,
@@ -140,12 +137,12 @@ def locate(
         record_rate=timebase.rate,
         record_timecode=record_tc,
         clip_record_start=clip_start,
-        clip_record_end=clip_start + whole(timebase.frames(clip.duration())),
+        clip_record_end=boundary(frame + _MID - hit.offset + timebase.frames(clip.duration())),
         media_path=media,
         source_frame_index=index,
         source_rate=facts.rate,
         source_timecode=label,
-        time_scalar=scalar,
+        time_scalar=time_scalar(clip),
     )
 
 
@@ -234,14 +231,14 @@ def _clip_in_track(
     local = time
     if track.source_range is not None:
         local = time + timebase.frames(track.source_range.start_time)
-        if not 0 <= time < timebase.frames(track.source_range.duration):
+        if not 0 < time <= timebase.frames(track.source_range.duration):
             return None
     position = Fraction(0)
     for child in track:
         if isinstance(child, otio.schema.Transition):
             continue
         length = timebase.frames(child.duration())
-        if position <= local < position + length:
+        if position < local <= position + length:
             return _inside(child, timebase, local - position)
         position += length
     return None
@@ -279,60 +276,19 @@ def _require_unit_speed(composition: Any) -> None:
             )
 
 
-def time_scalar(clip: Any) -> Fraction:
-    """Product of the clip's LinearTimeWarp scalars (FreezeFrame = 0); others are refused."""
-    scalar = Fraction(1)
-    for effect in clip.effects:
-        if isinstance(effect, otio.schema.LinearTimeWarp):
-            scalar *= Fraction(effect.time_scalar).limit_denominator(10_000)
-        elif isinstance(effect, otio.schema.TimeEffect):
-            raise TimelineError(
-                f"The clip '{clip.name}' has a {effect.effect_name or 'time'} effect that is not a "
-                "constant speed change; render the retime in the editor first."
-            )
-    if scalar < 0:
-        raise TimelineError(
-            f"The clip '{clip.name}' plays in reverse, which stillmotion cannot follow; render "
-            "the reversed clip in the editor first."
-        )
-    return scalar
-
-
 def _source_frame(
-    clip: Any,
-    offset: Fraction,
-    *,
-    scalar: Fraction,
-    timebase: TimeBase,
-    facts: VideoFacts,
-    media: Path,
+    clip: Any, record_offset: int, *, timebase: TimeBase, facts: VideoFacts, media: Path
 ) -> tuple[int, str]:
-    """(index from the file's first frame, source timecode label) shown ``offset`` into ``clip``."""
-    trimmed = clip.trimmed_range()
-    source_rate = exact_rate(trimmed.start_time.rate)
-    if same_timecode_base(timebase.rate, source_rate):
-        step = scalar
-    else:
-        step = scalar * source_rate / timebase.rate
-    source = as_fraction(trimmed.start_time.value) + offset * step
-    media_rate = facts.rate
-    at_media = source
-    if not same_timecode_base(source_rate, media_rate):
-        at_media = source * media_rate / source_rate
-    available = clip.media_reference.available_range
-    if available is not None:
-        origin = frames_at(available.start_time, media_rate)
-        index = whole(at_media - origin)
-    else:
-        origin = Fraction(facts.start_frame)
-        index = whole(at_media - origin)
-        if index < 0 <= whole(at_media) < facts.frame_count:
-            origin, index = Fraction(0), whole(at_media)
+    """(index from the file's first frame, source timecode label) shown ``record_offset``
+    record frames after the clip's first (the rule of :mod:`stillmotion.timeline.sampling`)."""
+    sampling = clip_sampling(clip, timebase, media_rate=facts.rate,
+                             start_frame=facts.start_frame, frame_count=facts.frame_count)
+    index = sampling.frame_at(record_offset)
     if not 0 <= index < facts.frame_count:
         raise TimelineError(
             f"The clip '{clip.name}' shows source frame {index} of {media.name}, which has only "
             f"{facts.frame_count} frames; the timeline points at a different version of the file."
         )
-    label_start = facts.start_frame if facts.start_timecode else whole(origin)
-    label = Timecode(media_rate, facts.drop_frame).to_text(label_start + index)
+    label_start = facts.start_frame if facts.start_timecode else whole(sampling.origin)
+    label = Timecode(facts.rate, facts.drop_frame).to_text(label_start + index)
     return index, label

@@ -19,14 +19,16 @@ Rules:
 - **Record to output.** The output rate defaults to the timeline's. Positions convert as
   :class:`~stillmotion.timeline.timebase.TimeBase` does (rates sharing a timecode base frame
   for frame, others through seconds) and are rounded half up to whole output frames, cumulative,
-  so nothing drifts.
-- **Source frames.** A clip's first source frame follows the same rules as ``locate``: its
-  trimmed source start, in the media's own timecode space (minus the reference's
-  ``available_range`` start, else the file's start timecode), converted to the file's rate.
-  The file plays at its own rate times the clip's ``LinearTimeWarp`` scalars (a 23.976 file on
-  a 24 timeline plays frame for frame, like a timecode label); ``FreezeFrame`` holds the first
-  frame. Which source frame lands on which output frame then follows the ``fps`` filter's
-  nearest-frame rule, see :mod:`stillmotion.media.assemble`.
+  so nothing drifts (:func:`stillmotion.timeline.sampling.boundary`, the edit-point rule
+  ``locate`` uses too).
+- **Source frames.** A clip reads its file exactly as ``locate`` does, through
+  :mod:`stillmotion.timeline.sampling`: its first file frame (trimmed source start in the
+  media's own timecode space, minus the reference's ``available_range`` start, else the file's
+  start timecode), and its speed, the file's own rate times the clip's ``LinearTimeWarp``
+  scalars (a 23.976 file on a 24 timeline plays frame for frame, like a timecode label;
+  ``FreezeFrame`` holds the first frame). Which source frame lands on which output frame is the
+  one mixed-rate rule, :func:`stillmotion.media.sampling.shown_frame` (the ``fps`` filter's),
+  so a still grabbed by ``locate`` is the frame the master shows at that record frame.
 - **Transitions.** ``SMPTE_Dissolve`` between two items blends from ``cut - in_offset`` to
   ``cut + out_offset``: the outgoing clip runs on past its cut by ``out_offset`` (its handle)
   and the incoming one starts ``in_offset`` early, as ``Item.visible_range`` says; a gap or
@@ -38,7 +40,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -46,7 +48,7 @@ from typing import Any
 
 import opentimelineio as otio
 
-from stillmotion.errors import ConfigError, TimelineError
+from stillmotion.errors import TimelineError
 from stillmotion.media.assemble import (
     Assembly,
     Blank,
@@ -57,21 +59,15 @@ from stillmotion.media.assemble import (
     assemble,
     source_frames,
 )
-from stillmotion.media.conform import DEFAULT_PRESET, round_half_up
+from stillmotion.media.conform import DEFAULT_PRESET
 from stillmotion.media.ffmpeg import ProgressCallback
 from stillmotion.media.probe import MediaInfo, probe
 from stillmotion.media.stitch import StitchResult
 from stillmotion.timecode import parse_rate, parse_size
-from stillmotion.timeline.locate import time_scalar
 from stillmotion.timeline.media import local_path
-from stillmotion.timeline.timebase import (
-    TimeBase,
-    as_fraction,
-    exact_rate,
-    frames_at,
-    same_timecode_base,
-    whole,
-)
+from stillmotion.timeline.render_tracks import choose_tracks, record_range_frames, render_length
+from stillmotion.timeline.sampling import boundary, clip_sampling
+from stillmotion.timeline.timebase import TimeBase, same_timecode_base
 
 DISSOLVE = "SMPTE_Dissolve"
 
@@ -117,7 +113,7 @@ class _Clock:
             self.rate / record)
 
     def out(self, record_frames: Fraction) -> int:
-        return round_half_up(record_frames * self.out_per_record)
+        return boundary(record_frames * self.out_per_record)
 
 
 def plan_timeline(
@@ -136,9 +132,9 @@ def plan_timeline(
     """
     timebase = TimeBase.of(timeline)
     clock = _Clock(timebase, parse_rate(rate) if rate is not None else timebase.rate)
-    video, audio, follow = _choose(timeline, tracks)
-    length = _length(timeline, timebase, video + audio, chosen=tracks is not None)
-    start, end = _record_range(record_range, timebase, length)
+    video, audio, follow = choose_tracks(timeline, tracks)
+    length = render_length(timeline, timebase, video + audio, chosen=tracks is not None)
+    start, end = record_range_frames(record_range, timebase, length)
     first, last = clock.out(start), clock.out(end)
     spans = _Spans(timebase, clock, base_dir)
     layers = [_track_covers(track, timebase, clock) for track in video]
@@ -180,84 +176,6 @@ def render_timeline(
     chosen_size = parse_size(size) if isinstance(size, str) else size
     return assemble(assembly, Path(output).expanduser(), preset=preset, size=chosen_size,
                     fit=fit, overwrite=overwrite, on_progress=on_progress)
-
-
-# -- choosing tracks and the range -------------------------------------------------------------
-
-
-def _kind(track: Any) -> str | None:
-    if not isinstance(track, otio.schema.Track):
-        return None
-    if track.kind == otio.schema.TrackKind.Video:
-        return "V"
-    if track.kind == otio.schema.TrackKind.Audio:
-        return "A"
-    return None
-
-
-def _numbered(timeline: Any) -> list[tuple[str, Any]]:
-    """(editor number like V1/A2, track) for every top-level track, in stack order."""
-    counts = {"V": 0, "A": 0}
-    found = []
-    for track in timeline.tracks:
-        kind = _kind(track)
-        if kind is None:
-            continue
-        counts[kind] += 1
-        found.append((f"{kind}{counts[kind]}", track))
-    return found
-
-
-def _choose(timeline: Any, names: Sequence[str] | str | None) -> tuple[list[Any], list[Any],
-                                                                          bool]:
-    """(video tracks bottom to top, audio tracks, sound follows picture)."""
-    numbered = _numbered(timeline)
-    if names is None:
-        video = [t for number, t in numbered if number[0] == "V" and t.enabled]
-        every_audio = [t for number, t in numbered if number[0] == "A"]
-        return video, [t for t in every_audio if t.enabled], not every_audio
-    wanted = [names] if isinstance(names, str) else list(names)
-    if not wanted:
-        raise ConfigError("Name at least one track to render, or none to render them all.")
-    chosen: list[Any] = []
-    for name in wanted:
-        key = name.strip()
-        hits = [t for number, t in numbered
-                if str(t.name or "").strip() == key or number.lower() == key.lower()]
-        if not hits:
-            listing = ", ".join(f"{number} '{t.name}'" for number, t in numbered)
-            raise ConfigError(f"There is no track '{name}' in the timeline; its tracks are "
-                              f"{listing or 'none'}.")
-        chosen += [t for t in hits if all(t is not c for c in chosen)]
-    order = [t for _, t in numbered if any(t is c for c in chosen)]
-    video = [t for t in order if _kind(t) == "V"]
-    audio = [t for t in order if _kind(t) == "A"]
-    return video, audio, not audio
-
-
-def _length(timeline: Any, timebase: TimeBase, tracks: Iterable[Any], *, chosen: bool) -> Fraction:
-    if not chosen:
-        return timebase.frames(timeline.duration())
-    return max((timebase.frames(track.duration()) for track in tracks), default=Fraction(0))
-
-
-def _record_range(record_range: Any, timebase: TimeBase, length: Fraction) -> tuple[Fraction,
-                                                                                      Fraction]:
-    if record_range is None:
-        start, end = Fraction(0), length
-    elif isinstance(record_range, otio.opentime.TimeRange):
-        start = timebase.frames(record_range.start_time)
-        end = start + timebase.frames(record_range.duration)
-    elif isinstance(record_range, (tuple, list)) and len(record_range) == 2:
-        start, end = Fraction(record_range[0]), Fraction(record_range[1])
-    else:
-        raise ConfigError("Give the range as an OTIO TimeRange or as (first frame, end frame).")
-    if not 0 <= start < end <= length:
-        raise ConfigError(
-            f"The range {float(start):g}-{float(end):g} is not inside the timeline (frames 0-"
-            f"{float(length):g}); give a range within it."
-        )
-    return start, end
 
 
 # -- one track: what it shows where ---------------------------------------------------------------
@@ -438,33 +356,13 @@ class _Spans:
     def _make_span(self, clip: Any, picture: bool) -> SourceSpan:
         name = str(clip.name or "(unnamed)")
         path = local_path(clip, base_dir=self.base_dir)
-        info = self._info(path)
-        video = info.video
+        video = self._info(path).video
         if picture and video is None:
             raise TimelineError(f"The clip '{name}' on a video track points at {path.name}, "
                                 "which has no picture; move it to an audio track.")
-        trimmed = clip.trimmed_range()
-        range_rate = exact_rate(trimmed.start_time.rate)
-        media_rate = video.rate if video is not None else range_rate
-        start = as_fraction(trimmed.start_time.value)
-        at_media = start if same_timecode_base(range_rate, media_rate) else (
-            start * media_rate / range_rate)
-        available = clip.media_reference.available_range
-        if available is not None:
-            origin = frames_at(available.start_time, media_rate)
-        elif video is not None:
-            origin = Fraction(video.start_frame)
-            if whole(at_media - origin) < 0 <= whole(at_media):
-                origin = Fraction(0)
-        else:
-            origin = Fraction(0)
-        record = self.timebase.rate
-        source_per_record = (time_scalar(clip) * _step(record, range_rate)
-                             * _step(range_rate, media_rate))
-        play_rate = source_per_record * self.clock.rate / self.clock.out_per_record
-        return SourceSpan(path, whole(at_media - origin), media_rate, play_rate, name)
-
-
-def _step(source: Fraction, target: Fraction) -> Fraction:
-    """Frames at ``target`` per frame at ``source`` (1 when both count timecode alike)."""
-    return Fraction(1) if same_timecode_base(source, target) else target / source
+        sampling = clip_sampling(
+            clip, self.timebase, media_rate=None if video is None else video.rate,
+            start_frame=0 if video is None else video.start_frame,
+            frame_count=None if video is None else video.frame_count)
+        play_rate = sampling.step * self.clock.rate / self.clock.out_per_record
+        return SourceSpan(path, sampling.first, sampling.rate, play_rate, name)

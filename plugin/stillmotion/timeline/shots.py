@@ -17,6 +17,7 @@ import opentimelineio as otio
 from stillmotion.errors import TimelineError
 from stillmotion.timeline.edit import spans
 from stillmotion.timeline.metadata import MARKER_NAME
+from stillmotion.timeline.sampling import boundary
 from stillmotion.timeline.timebase import TimeBase, whole
 
 
@@ -37,7 +38,9 @@ class MarkerShot:
 
 @dataclass(frozen=True)
 class ClipSpan:
-    """A clip's record frames on a video track (timeline-relative, end exclusive)."""
+    """A clip's record frames on a video track (timeline-relative, end exclusive), its edit
+    points rounded as the render rounds them (:func:`stillmotion.timeline.sampling.boundary`),
+    so ``end - 1`` is the last frame the master shows of it (``extend`` grabs it there)."""
 
     name: str
     start: int
@@ -85,7 +88,7 @@ def clip_by_name(timeline: Any, name: str) -> ClipSpan:
     for index, track in _video_tracks(timeline):
         for span in spans(track, timebase):
             if isinstance(span.item, otio.schema.Clip) and str(span.item.name) == name:
-                hits.append(ClipSpan(name, whole(span.start), whole(span.end), index))
+                hits.append(ClipSpan(name, boundary(span.start), boundary(span.end), index))
     if not hits:
         raise TimelineError(f"There is no video clip named '{name}' on the timeline; check the "
                             "name as the NLE shows it.")
@@ -100,9 +103,9 @@ def clip_at(timeline: Any, frame: int) -> ClipSpan:
             continue
         for span in spans(track, timebase):
             item = span.item
-            if isinstance(item, otio.schema.Clip) and item.enabled \
-                    and span.start <= frame < span.end:
-                return ClipSpan(str(item.name), whole(span.start), whole(span.end), index)
+            start, end = boundary(span.start), boundary(span.end)
+            if isinstance(item, otio.schema.Clip) and item.enabled and start <= frame < end:
+                return ClipSpan(str(item.name), start, end, index)
     raise TimelineError("There is no enabled video clip under the playhead; park it on a shot.")
 
 
