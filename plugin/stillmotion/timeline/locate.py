@@ -160,7 +160,7 @@ def _record_label(rate: Fraction, drop_frame: bool, frame: int) -> str:
 def _parse(timeline: Any, timebase: TimeBase, playhead: str | int) -> tuple[int, bool]:
     """(timeline-relative record frame, typed as drop frame) for a playhead, range-checked."""
     start = timebase.start_frame(timeline)
-    length = whole(timebase.frames(timeline.duration()))
+    length = boundary(timebase.frames(timeline.duration()))
     drop_frame = False
     if isinstance(playhead, int):
         frame = playhead
