@@ -160,7 +160,7 @@ def test_both_front_ends_choose_the_same_track(row: Row, media: Path) -> None:
             i for i, spec in enumerate(row.tracks) if _parse(spec)[0] == row.chosen)
     for above in video[chosen + 1:]:                # the editor sees it: nothing shows over it
         assert not above.enabled or all(
-            not (s < START + FRAMES and START < e) for t, _, s, e in record_layout(tl)
+            not (s < START + FRAMES and e > START) for t, _, s, e in record_layout(tl)
             if t == above.name)
 
     r_name, r_created, r_index, r_tl = _resolve_place(row, media)
