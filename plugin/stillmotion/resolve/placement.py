@@ -48,8 +48,8 @@ def track_views(
 ) -> list[TrackView]:
     """The video tracks (V1 first) as the track rule sees them over record frames [start, end).
 
-    Every item counts as showing on an enabled track: the scripting API cannot tell a disabled
-    clip, and taking it as visible only ever creates a track too many, never hides the clip.
+    Every item on an enabled track counts as showing: the calls stillmotion uses do not tell a
+    disabled clip, and taking it as visible can only add a track too many, never hide the clip.
     """
     views = []
     for track in session.video_tracks(timeline):

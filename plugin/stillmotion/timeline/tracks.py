@@ -35,7 +35,7 @@ _AI_NAME = re.compile(rf"{re.escape(AI_TRACK_NAME)}(?: (\d+))?")
 class TrackView:
     """One video track as the rule sees it over the clip's span.
 
-    ``busy``: the track holds something (clip, gap-less transition, disabled clip) over the span.
+    ``busy``: the track holds something over the span (a clip, even disabled, or a transition).
     ``shows``: the track is enabled and an enabled clip on it shows over the span, hiding every
     track below. ``generated_only``: it holds only clips stillmotion generated.
     """
@@ -64,11 +64,6 @@ class TrackChoice:
     index: int | None
     new_name: str | None
     above: int
-
-    @property
-    def creates(self) -> bool:
-        """Whether a new track must be made."""
-        return self.index is None
 
 
 def is_ai_name(name: str) -> bool:
