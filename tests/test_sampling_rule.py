@@ -12,8 +12,9 @@ and both equal the rule written out here by brute force:
     record frame k of a clip shows source frame max{i : round_half_up(i / step) <= k}
     counted from the clip's first source frame, step = source frames per record frame.
 
-The render is ffmpeg's own ``fps`` filter at its default rounding, so the last assertion is the
-check that this statement of the rule is what ffmpeg does.
+The render maps frames with ffmpeg's own ``fps`` filter at its default rounding, and the bare
+filter is run on the source files as well, so these are the checks that this statement of the
+rule is what ffmpeg does.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 import opentimelineio as otio
 import pytest
 
+from stillmotion.media.ffmpeg import media_arg, run
 from stillmotion.media.frames import grab_frame
 from stillmotion.media.synth import ClipSpec, render_clip
 from stillmotion.timeline.gaps import gap_at
@@ -159,22 +161,28 @@ def case(request: pytest.FixtureRequest, sources: dict[Fraction, Path],
     return timeline, placed, in_gap, codes
 
 
-_grabbed: dict[tuple[Path, int], int | None] = {}
+Grabs = dict[tuple[Path, int], "int | None"]
 
 
-def _still_code(timeline: Any, frame: int, workdir: Path) -> tuple[int | None, str]:
+@pytest.fixture(scope="module")
+def grabs() -> Grabs:
+    """Codes of stills already grabbed (media, frame) -> code, shared across the matrix."""
+    return {}
+
+
+def _still_code(timeline: Any, frame: int, grabs: Grabs, workdir: Path) -> tuple[int | None, str]:
     """The code of the still the generate path sends for record ``frame``, and the clip name."""
     found = locate(timeline, frame)
     key = (found.media_path, found.source_frame_index)
-    if key not in _grabbed:
+    if key not in grabs:
         still = workdir / f"{found.media_path.stem}-{found.source_frame_index}.png"
         grab_frame(found.media_path, still, frame=found.source_frame_index, overwrite=True)
-        _grabbed[key] = read_code(luma_of_image(still))
-    return _grabbed[key], found.clip_name
+        grabs[key] = read_code(luma_of_image(still))
+    return grabs[key], found.clip_name
 
 
 def test_the_still_sent_is_the_frame_the_master_shows(
-    case: tuple[Any, list[Placed], int, list[Any]], tmp_path: Path
+    case: tuple[Any, list[Placed], int, list[Any]], grabs: Grabs, tmp_path: Path
 ) -> None:
     timeline, placed, _, codes = case
     assert len(codes) == placed[-1].end
@@ -184,14 +192,14 @@ def test_the_still_sent_is_the_frame_the_master_shows(
         for frame in _frames_to_check(clip):
             k = frame - clip.start
             want = FIRST + _brute(k, clip.step)
-            still, name = _still_code(timeline, frame, tmp_path)
+            still, name = _still_code(timeline, frame, grabs, tmp_path)
             assert (name, still, codes[frame]) == (clip.name, want, want), (clip, frame)
             checked += 1
     assert checked >= 2 * len(placed)
 
 
 def test_fill_gap_frames_are_the_frames_around_the_gap_in_the_master(
-    case: tuple[Any, list[Placed], int, list[Any]], tmp_path: Path
+    case: tuple[Any, list[Placed], int, list[Any]], grabs: Grabs, tmp_path: Path
 ) -> None:
     timeline, placed, in_gap, codes = case
     gap = gap_at(timeline, in_gap, label="the gap")
@@ -199,10 +207,26 @@ def test_fill_gap_frames_are_the_frames_around_the_gap_in_the_master(
     assert (gap.start, gap.end) == (before.end, after.start)
     assert codes[gap.start] is None and codes[gap.end - 1] is None     # black
     for frame, clip in ((gap.start - 1, before), (gap.end, after)):
-        still, name = _still_code(timeline, frame, tmp_path)
+        still, name = _still_code(timeline, frame, grabs, tmp_path)
         assert (name, still, codes[frame]) == (
             clip.name, FIRST + _brute(frame - clip.start, clip.step), codes[frame])
         assert still is not None
+
+
+@pytest.mark.parametrize(("source", "output"), [(Fraction(30), R23), (Fraction(25), Fraction(24)),
+                                               (R5994, Fraction(25)), (Fraction(24), R2997)],
+                         ids=["30-23.976", "25-24", "59.94-25", "24-29.97"])
+def test_bare_ffmpeg_fps_filter_follows_the_stated_rule(
+    sources: dict[Fraction, Path], source: Fraction, output: Fraction, tmp_path: Path
+) -> None:
+    """ffmpeg's own fps filter (default rounding), without stillmotion's graph: output frame k
+    of a file starting at 0 shows max{i : round_half_up(i x output / source) <= k}."""
+    out = tmp_path / "fps.mov"
+    run(["-i", media_arg(sources[source]), "-vf", f"fps={output.numerator}/{output.denominator}",
+         "-c:v", "mjpeg", "-q:v", "3", "-an", "-y", media_arg(out)], output=out, what="fps test")
+    codes = [read_code(luma) for luma in luma_frames(out)][:12]
+    assert codes == [_brute(k, source / output) for k in range(len(codes))]
+    assert len(codes) == 12 and codes != list(range(12))
 
 
 def test_the_matrix_covers_frames_where_flooring_was_wrong(sources: dict[Fraction, Path]) -> None:
