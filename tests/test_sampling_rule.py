@@ -37,6 +37,7 @@ from stillmotion.timeline.locate import locate
 from stillmotion.timeline.shots import clip_at
 from stillmotion.timeline.timebase import same_timecode_base
 from support.framecode import luma_frames, luma_of_image, read_code
+from support.render_media import fps_pick
 
 R23 = Fraction(24000, 1001)
 R2997 = Fraction(30000, 1001)
@@ -60,11 +61,8 @@ class Placed:
 
 
 def _brute(k: int, step: Fraction) -> int:
-    """max{i : round_half_up(i / step) <= k}, by trying every i (0 for a freeze)."""
-    if step == 0:
-        return 0
-    return max(i for i in range(0, 4 * (k + 2) * (math.ceil(step) + 1))
-               if math.floor(Fraction(i) / step + Fraction(1, 2)) <= k)
+    """max{i : round_half_up(i / step) <= k} by trying every i (0 for a freeze)."""
+    return 0 if step == 0 else fps_pick(k, step, Fraction(1))
 
 
 def _step(source: Fraction, record: Fraction, speed: Fraction = Fraction(1)) -> Fraction:
