@@ -24,16 +24,18 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from stillmotion.api.client import AsyncVideosClient
-from stillmotion.api.polling import wait_for_job_async
+from stillmotion.api.client import AsyncVideosClient, VideosClient
+from stillmotion.api.polling import wait_for_job, wait_for_job_async
 from stillmotion.errors import StillmotionError
 
 SIZE = "64x64"
@@ -55,6 +57,24 @@ class CountingTransport(httpx.AsyncHTTPTransport):
         start = time.perf_counter()
         response = await super().handle_async_request(request)
         self.latencies.append(time.perf_counter() - start)
+        return response
+
+
+class CountingSyncTransport(httpx.HTTPTransport):
+    """The same counts for the threaded client (a lock: threads share the counters)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: Counter[str] = Counter()
+        self.latencies: list[float] = []
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        start = time.perf_counter()
+        response = super().handle_request(request)
+        with self._lock:
+            self.sent[request.method] += 1
+            self.latencies.append(time.perf_counter() - start)
         return response
 
 
@@ -106,6 +126,26 @@ async def run_jobs(base_url: str, jobs: int, out_dir: Path,
     return Counter(outcomes)
 
 
+def one_job_sync(client: VideosClient, index: int, out_dir: Path) -> str:
+    try:
+        video = client.create(f"bench job {index}: slow dolly in", model=MODEL,
+                              seconds=SECONDS, size=SIZE)
+        wait_for_job(lambda: client.poll(video.id), deadline_seconds=1800,
+                     min_interval=0.5, max_interval=5.0)
+        client.download(video.id, out_dir / f"{index}.mp4")
+    except StillmotionError as exc:
+        return type(exc).__name__
+    return "completed"
+
+
+def run_jobs_threads(base_url: str, jobs: int, out_dir: Path,
+                     transport: CountingSyncTransport) -> Counter[str]:
+    with VideosClient(base_url, api_key="bench", transport=transport, timeout=120.0) as client, \
+            ThreadPoolExecutor(max_workers=jobs) as pool:
+        outcomes = list(pool.map(lambda i: one_job_sync(client, i, out_dir), range(jobs)))
+    return Counter(outcomes)
+
+
 def server_stats(port: int) -> dict[str, Any]:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats", timeout=10) as answer:
         stats: dict[str, Any] = json.loads(answer.read())
@@ -118,6 +158,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="server render workers")
     parser.add_argument("--poll-after-ms", type=int, default=500,
                         help="the server's poll hint (default 500, the serve default)")
+    parser.add_argument("--client", choices=("async", "threads"), default="threads")
     args = parser.parse_args()
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="stillmotion-bench-jobs-") as scratch:
@@ -126,11 +167,16 @@ def main() -> None:
         downloads.mkdir()
         server = start_server(port, root / "server", args.workers, args.poll_after_ms)
         try:
-            transport = CountingTransport()
             cpu_before = time.process_time()
             wall_before = time.perf_counter()
-            outcomes = asyncio.run(run_jobs(f"http://127.0.0.1:{port}/v1", args.jobs,
-                                            downloads, transport))
+            if args.client == "async":
+                transport: Any = CountingTransport()
+                outcomes = asyncio.run(run_jobs(f"http://127.0.0.1:{port}/v1", args.jobs,
+                                                downloads, transport))
+            else:
+                transport = CountingSyncTransport()
+                outcomes = run_jobs_threads(f"http://127.0.0.1:{port}/v1", args.jobs,
+                                            downloads, transport)
             wall = time.perf_counter() - wall_before
             client_cpu = time.process_time() - cpu_before
             stats = server_stats(port)
@@ -141,7 +187,7 @@ def main() -> None:
     server_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     jobs = args.jobs
     sent = sum(transport.sent.values())
-    print(f"jobs: {jobs} ({dict(outcomes)}), {SIZE}, {SECONDS} s, model {MODEL}, server "
+    print(f"client: {args.client}; jobs: {jobs} ({dict(outcomes)}), {SIZE}, {SECONDS} s, model {MODEL}, server "
           f"--fast --workers {args.workers} --poll-after-ms {args.poll_after_ms}, "
           f"{os.cpu_count()} CPUs")
     print(f"wall time: {wall:.2f} s ({jobs / wall:.1f} jobs/s), {downloaded / 1e3:.0f} kB "
