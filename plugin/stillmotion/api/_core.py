@@ -86,7 +86,7 @@ class HttpCore:
 
     def build(self, spec: RequestSpec) -> httpx.Request:
         """The httpx request for ``spec``; its headers follow the key-origin rule."""
-        url = self.target.url(spec.path)
+        url = httpx.URL(self.target.url(spec.path))
         files = {part.name: (part.filename, part.content, part.content_type)
                  for part in spec.files}
         return self._http.build_request(

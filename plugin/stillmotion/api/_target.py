@@ -12,6 +12,7 @@ fetched without them. The key stays out of every ``repr``.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,10 @@ from stillmotion.errors import ConfigError
 
 AuthHeaders = Callable[[str], dict[str, str]]
 """Builds a dialect's authentication headers from the key."""
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host, url.port)
 
 
 def is_loopback(host: str) -> bool:
@@ -91,11 +96,13 @@ class Target:
             return path
         return self.root + path
 
+    @functools.cached_property
+    def _origin(self) -> tuple[str, str, int | None]:
+        return _origin(httpx.URL(self.root))
+
     def on_root_origin(self, url: httpx.URL | str) -> bool:
         """Whether ``url`` has the root's scheme, host and port (default ports normalised)."""
-        parsed = httpx.URL(str(url))
-        root = httpx.URL(self.root)
-        return (parsed.scheme, parsed.host, parsed.port) == (root.scheme, root.host, root.port)
+        return _origin(url if isinstance(url, httpx.URL) else httpx.URL(url)) == self._origin
 
     def headers_for(self, url: httpx.URL | str, accept: str) -> dict[str, str]:
         """The headers a request to ``url`` carries: the key only on the root's own origin.
