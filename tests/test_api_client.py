@@ -1,8 +1,7 @@
-"""The /v1/videos clients on httpx.MockTransport, plus real HTTP on 127.0.0.1 for sockets."""
+"""The /v1/videos client on httpx.MockTransport, plus real HTTP on 127.0.0.1 for sockets."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import threading
@@ -14,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from stillmotion.api.client import AsyncVideosClient, VideosClient
-from stillmotion.api.models import FileIdReference, ImageUrlReference
+from stillmotion.api.client import VideosClient
+from stillmotion.api.params import FileIdReference, ImageUrlReference
 from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatus
 from stillmotion.api.providers.openai_videos import VideosProvider
 from stillmotion.api.retry import RetryPolicy
@@ -384,53 +383,6 @@ def test_key_never_in_reprs_or_errors() -> None:
         assert API_KEY not in str(error)
         assert API_KEY not in repr(error)
     client.close()
-
-
-# -- async client ---------------------------------------------------------------------------------
-
-
-def test_async_client_shares_requests_and_checks(still: Path, tmp_path: Path) -> None:
-    script = Script(json_response(200, video_json()),
-                    error_response(503, "busy"),
-                    json_response(200, video_json(status="completed", progress=100),
-                                  {"openai-poll-after-ms": "10"}),
-                    mp4_response(MP4_BODY[:5], **{"Content-Length": str(len(MP4_BODY))}),
-                    mp4_response(MP4_BODY[:5], **{"Content-Length": str(len(MP4_BODY))}),
-                    mp4_response(MP4_BODY[:5], **{"Content-Length": str(len(MP4_BODY))}))
-    sleeps: list[float] = []
-
-    async def record(delay: float) -> None:
-        sleeps.append(delay)
-
-    async def scenario() -> tuple[str, JobState]:
-        async with AsyncVideosClient(BASE_URL, api_key=API_KEY, transport=script.transport(),
-                                     retry=RetryPolicy(jitter=0.0), sleep=record) as client:
-            created = await client.create("steam", seconds=8, input_reference=still)
-            state = await client.poll(created.id)
-            with pytest.raises(ServiceConnectionError, match="cut short"):
-                await client.download(created.id, tmp_path / "out.mp4")
-            return created.id, state
-
-    video_id, state = asyncio.run(scenario())
-    assert video_id == "video_1"
-    assert (state.status, state.poll_after) == (JobStatus.COMPLETED, 0.01)
-    assert form_parts(script.requests[0])["seconds"][2] == b"8"
-    assert sleeps == [0.5, 0.5, 1.0]
-    assert leftovers(tmp_path) == ["still.png"]
-
-
-def test_async_list_pages() -> None:
-    script = Script(
-        json_response(200, {"data": [video_json("a")], "last_id": "a", "has_more": True}),
-        json_response(200, {"data": [video_json("b")], "last_id": "b", "has_more": False}))
-
-    async def scenario() -> list[str]:
-        async with AsyncVideosClient(BASE_URL, api_key=API_KEY,
-                                     transport=script.transport()) as client:
-            return [video.id async for video in client.list()]
-
-    assert asyncio.run(scenario()) == ["a", "b"]
-    assert script.requests[1].url.params["after"] == "a"
 
 
 # -- provider -------------------------------------------------------------------------------------

@@ -10,15 +10,17 @@ import pytest
 
 from stillmotion.api.models import (
     Character,
-    CreateVideoParams,
-    ExtendVideoParams,
-    FileIdReference,
-    ImageUrlReference,
     Video,
     VideoDeleted,
     VideoError,
     VideoList,
     normalise_status,
+)
+from stillmotion.api.params import (
+    CreateVideoParams,
+    ExtendVideoParams,
+    FileIdReference,
+    ImageUrlReference,
 )
 from stillmotion.api.providers.base import JobStatus
 from stillmotion.errors import ConfigError

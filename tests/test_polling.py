@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from stillmotion.api.polling import wait_for_job, wait_for_job_async
+from stillmotion.api.polling import wait_for_job
 from stillmotion.api.providers.base import JobState, JobStatus
 from stillmotion.errors import ConfigError, JobFailedError, PolicyRejectedError, PollTimeoutError
 from support.videos_fakes import Script, json_response, make_client, video_json
@@ -115,29 +113,6 @@ def test_bad_schedule_is_a_config_error() -> None:
         wait_for_job(running, deadline_seconds=0)
     with pytest.raises(ConfigError):
         wait_for_job(running, deadline_seconds=5, min_interval=3, max_interval=1)
-
-
-def test_async_variant_shares_the_schedule() -> None:
-    states = [running(20, 1.5), running(60), state(JobStatus.COMPLETED, "completed")]
-    fake = FakeTime()
-
-    async def poll() -> JobState:
-        return states.pop(0)
-
-    async def sleep(seconds: float) -> None:
-        fake.sleep(seconds)
-
-    done = asyncio.run(wait_for_job_async(poll, deadline_seconds=60, sleep=sleep,
-                                          clock=fake.clock, min_interval=1.0))
-    assert done.status is JobStatus.COMPLETED
-    assert fake.sleeps == [1.5, 1.0]
-
-    async def stuck() -> JobState:
-        return running(poll_after=30)
-
-    with pytest.raises(PollTimeoutError):
-        asyncio.run(wait_for_job_async(stuck, deadline_seconds=45, sleep=sleep,
-                                       clock=fake.clock))
 
 
 def test_waiting_on_the_client_uses_the_header_hint() -> None:

@@ -271,7 +271,7 @@ def test_dialect_keys_come_from_the_vendor_variables(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("FAL_KEY", "from-fal-key")
     with open_provider("fal", Settings(base_url="http://127.0.0.1:1")) as provider:
         assert isinstance(provider, FalProvider)
-        assert provider.http.target.headers == {"Authorization": "Key from-fal-key"}
+        assert provider.http.target.credentials == {"Authorization": "Key from-fal-key"}
         assert "from-fal-key" not in repr(provider.http) + repr(provider.http.target)
 
 

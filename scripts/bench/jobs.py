@@ -1,22 +1,23 @@
-"""Benchmark: many concurrent jobs through AsyncVideosClient against ``stillmotion serve``.
+"""Benchmark: many concurrent jobs through one VideosClient against ``stillmotion serve``.
 
-The job: N jobs (200 by default) submitted at once from one asyncio client, each created,
-polled with the server's ``openai-poll-after-ms`` hint (stillmotion's own poll schedule) and
-downloaded (sniffed and size-checked by the client). The server runs in a *subprocess* with
+The job: N jobs (200 by default) run at once the way ``stillmotion batch`` runs them: one shared
+:class:`~stillmotion.api.client.VideosClient` (the client core every dialect uses) and a thread
+per job (``--concurrency``, default all), each job created, polled with the server's
+``openai-poll-after-ms`` hint (stillmotion's own poll schedule) and downloaded (sniffed and
+size-checked by the client). The server runs in a *subprocess* with
 ``--fast`` and tiny renders (64x64, 1 s), so its CPU and ffmpeg's do not count as the client's.
 Printed: wall time and jobs per second; HTTP requests per job as the client sent them (retries
 included) and as the server counted them (``/_stats``); client CPU seconds per job
-(``time.process_time`` of this process: asyncio, httpx, parsing, polling); and, for scale, the
+(``time.process_time`` of this process, all threads: httpx, parsing, polling); and, for scale, the
 server's CPU per job including its ffmpeg children.
 
-Run: ``python scripts/bench/jobs.py [--jobs 200] [--workers 2] [--poll-after-ms 500]``;
-``--jobs 5`` is a quick smoke run.
+Run: ``python scripts/bench/jobs.py [--jobs 200] [--concurrency N] [--workers 2]
+[--poll-after-ms 500]``; ``--jobs 5`` is a quick smoke run.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import resource
@@ -24,16 +25,18 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from stillmotion.api.client import AsyncVideosClient
-from stillmotion.api.polling import wait_for_job_async
+from stillmotion.api.client import VideosClient
+from stillmotion.api.polling import wait_for_job
 from stillmotion.errors import StillmotionError
 
 SIZE = "64x64"
@@ -41,20 +44,23 @@ SECONDS = 1
 MODEL = "preview"
 
 
-class CountingTransport(httpx.AsyncHTTPTransport):
+class CountingTransport(httpx.HTTPTransport):
     """Counts every request the client really sends (each retry too), by method, and the time
-    until each answer's headers arrived."""
+    until each answer's headers arrived (under a lock: the job threads share it)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.sent: Counter[str] = Counter()
         self.latencies: list[float] = []
+        self._lock = threading.Lock()
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.sent[request.method] += 1
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            self.sent[request.method] += 1
         start = time.perf_counter()
-        response = await super().handle_async_request(request)
-        self.latencies.append(time.perf_counter() - start)
+        response = super().handle_request(request)
+        with self._lock:
+            self.latencies.append(time.perf_counter() - start)
         return response
 
 
@@ -85,24 +91,25 @@ def start_server(port: int, data_dir: Path, workers: int,
     raise SystemExit("stillmotion serve did not start within 60 s")
 
 
-async def one_job(client: AsyncVideosClient, index: int, out_dir: Path) -> str:
+def one_job(client: VideosClient, index: int, out_dir: Path) -> str:
     """Create, wait, download one job; returns 'completed' or the error's class name."""
     try:
-        video = await client.create(f"bench job {index}: slow dolly in", model=MODEL,
-                                    seconds=SECONDS, size=SIZE)
-        await wait_for_job_async(lambda: client.poll(video.id), deadline_seconds=1800,
-                                 min_interval=0.5, max_interval=5.0)
-        await client.download(video.id, out_dir / f"{index}.mp4")
+        video = client.create(f"bench job {index}: slow dolly in", model=MODEL,
+                              seconds=SECONDS, size=SIZE)
+        wait_for_job(lambda: client.poll(video.id), deadline_seconds=1800,
+                     min_interval=0.5, max_interval=5.0)
+        client.download(video.id, out_dir / f"{index}.mp4")
     except StillmotionError as exc:
         return type(exc).__name__
     return "completed"
 
 
-async def run_jobs(base_url: str, jobs: int, out_dir: Path,
-                   transport: CountingTransport) -> Counter[str]:
-    async with AsyncVideosClient(base_url, api_key="bench", transport=transport,
-                                 timeout=120.0) as client:
-        outcomes = await asyncio.gather(*(one_job(client, i, out_dir) for i in range(jobs)))
+def run_jobs(base_url: str, jobs: int, concurrency: int, out_dir: Path,
+             transport: CountingTransport) -> Counter[str]:
+    """Every job on one shared client, ``concurrency`` threads at a time (as batch runs them)."""
+    with VideosClient(base_url, api_key="bench", transport=transport, timeout=120.0) as client, \
+            ThreadPoolExecutor(max_workers=concurrency) as pool:
+        outcomes = list(pool.map(lambda i: one_job(client, i, out_dir), range(jobs)))
     return Counter(outcomes)
 
 
@@ -118,6 +125,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="server render workers")
     parser.add_argument("--poll-after-ms", type=int, default=500,
                         help="the server's poll hint (default 500, the serve default)")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="jobs running at once (default: all of them)")
     args = parser.parse_args()
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="stillmotion-bench-jobs-") as scratch:
@@ -126,11 +135,11 @@ def main() -> None:
         downloads.mkdir()
         server = start_server(port, root / "server", args.workers, args.poll_after_ms)
         try:
-            transport = CountingTransport()
             cpu_before = time.process_time()
             wall_before = time.perf_counter()
-            outcomes = asyncio.run(run_jobs(f"http://127.0.0.1:{port}/v1", args.jobs,
-                                            downloads, transport))
+            transport = CountingTransport()
+            outcomes = run_jobs(f"http://127.0.0.1:{port}/v1", args.jobs,
+                                args.concurrency or args.jobs, downloads, transport)
             wall = time.perf_counter() - wall_before
             client_cpu = time.process_time() - cpu_before
             stats = server_stats(port)
@@ -141,7 +150,8 @@ def main() -> None:
     server_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     jobs = args.jobs
     sent = sum(transport.sent.values())
-    print(f"jobs: {jobs} ({dict(outcomes)}), {SIZE}, {SECONDS} s, model {MODEL}, server "
+    print(f"jobs: {jobs} ({dict(outcomes)}) on {args.concurrency or jobs} threads, {SIZE}, "
+          f"{SECONDS} s, model {MODEL}, server "
           f"--fast --workers {args.workers} --poll-after-ms {args.poll_after_ms}, "
           f"{os.cpu_count()} CPUs")
     print(f"wall time: {wall:.2f} s ({jobs / wall:.1f} jobs/s), {downloaded / 1e3:.0f} kB "

@@ -1,22 +1,21 @@
-"""Wait for a job to finish: bounded, hint-honouring polling with progress, sync and async.
+"""Wait for a job to finish: bounded, hint-honouring polling with progress.
 
 Why: renders take minutes, services say how soon to ask again (``openai-poll-after-ms``, carried
 in ``JobState.poll_after``), and a wait must never be endless. Without a hint the interval grows
 from ``min_interval`` by ``backoff`` up to ``max_interval``. At the deadline the wait stops with
 PollTimeoutError (the job may still finish; ``stillmotion jobs resume`` picks it up later). A
 failed job becomes JobFailedError, or PolicyRejectedError when its code names a moderation or
-policy block. The decisions live in :class:`PollSchedule`; the two wait functions only call
+policy block. The decisions live in :class:`PollSchedule`; the wait function only calls
 ``poll`` and ``sleep``, both injectable, as is the clock.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
-from stillmotion.api.policy import is_policy_code
+from stillmotion.api._policy import is_policy_code
 from stillmotion.api.providers.base import JobState, JobStatus
 from stillmotion.errors import (
     ConfigError,
@@ -133,27 +132,3 @@ def wait_for_job(
         if delay is None:
             return state
         sleep(delay)
-
-
-async def wait_for_job_async(
-    poll: Callable[[], Awaitable[JobState]],
-    *,
-    deadline_seconds: float,
-    on_progress: ProgressHandler | None = None,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    min_interval: float = 1.0,
-    max_interval: float = 20.0,
-    backoff: float = 1.5,
-    provider: str | None = None,
-) -> JobState:
-    """The async twin of :func:`wait_for_job` (same schedule, awaited poll and sleep)."""
-    schedule = PollSchedule(deadline_seconds=deadline_seconds, clock=clock,
-                            on_progress=on_progress, min_interval=min_interval,
-                            max_interval=max_interval, backoff=backoff, provider=provider)
-    while True:
-        state = await poll()
-        delay = schedule.observe(state)
-        if delay is None:
-            return state
-        await sleep(delay)

@@ -17,10 +17,11 @@ from typing import ClassVar, Literal, TypeVar
 import httpx
 
 from stillmotion.api import capabilities
-from stillmotion.api.dialect_http import DialectHttp, DialectTarget, Normalize, Refine
-from stillmotion.api.models import read_image
+from stillmotion.api._core import HttpCore, Normalize, Refine
+from stillmotion.api._requests import RequestSpec
+from stillmotion.api._target import Target
+from stillmotion.api.params import read_image
 from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatus
-from stillmotion.api.requests import RequestSpec
 from stillmotion.api.retry import RetryPolicy
 from stillmotion.api.sniff import MIME_TYPES, sniff
 from stillmotion.errors import (
@@ -134,9 +135,12 @@ class DialectProvider:
     Subclasses say who they are (``NAME``, ``KEY_VARIABLES``), how the key is sent
     (``AUTH_HEADER`` with ``AUTH_SCHEME`` before the key, or the bare key when the scheme is
     empty; ``FIXED_HEADERS`` go with every request), their error hooks (``REFINE``,
-    ``NORMALIZE``), and whether the result URL takes the key (Veo's file URIs do; Runway's and
-    fal's signed URLs must not get it). They implement ``submit`` and ``poll`` (``poll`` puts
-    the result URL in ``raw[RESULT_URL]`` once the job completed).
+    ``NORMALIZE``). Where the key may go is not theirs to say: every request, result download
+    and redirect takes its headers from the one rule of
+    :meth:`~stillmotion.api._target.Target.headers_for` (the root's own origin only), so Veo's
+    file URIs on the API host get it and signed URLs elsewhere (Runway's CDN, fal's media host,
+    storage redirects) never do. They implement ``submit`` and ``poll`` (``poll`` puts the
+    result URL in ``raw[RESULT_URL]`` once the job completed).
     """
 
     NAME: ClassVar[str]
@@ -146,7 +150,6 @@ class DialectProvider:
     FIXED_HEADERS: ClassVar[Mapping[str, str]] = {}
     REFINE: ClassVar[Refine | None] = None
     NORMALIZE: ClassVar[Normalize | None] = None
-    result_takes_key = False
 
     @classmethod
     def open(
@@ -161,11 +164,10 @@ class DialectProvider:
         transport: httpx.BaseTransport | None = None,
     ) -> P:
         """A provider for the API at ``root`` (vendor default: the module's ``DEFAULT_ROOT``)."""
-        target = DialectTarget.resolve(root, provider=cls.NAME, key_variable=cls.KEY_VARIABLES[0],
-                                       key=key, headers=cls.auth_headers,
-                                       fixed=cls.FIXED_HEADERS)
-        http = DialectHttp(target, refine=cls.REFINE, normalize=cls.NORMALIZE, timeout=timeout,
-                           retry=retry, sleep=sleep, transport=transport)
+        target = Target.resolve(root, provider=cls.NAME, key_variable=cls.KEY_VARIABLES[0],
+                                key=key, auth=cls.auth_headers, fixed=cls.FIXED_HEADERS)
+        http = HttpCore(target, refine=cls.REFINE, normalize=cls.NORMALIZE, timeout=timeout,
+                        retry=retry, sleep=sleep, transport=transport)
         return cls(http, name=cls.NAME,
                    default_model=default_model or capabilities.DEFAULT_MODEL[cls.NAME])
 
@@ -174,7 +176,7 @@ class DialectProvider:
         """The authentication header carrying ``key`` in this vendor's style."""
         return {cls.AUTH_HEADER: f"{cls.AUTH_SCHEME} {key}" if cls.AUTH_SCHEME else key}
 
-    def __init__(self, http: DialectHttp, *, name: str, default_model: str) -> None:
+    def __init__(self, http: HttpCore, *, name: str, default_model: str) -> None:
         self.name = name
         self.http = http
         self.default_model = default_model
@@ -206,11 +208,9 @@ class DialectProvider:
                 f"{self.name} job {job.id} finished without a video URL; generate it again.",
                 provider=self.name)
         try:
-            return self.http.download(download_spec(url, job.id, self.name), dest,
-                                      with_key=self.result_takes_key)
+            return self.http.download(download_spec(url, job.id, self.name), dest)
         except ContentExpiredError:
             fresh = str(self.poll(job.id).raw.get(RESULT_URL) or "")
             if not fresh or fresh == url:
                 raise
-            return self.http.download(download_spec(fresh, job.id, self.name), dest,
-                                      with_key=self.result_takes_key)
+            return self.http.download(download_spec(fresh, job.id, self.name), dest)

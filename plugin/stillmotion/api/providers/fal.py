@@ -11,7 +11,8 @@ field (``["body", "image_url"]`` or ``["body", "prompt"]``).
 
 The job id is the response URL (relative to the root when it lives there), so a job is found
 again after a restart; the status URL is the one returned at submit, else fal's documented
-``{response_url}/status``. Result files are fetched without the key.
+``{response_url}/status``. Result files on other origins (``v3.fal.media``) are fetched without
+the key, by the one key-origin rule of :class:`~stillmotion.api._target.Target`.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict
 
-from stillmotion.api.dialect_http import DialectHttp, DialectTarget, error_json
-from stillmotion.api.parse import request_id
-from stillmotion.api.policy import is_policy_code
+from stillmotion.api._core import HttpCore
+from stillmotion.api._parse import error_json, request_id
+from stillmotion.api._policy import is_policy_code
+from stillmotion.api._requests import RequestSpec
+from stillmotion.api._target import Target
 from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatus
 from stillmotion.api.providers.dialect import (
     RESULT_URL,
@@ -37,7 +40,6 @@ from stillmotion.api.providers.dialect import (
     refusal,
     unknown_status,
 )
-from stillmotion.api.requests import RequestSpec
 from stillmotion.errors import ConfigError, ResponseValidationError, ServiceError
 
 NAME = "fal"
@@ -143,12 +145,12 @@ def create_request(model: str, request: GenerationRequest) -> RequestSpec:
 class _Urls:
     """A job id <-> its response and status URLs."""
 
-    def __init__(self, target: DialectTarget) -> None:
+    def __init__(self, target: Target) -> None:
         self._target = target
         self._status: dict[str, str] = {}
 
     def job_id(self, response_url: str) -> str:
-        if self._target.same_origin(response_url):
+        if self._target.on_root_origin(response_url):
             return httpx.URL(response_url).raw_path.decode("ascii").lstrip("/")
         return response_url
 
@@ -208,7 +210,7 @@ class FalProvider(DialectProvider):
     AUTH_SCHEME = "Key"
     REFINE = refine_error
 
-    def __init__(self, http: DialectHttp, *, name: str, default_model: str) -> None:
+    def __init__(self, http: HttpCore, *, name: str, default_model: str) -> None:
         super().__init__(http, name=name, default_model=default_model)
         self._urls = _Urls(http.target)
 

@@ -15,10 +15,9 @@ from typing import Literal
 
 import httpx
 
-from stillmotion.api.client import VideosClient
-from stillmotion.api.models import ImageUrlReference
+from stillmotion.api.client import DEFAULT_BASE_URL, VideosClient
+from stillmotion.api.params import ImageUrlReference
 from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatus
-from stillmotion.api.requests import DEFAULT_BASE_URL
 from stillmotion.api.retry import RetryPolicy
 from stillmotion.errors import ConfigError, JobError
 from stillmotion.settings import Settings

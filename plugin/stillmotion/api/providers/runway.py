@@ -8,7 +8,8 @@ first and last frame ``[{"uri", "position": "first"}, {"uri", "position": "last"
 CANCELLED with ``progress`` (0..1), ``output`` (signed URLs) or ``failure`` and
 ``failureCode``. A ``failureCode`` starting ``SAFETY`` is a content refusal:
 ``SAFETY.INPUT.IMAGE`` names the image, ``SAFETY.INPUT.TEXT`` the prompt, ``SAFETY.OUTPUT.*``
-the generated video. Signed URLs are fetched without the key.
+the generated video. Signed URLs (on other origins) are fetched without the key, by the one
+key-origin rule of :class:`~stillmotion.api._target.Target`.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict
 
 from stillmotion.api import capabilities
-from stillmotion.api.dialect_http import error_json
-from stillmotion.api.parse import request_id
-from stillmotion.api.policy import is_policy_code
+from stillmotion.api._parse import error_json, request_id
+from stillmotion.api._policy import is_policy_code
+from stillmotion.api._requests import RequestSpec
 from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatus
 from stillmotion.api.providers.dialect import (
     RESULT_URL,
@@ -34,7 +35,6 @@ from stillmotion.api.providers.dialect import (
     refusal,
     unknown_status,
 )
-from stillmotion.api.requests import RequestSpec
 from stillmotion.errors import ConfigError, ResponseValidationError, ServiceError
 
 NAME = "runway"

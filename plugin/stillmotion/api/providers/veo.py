@@ -25,9 +25,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from stillmotion.api import capabilities
-from stillmotion.api.dialect_http import error_json
-from stillmotion.api.parse import request_id
-from stillmotion.api.policy import is_policy_code
+from stillmotion.api._parse import error_json, request_id
+from stillmotion.api._policy import is_policy_code
+from stillmotion.api._requests import RequestSpec
 from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatus
 from stillmotion.api.providers.dialect import (
     RESULT_URL,
@@ -37,7 +37,6 @@ from stillmotion.api.providers.dialect import (
     input_named,
     refusal,
 )
-from stillmotion.api.requests import RequestSpec
 from stillmotion.errors import (
     AuthenticationError,
     ConfigError,
@@ -250,7 +249,6 @@ class VeoProvider(DialectProvider):
     AUTH_SCHEME = ""
     REFINE = refine_error
     NORMALIZE = normalize_error
-    result_takes_key = True
 
     def submit(self, request: GenerationRequest) -> JobState:
         """Start the operation once (never retried after it may have reached the service)."""

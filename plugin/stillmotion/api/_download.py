@@ -2,8 +2,9 @@
 
 Why: a generated clip is only worth placing on a timeline if every byte arrived and the bytes are
 what was asked for; services send JSON error pages as ``video/mp4`` and connections drop mid-file.
-The sink is fed chunks by either client and raises before anything is renamed into place (the
-clients write through :func:`stillmotion.files.atomic_path`, so a refused body leaves no file).
+The sink is fed chunks by the client core (for every dialect) and raises before anything is
+renamed into place (the core writes through :func:`stillmotion.files.atomic_path`, so a refused
+body leaves no file).
 """
 
 from __future__ import annotations

@@ -1,23 +1,20 @@
 """Build /v1/videos requests as plain specs (method, path, query, body, files, retry class).
 
-Why a pure layer: the sync and async clients must send exactly the same requests; here every
-call is described once, with the facts the executors need (is it idempotent, what is it doing,
-in words, for error messages) and nothing is sent. :class:`ApiTarget` holds where requests go and
-how they authenticate (bearer, Azure ``api-key``, or none for a loopback server) and keeps the
-key out of every repr.
+Why a pure layer: a request is described once, with the facts the client core needs (is it
+idempotent, what is it doing, in words, for error messages, what it accepts) and nothing is
+sent; the vendor dialects describe their calls with the same :class:`RequestSpec`, so one core
+sends, retries and downloads for all of them. Where a spec goes and which headers it carries is
+the :class:`~stillmotion.api._target.Target`'s business.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-import httpx
-
-from stillmotion.api.models import (
+from stillmotion.api.params import (
     CharacterParams,
     CreateVideoParams,
     EditVideoParams,
@@ -30,83 +27,8 @@ from stillmotion.api.models import (
 from stillmotion.api.sniff import MIME_TYPES, sniff
 from stillmotion.errors import ConfigError
 
-AuthStyle = Literal["bearer", "azure"]
 Variant = Literal["video", "thumbnail", "spritesheet"]
 VARIANTS: tuple[Variant, ...] = ("video", "thumbnail", "spritesheet")
-
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
-DEFAULT_KEY_VARIABLE = "STILLMOTION_API_KEY"
-_AZURE_HOSTS = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses (a key is optional there)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-@dataclass(frozen=True)
-class ApiTarget:
-    """Where requests go and how they authenticate. Build it with :meth:`resolve`.
-
-    The key is held out of ``repr`` and only ever leaves through :meth:`auth_headers`.
-    """
-
-    base_url: str
-    auth_style: AuthStyle
-    provider: str
-    key_variable: str
-    api_key: str | None = field(default=None, repr=False)
-
-    @classmethod
-    def resolve(
-        cls,
-        base_url: str,
-        *,
-        api_key: str | None,
-        auth_style: AuthStyle | None = None,
-        provider: str = "openai",
-        key_variable: str = DEFAULT_KEY_VARIABLE,
-    ) -> ApiTarget:
-        """Check the URL, pick the auth style (Azure hosts use ``api-key`` and ``/openai/v1``)
-        and insist on a key for any non-loopback service."""
-        url = base_url.strip().rstrip("/")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"The base URL '{base_url}' is not an http(s) URL; set it like "
-                              "https://host/v1 or http://127.0.0.1:PORT/v1.")
-        host = parts.hostname
-        style: AuthStyle = auth_style or (
-            "azure" if host.lower().endswith(_AZURE_HOSTS) else "bearer")
-        if style == "azure" and not parts.path.endswith("/openai/v1"):
-            url = url + ("/v1" if parts.path.endswith("/openai") else "/openai/v1")
-        key = api_key or None
-        if key is None and not is_loopback(host):
-            raise ConfigError(f"No API key for {parts.scheme}://{parts.netloc}; set "
-                              f"{key_variable} to the service's key.")
-        return cls(base_url=url, auth_style=style, provider=provider,
-                   key_variable=key_variable, api_key=key)
-
-    @property
-    def host(self) -> str:
-        """The service's host and port, for messages."""
-        return urlsplit(self.base_url).netloc
-
-    def url(self, path: str) -> str:
-        """The absolute URL of an API path such as ``/videos``."""
-        return self.base_url + path
-
-    def auth_headers(self) -> dict[str, str]:
-        """The authentication header for this service (none without a key)."""
-        if self.api_key is None:
-            return {}
-        if self.auth_style == "azure":
-            return {"api-key": self.api_key}
-        return {"Authorization": f"Bearer {self.api_key}"}
 
 
 @dataclass(frozen=True)
@@ -123,7 +45,8 @@ class FilePart:
 class RequestSpec:
     """One request, described: ``action`` is a gerund phrase for messages ("creating a video");
     ``idempotent`` False marks a paid create that must not be retried blindly; ``subject`` is
-    the id the call is about, when there is one."""
+    the id the call is about, when there is one. ``path`` is under the API root, or an absolute
+    URL a service returned (fal's status URLs, result URLs)."""
 
     method: str
     path: str
@@ -135,23 +58,6 @@ class RequestSpec:
     files: tuple[FilePart, ...] = ()
     accept: str = "application/json"
     subject: str | None = None
-
-
-def to_httpx(
-    http: httpx.Client | httpx.AsyncClient, target: ApiTarget, spec: RequestSpec
-) -> httpx.Request:
-    """The httpx request for ``spec`` (both client kinds build requests the same way)."""
-    headers = {"Accept": spec.accept, **target.auth_headers()}
-    files = {part.name: (part.filename, part.content, part.content_type) for part in spec.files}
-    return http.build_request(
-        spec.method,
-        target.url(spec.path),
-        params=spec.params or None,
-        headers=headers,
-        json=spec.json,
-        data=spec.form,
-        files=files or None,
-    )
 
 
 def _segment(value: str, what: str) -> str:

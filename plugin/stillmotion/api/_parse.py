@@ -1,9 +1,10 @@
 """Turn answers into models or into the error tree: the one place HTTP outcomes get meaning.
 
-Why shared: the sync and async clients only execute requests; what a 2xx body means, which
-class a 404 or a dropped connection becomes, and the one-sentence message the user reads are
-decided here, once. Messages carry the service's own words (verbatim for policy refusals) and
-the ``x-request-id``, never a header or a key.
+Why shared: the client core only executes requests, for /v1/videos and every vendor dialect
+alike; what a 2xx body means, which class a 404 or a dropped connection becomes, and the
+one-sentence message the user reads are decided here, once (a dialect's own refusals are read
+by its ``refine`` hook first). Messages carry the service's own words (verbatim for policy
+refusals) and the ``x-request-id``, never a header or a key.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from stillmotion.api._policy import is_policy_code
+from stillmotion.api._requests import RequestSpec
+from stillmotion.api._target import Target
 from stillmotion.api.models import VideoError, unwrap_gateway
-from stillmotion.api.policy import is_policy_code
-from stillmotion.api.requests import ApiTarget, RequestSpec
 from stillmotion.api.retry import retry_after_seconds
 from stillmotion.errors import (
     AuthenticationError,
@@ -63,13 +65,22 @@ def _suffix(rid: str | None) -> str:
     return f" (request id {rid})" if rid else ""
 
 
-def _capital(text: str) -> str:
+def capital(text: str) -> str:
+    """``text`` with its first letter upper-case (request actions start sentences)."""
     return text[:1].upper() + text[1:]
 
 
 def _quoted(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= _MAX_QUOTED else text[: _MAX_QUOTED - 1] + "…"
+
+
+def error_json(content: bytes) -> Any:
+    """An error answer's JSON (any shape), or None when it is not JSON."""
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 def error_body(content: bytes) -> VideoError | None:
@@ -105,7 +116,7 @@ def error_body(content: bytes) -> VideoError | None:
 
 def status_error(
     spec: RequestSpec,
-    target: ApiTarget,
+    target: Target,
     status: int,
     headers: Mapping[str, str],
     content: bytes,
@@ -114,7 +125,7 @@ def status_error(
     rid = request_id(headers)
     detail = error_body(content)
     said = f": {_quoted(detail.message).rstrip('. ')}" if detail and detail.message else ""
-    action = _capital(spec.action)
+    action = capital(spec.action)
     provider = target.provider
     if status in _POLICY_STATUSES and detail and is_policy_code(detail.code, detail.type):
         words = detail.message or detail.describe()
@@ -129,7 +140,7 @@ def status_error(
             f"{target.host}{_suffix(rid)}.",
             status_code=status, provider=provider, request_id=rid)
     if status == 404:
-        return NotFoundError(f"{head}; check the id and the base URL {target.base_url}"
+        return NotFoundError(f"{head}; check the id and the base URL {target.root}"
                              f"{_suffix(rid)}.",
                              status_code=status, provider=provider, request_id=rid)
     if status == 410 and spec.accept == "application/binary":
@@ -156,10 +167,10 @@ def reached_server(exc: httpx.TransportError) -> bool:
 
 
 def transport_error(
-    spec: RequestSpec, target: ApiTarget, exc: httpx.TransportError
+    spec: RequestSpec, target: Target, exc: httpx.TransportError
 ) -> ServiceConnectionError:
     """The error-tree exception for a transport failure (no HTTP answer) of ``spec``."""
-    action = _capital(spec.action)
+    action = capital(spec.action)
     sent = reached_server(exc)
     maybe = ("; the job may still have been created, so check the service's job list before "
              "submitting again" if sent and not spec.idempotent else "")
@@ -183,18 +194,19 @@ def transport_error(
 
 
 def parse_body(
-    model: type[M], spec: RequestSpec, target: ApiTarget, headers: Mapping[str, str],
+    model: type[M], spec: RequestSpec, target: Target, headers: Mapping[str, str],
     content: bytes,
 ) -> M:
-    """A 2xx body as ``model``; ResponseValidationError when it is not JSON or does not fit."""
+    """A 2xx body as ``model`` (an empty body reads as ``{}``); ResponseValidationError when it
+    is not JSON or does not fit, naming what the base URL should point at."""
     rid = request_id(headers)
-    action = _capital(spec.action)
+    action = capital(spec.action)
     try:
-        body = json.loads(content)
+        body = json.loads(content) if content.strip() else {}
     except (ValueError, UnicodeDecodeError):
         raise ResponseValidationError(
             f"{action} got an answer that is not JSON from {target.host}; check that the base "
-            f"URL points at a /v1/videos service{_suffix(rid)}.",
+            f"URL points at {target.kind}{_suffix(rid)}.",
             provider=target.provider, request_id=rid) from None
     try:
         return model.model_validate(body)
@@ -206,7 +218,7 @@ def parse_body(
         if isinstance(unwrapped, dict) and isinstance(unwrapped.get("message"), str):
             said = f" (the service said: {_quoted(unwrapped['message'])})"
         raise ResponseValidationError(
-            f"{action} got an answer from {target.host} that does not fit the job model "
-            f"({where}: {first['msg']}){said}; check the base URL and the provider"
-            f"{_suffix(rid)}.",
+            f"{action} got an answer from {target.host} that does not fit the "
+            f"{target.provider} job model ({where}: {first['msg']}){said}; check that the base "
+            f"URL points at {target.kind}{_suffix(rid)}.",
             provider=target.provider, request_id=rid) from None
