@@ -131,8 +131,10 @@ class VideoService:
     # ----------------------------------------------------------------- create-like calls
 
     def create(self, *, prompt: object, model: object, size: object, seconds: object,
-               reference: Upload | FileRef | None) -> dict[str, Any]:
-        """``POST /videos``: validate everything, store the reference image, queue the job."""
+               reference: Upload | FileRef | None,
+               last_reference: Upload | FileRef | None = None) -> dict[str, Any]:
+        """``POST /videos``: validate everything, store the reference image (and the last
+        image the render must end on, for first+last frame requests), queue the job."""
         text = check_prompt(prompt)
         model_name = _string(model, "model", DEFAULT_MODEL)
         rule = self.catalog.rule(model_name)
@@ -142,19 +144,16 @@ class VideoService:
         dims = self.catalog.check_size(rule, size_text)
         record = self._new_record(model_name, text, size_text, str(count), kind="create",
                                   segment_seconds=count)
-        if reference is not None:
-            data = self._reference_bytes(reference)
-            kind = image_kind(data)
-            image = self.store.job_dir(record.id) / f"reference.{'jpg' if kind == 'jpeg' else kind}"
-            image.write_bytes(data)
-            try:
-                if image_size(image) != dims:
-                    raise APIError(400, SIZE_MISMATCH, param="input_reference",
-                                   code="invalid_value")
-            except APIError:
-                self._discard(record)
-                raise
-            record.image = self.store.relative(image)
+        try:
+            if reference is not None:
+                record.image = self._store_still(record, reference, dims, "reference",
+                                                 "input_reference")
+            if last_reference is not None:
+                record.last_image = self._store_still(record, last_reference, dims,
+                                                      "last_reference", "last_reference")
+        except APIError:
+            self._discard(record)
+            raise
         return self._queue(record)
 
     def remix(self, video_id: str, *, prompt: object) -> dict[str, Any]:
@@ -166,6 +165,7 @@ class VideoService:
         record.remixed_from_video_id = source.id
         record.source_id = source.id
         record.image = self._copy_into(record.id, source.image, "reference")
+        record.last_image = self._copy_into(record.id, source.last_image, "last_reference")
         return self._queue(record)
 
     def extend(self, *, prompt: object, seconds: object, video: Upload | VideoRef,
@@ -353,6 +353,18 @@ class VideoService:
     def _discard(self, record: JobRecord) -> None:
         shutil.rmtree(self.store.root / "videos" / record.id, ignore_errors=True)
 
+    def _store_still(self, record: JobRecord, reference: Upload | FileRef,
+                     dims: tuple[int, int], stem: str, param: str) -> str:
+        """Keep a still of the request in the job's folder (its store-relative path); 400
+        unless it is an image of exactly the render's size."""
+        data = self._reference_bytes(reference)
+        kind = image_kind(data, param)
+        image = self.store.job_dir(record.id) / f"{stem}.{'jpg' if kind == 'jpeg' else kind}"
+        image.write_bytes(data)
+        if image_size(image, param) != dims:
+            raise APIError(400, SIZE_MISMATCH, param=param, code="invalid_value")
+        return self.store.relative(image)
+
     def _reference_bytes(self, reference: Upload | FileRef) -> bytes:
         if isinstance(reference, Upload):
             return reference.data
@@ -518,9 +530,10 @@ class VideoService:
             first = folder / "first_frame.png"
             self.engine.first_frame(self.store.path(record.source_video), first)
             image = first
+        last = self.store.path(record.last_image) if record.last_image else None
         self.engine.render(output, prompt=record.prompt, size=size,
-                           seconds=record.segment_seconds, image=image, fast=fast,
-                           on_progress=on_progress)
+                           seconds=record.segment_seconds, image=image, last_image=last,
+                           fast=fast, on_progress=on_progress)
 
     def _fail(self, job_id: str, code: str, message: str) -> None:
         failed = self.store.update(job_id, status=FAILED,
