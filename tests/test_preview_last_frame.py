@@ -32,6 +32,7 @@ from stillmotion.preview.audio import (
 from stillmotion.preview.overlay import mark_rect
 from stillmotion.preview.path import resolve_length
 from support.camera_probe import luma_frames, measure_camera, render_dot_still
+from support.edges import mad_outside, mark_box
 from support.framecode import luma_of_image, read_code
 
 SIZE = (320, 180)
@@ -42,11 +43,9 @@ FIRST_CODE, LAST_CODE = 5, 50
 
 
 def mad_outside_mark(picture: np.ndarray, still: np.ndarray) -> float:
-    """Luma MAD between two same-sized pictures, leaving out the mark's box (and 1 px)."""
-    x, y, w, h = mark_rect((picture.shape[1], picture.shape[0]))
-    keep = np.ones(picture.shape, dtype=bool)
-    keep[max(0, y - 1): y + h + 1, max(0, x - 1): x + w + 1] = False
-    return float(np.abs(picture - still)[keep].mean())
+    """Luma MAD between a raw render's frame and a still, outside the mark."""
+    size = (picture.shape[1], picture.shape[0])
+    return mad_outside(picture, still, mark_box(size, size))
 
 
 @pytest.fixture(scope="module")
