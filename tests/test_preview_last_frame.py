@@ -11,10 +11,13 @@ image, and the prompt's camera move still plays before it (dot centroids vs the 
 from __future__ import annotations
 
 import math
+import time
+import uuid
 from fractions import Fraction
 from pathlib import Path
 
 import av
+import httpx
 import numpy as np
 import pytest
 
@@ -31,7 +34,10 @@ from stillmotion.preview.audio import (
 )
 from stillmotion.preview.overlay import mark_rect
 from stillmotion.preview.path import resolve_length
+from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server.store import TERMINAL
 from support.camera_probe import luma_frames, measure_camera, render_dot_still
+from support.dialects import data_uri
 from support.edges import mad_outside, mark_box
 from support.framecode import luma_of_image, read_code
 
@@ -163,6 +169,41 @@ def test_a_pull_back_and_an_odd_shaped_last_image_keep_both_edges(
     assert len(frames) == 60
     assert mad_outside_mark(frames[0], luma_of_image(stills[0])) < 3
     assert mad_outside_mark(frames[-1], expected_last) < 3
+
+
+# --- through the server ---------------------------------------------------------------------
+
+
+def _finished(server: RunningServer, job_id: str) -> Path:
+    """The video of a server job once it is done (failing the test if it failed)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        record = server.service.store.get(job_id)
+        assert record is not None
+        if record.status in TERMINAL:
+            assert record.status == "completed", record.error
+            return server.service.store.job_dir(job_id) / "video.mp4"
+        time.sleep(0.1)
+    raise AssertionError(f"{job_id} did not finish")
+
+
+def test_the_server_ends_a_last_frame_job_and_its_remix_on_the_last_frame(
+        stills: tuple[Path, Path], tmp_path: Path) -> None:
+    first, last = stills
+    with serve_in_background(tmp_path / "serve", test_mode=True) as server, \
+            httpx.Client(base_url=server.root_url, timeout=30) as http:
+        answer = http.post("/fal-ai/kling-video/v2.1/pro/image-to-video", json={
+            "prompt": "slow dolly in", "image_url": data_uri(first),
+            "tail_image_url": data_uri(last), "duration": "5"})
+        assert answer.status_code == 200, answer.text
+        job_id = "video_" + uuid.UUID(answer.json()["request_id"]).hex
+        video = _finished(server, job_id)
+        remixed = http.post(f"/v1/videos/{job_id}/remix", json={"prompt": "pan right"})
+        assert remixed.status_code == 200, remixed.text
+        remix = _finished(server, remixed.json()["id"])
+        for clip in (video, remix):
+            frames = luma_frames(clip)
+            assert (read_code(frames[0]), read_code(frames[-1])) == (FIRST_CODE, LAST_CODE)
 
 
 # --- the sound bed -------------------------------------------------------------------------
