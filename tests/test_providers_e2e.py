@@ -133,7 +133,7 @@ def test_generate(dialect: str, live: RunningServer, cut: Path, tmp_path: Path,
     (record,) = _jobs(live, dialect)
     size = parse_size(record.size)
     assert _code(live.service.store.path(record.image or ""), size) == 15  # 5 + 10
-    assert "last_frame" not in record.extra
+    assert record.last_image is None
     assert _creates(live, dialect) == 1
     assert probe(Path(result["original"])).require_video().frame_count == seconds * 30
     placed = list(ai_items(read_timeline(result["timeline"])))
@@ -193,7 +193,7 @@ def test_fill_gap(dialect: str, live: RunningServer, cut: Path, tmp_path: Path,
     (record,) = _jobs(live, dialect)
     assert record.size == f"{size[0]}x{size[1]}"
     assert _code(live.service.store.path(record.image or ""), size) == A_LAST
-    assert _code(live.service.store.path(record.extra["last_frame"]), size) == B_FIRST
+    assert _code(live.service.store.path(record.last_image or ""), size) == B_FIRST
     # The placed clip fills the gap exactly; the rest of the conformed file stays as handle.
     placed = read_timeline(result["timeline"])
     assert [(start, end) for _, _, start, end in ai_items(placed)] == [GAP]

@@ -18,11 +18,18 @@ offset, only when that lowers the zoom) that keeps every window inside the image
 starts on the reference framing itself (zoom 1, centred: it is the first frame) and eases any
 headroom in during the first moving beat, except when that beat pulls back: a pull-back needs a
 tighter start, so it starts cropped.
+
+With a last image (first+last frame models, ``fill-gap``) both ends are pinned, because an
+editor judges a transition exactly at the joins: the prompt's beats play in between, a pull-back
+opening is approached from the reference framing first, and the final part of the shot
+(:func:`resolve_length`) eases the window back to the whole picture while the renderer
+cross-resolves to the last image, so the last frame is the last image.
 """
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +50,10 @@ MAX_TRAVEL = 0.5
 MAX_ZOOM_RANGE = math.log(3.0)
 _SAMPLES = 24
 _EPS = 1e-9
+# The pinned ends of a first+last frame shot: the resolve takes a third of it (at most 1.5 s),
+# an approach (pull-back openings only) half of that.
+RESOLVE_SHARE = Fraction(1, 3)
+RESOLVE_MAX = Fraction(3, 2)
 
 
 def ease(u: float) -> float:
@@ -101,6 +112,8 @@ class CameraPath:
     schedule: Schedule
     base_zoom: float
     starts_at_reference: bool
+    resolve_start: Fraction | None = None
+    """When the cross-resolve to the last image begins (None: the shot has no last image)."""
 
     def at(self, t: Fraction | float) -> tuple[float, float, float]:
         """(zoom, cx, cy) at time ``t`` seconds; the centre is kept so the window stays inside."""
@@ -118,11 +131,45 @@ class CameraPath:
         return frames
 
 
-def plan(prompt: str, seconds: Fraction | int) -> CameraPath:
-    """The camera path a prompt asks for over ``seconds`` (see the module docstring)."""
+def resolve_length(seconds: Fraction) -> Fraction:
+    """How long the final cross-resolve to the last image lasts in a ``seconds`` shot."""
+    return min(RESOLVE_MAX, seconds * RESOLVE_SHARE)
+
+
+def plan(prompt: str, seconds: Fraction | int, *, ends_on_last: bool = False) -> CameraPath:
+    """The camera path a prompt asks for over ``seconds`` (see the module docstring).
+
+    ``ends_on_last``: the shot has a last image, so the path starts and ends on the whole
+    picture and the prompt's beats play between the pinned ends.
+    """
     total = Fraction(seconds)
     if total <= 0:
         raise ConfigError(f"A clip must last more than 0 seconds, not {seconds}.")
+    if not ends_on_last:
+        return _plan_beats(prompt, total)
+    tail = resolve_length(total)
+    inner = _plan_beats(prompt, total - tail)
+    lead = Fraction(0) if inner.starts_at_reference else tail / 2
+    if lead:
+        inner = _plan_beats(prompt, total - tail - lead)
+    first, last = inner.segments[0].first, inner.segments[-1].last
+    beats = [dataclasses.replace(b, start=b.start + lead, end=b.end + lead)
+             for b in inner.schedule.beats]
+    segments = [dataclasses.replace(s, start=s.start + lead, end=s.end + lead,
+                                    beat=beats[i]) for i, s in enumerate(inner.segments)]
+    if lead:
+        approach = Beat(Fraction(0), lead, (), "approach the opening framing", None,
+                        implied=True)
+        segments.insert(0, Segment(Fraction(0), lead, IDENTITY, first, 0.0, approach))
+    resolve = Beat(total - tail, total, (), "resolve to the last image", None, implied=True)
+    segments.append(Segment(total - tail, total, last, IDENTITY, 0.0, resolve))
+    laid = dataclasses.replace(inner.schedule, seconds=total, beats=tuple(beats))
+    return CameraPath(total, tuple(segments), laid, inner.base_zoom, True,
+                      resolve_start=total - tail)
+
+
+def _plan_beats(prompt: str, total: Fraction) -> CameraPath:
+    """The prompt's own path over ``total`` seconds, both ends free."""
     laid = schedule(parse_beats(prompt), total)
     steps = [_beat_step(beat) for beat in laid.beats]
     first_move = next((i for i, step in enumerate(steps) if any(abs(v) > _EPS for v in step)),

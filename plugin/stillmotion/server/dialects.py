@@ -4,9 +4,10 @@ Why a layer over :class:`~stillmotion.server.service.VideoService` and not a sec
 Veo operation, a Runway task and a fal request are all one of the service's jobs, rendered by
 its preview engine and kept in its store; each dialect router only translates its wire format
 (paths, auth headers, bodies, status words, error shapes, result URLs) onto the service's calls,
-and keeps what the service does not know (which dialect and model, the last frame received,
-an injected refusal) in the job record's ``extra``. The routers live on their own paths, so one
-server speaks /v1/videos and all three dialects at once (:func:`mount_dialects`).
+and keeps what the service does not know (which dialect and model, an injected refusal) in the
+job record's ``extra``; a last frame goes to the service, whose render ends on it. The routers
+live on their own paths, so one server speaks /v1/videos and all three dialects at once
+(:func:`mount_dialects`).
 
 Fault hooks (``dialect_state(service).replace(DialectFaultPlan(...))``, or ``POST
 /_dialect_faults`` in test mode) provoke what the clients must survive: status words nobody
@@ -242,16 +243,16 @@ def still_size(data: bytes, param: str) -> tuple[int, int]:
 def create_job(service: VideoService, *, dialect: str, model: str, prompt: str,
                size: tuple[int, int], seconds: int, image: bytes, last: bytes | None,
                extra: dict[str, Any] | None = None) -> JobRecord:
-    """Queue a render on the service for a dialect request; keeps the last frame received."""
+    """Queue a render on the service for a dialect request: it starts on ``image`` and, when
+    a ``last`` frame came, ends on it (the job record's ``last_image``)."""
+    last_reference = None if last is None else Upload(fit_to(last, size, "last_frame"),
+                                                      "last_frame.png")
     record = service.create(prompt=prompt, model=free_model(service),
                             size=f"{size[0]}x{size[1]}", seconds=str(seconds),
-                            reference=Upload(fit_to(image, size, "image"), "first_frame.png"))
+                            reference=Upload(fit_to(image, size, "image"), "first_frame.png"),
+                            last_reference=last_reference)
     job_id = str(record["id"])
     facts: dict[str, Any] = {"dialect": dialect, "model": model, **(extra or {})}
-    if last is not None:
-        path = service.store.job_dir(job_id) / "last_frame.png"
-        path.write_bytes(fit_to(last, size, "last_frame"))
-        facts["last_frame"] = service.store.relative(path)
     if dialect_state(service).take("refuse_images"):
         facts["refused"] = "image"
     updated = service.store.update(job_id, extra=facts)

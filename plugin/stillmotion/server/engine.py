@@ -21,8 +21,9 @@ class Engine(Protocol):
     """Renders for the server; every method writes its output file or raises."""
 
     def render(self, output: Path, *, prompt: str, size: tuple[int, int], seconds: int,
-               image: Path | None, fast: bool, on_progress: FractionCallback) -> None:
-        """A new clip (``image`` is its first frame when given)."""
+               image: Path | None, last_image: Path | None, fast: bool,
+               on_progress: FractionCallback) -> None:
+        """A new clip (``image`` is its first frame, ``last_image`` its last, when given)."""
         ...
 
     def extend(self, output: Path, *, source_video: Path, prompt: str, seconds: int,
@@ -59,11 +60,12 @@ class PreviewEngine:
     """The built-in engine: ``stillmotion.preview`` renders, ``media.frames`` grabs frames."""
 
     def render(self, output: Path, *, prompt: str, size: tuple[int, int], seconds: int,
-               image: Path | None, fast: bool, on_progress: FractionCallback) -> None:
+               image: Path | None, last_image: Path | None, fast: bool,
+               on_progress: FractionCallback) -> None:
         from stillmotion.preview import render_preview
 
         render_preview(output, prompt=prompt, size=size, seconds=seconds, image=image,
-                       fast=fast, on_progress=_reporter(on_progress))
+                       last_image=last_image, fast=fast, on_progress=_reporter(on_progress))
 
     def extend(self, output: Path, *, source_video: Path, prompt: str, seconds: int,
                size: tuple[int, int], fast: bool, on_progress: FractionCallback) -> None:

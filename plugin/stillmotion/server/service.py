@@ -5,17 +5,15 @@ extension semantics) lives here as plain Python, so ``app.py`` only maps HTTP on
 and the rules can be read in one place.
 
 Lifecycle: a job is ``queued`` when created, ``in_progress`` (progress rising 0..99) while a
-worker renders it, then ``completed`` (progress 100, ``completed_at``, ``expires_at`` =
-completion + content TTL) or ``failed`` with ``error: {code, message}``. On shutdown a job being
-rendered is put back to ``queued``; with a data folder, every ``queued`` or ``in_progress`` job
-found at start-up is rendered again from the beginning (renders are deterministic, so nothing
-is lost but time).
+worker renders it (:mod:`stillmotion.server.worker`), then ``completed`` (progress 100,
+``completed_at``, ``expires_at`` = completion + content TTL) or ``failed`` with ``error: {code,
+message}``. On shutdown a job being rendered is put back to ``queued``; with a data folder,
+every ``queued`` or ``in_progress`` job found at start-up is rendered again from the beginning
+(renders are deterministic, so nothing is lost but time).
 """
 
 from __future__ import annotations
 
-import logging
-import math
 import secrets
 import shutil
 import tempfile
@@ -48,30 +46,14 @@ from stillmotion.server.inputs import (
     video_facts,
 )
 from stillmotion.server.options import ServerOptions
-from stillmotion.server.store import (
-    COMPLETED,
-    FAILED,
-    IN_PROGRESS,
-    QUEUED,
-    TERMINAL,
-    JobRecord,
-    Store,
-)
+from stillmotion.server.store import COMPLETED, FAILED, QUEUED, TERMINAL, JobRecord, Store
 from stillmotion.server.webhook_sender import WebhookSender
-
-log = logging.getLogger(__name__)
+from stillmotion.server.worker import RenderWorker
 
 VARIANTS = {"video": ("video.mp4", "video/mp4"),
             "thumbnail": ("thumbnail.webp", "image/webp"),
             "spritesheet": ("spritesheet.jpg", "image/jpeg")}
 SIZE_MISMATCH = "Inpaint image must match the requested width and height"
-MODERATION_MESSAGE = ("Your request was blocked by our moderation system; change the prompt or "
-                      "the reference image.")
-DELAY_STEP = 0.05
-
-
-class _Stopped(Exception):
-    """Raised inside a render when the server shuts down; the job goes back to the queue."""
 
 
 def _new_id(prefix: str) -> str:
@@ -109,6 +91,9 @@ class VideoService:
                                        backoff=options.webhook_backoff)
                          if options.webhook_url else None)
         self._stopping = threading.Event()
+        self._worker = RenderWorker(store=self.store, engine=self.engine, faults=self.faults,
+                                    options=options, webhooks=self.webhooks,
+                                    stopping=self._stopping, clock=clock)
         self._pool = ThreadPoolExecutor(max_workers=options.workers,
                                         thread_name_prefix="render")
         self._variant_locks: dict[str, threading.Lock] = {}
@@ -116,7 +101,7 @@ class VideoService:
         for record in self.store.jobs():
             if record.status not in TERMINAL:
                 self.store.update(record.id, status=QUEUED, progress=0)
-                self._pool.submit(self._run, record.id)
+                self._pool.submit(self._worker.run, record.id)
 
     def close(self) -> None:
         """Stop rendering (running jobs go back to the queue), stop webhooks, close storage."""
@@ -131,8 +116,10 @@ class VideoService:
     # ----------------------------------------------------------------- create-like calls
 
     def create(self, *, prompt: object, model: object, size: object, seconds: object,
-               reference: Upload | FileRef | None) -> dict[str, Any]:
-        """``POST /videos``: validate everything, store the reference image, queue the job."""
+               reference: Upload | FileRef | None,
+               last_reference: Upload | FileRef | None = None) -> dict[str, Any]:
+        """``POST /videos``: validate everything, store the reference image (and the last
+        image the render must end on, for first+last frame requests), queue the job."""
         text = check_prompt(prompt)
         model_name = _string(model, "model", DEFAULT_MODEL)
         rule = self.catalog.rule(model_name)
@@ -142,19 +129,16 @@ class VideoService:
         dims = self.catalog.check_size(rule, size_text)
         record = self._new_record(model_name, text, size_text, str(count), kind="create",
                                   segment_seconds=count)
-        if reference is not None:
-            data = self._reference_bytes(reference)
-            kind = image_kind(data)
-            image = self.store.job_dir(record.id) / f"reference.{'jpg' if kind == 'jpeg' else kind}"
-            image.write_bytes(data)
-            try:
-                if image_size(image) != dims:
-                    raise APIError(400, SIZE_MISMATCH, param="input_reference",
-                                   code="invalid_value")
-            except APIError:
-                self._discard(record)
-                raise
-            record.image = self.store.relative(image)
+        try:
+            if reference is not None:
+                record.image = self._store_still(record, reference, dims, "reference",
+                                                 "input_reference")
+            if last_reference is not None:
+                record.last_image = self._store_still(record, last_reference, dims,
+                                                      "last_reference", "last_reference")
+        except APIError:
+            self._discard(record)
+            raise
         return self._queue(record)
 
     def remix(self, video_id: str, *, prompt: object) -> dict[str, Any]:
@@ -166,6 +150,7 @@ class VideoService:
         record.remixed_from_video_id = source.id
         record.source_id = source.id
         record.image = self._copy_into(record.id, source.image, "reference")
+        record.last_image = self._copy_into(record.id, source.last_image, "last_reference")
         return self._queue(record)
 
     def extend(self, *, prompt: object, seconds: object, video: Upload | VideoRef,
@@ -347,11 +332,23 @@ class VideoService:
     def _queue(self, record: JobRecord) -> dict[str, Any]:
         stored = self.store.add(record)
         self.faults.count_create(record.prompt)
-        self._pool.submit(self._run, record.id)
+        self._pool.submit(self._worker.run, record.id)
         return stored.public()
 
     def _discard(self, record: JobRecord) -> None:
         shutil.rmtree(self.store.root / "videos" / record.id, ignore_errors=True)
+
+    def _store_still(self, record: JobRecord, reference: Upload | FileRef,
+                     dims: tuple[int, int], stem: str, param: str) -> str:
+        """Keep a still of the request in the job's folder (its store-relative path); 400
+        unless it is an image of exactly the render's size."""
+        data = self._reference_bytes(reference)
+        kind = image_kind(data, param)
+        image = self.store.job_dir(record.id) / f"{stem}.{'jpg' if kind == 'jpeg' else kind}"
+        image.write_bytes(data)
+        if image_size(image, param) != dims:
+            raise APIError(400, SIZE_MISMATCH, param=param, code="invalid_value")
+        return self.store.relative(image)
 
     def _reference_bytes(self, reference: Upload | FileRef) -> bytes:
         if isinstance(reference, Upload):
@@ -439,94 +436,6 @@ class VideoService:
         if not target.exists():
             raise APIError(500, f"The {variant} could not be made.", type="server_error",
                            code="internal_error")
-
-    # ----------------------------------------------------------------- the worker
-
-    def _run(self, job_id: str) -> None:
-        """Render one job on a pool thread; never raises."""
-        if self._stopping.is_set():
-            return
-        record = self.store.update(job_id, status=IN_PROGRESS, progress=0)
-        if record is None:
-            return
-        try:
-            base = self._simulated_delay(job_id)
-            if self.faults.moderated(record.prompt):
-                self._fail(job_id, "moderation_blocked", MODERATION_MESSAGE)
-                return
-            if self.faults.take("fail_jobs"):
-                self._fail(job_id, "internal_error", "The render failed on the server; try "
-                           "again.")
-                return
-            self._render(record, base)
-        except _Stopped:
-            self.store.update(job_id, status=QUEUED, progress=0)
-            return
-        except StillmotionError as exc:
-            log.warning("render of %s failed: %s", job_id, exc.message)
-            self._fail(job_id, "render_failed", exc.message)
-            return
-        except Exception:
-            log.exception("render of %s crashed", job_id)
-            self._fail(job_id, "internal_error", "The render crashed on the server; try again.")
-            return
-        now = self._clock()
-        ttl = self.options.content_ttl
-        done = self.store.update(job_id, status=COMPLETED, progress=100, completed_at=int(now),
-                                 expires_at=math.ceil(now + ttl) if ttl > 0 else None)
-        if done is not None and self.webhooks is not None:
-            self.webhooks.send("video.completed", job_id)
-
-    def _simulated_delay(self, job_id: str) -> int:
-        """Spend ``render_delay`` seconds in_progress with progress rising to 50; returns the
-        progress the render starts from."""
-        delay = self.options.render_delay
-        if delay <= 0:
-            return 0
-        steps = max(1, int(delay / DELAY_STEP))
-        for step in range(1, steps + 1):
-            if self._stopping.wait(delay / steps):
-                raise _Stopped
-            self.store.update(job_id, progress=step * 50 // steps)
-        return 50
-
-    def _render(self, record: JobRecord, base: int) -> None:
-        folder = self.store.job_dir(record.id)
-        output = folder / "video.mp4"
-        output.unlink(missing_ok=True)
-        width, _, height = record.size.partition("x")
-        size = (int(width), int(height))
-        shown = [base]
-
-        def on_progress(share: float) -> None:
-            if self._stopping.is_set():
-                raise _Stopped
-            value = min(99, base + int(max(0.0, min(1.0, share)) * (99 - base)))
-            if value > shown[0]:
-                shown[0] = value
-                self.store.update(record.id, progress=value)
-
-        fast = self.options.fast
-        if record.kind == "extension":
-            assert record.source_video is not None
-            self.engine.extend(output, source_video=self.store.path(record.source_video),
-                               prompt=record.prompt, seconds=record.segment_seconds, size=size,
-                               fast=fast, on_progress=on_progress)
-            return
-        image = self.store.path(record.image) if record.image else None
-        if record.kind == "edit" and record.source_video is not None:
-            first = folder / "first_frame.png"
-            self.engine.first_frame(self.store.path(record.source_video), first)
-            image = first
-        self.engine.render(output, prompt=record.prompt, size=size,
-                           seconds=record.segment_seconds, image=image, fast=fast,
-                           on_progress=on_progress)
-
-    def _fail(self, job_id: str, code: str, message: str) -> None:
-        failed = self.store.update(job_id, status=FAILED,
-                                   error={"code": code, "message": message})
-        if failed is not None and self.webhooks is not None:
-            self.webhooks.send("video.failed", job_id)
 
 
 def _string(value: object, param: str, default: str) -> str:

@@ -7,6 +7,7 @@ change is written through, every read is served from memory. Layout under the ro
     jobs.sqlite3                  videos, characters, files (one JSON document per row)
     videos/<id>/video.mp4         the render; thumbnail.webp, spritesheet.jpg made on demand
     videos/<id>/reference.<ext>   the input_reference image; source.mp4 an uploaded video
+    videos/<id>/last_reference.<ext>  the still the render ends on, when one was sent
     characters/<id>.mp4, files/<id>
 """
 
@@ -36,7 +37,8 @@ class JobRecord:
 
     ``seconds`` is the length of the result (the stitched total for an extension);
     ``segment_seconds`` is what the renderer must produce (the new part for an extension).
-    ``image``/``source_video`` are paths relative to the store root.
+    ``image``/``last_image``/``source_video`` are paths relative to the store root;
+    ``last_image`` is the still the render must end on (first+last frame requests).
     """
 
     id: str
@@ -54,6 +56,7 @@ class JobRecord:
     error: dict[str, str] | None = None
     kind: str = "create"
     image: str | None = None
+    last_image: str | None = None
     source_id: str | None = None
     source_video: str | None = None
     segment_seconds: int = 0
