@@ -15,6 +15,10 @@ the kill, so resume must not send another. In ``submitting`` the create is held 
 door for longer than the run lives, so the kill lands before the server accepts it (the server
 counts none, asserted); plain ``jobs resume`` then refuses to guess in one sentence, and
 ``jobs resume ID --resubmit`` sends it, making the one create the job ever gets.
+
+``placing-mid-write`` plants the hidden ``.partial-`` timeline a kill inside the timeline write
+leaves (OTIO writes the file in one go, too quickly to hit) and expects resume to sweep it, as
+it does for media; it does not yet, so that case is a strict expected failure naming the gap.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ class Stage:
     state: LedgerState
     slow_ffmpeg: bool = False
     big_timeline: bool = False
+    plant_timeline_partial: bool = False
 
 
 STAGES = (
@@ -69,6 +74,13 @@ STAGES = (
     Stage("conforming", S.DOWNLOADED, slow_ffmpeg=True),
     Stage("placing", S.CONFORMED, big_timeline=True),
 )
+MID_WRITE = Stage("placing-mid-write", S.CONFORMED, big_timeline=True,
+                  plant_timeline_partial=True)
+TIMELINE_PARTIAL_BUG = (
+    "resume does not sweep a timeline's .partial- file left by a kill inside write_timeline: "
+    "media writes call remove_partials before writing again, timeline writes do not")
+CASES = [*STAGES, pytest.param(MID_WRITE, marks=pytest.mark.xfail(
+    strict=True, reason=TIMELINE_PARTIAL_BUG))]
 
 
 @pytest.fixture
@@ -112,7 +124,7 @@ def _kill_at(stage: Stage, server: RunningServer, prompt: str, ledger: Path, med
     kill(proc)
 
 
-@pytest.mark.parametrize("stage", STAGES, ids=[s.name for s in STAGES])
+@pytest.mark.parametrize("stage", CASES, ids=[*(s.name for s in STAGES), MID_WRITE.name])
 def test_kill_in_each_stage_then_resume_with_one_create(
     stage: Stage, server: RunningServer, media_dir: Path, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
@@ -143,6 +155,10 @@ def test_kill_in_each_stage_then_resume_with_one_create(
     if stage.name == "submitting":
         time.sleep(HELD_CREATE_MS / 1000 + 1)  # the held create wakes to a closed connection
         assert server.stats()["total_creates"] == 0
+    if stage.plant_timeline_partial:
+        # OTIO serialises first and writes the file in one go, so a kill inside the write is a
+        # moment too short to hit; plant the partial such a kill leaves, as resume must sweep it.
+        (timeline.parent / ".cut.stillmotion.partial-0badf00d.otio").write_text("{")
     server.set_faults()
 
     code, out, err = cli(capsys, "jobs", "resume", "--ledger", ledger)

@@ -32,23 +32,22 @@ from faults_audit import Outcome, count, ledger_rows
 from faults_rig import Server, cli_env, marker_project, run_cli
 
 POLICY_WORD = "forbidden"
+RETRY_AFTER_MS = 300
 SEND = ["--provider", "openai", "--model", "preview", "--size", "64x36", "--seconds", "4",
         "--preset", "h264-web", "--concurrency", "4", "--json"]
 Hook = Callable[[Server, int, threading.Event], None]
 
 
-def staged(*stages: tuple[Callable[[dict[str, Any]], bool], dict[str, Any]]) -> Hook:
-    """A hook that swaps in each stage's plan once the server's counters satisfy its test."""
-
-    def hook(server: Server, jobs: int, done: threading.Event) -> None:
-        for ready, plan in stages:
-            while not done.is_set() and not ready(server.admin("GET", "/_stats")):
-                time.sleep(0.05)
-            if done.is_set():
-                return
-            server.set_faults(**plan)
-
-    return hook
+def limit_polls_after_creates(server: Server, jobs: int, done: threading.Event) -> None:
+    """Once the 429s meant for creates have fired, answer the next 2K GETs (polls and
+    downloads) 429 with Retry-After."""
+    while not done.is_set():
+        fired = server.admin("GET", "/_stats")["faults_fired"].get("rate_limit", 0)
+        if fired >= _share(jobs, 10):
+            server.set_faults(rate_limit=2 * jobs, rate_limit_methods=["GET"],
+                              retry_after_ms=RETRY_AFTER_MS)
+            return
+        time.sleep(0.05)
 
 
 def restart_mid_job(server: Server, jobs: int, done: threading.Event) -> None:
@@ -84,18 +83,13 @@ def _share(jobs: int, divisor: int) -> int:
     return max(1, jobs // divisor)
 
 
-def _fired(name: str, at_least: int) -> Callable[[dict[str, Any]], bool]:
-    return lambda stats: int(stats["faults_fired"].get(name, 0)) >= at_least
-
-
 KINDS: tuple[Kind, ...] = (
-    Kind("429-retry-after", lambda k: {"rate_limit": _share(k, 10), "rate_limit_methods":
-                                       ["POST"], "retry_after_ms": 300},
-         hook=lambda s, k, d: staged((_fired("rate_limit", _share(k, 10)), {
-             "rate_limit": 2 * k, "rate_limit_methods": ["GET"],
-             "retry_after_ms": 300}))(s, k, d)),
-    Kind("5xx-on-polls", lambda k: {"server_errors": 2 * k}),
+    # 429 + Retry-After: first on a few creates (refused, so nothing is made), then on polls.
+    Kind("429-retry-after", lambda k: {"rate_limit": _share(k, 10), "rate_limit_methods": [
+        "POST"], "retry_after_ms": RETRY_AFTER_MS}, hook=limit_polls_after_creates),
+    Kind("5xx-on-polls", lambda k: {"server_errors": 2 * k}),  # GETs only: polls, downloads
     Kind("dropped-create", lambda k: {"drop_creates": _share(k, 5)}),
+    # Polls and downloads answered after the client's 3 s timeout (creates are not slowed).
     Kind("slow-past-timeout", lambda k: {"slow": k, "slow_methods": ["GET"], "delay_ms": 5000},
          env={"STILLMOTION_REQUEST_TIMEOUT": "3"}),
     Kind("truncated-download", lambda k: {"truncate_downloads": _share(k, 2),
