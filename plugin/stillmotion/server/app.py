@@ -42,7 +42,7 @@ from stillmotion.server.inputs import (
     text_field,
     video_source,
 )
-from stillmotion.server.responses import BrokenDownload
+from stillmotion.server.responses import BrokenDownload, DroppedAnswer
 from stillmotion.server.service import VideoService
 from stillmotion.server.store import TERMINAL
 
@@ -167,7 +167,7 @@ def create_app(service: VideoService) -> FastAPI:
         if request.method == "GET" and faults.take("server_errors"):
             raise APIError(500, "The server had an error while processing your request. "
                            "Sorry about that!", type=SERVER_ERROR, code="internal_error")
-        if faults.take("slow"):
+        if faults.take("slow", request.method):
             await asyncio.sleep(faults.plan().delay_ms / 1000)
 
     app = FastAPI(title="stillmotion serve", version="1", docs_url="/docs", redoc_url=None)
@@ -199,8 +199,10 @@ def create_app(service: VideoService) -> FastAPI:
                                      type=SERVER_ERROR, code="internal_error"), status_code=500)
 
     @v1.post("/videos")
-    async def create_video(request: Request) -> JSONResponse:
+    async def create_video(request: Request) -> Response:
         body = await _read_body(request)
+        if faults.take("drop_creates"):
+            return DroppedAnswer()
         reference = body.get("input_reference")
         return JSONResponse(await run_in_threadpool(
             service.create, prompt=body.get("prompt"), model=text_field(body, "model"),
@@ -255,6 +257,9 @@ def create_app(service: VideoService) -> FastAPI:
         video_id: str, variant: Literal["video", "thumbnail", "spritesheet"] = "video",
     ) -> Response:
         path, media_type = await run_in_threadpool(service.content, video_id, variant)
+        if faults.take("expire_downloads"):
+            raise APIError(410, f"The content of video '{video_id}' has expired; create the "
+                           "video again.", code="video_expired")
         for mode in ("drop", "truncate"):
             if faults.take(f"{mode}_downloads"):
                 return BrokenDownload(path, media_type, mode)

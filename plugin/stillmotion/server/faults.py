@@ -2,8 +2,9 @@
 
 Why in the server: retry, backoff, resume and "never submit a paid job twice" are only proven
 against real HTTP that really fails. A :class:`FaultPlan` says what goes wrong next (429s, 500s,
-slow answers, dropped or truncated downloads, failing jobs, moderation words); :class:`FaultState`
-hands faults out one request at a time and counts what the server saw (:meth:`FaultState.stats`).
+slow answers, creates dropped unanswered, dropped, truncated or expired downloads, failing
+jobs, moderation words); :class:`FaultState` hands faults out one request at a time and counts
+what the server saw (:meth:`FaultState.stats`).
 Both are per server instance; the plan is set by the constructor or, in test mode only, by
 ``POST /_faults``.
 """
@@ -23,7 +24,11 @@ class FaultPlan(BaseModel):
     - ``rate_limit``: the next N /v1 requests (only ``rate_limit_methods`` if given) answer 429
       with ``retry-after-ms: retry_after_ms`` and ``Retry-After`` (whole seconds, rounded up).
     - ``server_errors``: the next N GET requests answer 500.
-    - ``slow``: the next N /v1 requests wait ``delay_ms`` before answering.
+    - ``slow``: the next N /v1 requests (only ``slow_methods`` if given) wait ``delay_ms``
+      before answering.
+    - ``drop_creates``: the next N creates are read, then the connection closes before any job
+      is made (the client cannot tell whether the service holds one).
+    - ``expire_downloads``: the next N content downloads answer 410 ``video_expired``.
     - ``drop_downloads``: the next N content downloads send part of the body, then close.
     - ``truncate_downloads``: the next N downloads declare a Content-Length larger than sent.
     - ``fail_jobs``: the next N jobs to render fail with code ``internal_error``.
@@ -38,11 +43,18 @@ class FaultPlan(BaseModel):
     retry_after_ms: int = Field(default=200, ge=0)
     server_errors: int = Field(default=0, ge=0)
     slow: int = Field(default=0, ge=0)
+    slow_methods: list[str] = Field(default_factory=list)
     delay_ms: int = Field(default=0, ge=0)
+    drop_creates: int = Field(default=0, ge=0)
+    expire_downloads: int = Field(default=0, ge=0)
     drop_downloads: int = Field(default=0, ge=0)
     truncate_downloads: int = Field(default=0, ge=0)
     fail_jobs: int = Field(default=0, ge=0)
     moderation_words: list[str] = Field(default_factory=list)
+
+
+_METHOD_FILTERS = {"rate_limit": "rate_limit_methods", "slow": "slow_methods"}
+"""Faults that may be limited to some HTTP methods, and the plan field listing them."""
 
 
 class FaultState:
@@ -71,9 +83,9 @@ class FaultState:
             left = getattr(self._plan, name)
             if not left:
                 return False
-            if name == "rate_limit" and self._plan.rate_limit_methods and (
-                    method or "").upper() not in {m.upper() for m in
-                                                  self._plan.rate_limit_methods}:
+            methods = _METHOD_FILTERS.get(name)
+            wanted = getattr(self._plan, methods) if methods else []
+            if wanted and (method or "").upper() not in {m.upper() for m in wanted}:
                 return False
             setattr(self._plan, name, left - 1)
             self._fired[name] += 1

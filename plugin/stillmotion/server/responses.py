@@ -1,4 +1,4 @@
-"""Download answers that break on purpose: the dropped connection and the truncated body.
+"""Answers that break on purpose: the dropped or truncated download, the unanswered create.
 
 Why raw ASGI: a normal response cannot lie about its length or stop half-way. Both answers
 declare a Content-Length, send fewer bytes, and return without finishing the message, which
@@ -35,3 +35,13 @@ class BrokenDownload(Response):
                    (b"content-length", str(declared).encode("ascii"))]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": True})
+
+
+class DroppedAnswer(Response):
+    """The connection closes after the status line, before any body: a create whose answer
+    never arrived (the client cannot know whether a job was made)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"2")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"", "more_body": True})
