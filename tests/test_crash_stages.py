@@ -76,11 +76,7 @@ STAGES = (
 )
 MID_WRITE = Stage("placing-mid-write", S.CONFORMED, big_timeline=True,
                   plant_timeline_partial=True)
-TIMELINE_PARTIAL_BUG = (
-    "resume does not sweep a timeline's .partial- file left by a kill inside write_timeline: "
-    "media writes call remove_partials before writing again, timeline writes do not")
-CASES = [*STAGES, pytest.param(MID_WRITE, marks=pytest.mark.xfail(
-    strict=True, reason=TIMELINE_PARTIAL_BUG))]
+CASES = [*STAGES, MID_WRITE]
 
 
 @pytest.fixture

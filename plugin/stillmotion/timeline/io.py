@@ -50,7 +50,7 @@ from typing import Any
 import opentimelineio as otio
 
 from stillmotion.errors import ConfigError, TimelineError
-from stillmotion.files import atomic_path, check_output
+from stillmotion.files import atomic_path, check_output, remove_partials
 from stillmotion.timecode import parse_rate
 from stillmotion.timeline.timebase import TimeBase, exact_rate, whole
 
@@ -203,6 +203,7 @@ def write_timeline(
     inputs = [Path(source).expanduser()] if source is not None else []
     final = check_output(target, inputs=inputs, overwrite=overwrite)
     prepared = _prepared_for(timeline, adapter_name)
+    remove_partials(final)  # a run killed mid-write (then resumed) leaves its temp sibling
     with atomic_path(final) as temp:
         try:
             with _quiet():
