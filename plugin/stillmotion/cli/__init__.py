@@ -1,6 +1,7 @@
 """The ``stillmotion`` command: a typer app whose commands live in one module per area.
 
-Why a package: each area (media, jobs, server, timeline …) registers its own commands, and
+Why a package: each area (media, jobs, server, timeline …) keeps its commands on a module-level
+sub-app merged here, and
 :func:`run` is the single place where a StillmotionError becomes one plain sentence on stderr and
 its exit code, so no command ever ends in a traceback.
 """
@@ -51,7 +52,7 @@ for module in (
     webhook_commands, jobs_commands, conform_commands, stitch_commands, serve_commands,
     provider_commands, review_commands,
 ):
-    module.register(app)
+    app.add_typer(module.app)  # unnamed: the sub-app's commands join the root
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -33,28 +33,29 @@ def rate_option(text: str | None) -> Fraction | None:
     return parse_rate(text) if text is not None else None
 
 
-def register(app: typer.Typer) -> None:
-    """Add the conform command to ``app``."""
 
-    @app.command("conform")
-    def conform_command(
-        media: Annotated[Path, typer.Argument(metavar="INPUT", help="Clip to conform.")],
-        output: MasterOutputOpt,
-        preset: MasterPresetOpt = DEFAULT_PRESET,
-        size: MasterSizeOpt = None,
-        fps: FpsOpt = None,
-        fit: FitOpt = "letterbox",
-        rate_policy: RatePolicyOpt = "fps",
-        overwrite: ReplaceOutOpt = False,
-    ) -> None:
-        """Conform a clip to a finishing codec, size and rate with BT.709 tags and 48 kHz sound.
+# A sub-app holding the conform command; stillmotion.cli merges it into the root app.
+app = typer.Typer()
 
-        The default preset (DNxHR HQ + PCM in .mov) opens in DaVinci Resolve on every platform.
-        A clip without sound gets a silent stereo track.
-        """
-        with progress_bar("Conforming") as update:
-            written = conform(
-                media, output, preset=preset, size=size_option(size), rate=rate_option(fps),
-                fit=fit, rate_policy=rate_policy, overwrite=overwrite, on_progress=update,
-            )
-        console.print(str(written), markup=False)
+@app.command("conform")
+def conform_command(
+    media: Annotated[Path, typer.Argument(metavar="INPUT", help="Clip to conform.")],
+    output: MasterOutputOpt,
+    preset: MasterPresetOpt = DEFAULT_PRESET,
+    size: MasterSizeOpt = None,
+    fps: FpsOpt = None,
+    fit: FitOpt = "letterbox",
+    rate_policy: RatePolicyOpt = "fps",
+    overwrite: ReplaceOutOpt = False,
+) -> None:
+    """Conform a clip to a finishing codec, size and rate with BT.709 tags and 48 kHz sound.
+
+    The default preset (DNxHR HQ + PCM in .mov) opens in DaVinci Resolve on every platform.
+    A clip without sound gets a silent stereo track.
+    """
+    with progress_bar("Conforming") as update:
+        written = conform(
+            media, output, preset=preset, size=size_option(size), rate=rate_option(fps),
+            fit=fit, rate_policy=rate_policy, overwrite=overwrite, on_progress=update,
+        )
+    console.print(str(written), markup=False)

@@ -43,46 +43,47 @@ def fresh_folder(wanted: Path) -> Path:
     return candidate
 
 
-def register(app: typer.Typer) -> None:
-    """Add the demo command to ``app``."""
 
-    @app.command()
-    def demo(
-        out: Annotated[Path, typer.Option(
-            "--out", help="Folder for the demo (a new one, numbered if it exists).")] = Path(
-            "stillmotion-demo"),
-    ) -> None:
-        """Run the whole job offline on the built-in preview provider (no key, no network)."""
-        folder = fresh_folder(out.absolute())
-        media = folder / "source_media"
-        media.mkdir()
-        console.print(f"Rendering sample media into {media}", markup=False)
-        clips = []
-        for label in ("A", "B"):
-            path = render_clip(media / f"shot_{label}.mp4", ClipSpec(
-                1280, 720, DEMO_RATE, DEMO_FRAMES, audio_rate=48000, label=f"SHOT {label}"))
-            clips.append((path, DEMO_FRAMES))
-        timeline_path = write_timeline(
-            sample_timeline("stillmotion demo", clips, DEMO_RATE, 86400), folder / "demo.otio")
-        settings = load_settings(provider="preview", data_dir=folder / ".stillmotion",
-                                 ledger=folder / ".stillmotion" / "ledger.sqlite3")
-        console.print(f"Generating at {DEMO_PLAYHEAD} with the local preview provider",
-                      markup=False)
-        shot = prepare_shot(timeline_path, DEMO_PLAYHEAD, DEMO_PROMPT, provider="preview")
-        result = run_shot(shot, settings, quiet=False)
-        preview = folder / "demo_preview.mp4"
-        with progress_bar("Stitching the preview") as update:
-            stitch([Segment(clips[0][0]), Segment(Path(result["conformed"]))], preview,
-                   preset="h264-web", size=(1280, 720), rate=DEMO_RATE, on_progress=update)
-        console.print("Done. Everything is in " + str(folder), markup=False)
-        rows = (
-            ("source timeline", timeline_path),
-            ("new timeline", result["timeline"]),
-            ("generated clip", result["conformed"]),
-            ("original download", result["original"]),
-            ("stitched preview", preview),
-        )
-        for name, path in rows:
-            console.print(f"  {name:<18} {path}", markup=False)
-        console.print(f"  the clip sits on track \"{result['track']}\" at {DEMO_PLAYHEAD}; "
-                      f"job {result['job_id']}", markup=False)
+# A sub-app holding the demo command; stillmotion.cli merges it into the root app.
+app = typer.Typer()
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(
+        "--out", help="Folder for the demo (a new one, numbered if it exists).")] = Path(
+        "stillmotion-demo"),
+) -> None:
+    """Run the whole job offline on the built-in preview provider (no key, no network)."""
+    folder = fresh_folder(out.absolute())
+    media = folder / "source_media"
+    media.mkdir()
+    console.print(f"Rendering sample media into {media}", markup=False)
+    clips = []
+    for label in ("A", "B"):
+        path = render_clip(media / f"shot_{label}.mp4", ClipSpec(
+            1280, 720, DEMO_RATE, DEMO_FRAMES, audio_rate=48000, label=f"SHOT {label}"))
+        clips.append((path, DEMO_FRAMES))
+    timeline_path = write_timeline(
+        sample_timeline("stillmotion demo", clips, DEMO_RATE, 86400), folder / "demo.otio")
+    settings = load_settings(provider="preview", data_dir=folder / ".stillmotion",
+                             ledger=folder / ".stillmotion" / "ledger.sqlite3")
+    console.print(f"Generating at {DEMO_PLAYHEAD} with the local preview provider",
+                  markup=False)
+    shot = prepare_shot(timeline_path, DEMO_PLAYHEAD, DEMO_PROMPT, provider="preview")
+    result = run_shot(shot, settings, quiet=False)
+    preview = folder / "demo_preview.mp4"
+    with progress_bar("Stitching the preview") as update:
+        stitch([Segment(clips[0][0]), Segment(Path(result["conformed"]))], preview,
+               preset="h264-web", size=(1280, 720), rate=DEMO_RATE, on_progress=update)
+    console.print("Done. Everything is in " + str(folder), markup=False)
+    rows = (
+        ("source timeline", timeline_path),
+        ("new timeline", result["timeline"]),
+        ("generated clip", result["conformed"]),
+        ("original download", result["original"]),
+        ("stitched preview", preview),
+    )
+    for name, path in rows:
+        console.print(f"  {name:<18} {path}", markup=False)
+    console.print(f"  the clip sits on track \"{result['track']}\" at {DEMO_PLAYHEAD}; "
+                  f"job {result['job_id']}", markup=False)

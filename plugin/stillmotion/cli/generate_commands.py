@@ -127,50 +127,51 @@ def dry_run(shot: Shot, settings: Settings, as_json: bool) -> None:
                       markup=False)
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``generate`` to ``app``."""
 
-    @app.command("generate")
-    def generate_command(
-        timeline: Annotated[Path, typer.Argument(help="Timeline file (.otio, .xml, .fcpxml, "
-                                                 ".edl, .kdenlive, .otioz).")],
-        at: Annotated[str, typer.Option("--at", help="Playhead: record timecode as the NLE "
-                                        "shows it (01:00:10:05, ';' for drop frame) or a frame "
-                                        "number from the timeline start.")],
-        prompt: Annotated[str, typer.Option("--prompt", help="The shot prompt.")],
-        seconds: SecondsOpt = None,
-        size: SizeOpt = "auto",
-        model: ModelOpt = None,
-        provider: ProviderOpt = None,
-        base_url: BaseUrlOpt = None,
-        preset: PresetOpt = "resolve-dnxhr-hq",
-        output: OutputOpt = None,
-        media_dir: MediaDirOpt = None,
-        ledger: LedgerOpt = None,
-        budget: BudgetOpt = None,
-        dry_run_flag: Annotated[bool, typer.Option(
-            "--dry-run", help="Show what would be sent and the estimate; send nothing.")] = False,
-        new_take: Annotated[bool, typer.Option(
-            "--new-take", help="Generate again even if this exact request was done.")] = False,
-        for_app: Annotated[str | None, typer.Option(
-            "--for", help="Shape the output for an application: resolve.")] = None,
-        overwrite: Annotated[bool, typer.Option(
-            "--overwrite", help="Replace the output timeline if it exists.")] = False,
-        image: Annotated[Path | None, typer.Option(
-            "--image", help="Send this still (e.g. a graded export) instead of the source "
-            "frame.")] = None,
-        as_json: JsonOpt = False,
-    ) -> None:
-        """Generate a clip from the frame under the playhead and place it on "AI Generated"."""
-        if for_app not in (None, "resolve"):
-            raise ConfigError(f"Unknown --for '{for_app}'; the only choice is resolve.")
-        settings = cli_settings(provider=provider, model=model, base_url=base_url,
-                                ledger=ledger, budget=budget)
-        shot = prepare_shot(timeline, at, prompt, output=output, media_dir=media_dir,
-                            seconds=seconds, size=parse_size_option(size), provider=provider,
-                            model=model, preset=preset, new_take=new_take, overwrite=overwrite,
-                            for_resolve=for_app == "resolve", image=image)
-        if dry_run_flag:
-            dry_run(shot, settings, as_json)
-            return
-        print_result(run_shot(shot, settings, quiet=as_json), as_json)
+# A sub-app holding ``generate``; stillmotion.cli merges it into the root app.
+app = typer.Typer()
+
+@app.command("generate")
+def generate_command(
+    timeline: Annotated[Path, typer.Argument(help="Timeline file (.otio, .xml, .fcpxml, "
+                                             ".edl, .kdenlive, .otioz).")],
+    at: Annotated[str, typer.Option("--at", help="Playhead: record timecode as the NLE "
+                                    "shows it (01:00:10:05, ';' for drop frame) or a frame "
+                                    "number from the timeline start.")],
+    prompt: Annotated[str, typer.Option("--prompt", help="The shot prompt.")],
+    seconds: SecondsOpt = None,
+    size: SizeOpt = "auto",
+    model: ModelOpt = None,
+    provider: ProviderOpt = None,
+    base_url: BaseUrlOpt = None,
+    preset: PresetOpt = "resolve-dnxhr-hq",
+    output: OutputOpt = None,
+    media_dir: MediaDirOpt = None,
+    ledger: LedgerOpt = None,
+    budget: BudgetOpt = None,
+    dry_run_flag: Annotated[bool, typer.Option(
+        "--dry-run", help="Show what would be sent and the estimate; send nothing.")] = False,
+    new_take: Annotated[bool, typer.Option(
+        "--new-take", help="Generate again even if this exact request was done.")] = False,
+    for_app: Annotated[str | None, typer.Option(
+        "--for", help="Shape the output for an application: resolve.")] = None,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Replace the output timeline if it exists.")] = False,
+    image: Annotated[Path | None, typer.Option(
+        "--image", help="Send this still (e.g. a graded export) instead of the source "
+        "frame.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Generate a clip from the frame under the playhead and place it on "AI Generated"."""
+    if for_app not in (None, "resolve"):
+        raise ConfigError(f"Unknown --for '{for_app}'; the only choice is resolve.")
+    settings = cli_settings(provider=provider, model=model, base_url=base_url,
+                            ledger=ledger, budget=budget)
+    shot = prepare_shot(timeline, at, prompt, output=output, media_dir=media_dir,
+                        seconds=seconds, size=parse_size_option(size), provider=provider,
+                        model=model, preset=preset, new_take=new_take, overwrite=overwrite,
+                        for_resolve=for_app == "resolve", image=image)
+    if dry_run_flag:
+        dry_run(shot, settings, as_json)
+        return
+    print_result(run_shot(shot, settings, quiet=as_json), as_json)

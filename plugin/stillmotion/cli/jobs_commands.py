@@ -122,120 +122,121 @@ def _chosen(row: JobRow, resubmit: bool) -> ResumeAction:
     return action
 
 
-def register(app: typer.Typer) -> None:
-    """Add the ``jobs`` command group to ``app``."""
-    jobs = typer.Typer(
-        name="jobs",
-        help="The job ledger: every generation job, its state, files and cost.",
-        no_args_is_help=True,
-        rich_markup_mode=None,
+
+# A sub-app holding the ``jobs`` command group; stillmotion.cli merges it into the root app.
+app = typer.Typer()
+jobs = typer.Typer(
+    name="jobs",
+    help="The job ledger: every generation job, its state, files and cost.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(jobs, name="jobs")
+
+@jobs.command("list")
+def list_command(
+    ledger: LedgerOption = None,
+    as_json: JsonOption = False,
+    state: Annotated[
+        list[LedgerState] | None,
+        typer.Option("--state", help="Only jobs in this state (repeatable)."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="At most this many jobs.")
+    ] = None,
+) -> None:
+    """List jobs, newest first."""
+    book = _existing_ledger(ledger)
+    rows: list[JobRow] = []
+    if book is not None:
+        with book:
+            rows = book.list(states=state, limit=limit)
+    if as_json:
+        console.print_json(json.dumps([row.to_json() for row in rows]))
+        return
+    if not rows:
+        path = load_settings(ledger=ledger).ledger_path
+        console.print(f"No jobs in {path}.", markup=False)
+        return
+    for row in rows:
+        console.print(_summary(row), markup=False)
+
+@jobs.command("show")
+def show_command(
+    job: Annotated[str, typer.Argument(help="Job id, a unique id prefix, or remote id.")],
+    ledger: LedgerOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show everything recorded for one job."""
+    book = _existing_ledger(ledger, job)
+    assert book is not None
+    with book:
+        row = book.lookup(job)
+    if as_json:
+        console.print_json(json.dumps(row.to_json()))
+        return
+    _print_detail(row)
+
+@jobs.command("forget")
+def forget_command(
+    job: Annotated[str, typer.Argument(help="Job id, a unique id prefix, or remote id.")],
+    ledger: LedgerOption = None,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", help="Forget even a job the service may still run and bill."),
+    ] = False,
+) -> None:
+    """Remove a job from the ledger (its files stay where they are)."""
+    book = _existing_ledger(ledger, job)
+    assert book is not None
+    with book:
+        row = book.forget(book.lookup(job).id, force=yes)
+    console.print(
+        f"Forgot {row.id} ({row.state.value}); its files were left in place.", markup=False
     )
-    app.add_typer(jobs, name="jobs")
 
-    @jobs.command("list")
-    def list_command(
-        ledger: LedgerOption = None,
-        as_json: JsonOption = False,
-        state: Annotated[
-            list[LedgerState] | None,
-            typer.Option("--state", help="Only jobs in this state (repeatable)."),
-        ] = None,
-        limit: Annotated[
-            int | None, typer.Option("--limit", min=1, help="At most this many jobs.")
-        ] = None,
-    ) -> None:
-        """List jobs, newest first."""
-        book = _existing_ledger(ledger)
-        rows: list[JobRow] = []
-        if book is not None:
-            with book:
-                rows = book.list(states=state, limit=limit)
-        if as_json:
-            console.print_json(json.dumps([row.to_json() for row in rows]))
-            return
-        if not rows:
-            path = load_settings(ledger=ledger).ledger_path
-            console.print(f"No jobs in {path}.", markup=False)
-            return
-        for row in rows:
-            console.print(_summary(row), markup=False)
-
-    @jobs.command("show")
-    def show_command(
-        job: Annotated[str, typer.Argument(help="Job id, a unique id prefix, or remote id.")],
-        ledger: LedgerOption = None,
-        as_json: JsonOption = False,
-    ) -> None:
-        """Show everything recorded for one job."""
-        book = _existing_ledger(ledger, job)
-        assert book is not None
-        with book:
+@jobs.command("resume")
+def resume_command(
+    job: Annotated[
+        str | None, typer.Argument(help="Only this job (id, prefix or remote id).")
+    ] = None,
+    ledger: LedgerOption = None,
+    resubmit: Annotated[
+        bool,
+        typer.Option(
+            "--resubmit",
+            help="Send a job stuck in 'submitting' again (it may already be billed once).",
+        ),
+    ] = False,
+) -> None:
+    """Finish interrupted jobs without creating them again."""
+    settings = load_settings(ledger=ledger)
+    book = _existing_ledger(ledger, job)
+    if book is None:
+        console.print(f"Nothing to resume: no ledger at {settings.ledger_path}.", markup=False)
+        return
+    todo: list[tuple[JobRow, ResumeAction]]
+    undecided: list[JobRow]
+    with book:
+        if job is not None:
             row = book.lookup(job)
-        if as_json:
-            console.print_json(json.dumps(row.to_json()))
-            return
-        _print_detail(row)
-
-    @jobs.command("forget")
-    def forget_command(
-        job: Annotated[str, typer.Argument(help="Job id, a unique id prefix, or remote id.")],
-        ledger: LedgerOption = None,
-        yes: Annotated[
-            bool,
-            typer.Option("--yes", help="Forget even a job the service may still run and bill."),
-        ] = False,
-    ) -> None:
-        """Remove a job from the ledger (its files stay where they are)."""
-        book = _existing_ledger(ledger, job)
-        assert book is not None
-        with book:
-            row = book.forget(book.lookup(job).id, force=yes)
-        console.print(
-            f"Forgot {row.id} ({row.state.value}); its files were left in place.", markup=False
-        )
-
-    @jobs.command("resume")
-    def resume_command(
-        job: Annotated[
-            str | None, typer.Argument(help="Only this job (id, prefix or remote id).")
-        ] = None,
-        ledger: LedgerOption = None,
-        resubmit: Annotated[
-            bool,
-            typer.Option(
-                "--resubmit",
-                help="Send a job stuck in 'submitting' again (it may already be billed once).",
-            ),
-        ] = False,
-    ) -> None:
-        """Finish interrupted jobs without creating them again."""
-        settings = load_settings(ledger=ledger)
-        book = _existing_ledger(ledger, job)
-        if book is None:
-            console.print(f"Nothing to resume: no ledger at {settings.ledger_path}.", markup=False)
-            return
-        todo: list[tuple[JobRow, ResumeAction]]
-        undecided: list[JobRow]
-        with book:
-            if job is not None:
-                row = book.lookup(job)
-                action = _chosen(row, resubmit)
-                if action is ResumeAction.FINISHED:
-                    console.print(f"Job {row.id} is {row.state.value}; nothing to resume.",
-                                  markup=False)
-                    return
-                todo, undecided = [(row, action)], []
-            else:
-                todo, undecided = _interrupted(book, resubmit)
-            for row in undecided:
-                err_console.print(f"stillmotion: {_decision_message(row)}", markup=False)
-            if not todo and not undecided:
-                console.print(f"Nothing to resume in {book.path}.", markup=False)
+            action = _chosen(row, resubmit)
+            if action is ResumeAction.FINISHED:
+                console.print(f"Job {row.id} is {row.state.value}; nothing to resume.",
+                              markup=False)
                 return
-            failures = _resume_all(todo, settings, book, single=job is not None) if todo else []
-        codes = failures + [JobStateError.exit_code] * len(undecided)
-        if codes:
-            raise typer.Exit(codes[0])
+            todo, undecided = [(row, action)], []
+        else:
+            todo, undecided = _interrupted(book, resubmit)
+        for row in undecided:
+            err_console.print(f"stillmotion: {_decision_message(row)}", markup=False)
+        if not todo and not undecided:
+            console.print(f"Nothing to resume in {book.path}.", markup=False)
+            return
+        failures = _resume_all(todo, settings, book, single=job is not None) if todo else []
+    codes = failures + [JobStateError.exit_code] * len(undecided)
+    if codes:
+        raise typer.Exit(codes[0])
 
 
 def _resume_all(

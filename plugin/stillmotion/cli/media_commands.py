@@ -12,24 +12,23 @@ from stillmotion.cli.console import console
 from stillmotion.media.probe import MediaInfo, probe
 from stillmotion.timecode import format_rate
 
+# A sub-app holding the media commands; stillmotion.cli merges it into the root app.
+app = typer.Typer()
 
-def register(app: typer.Typer) -> None:
-    """Add the media commands to ``app``."""
-
-    @app.command("probe")
-    def probe_command(
-        media: Annotated[Path, typer.Argument(help="Video, audio or image file.")],
-        as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
-        count_frames: Annotated[
-            bool, typer.Option("--count-frames", help="Count packets for an exact frame count.")
-        ] = False,
-    ) -> None:
-        """Show exact stream facts: rate as a fraction, size, colour tags, timecode, audio."""
-        info = probe(media, count_frames=count_frames)
-        if as_json:
-            console.print_json(json.dumps(info.to_json()))
-            return
-        _print_info(info)
+@app.command("probe")
+def probe_command(
+    media: Annotated[Path, typer.Argument(help="Video, audio or image file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    count_frames: Annotated[
+        bool, typer.Option("--count-frames", help="Count packets for an exact frame count.")
+    ] = False,
+) -> None:
+    """Show exact stream facts: rate as a fraction, size, colour tags, timecode, audio."""
+    info = probe(media, count_frames=count_frames)
+    if as_json:
+        console.print_json(json.dumps(info.to_json()))
+        return
+    _print_info(info)
 
 
 def _print_info(info: MediaInfo) -> None:

@@ -207,82 +207,83 @@ def extend_natively(timeline_path: Path, opened: Any, span: ClipSpan, prompt: st
                        quiet=quiet)
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``providers`` and ``fill-gap`` to ``app``."""
 
-    @app.command("providers")
-    def providers_command(as_json: JsonOpt = False) -> None:
-        """List providers and models: sizes, durations, first/last frame, extension, audio,
-        price, and whether each provider's key variable is set (never the key)."""
-        settings = cli_settings(provider=None, model=None, base_url=None, ledger=None,
-                                budget=None)
-        table = providers_table(settings.prices)
-        if as_json:
-            console.print_json(json.dumps(table))
-            return
-        print_providers(table)
+# A sub-app holding ``providers`` and ``fill-gap``; stillmotion.cli merges it into the root app.
+app = typer.Typer()
 
-    @app.command("fill-gap")
-    def fill_gap_command(
-        timeline: Annotated[Path, typer.Argument(help="Timeline file with a gap between two "
-                                                 "clips.")],
-        at: Annotated[str, typer.Option("--at", help="Playhead inside the gap (record "
-                                        "timecode or frame number).")],
-        prompt: Annotated[str, typer.Option("--prompt", help="What happens in between.")],
-        provider: ProviderOpt = None,
-        model: ModelOpt = None,
-        base_url: BaseUrlOpt = None,
-        size: SizeOpt = "auto",
-        preset: PresetOpt = "resolve-dnxhr-hq",
-        output: OutputOpt = None,
-        media_dir: MediaDirOpt = None,
-        ledger: LedgerOpt = None,
-        budget: BudgetOpt = None,
-        new_take: NewTakeOpt = False,
-        overwrite: OverwriteOpt = False,
-        as_json: JsonOpt = False,
-    ) -> None:
-        """Fill a gap: a clip from the last frame before it to the first frame after it,
-        generated at the nearest length the model takes and trimmed to the gap exactly."""
-        timeline_path = timeline
-        settings = cli_settings(provider=provider, model=model, base_url=base_url,
-                                ledger=ledger, budget=budget)
-        chosen = provider or settings.provider
-        cap = capabilities.lookup(chosen, model or settings.model)
-        if not cap.last_frame:
-            takers = ", ".join(f"{c.provider} {c.model}" for c in capabilities.capabilities()
-                               if c.last_frame)
-            raise ConfigError(f"fill-gap needs a model that takes a last frame, and {chosen} "
-                              f"{cap.model} does not; use one of: {takers}.")
-        opened = read_timeline(timeline_path)
-        gap = gap_at(opened, playhead_frame(opened, at), label=at)
-        explicit = parse_size_option(size)
-        seconds = gap_seconds(cap, gap, TimeBase.of(opened).rate, explicit)
-        shot = prepare_shot(
-            timeline_path, str(gap.start - 1), prompt, output=output,
-            media_dir=media_dir, seconds=seconds, size=explicit, provider=chosen,
-            model=cap.model, preset=preset, new_take=new_take, overwrite=overwrite,
-            purpose="fill-gap", record_frame=gap.start)
-        after = locate(opened, gap.end, timeline_path=timeline_path)
-        last = shot.media_dir / "stills" / \
-            f"{after.media_path.stem}_f{after.source_frame_index}.png"
-        grab_frame(after.media_path, last, frame=after.source_frame_index, overwrite=True)
-        request = dataclasses.replace(shot.request, last_image=last)
-        context = {**shot.context, "place_frames": gap.frames,
-                   "gap": {"start": gap.start, "end": gap.end, "before": gap.before_name,
-                           "after": gap.after_name,
-                           "last_frame_source": {"clip": after.clip_name,
-                                                 "media": str(after.media_path),
-                                                 "frame": after.source_frame_index}}}
-        with Ledger(settings.ledger_path) as book, pipeline_progress(as_json) as events:
-            clip = generate(request, shot.target, media_dir=shot.media_dir, settings=settings,
-                            on_event=events, ledger=book, context=context)
-            if clip.frames < gap.frames:
-                raise JobError(f"The generated clip has {clip.frames} frames, fewer than the "
-                               f"{gap.frames}-frame gap; make a new take with --new-take.")
-            placed, written = place_and_write(clip, ledger=book, context=context)
-        summary = clip_summary(clip, written, placed.track_name)
-        summary.update({"gap_start": gap.start, "gap_frames": gap.frames,
-                        "placed_frames": placed.duration_frames,
-                        "record_start": placed.record_start_frame})
-        print_result(summary, as_json)
+@app.command("providers")
+def providers_command(as_json: JsonOpt = False) -> None:
+    """List providers and models: sizes, durations, first/last frame, extension, audio,
+    price, and whether each provider's key variable is set (never the key)."""
+    settings = cli_settings(provider=None, model=None, base_url=None, ledger=None,
+                            budget=None)
+    table = providers_table(settings.prices)
+    if as_json:
+        console.print_json(json.dumps(table))
+        return
+    print_providers(table)
+
+@app.command("fill-gap")
+def fill_gap_command(
+    timeline: Annotated[Path, typer.Argument(help="Timeline file with a gap between two "
+                                             "clips.")],
+    at: Annotated[str, typer.Option("--at", help="Playhead inside the gap (record "
+                                    "timecode or frame number).")],
+    prompt: Annotated[str, typer.Option("--prompt", help="What happens in between.")],
+    provider: ProviderOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    size: SizeOpt = "auto",
+    preset: PresetOpt = "resolve-dnxhr-hq",
+    output: OutputOpt = None,
+    media_dir: MediaDirOpt = None,
+    ledger: LedgerOpt = None,
+    budget: BudgetOpt = None,
+    new_take: NewTakeOpt = False,
+    overwrite: OverwriteOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fill a gap: a clip from the last frame before it to the first frame after it,
+    generated at the nearest length the model takes and trimmed to the gap exactly."""
+    timeline_path = timeline
+    settings = cli_settings(provider=provider, model=model, base_url=base_url,
+                            ledger=ledger, budget=budget)
+    chosen = provider or settings.provider
+    cap = capabilities.lookup(chosen, model or settings.model)
+    if not cap.last_frame:
+        takers = ", ".join(f"{c.provider} {c.model}" for c in capabilities.capabilities()
+                           if c.last_frame)
+        raise ConfigError(f"fill-gap needs a model that takes a last frame, and {chosen} "
+                          f"{cap.model} does not; use one of: {takers}.")
+    opened = read_timeline(timeline_path)
+    gap = gap_at(opened, playhead_frame(opened, at), label=at)
+    explicit = parse_size_option(size)
+    seconds = gap_seconds(cap, gap, TimeBase.of(opened).rate, explicit)
+    shot = prepare_shot(
+        timeline_path, str(gap.start - 1), prompt, output=output,
+        media_dir=media_dir, seconds=seconds, size=explicit, provider=chosen,
+        model=cap.model, preset=preset, new_take=new_take, overwrite=overwrite,
+        purpose="fill-gap", record_frame=gap.start)
+    after = locate(opened, gap.end, timeline_path=timeline_path)
+    last = shot.media_dir / "stills" / \
+        f"{after.media_path.stem}_f{after.source_frame_index}.png"
+    grab_frame(after.media_path, last, frame=after.source_frame_index, overwrite=True)
+    request = dataclasses.replace(shot.request, last_image=last)
+    context = {**shot.context, "place_frames": gap.frames,
+               "gap": {"start": gap.start, "end": gap.end, "before": gap.before_name,
+                       "after": gap.after_name,
+                       "last_frame_source": {"clip": after.clip_name,
+                                             "media": str(after.media_path),
+                                             "frame": after.source_frame_index}}}
+    with Ledger(settings.ledger_path) as book, pipeline_progress(as_json) as events:
+        clip = generate(request, shot.target, media_dir=shot.media_dir, settings=settings,
+                        on_event=events, ledger=book, context=context)
+        if clip.frames < gap.frames:
+            raise JobError(f"The generated clip has {clip.frames} frames, fewer than the "
+                           f"{gap.frames}-frame gap; make a new take with --new-take.")
+        placed, written = place_and_write(clip, ledger=book, context=context)
+    summary = clip_summary(clip, written, placed.track_name)
+    summary.update({"gap_start": gap.start, "gap_frames": gap.frames,
+                    "placed_frames": placed.duration_frames,
+                    "record_start": placed.record_start_frame})
+    print_result(summary, as_json)

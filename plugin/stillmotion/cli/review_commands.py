@@ -19,38 +19,37 @@ from stillmotion.cli.options import LedgerOpt
 from stillmotion.review import gather, write_review
 from stillmotion.settings import load_settings
 
+# A sub-app holding ``review``; stillmotion.cli merges it into the root app.
+app = typer.Typer()
 
-def register(app: typer.Typer) -> None:
-    """Add ``review`` to ``app``."""
-
-    @app.command("review")
-    def review_command(
-        timeline: Annotated[Path | None, typer.Argument(
-            help="A timeline stillmotion wrote (.otio keeps every take's metadata).")] = None,
-        output: Annotated[Path, typer.Option(
-            "-o", "--output", help="The page to write, e.g. review.html (pictures go into "
-            "review_assets/ beside it).")] = Path("review.html"),
-        media_dir: Annotated[Path | None, typer.Option(
-            "--media-dir", help="Or: review the generated clips in this folder.")] = None,
-        ledger: LedgerOpt = None,
-        open_page: Annotated[bool, typer.Option(
-            "--open", help="Open the page in the web browser when it is written.")] = False,
-        overwrite: Annotated[bool, typer.Option("--overwrite")] = False,
-    ) -> None:
-        """Write one static HTML page showing each shot's takes side by side."""
-        settings = load_settings(ledger=ledger)
-        review = gather(timeline=timeline, media_dir=media_dir, ledger=settings.ledger_path)
-        with Progress(TextColumn("Drawing thumbnails"), BarColumn(), MofNCompleteColumn(),
-                      console=err_console, transient=True,
-                      disable=not err_console.is_terminal) as bar:
-            task = bar.add_task("assets", total=None)
-            result = write_review(review, output, overwrite=overwrite,
-                                  on_progress=lambda done, total: bar.update(
-                                      task, completed=done, total=total))
-        console.print(f"Review page: {result.page} ({_count(result.shots, 'shot')}, "
-                      f"{_count(result.takes, 'take')})", markup=False)
-        if open_page:
-            webbrowser.open(result.page.as_uri())
+@app.command("review")
+def review_command(
+    timeline: Annotated[Path | None, typer.Argument(
+        help="A timeline stillmotion wrote (.otio keeps every take's metadata).")] = None,
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", help="The page to write, e.g. review.html (pictures go into "
+        "review_assets/ beside it).")] = Path("review.html"),
+    media_dir: Annotated[Path | None, typer.Option(
+        "--media-dir", help="Or: review the generated clips in this folder.")] = None,
+    ledger: LedgerOpt = None,
+    open_page: Annotated[bool, typer.Option(
+        "--open", help="Open the page in the web browser when it is written.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite")] = False,
+) -> None:
+    """Write one static HTML page showing each shot's takes side by side."""
+    settings = load_settings(ledger=ledger)
+    review = gather(timeline=timeline, media_dir=media_dir, ledger=settings.ledger_path)
+    with Progress(TextColumn("Drawing thumbnails"), BarColumn(), MofNCompleteColumn(),
+                  console=err_console, transient=True,
+                  disable=not err_console.is_terminal) as bar:
+        task = bar.add_task("assets", total=None)
+        result = write_review(review, output, overwrite=overwrite,
+                              on_progress=lambda done, total: bar.update(
+                                  task, completed=done, total=total))
+    console.print(f"Review page: {result.page} ({_count(result.shots, 'shot')}, "
+                  f"{_count(result.takes, 'take')})", markup=False)
+    if open_page:
+        webbrowser.open(result.page.as_uri())
 
 
 def _count(number: int, noun: str) -> str:

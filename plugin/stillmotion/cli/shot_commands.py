@@ -96,176 +96,177 @@ def _batch(shots: list[Shot], settings: Settings, concurrency: int, quiet: bool,
     return [clip_summary(c, written, p.track_name) for c, p in placed], failures
 
 
-def register(app: typer.Typer) -> None:
-    """Add batch, extend, remix and takes to ``app``."""
 
-    @app.command("batch")
-    def batch_command(
-        timeline: Annotated[Path, typer.Argument(help="Timeline file with prompt markers.")],
-        from_markers: Annotated[bool, typer.Option(
-            "--from-markers", help="One job per marker; prompt = marker name and note.")] = False,
-        color: Annotated[str | None, typer.Option(
-            "--color", help="Only markers of this colour (e.g. GREEN).")] = None,
-        seconds: SecondsOpt = None,
-        size: SizeOpt = "auto",
-        model: ModelOpt = None,
-        provider: ProviderOpt = None,
-        base_url: BaseUrlOpt = None,
-        preset: PresetOpt = "resolve-dnxhr-hq",
-        output: OutputOpt = None,
-        media_dir: MediaDirOpt = None,
-        ledger: LedgerOpt = None,
-        budget: BudgetOpt = None,
-        concurrency: Annotated[int, typer.Option(
-            "--concurrency", help="Jobs running at once (services allow about two).")] = 2,
-        overwrite: OverwriteOpt = False,
-        as_json: JsonOpt = False,
-    ) -> None:
-        """Generate one clip per marker, concurrently, all placed on one new timeline."""
-        if not from_markers:
-            raise ConfigError("Say where the prompts are: pass --from-markers.")
-        settings = cli_settings(provider=provider, model=model, base_url=base_url,
-                                ledger=ledger, budget=budget)
-        opened = read_timeline(timeline)
-        markers = marker_shots(opened, color=color)
-        if not markers:
-            which = f" of colour {color}" if color else ""
-            raise ConfigError(f"The timeline has no markers{which}; add a marker with the prompt "
-                              "as its name or note at each shot.")
-        target = output or default_output_path(timeline)
-        shots: list[Shot] = []
-        for marker in markers:
-            if not marker.prompt:
-                raise ConfigError(f"The marker at frame {marker.record_frame} has no name or "
-                                  "note; write the prompt in it.")
-            shots.append(prepare_shot(
-                timeline, str(marker.record_frame), marker.prompt, output=target,
-                media_dir=media_dir, seconds=seconds, size=parse_size_option(size),
-                provider=provider, model=model, preset=preset, overwrite=overwrite))
-        results, failures = _batch(shots, settings, concurrency, as_json, target, timeline)
-        if as_json:
-            console.print_json(json.dumps({"placed": results, "failed": failures}))
-        else:
-            for result in results:
-                print_result(result, False)
-            console.print(f"{len(results)} placed, {len(failures)} failed.", markup=False)
-        if failures:
-            raise typer.Exit(6 if results else 4)
+# A sub-app holding batch, extend, remix and takes; stillmotion.cli merges it into the root app.
+app = typer.Typer()
 
-    @app.command("extend")
-    def extend_command(
-        timeline: Annotated[Path, typer.Argument(help="Timeline file.")],
-        prompt: Annotated[str, typer.Option("--prompt", help="What happens next.")],
-        seconds: Annotated[int, typer.Option("--seconds", help="Length to add.")],
-        clip: Annotated[str | None, typer.Option("--clip", help="Clip name to extend.")] = None,
-        at: Annotated[str | None, typer.Option("--at", help="Or: the clip under this playhead.")]
-        = None,
-        crossfade: Annotated[float, typer.Option(
-            "--crossfade", help="Start the extension this many seconds before the out point "
-            "(overlap for a dissolve).")] = 0.0,
-        size: SizeOpt = "auto",
-        model: ModelOpt = None,
-        provider: ProviderOpt = None,
-        base_url: BaseUrlOpt = None,
-        preset: PresetOpt = "resolve-dnxhr-hq",
-        output: OutputOpt = None,
-        media_dir: MediaDirOpt = None,
-        ledger: LedgerOpt = None,
-        budget: BudgetOpt = None,
-        new_take: NewTakeOpt = False,
-        overwrite: OverwriteOpt = False,
-        native: Annotated[bool, typer.Option(
-            "--native", help="Continue a generated clip's own job with the provider's "
-            "extension (Veo 3.1, /v1/videos) instead of a new job from its last frame.")]
-        = False,
-        as_json: JsonOpt = False,
-    ) -> None:
-        """Continue a clip from its last frame, placed right after its out point."""
-        if (clip is None) == (at is None):
-            raise ConfigError("Name the clip to extend with exactly one of --clip or --at.")
-        if crossfade < 0:
-            raise ConfigError("--crossfade cannot be negative; give seconds such as 0.5.")
-        opened = read_timeline(timeline)
-        span = clip_by_name(opened, clip) if clip is not None else \
-            clip_at(opened, playhead_frame(opened, at or ""))
-        overlap = round(Fraction(crossfade) * TimeBase.of(opened).rate)
-        if overlap >= span.end - span.start:
-            raise ConfigError(f"A {crossfade} s crossfade is longer than the clip '{span.name}'; "
-                              "use a shorter one.")
-        settings = cli_settings(provider=provider, model=model, base_url=base_url,
-                                ledger=ledger, budget=budget)
-        if native:
-            if overlap:
-                raise ConfigError("--native continues the clip's own video, so it cannot "
-                                  "overlap it; drop --crossfade.")
-            print_result(extend_natively(timeline, opened, span, prompt, seconds,
-                                         settings=settings, output=output,
-                                         overwrite=overwrite, new_take=new_take,
-                                         quiet=as_json), as_json)
-            return
-        shot = prepare_shot(
-            timeline, str(span.end - 1), prompt, output=output, media_dir=media_dir,
-            seconds=seconds, size=parse_size_option(size), provider=provider, model=model,
-            preset=preset, new_take=new_take, overwrite=overwrite, purpose="extend",
-            record_frame=span.end - overlap)
-        print_result(run_shot(shot, settings, quiet=as_json), as_json)
+@app.command("batch")
+def batch_command(
+    timeline: Annotated[Path, typer.Argument(help="Timeline file with prompt markers.")],
+    from_markers: Annotated[bool, typer.Option(
+        "--from-markers", help="One job per marker; prompt = marker name and note.")] = False,
+    color: Annotated[str | None, typer.Option(
+        "--color", help="Only markers of this colour (e.g. GREEN).")] = None,
+    seconds: SecondsOpt = None,
+    size: SizeOpt = "auto",
+    model: ModelOpt = None,
+    provider: ProviderOpt = None,
+    base_url: BaseUrlOpt = None,
+    preset: PresetOpt = "resolve-dnxhr-hq",
+    output: OutputOpt = None,
+    media_dir: MediaDirOpt = None,
+    ledger: LedgerOpt = None,
+    budget: BudgetOpt = None,
+    concurrency: Annotated[int, typer.Option(
+        "--concurrency", help="Jobs running at once (services allow about two).")] = 2,
+    overwrite: OverwriteOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Generate one clip per marker, concurrently, all placed on one new timeline."""
+    if not from_markers:
+        raise ConfigError("Say where the prompts are: pass --from-markers.")
+    settings = cli_settings(provider=provider, model=model, base_url=base_url,
+                            ledger=ledger, budget=budget)
+    opened = read_timeline(timeline)
+    markers = marker_shots(opened, color=color)
+    if not markers:
+        which = f" of colour {color}" if color else ""
+        raise ConfigError(f"The timeline has no markers{which}; add a marker with the prompt "
+                          "as its name or note at each shot.")
+    target = output or default_output_path(timeline)
+    shots: list[Shot] = []
+    for marker in markers:
+        if not marker.prompt:
+            raise ConfigError(f"The marker at frame {marker.record_frame} has no name or "
+                              "note; write the prompt in it.")
+        shots.append(prepare_shot(
+            timeline, str(marker.record_frame), marker.prompt, output=target,
+            media_dir=media_dir, seconds=seconds, size=parse_size_option(size),
+            provider=provider, model=model, preset=preset, overwrite=overwrite))
+    results, failures = _batch(shots, settings, concurrency, as_json, target, timeline)
+    if as_json:
+        console.print_json(json.dumps({"placed": results, "failed": failures}))
+    else:
+        for result in results:
+            print_result(result, False)
+        console.print(f"{len(results)} placed, {len(failures)} failed.", markup=False)
+    if failures:
+        raise typer.Exit(6 if results else 4)
 
-    @app.command("remix")
-    def remix_command(
-        job_id: Annotated[str, typer.Argument(help="A finished job (id, prefix or remote id).")],
-        prompt: Annotated[str, typer.Option("--prompt", help="The new prompt.")],
-        ledger: LedgerOpt = None,
-        budget: BudgetOpt = None,
-        base_url: BaseUrlOpt = None,
-        output: OutputOpt = None,
-        as_json: JsonOpt = False,
-    ) -> None:
-        """A new take of a finished job with a new prompt (the service's remix), grouped with
-        its takes and shown in the same slot of a new timeline."""
-        settings = cli_settings(provider=None, model=None, base_url=base_url, ledger=ledger,
-                                budget=budget)
-        with Ledger(settings.ledger_path) as book:
-            row = book.lookup(job_id)
-        if row.state not in (LedgerState.CONFORMED, LedgerState.PLACED):
-            raise ConfigError(f"Job {row.id} is {row.state.value}; only a finished job can be "
-                              "remixed (`stillmotion jobs resume` finishes it).")
-        context = dict(row.context)
-        previous = row.files.get("timeline")
-        if previous:
-            context["timeline"] = previous
-            context["output"] = str(output or next_free_name(Path(previous)))
-            context["overwrite"] = False
-        spec = context["conform"]
-        request = ShotRequest(
-            image=Path(row.files["source_image"]), prompt=prompt, seconds=row.seconds,
-            size=parse_size(row.size or ""), provider=row.provider, model=row.model,
-            take_group=row.take_group, source=dict(row.request.get("source") or {}),
-            remix_of=row.remote_id)
-        target = ConformSpec(rate=parse_rate(spec["rate"]), size=parse_size(spec["size"]),
-                             preset=spec["preset"], fit=spec["fit"])
-        media = Path(context["media_dir"])
-        if previous:
-            print_result(run_request(request, target, media, context, settings, quiet=as_json),
-                         as_json)
-            return
-        with Ledger(settings.ledger_path) as book, pipeline_progress(as_json) as events:
-            made = generate(request, target, media_dir=media, settings=settings,
-                            on_event=events, ledger=book, context=context,
-                            goal=LedgerState.CONFORMED)
-        print_result(clip_summary(made, None, None), as_json)
+@app.command("extend")
+def extend_command(
+    timeline: Annotated[Path, typer.Argument(help="Timeline file.")],
+    prompt: Annotated[str, typer.Option("--prompt", help="What happens next.")],
+    seconds: Annotated[int, typer.Option("--seconds", help="Length to add.")],
+    clip: Annotated[str | None, typer.Option("--clip", help="Clip name to extend.")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="Or: the clip under this playhead.")]
+    = None,
+    crossfade: Annotated[float, typer.Option(
+        "--crossfade", help="Start the extension this many seconds before the out point "
+        "(overlap for a dissolve).")] = 0.0,
+    size: SizeOpt = "auto",
+    model: ModelOpt = None,
+    provider: ProviderOpt = None,
+    base_url: BaseUrlOpt = None,
+    preset: PresetOpt = "resolve-dnxhr-hq",
+    output: OutputOpt = None,
+    media_dir: MediaDirOpt = None,
+    ledger: LedgerOpt = None,
+    budget: BudgetOpt = None,
+    new_take: NewTakeOpt = False,
+    overwrite: OverwriteOpt = False,
+    native: Annotated[bool, typer.Option(
+        "--native", help="Continue a generated clip's own job with the provider's "
+        "extension (Veo 3.1, /v1/videos) instead of a new job from its last frame.")]
+    = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Continue a clip from its last frame, placed right after its out point."""
+    if (clip is None) == (at is None):
+        raise ConfigError("Name the clip to extend with exactly one of --clip or --at.")
+    if crossfade < 0:
+        raise ConfigError("--crossfade cannot be negative; give seconds such as 0.5.")
+    opened = read_timeline(timeline)
+    span = clip_by_name(opened, clip) if clip is not None else \
+        clip_at(opened, playhead_frame(opened, at or ""))
+    overlap = round(Fraction(crossfade) * TimeBase.of(opened).rate)
+    if overlap >= span.end - span.start:
+        raise ConfigError(f"A {crossfade} s crossfade is longer than the clip '{span.name}'; "
+                          "use a shorter one.")
+    settings = cli_settings(provider=provider, model=model, base_url=base_url,
+                            ledger=ledger, budget=budget)
+    if native:
+        if overlap:
+            raise ConfigError("--native continues the clip's own video, so it cannot "
+                              "overlap it; drop --crossfade.")
+        print_result(extend_natively(timeline, opened, span, prompt, seconds,
+                                     settings=settings, output=output,
+                                     overwrite=overwrite, new_take=new_take,
+                                     quiet=as_json), as_json)
+        return
+    shot = prepare_shot(
+        timeline, str(span.end - 1), prompt, output=output, media_dir=media_dir,
+        seconds=seconds, size=parse_size_option(size), provider=provider, model=model,
+        preset=preset, new_take=new_take, overwrite=overwrite, purpose="extend",
+        record_frame=span.end - overlap)
+    print_result(run_shot(shot, settings, quiet=as_json), as_json)
 
-    @app.command("takes")
-    def takes_command(
-        timeline: Annotated[Path, typer.Argument(help="A timeline stillmotion wrote (.otio).")],
-        at: Annotated[str, typer.Option("--at", help="Playhead on the generated clip.")],
-        use: Annotated[int, typer.Option("--use", help="The take to show.")],
-        output: OutputOpt = None,
-        overwrite: OverwriteOpt = False,
-    ) -> None:
-        """Switch which take a generated clip shows; writes a new timeline."""
-        opened = read_timeline(timeline)
-        placed = use_take(opened, playhead_frame(opened, at), use)
-        written = write_timeline(opened, output or default_output_path(timeline),
-                                 overwrite=overwrite, source=timeline)
-        console.print(f"Take {use} now shows on \"{placed.track_name}\": {written}", markup=False)
+@app.command("remix")
+def remix_command(
+    job_id: Annotated[str, typer.Argument(help="A finished job (id, prefix or remote id).")],
+    prompt: Annotated[str, typer.Option("--prompt", help="The new prompt.")],
+    ledger: LedgerOpt = None,
+    budget: BudgetOpt = None,
+    base_url: BaseUrlOpt = None,
+    output: OutputOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A new take of a finished job with a new prompt (the service's remix), grouped with
+    its takes and shown in the same slot of a new timeline."""
+    settings = cli_settings(provider=None, model=None, base_url=base_url, ledger=ledger,
+                            budget=budget)
+    with Ledger(settings.ledger_path) as book:
+        row = book.lookup(job_id)
+    if row.state not in (LedgerState.CONFORMED, LedgerState.PLACED):
+        raise ConfigError(f"Job {row.id} is {row.state.value}; only a finished job can be "
+                          "remixed (`stillmotion jobs resume` finishes it).")
+    context = dict(row.context)
+    previous = row.files.get("timeline")
+    if previous:
+        context["timeline"] = previous
+        context["output"] = str(output or next_free_name(Path(previous)))
+        context["overwrite"] = False
+    spec = context["conform"]
+    request = ShotRequest(
+        image=Path(row.files["source_image"]), prompt=prompt, seconds=row.seconds,
+        size=parse_size(row.size or ""), provider=row.provider, model=row.model,
+        take_group=row.take_group, source=dict(row.request.get("source") or {}),
+        remix_of=row.remote_id)
+    target = ConformSpec(rate=parse_rate(spec["rate"]), size=parse_size(spec["size"]),
+                         preset=spec["preset"], fit=spec["fit"])
+    media = Path(context["media_dir"])
+    if previous:
+        print_result(run_request(request, target, media, context, settings, quiet=as_json),
+                     as_json)
+        return
+    with Ledger(settings.ledger_path) as book, pipeline_progress(as_json) as events:
+        made = generate(request, target, media_dir=media, settings=settings,
+                        on_event=events, ledger=book, context=context,
+                        goal=LedgerState.CONFORMED)
+    print_result(clip_summary(made, None, None), as_json)
+
+@app.command("takes")
+def takes_command(
+    timeline: Annotated[Path, typer.Argument(help="A timeline stillmotion wrote (.otio).")],
+    at: Annotated[str, typer.Option("--at", help="Playhead on the generated clip.")],
+    use: Annotated[int, typer.Option("--use", help="The take to show.")],
+    output: OutputOpt = None,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Switch which take a generated clip shows; writes a new timeline."""
+    opened = read_timeline(timeline)
+    placed = use_take(opened, playhead_frame(opened, at), use)
+    written = write_timeline(opened, output or default_output_path(timeline),
+                             overwrite=overwrite, source=timeline)
+    console.print(f"Take {use} now shows on \"{placed.track_name}\": {written}", markup=False)
 

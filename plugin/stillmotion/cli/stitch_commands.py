@@ -32,72 +32,73 @@ INPUT_HELP = ("Clips in order. CLIP takes the whole clip; CLIP@12-96 frames 12 t
               "before inputs whose names start with '-'.")
 
 
-def register(app: typer.Typer) -> None:
-    """Add the stitch command to ``app``."""
 
-    @app.command("stitch")
-    def stitch_command(
-        output: MasterOutputOpt,
-        preset: MasterPresetOpt = DEFAULT_PRESET,
-        size: MasterSizeOpt = None,
-        fps: FpsOpt = None,
-        fit: FitOpt = "letterbox",
-        rate_policy: RatePolicyOpt = "fps",
-        crossfade: Annotated[
-            str | None,
-            typer.Option("--crossfade", metavar="SECONDS",
-                         help="Dissolve picture and sound at every join (0.5 or 1/2; rounded to "
-                         "whole frames); each join shortens the total by this much."),
-        ] = None,
-        loudnorm: Annotated[
-            str | None,
-            typer.Option("--loudnorm", metavar="LUFS",
-                         help="Normalise the finished mix to this integrated loudness in two "
-                         "passes, e.g. --loudnorm=-23 (broadcast) or --loudnorm=-16 (web)."),
-        ] = None,
-        overwrite: ReplaceOutOpt = False,
-        timeline: Annotated[
-            Path | None, typer.Option("--timeline", metavar="TIMELINE", help=TIMELINE_HELP)
-        ] = None,
-        track: Annotated[
-            list[str] | None, typer.Option("--track", metavar="NAME", help=TRACK_HELP)
-        ] = None,
-        inputs: Annotated[
-            list[str] | None, typer.Argument(metavar="IN...", help=INPUT_HELP)
-        ] = None,
-    ) -> None:
-        """Trim and join clips into one master, frame-exact, in one ffmpeg pass.
+# A sub-app holding the stitch command; stillmotion.cli merges it into the root app.
+app = typer.Typer()
 
-        Masters that already match the preset, size and rate (e.g. earlier conform outputs)
-        are joined by stream copy in a fraction of a second; anything else is trimmed, fitted,
-        re-timed and encoded in one filter graph.
-        """
-        if timeline is not None:
-            result = stitch_from_timeline(
-                timeline, track or [], inputs or [], output, preset=preset, size=size, fps=fps,
-                fit=fit, rate_policy=rate_policy, crossfade=crossfade, loudnorm=loudnorm,
-                overwrite=overwrite,
+@app.command("stitch")
+def stitch_command(
+    output: MasterOutputOpt,
+    preset: MasterPresetOpt = DEFAULT_PRESET,
+    size: MasterSizeOpt = None,
+    fps: FpsOpt = None,
+    fit: FitOpt = "letterbox",
+    rate_policy: RatePolicyOpt = "fps",
+    crossfade: Annotated[
+        str | None,
+        typer.Option("--crossfade", metavar="SECONDS",
+                     help="Dissolve picture and sound at every join (0.5 or 1/2; rounded to "
+                     "whole frames); each join shortens the total by this much."),
+    ] = None,
+    loudnorm: Annotated[
+        str | None,
+        typer.Option("--loudnorm", metavar="LUFS",
+                     help="Normalise the finished mix to this integrated loudness in two "
+                     "passes, e.g. --loudnorm=-23 (broadcast) or --loudnorm=-16 (web)."),
+    ] = None,
+    overwrite: ReplaceOutOpt = False,
+    timeline: Annotated[
+        Path | None, typer.Option("--timeline", metavar="TIMELINE", help=TIMELINE_HELP)
+    ] = None,
+    track: Annotated[
+        list[str] | None, typer.Option("--track", metavar="NAME", help=TRACK_HELP)
+    ] = None,
+    inputs: Annotated[
+        list[str] | None, typer.Argument(metavar="IN...", help=INPUT_HELP)
+    ] = None,
+) -> None:
+    """Trim and join clips into one master, frame-exact, in one ffmpeg pass.
+
+    Masters that already match the preset, size and rate (e.g. earlier conform outputs)
+    are joined by stream copy in a fraction of a second; anything else is trimmed, fitted,
+    re-timed and encoded in one filter graph.
+    """
+    if timeline is not None:
+        result = stitch_from_timeline(
+            timeline, track or [], inputs or [], output, preset=preset, size=size, fps=fps,
+            fit=fit, rate_policy=rate_policy, crossfade=crossfade, loudnorm=loudnorm,
+            overwrite=overwrite,
+        )
+    else:
+        segments = parse_inputs(inputs or [])
+        with progress_bar("Stitching") as update:
+            result = stitch(
+                segments, output, preset=preset, size=size_option(size),
+                rate=rate_option(fps), fit=fit, rate_policy=rate_policy,
+                crossfade=_seconds(crossfade), loudnorm=_lufs(loudnorm),
+                overwrite=overwrite, on_progress=update,
             )
-        else:
-            segments = parse_inputs(inputs or [])
-            with progress_bar("Stitching") as update:
-                result = stitch(
-                    segments, output, preset=preset, size=size_option(size),
-                    rate=rate_option(fps), fit=fit, rate_policy=rate_policy,
-                    crossfade=_seconds(crossfade), loudnorm=_lufs(loudnorm),
-                    overwrite=overwrite, on_progress=update,
-                )
-        how = "by stream copy" if result.method == "copy" else "in one filter graph"
-        if result.method == "graph" and result.copy_refused:
-            how += f" (no stream copy: {result.copy_refused})"
-        err_console.print(f"{result.frames} frames ({float(result.duration):.3f} s) {how}.",
-                          markup=False)
-        if result.loudness is not None:
-            sound = result.loudness
-            level = "unchanged (silent)" if sound.output is None else f"{sound.output:g} LUFS"
-            err_console.print(f"loudness {sound.measured:g} LUFS -> {level}, "
-                              f"{sound.normalization}", markup=False)
-        console.print(str(result.path), markup=False)
+    how = "by stream copy" if result.method == "copy" else "in one filter graph"
+    if result.method == "graph" and result.copy_refused:
+        how += f" (no stream copy: {result.copy_refused})"
+    err_console.print(f"{result.frames} frames ({float(result.duration):.3f} s) {how}.",
+                      markup=False)
+    if result.loudness is not None:
+        sound = result.loudness
+        level = "unchanged (silent)" if sound.output is None else f"{sound.output:g} LUFS"
+        err_console.print(f"loudness {sound.measured:g} LUFS -> {level}, "
+                          f"{sound.normalization}", markup=False)
+    console.print(str(result.path), markup=False)
 
 
 def _seconds(text: str | None) -> Fraction | None:

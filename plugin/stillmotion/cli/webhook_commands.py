@@ -24,47 +24,48 @@ DEFAULT_SECRET_ENV = "STILLMOTION_WEBHOOK_SECRET"
 DEFAULT_PORT = 8790
 
 
-def register(app: typer.Typer) -> None:
-    """Add the ``webhooks`` command group to ``app``."""
-    webhooks = typer.Typer(
-        help="Receive Standard Webhooks (video.completed / video.failed) from a job service.",
-        no_args_is_help=True,
-        rich_markup_mode=None,
-    )
 
-    @webhooks.command("listen")
-    def listen(
-        port: Annotated[int, typer.Option(
-            "--port", min=0, max=65535, help="Port on 127.0.0.1 (0 picks a free one).")
-        ] = DEFAULT_PORT,
-        secret_env: Annotated[str, typer.Option(
-            "--secret-env", help="Environment variable holding the whsec_… signing secret.")
-        ] = DEFAULT_SECRET_ENV,
-        max_events: Annotated[int | None, typer.Option(
-            "--max-events", min=1, help="Stop after this many events (default: run until "
-            "Ctrl-C).")] = None,
-    ) -> None:
-        """Listen on 127.0.0.1 and print each verified video event as a JSON line."""
-        secret = os.environ.get(secret_env, "")
-        if not secret:
-            raise ConfigError(f"No webhook secret in {secret_env}; set it to the sender's "
-                              "whsec_… secret.")
-        events: queue.Queue[WebhookEvent] = queue.Queue()
-        receiver = WebhookReceiver(WebhookVerifier(secret), events.put, port=port)
-        receiver.start()
-        try:
-            err_console.print(f"Listening for webhooks on {receiver.url} (Ctrl-C to stop).",
-                              markup=False)
-            received = 0
-            while max_events is None or received < max_events:
-                try:
-                    event = events.get(timeout=0.5)
-                except queue.Empty:
-                    continue
-                console.print(json.dumps(event.model_dump(mode="json"), sort_keys=True),
-                              markup=False, emoji=False, highlight=False)
-                received += 1
-        finally:
-            receiver.stop()
+# A sub-app holding the ``webhooks`` command group; stillmotion.cli merges it into the root app.
+app = typer.Typer()
+webhooks = typer.Typer(
+    help="Receive Standard Webhooks (video.completed / video.failed) from a job service.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
-    app.add_typer(webhooks, name="webhooks")
+@webhooks.command("listen")
+def listen(
+    port: Annotated[int, typer.Option(
+        "--port", min=0, max=65535, help="Port on 127.0.0.1 (0 picks a free one).")
+    ] = DEFAULT_PORT,
+    secret_env: Annotated[str, typer.Option(
+        "--secret-env", help="Environment variable holding the whsec_… signing secret.")
+    ] = DEFAULT_SECRET_ENV,
+    max_events: Annotated[int | None, typer.Option(
+        "--max-events", min=1, help="Stop after this many events (default: run until "
+        "Ctrl-C).")] = None,
+) -> None:
+    """Listen on 127.0.0.1 and print each verified video event as a JSON line."""
+    secret = os.environ.get(secret_env, "")
+    if not secret:
+        raise ConfigError(f"No webhook secret in {secret_env}; set it to the sender's "
+                          "whsec_… secret.")
+    events: queue.Queue[WebhookEvent] = queue.Queue()
+    receiver = WebhookReceiver(WebhookVerifier(secret), events.put, port=port)
+    receiver.start()
+    try:
+        err_console.print(f"Listening for webhooks on {receiver.url} (Ctrl-C to stop).",
+                          markup=False)
+        received = 0
+        while max_events is None or received < max_events:
+            try:
+                event = events.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            console.print(json.dumps(event.model_dump(mode="json"), sort_keys=True),
+                          markup=False, emoji=False, highlight=False)
+            received += 1
+    finally:
+        receiver.stop()
+
+app.add_typer(webhooks, name="webhooks")
