@@ -277,6 +277,7 @@ def json_answer(body: Any, status: int = 200) -> JSONResponse:
 def mount_dialects(app: FastAPI, service: VideoService) -> None:
     """Add the Veo, Runway and fal routers (and, in test mode, ``/_dialect_faults``)."""
     from stillmotion.server.dialect_fal import router as fal_router
+    from stillmotion.server.dialect_openrouter import router as openrouter_router
     from stillmotion.server.dialect_runway import router as runway_router
     from stillmotion.server.dialect_veo import router as veo_router
 
@@ -306,6 +307,7 @@ def mount_dialects(app: FastAPI, service: VideoService) -> None:
 
     app.include_router(veo_router(service))
     app.include_router(runway_router(service))
+    app.include_router(openrouter_router(service))  # before fal: /api/v1/videos is not a model
     app.include_router(fal_router(service))  # last: it takes every POST nobody else took
 
 
