@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable
+from types import ModuleType
 
 import httpx
 
@@ -33,13 +34,18 @@ def dialect_key(provider: str) -> str | None:
     return None
 
 
-def catalogue_reader(provider: str) -> CatalogueReader | None:
-    """The dialect's ``catalogue_rows`` (its ``<module>_catalogue`` module), if it has one."""
+def _catalogue_module(provider: str) -> ModuleType | None:
+    """The dialect's ``<module>_catalogue`` module, if the dialect lists its models."""
     dialect = DIALECTS.get(provider)
     if dialect is None or not dialect.catalogue:
         return None
-    module = importlib.import_module(f"stillmotion.api.providers.{dialect.module}_catalogue")
-    reader: CatalogueReader = module.catalogue_rows
+    return importlib.import_module(f"stillmotion.api.providers.{dialect.module}_catalogue")
+
+
+def catalogue_reader(provider: str) -> CatalogueReader | None:
+    """The dialect's ``catalogue_rows`` (reads the network when the cache is stale)."""
+    module = _catalogue_module(provider)
+    reader: CatalogueReader | None = None if module is None else module.catalogue_rows
     return reader
 
 
@@ -62,3 +68,25 @@ def find(provider: str, model: str | None, settings: Settings, *,
                         settings.cache_dir, settings.catalogue_ttl,
                         timeout=settings.request_timeout, transport=transport)
     return capabilities.lookup(provider, model, extra=(*declared, *listed))
+
+
+def cached_catalogue(provider: str, settings: Settings) -> tuple[ModelCapability, ...] | None:
+    """The catalogue rows kept in the cache for ``provider`` (no network); None when it has no
+    catalogue or none is kept (fresh)."""
+    module = _catalogue_module(provider)
+    if module is None:
+        return None
+    rows: tuple[ModelCapability, ...] | None = module.cached_rows(
+        catalogue_root(provider, settings), settings.cache_dir, settings.catalogue_ttl)
+    return rows
+
+
+def known_rows(provider: str, settings: Settings) -> tuple[ModelCapability, ...]:
+    """The rows ``provider`` has now, each model once in :func:`find`'s order of precedence:
+    declared, built-in, then the cached catalogue (never read from the network here)."""
+    declared = [r for r in declared_rows(settings.models) if r.provider == provider]
+    built_in = [r for r in capabilities.capabilities() if r.provider == provider]
+    chosen: dict[str, ModelCapability] = {}
+    for row in (*declared, *built_in, *(cached_catalogue(provider, settings) or ())):
+        chosen.setdefault(row.model, row)
+    return tuple(chosen.values())

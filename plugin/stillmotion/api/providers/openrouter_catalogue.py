@@ -129,6 +129,13 @@ def cached_body(root: str, cache_dir: Path, ttl: float, *,
     return _cached(cache_file(cache_dir, root), root, ttl, clock())
 
 
+def cached_rows(root: str, cache_dir: Path, ttl: float, *,
+                clock: Callable[[], float] = time.time) -> tuple[ModelCapability, ...] | None:
+    """The rows of the catalogue kept for ``root`` (None when none is kept fresh)."""
+    body = cached_body(root, cache_dir, ttl, clock=clock)
+    return None if body is None else rows_from(body)
+
+
 def catalogue_body(root: str, key: str | None, cache_dir: Path, ttl: float, *,
                    timeout: float = 60.0, clock: Callable[[], float] = time.time,
                    transport: httpx.BaseTransport | None = None) -> dict[str, Any]:
