@@ -14,7 +14,9 @@ wan-2.7"``) and holds::
     audio = false                           # optional, default false
     price_per_second = 0.12                 # optional: without it the model is refused unpriced
 
-A mistake in an entry is a ConfigError naming the entry and the field, never a traceback.
+``STILLMOTION_MODELS`` entries join the settings file's field by field (pydantic-settings merges
+the two): the environment's fields win, the file's others stay. A mistake in an entry is a
+ConfigError naming the entry and the field, never a traceback.
 """
 
 from __future__ import annotations
