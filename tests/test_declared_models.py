@@ -201,6 +201,7 @@ def test_a_declared_gateway_model_is_generated_and_priced(
     placed = list(ai_items(read_timeline(result["timeline"])))
     assert [(start, end) for _, _, start, end in placed] == [(5, 30)]
     code, out, _ = cli(capsys, "providers", "--json")
+    assert code == 0
     entry = next(e for e in json.loads(out) if e["provider"] == "openai")
     muse = next(m for m in entry["models"] if m["model"] == "muse")
     assert (muse["source"], muse["price"]) == ("settings", "$0.05/s at 320x180")

@@ -152,6 +152,7 @@ def test_a_model_only_the_catalogue_lists_works_by_name(
     assert (_count(live, CATALOGUE), _count(live, CREATE)) == (1, 2)
     code, out, _ = cli(capsys, "providers", "--json", "--base-url",
                        f"{live.root_url}/api/v1")
+    assert code == 0
     entry = next(e for e in json.loads(out) if e["provider"] == "openrouter")
     assert (entry["key_set"], entry["key_from"], entry["catalogue"]) == (True, VARIABLE,
                                                                          "cached")
