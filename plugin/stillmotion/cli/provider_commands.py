@@ -131,6 +131,7 @@ def providers_table(settings: Settings) -> list[dict[str, Any]]:
             "root": DIALECTS[name].root if name in DIALECTS else None,
             "shape_on_wire": _WIRE.get(name, "WxH"),
             "catalogue": _catalogue_state(name, settings),
+            "model_required": name in capabilities.NO_DEFAULT_MODEL,
             "models": [_row(c, settings.prices) for c in model_rows.known_rows(name, settings)],
         })
     return table
@@ -151,6 +152,8 @@ def print_providers(table: list[dict[str, Any]]) -> None:
             key = f"key {' or '.join(variables)}: {state}"
         root = f"; root {entry['root']}" if entry["root"] else ""
         listed = f"; model catalogue {entry['catalogue']}" if entry["catalogue"] else ""
+        if entry["model_required"]:
+            listed += "; no default model: name one with --model"
         console.print(f"{entry['provider']}: {key}{root}; shape sent as "
                       f"{entry['shape_on_wire']}{listed}", markup=False)
         if not entry["models"]:
