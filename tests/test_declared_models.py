@@ -205,7 +205,7 @@ def test_a_declared_gateway_model_is_generated_and_priced(
     entry = next(e for e in json.loads(out) if e["provider"] == "openai")
     muse = next(m for m in entry["models"] if m["model"] == "muse")
     assert (muse["source"], muse["price"]) == ("settings", "$0.05/s at 320x180")
-    assert entry["key_set"] is True and KEY not in out
+    assert entry["key_set"] is True and entry["model_required"] is True and KEY not in out
 
 
 @pytest.mark.parametrize(("entry", "extra", "words"), [
