@@ -30,6 +30,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from stillmotion.server.dialects import (
     DialectError,
     JobView,
+    bearer,
     content_path,
     create_job,
     decode_image,
@@ -37,6 +38,7 @@ from stillmotion.server.dialects import (
     gate,
     in_thread,
     json_answer,
+    json_object,
     root_url,
     view,
 )
@@ -155,13 +157,8 @@ def _frames(value: object, rules: dict[str, Any], model: str) -> dict[str, bytes
     return found
 
 
-def _checked(body: Any) -> tuple[str, dict[str, Any], int, tuple[int, int]]:
+def _checked(body: dict[str, Any]) -> tuple[str, dict[str, Any], int, tuple[int, int]]:
     """(model, its catalogue entry, duration, render size) of a valid create body."""
-    if not isinstance(body, dict):
-        raise openrouter_error(400, "The body must be a JSON object.")
-    unknown = sorted(set(body) - _KEYS)
-    if unknown:
-        raise openrouter_error(400, f"Unrecognized key '{unknown[0]}' in the body.")
     model = body.get("model")
     rules = MODELS.get(model) if isinstance(model, str) else None
     if rules is None or not isinstance(model, str):
@@ -209,16 +206,12 @@ def _price(rules: dict[str, Any], size: tuple[int, int]) -> str:
 def router(service: VideoService) -> APIRouter:
     """The OpenRouter routes onto ``service``."""
 
-    def presented(request: Request) -> str | None:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
     def auth_error(missing: bool) -> DialectError:
         return openrouter_error(401, "No auth credentials found" if missing
                                 else "User not found.")
 
     api = APIRouter(prefix=PREFIX, dependencies=[Depends(gate(
-        service, presented=presented, auth_error=auth_error, error=openrouter_error))])
+        service, presented=bearer, auth_error=auth_error, error=openrouter_error))])
 
     def job_or_404(job: str, *, status_answer: bool = False) -> JobView:
         found = view(service, service_id(job), DIALECT, status_answer=status_answer)
@@ -232,10 +225,7 @@ def router(service: VideoService) -> APIRouter:
 
     @api.post("/videos")
     async def create(request: Request) -> JSONResponse:
-        try:
-            body = await request.json()
-        except ValueError:
-            raise openrouter_error(400, "The body is not JSON.") from None
+        body = await json_object(request, _KEYS, openrouter_error)
         model, rules, duration, size = _checked(body)
         frames = await in_thread(_frames, body.get("frame_images"), rules, model,
                                  shape=_reshape)

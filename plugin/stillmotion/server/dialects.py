@@ -269,6 +269,27 @@ async def in_thread(call: Callable[..., Any], *args: Any,
         raise shape(exc) from None
 
 
+def bearer(request: Request) -> str | None:
+    """The key of an ``Authorization: Bearer KEY`` header (Runway, OpenRouter), if any."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def json_object(request: Request, keys: set[str],
+                      error: Callable[[int, str], DialectError]) -> dict[str, Any]:
+    """A request's JSON object body holding only ``keys``; the dialect's 400 otherwise."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise error(400, "The body is not JSON.") from None
+    if not isinstance(body, dict):
+        raise error(400, "The body must be a JSON object.")
+    unknown = sorted(set(body) - keys)
+    if unknown:
+        raise error(400, f"Unrecognized key '{unknown[0]}' in the body.")
+    return body
+
+
 def json_answer(body: Any, status: int = 200) -> JSONResponse:
     """A JSON answer."""
     return JSONResponse(body, status_code=status)
