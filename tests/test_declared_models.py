@@ -117,6 +117,13 @@ def test_a_declared_row_wins_and_needs_no_catalogue() -> None:
         model_rows.find("openrouter", "acme/unknown", settings)
 
 
+def test_a_model_that_takes_no_first_frame_is_refused() -> None:
+    row = declared_row("openrouter/acme/text-only", {"sizes": ["1280x720"], "durations": [5],
+                                                      "first_frame": False})
+    with pytest.raises(ConfigError, match="cannot start from a still"):
+        capabilities.validate(row, (1280, 720), 5)
+
+
 def test_declared_prices_rank_below_the_users_prices_and_unpriced_is_refused() -> None:
     row = declared_row("openai/muse", MUSE)
     ours = cost.estimate("openai", "muse", (320, 180), 2, prices={"openai/muse": 0.5},

@@ -195,6 +195,11 @@ def validate(cap: ModelCapability, size: tuple[int, int], seconds: int, *,
             f"At {format_size(size)}, {cap.model} takes only {allowed} s, not {seconds} s; "
             "choose a smaller size or that length."
         )
+    if not cap.first_frame:
+        raise ConfigError(
+            f"The {cap.provider} model {cap.model} cannot start from a still (it takes no "
+            "first frame); choose an image-to-video model."
+        )
     if last_frame and not cap.last_frame:
         takers = ", ".join(f"{r.provider} {r.model}" for r in _TABLE if r.last_frame)
         raise ConfigError(

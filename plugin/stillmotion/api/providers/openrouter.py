@@ -23,6 +23,7 @@ naming the image or the prompt. The model catalogue (``GET /videos/models``) is 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -75,7 +76,7 @@ class OpenRouterJob(BaseModel):
     usage: dict[str, Any] | None = None
 
 
-def _frame(path: Any, frame_type: str) -> dict[str, Any]:
+def _frame(path: Path, frame_type: str) -> dict[str, Any]:
     return {"type": "image_url", "image_url": {"url": data_uri(path)}, "frame_type": frame_type}
 
 
