@@ -67,7 +67,8 @@ from stillmotion.media.conform import (
 from stillmotion.media.ffmpeg import ProgressCallback, media_arg, seconds_arg
 from stillmotion.media.probe import MediaInfo, probe
 from stillmotion.media.sampling import shown_frame
-from stillmotion.media.stitch import Segment, StitchResult, stitch
+from stillmotion.media.segments import Segment
+from stillmotion.media.stitch import StitchResult, stitch
 from stillmotion.timecode import format_rate
 
 
