@@ -45,7 +45,7 @@ KEY_VARIABLES = {"veo": "GEMINI_API_KEY", "runway": "RUNWAYML_API_SECRET", "fal"
 CREATE_ROUTES = {"veo": "POST /v1beta/models/{model}:predictLongRunning",
                  "runway": "POST /v1/image_to_video", "fal": "POST /{model_path:falmodel}"}
 FILL_MODELS = {"veo": ("veo-3.1-fast-generate-preview", 4, (1280, 720)),
-               "runway": ("gen3a_turbo", 5, (1280, 768)),
+               "runway": ("veo3.1_fast", 4, (1280, 720)),  # picked: gen4.5 takes no last frame
                "fal": ("fal-ai/kling-video/v2.1/pro/image-to-video", 5, (1280, 720))}
 GENERATE_SECONDS = {"veo": 4, "runway": 5, "fal": 5}
 DIALECTS = list(KEY_VARIABLES)
@@ -128,6 +128,8 @@ def test_generate(dialect: str, live: RunningServer, cut: Path, tmp_path: Path,
                       "--seconds", str(seconds), *_common(dialect, live, tmp_path))
 
     assert result["provider"] == dialect and result["seconds"] == seconds
+    if dialect == "runway":
+        assert result["model"] == "gen4.5"  # the default now; gen3a_turbo is retired
     row = job(tmp_path / "ledger.sqlite3", result["job_id"])
     assert row.state is LedgerState.PLACED
     (record,) = _jobs(live, dialect)
@@ -182,9 +184,13 @@ def test_veo_native_extension(live: RunningServer, cut: Path, tmp_path: Path,
 def test_fill_gap(dialect: str, live: RunningServer, cut: Path, tmp_path: Path,
                   capsys: pytest.CaptureFixture[str]) -> None:
     model, seconds, size = FILL_MODELS[dialect]
+    named = [] if dialect == "runway" else ["--model", model]  # runway: fill-gap picks one
     result = cli_json(capsys, "fill-gap", cut, "--at", "10:00:01:10", "--prompt",
-                      "The cup is set down", "--model", model,
-                      *_common(dialect, live, tmp_path))
+                      "The cup is set down", *named, *_common(dialect, live, tmp_path))
+    assert result["model"] == model
+    if dialect == "runway":
+        assert result["model_note"] == ("fill-gap uses runway veo3.1_fast: the default gen4.5 "
+                                        "takes no last frame.")
 
     assert (result["gap_start"], result["gap_frames"], result["placed_frames"],
             result["record_start"]) == (20, 30, 30, 20)
@@ -211,8 +217,11 @@ def test_fill_gap_refuses_a_model_without_a_last_frame(
         live: RunningServer, cut: Path, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = cli(capsys, "fill-gap", cut, "--at", "10:00:01:10", "--prompt", "p",
-                       *_common("runway", live, tmp_path))
-    assert code == 3 and "gen4_turbo does not" in err and "gen3a_turbo" in err
+                       "--model", "gen4.5", *_common("runway", live, tmp_path))
+    assert code == 3 and "gen4.5 does not" in err and "runway veo3.1_fast" in err
+    code, _, err = cli(capsys, "fill-gap", cut, "--at", "10:00:01:10", "--prompt", "p",
+                       "--model", "gen3a_turbo", *_common("runway", live, tmp_path))
+    assert code == 3 and "Runway retired gen3a_turbo on 2026-07-30; use gen4.5" in err
     code, _, err = cli(capsys, "fill-gap", cut, "--at", "10:00:00:05", "--prompt", "p",
                        *_common("veo", live, tmp_path))
     assert code == 8 and "clip 'A' shows at 10:00:00:05" in err
@@ -223,8 +232,8 @@ def test_the_table_refuses_before_anything_is_sent(
         live: RunningServer, cut: Path, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = cli(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
-                       "--seconds", "4", *_common("runway", live, tmp_path))
-    assert code == 3 and "4 s is not allowed for gen4_turbo" in err
+                       "--seconds", "12", *_common("runway", live, tmp_path))
+    assert code == 3 and "12 s is not allowed for gen4.5" in err
     code, _, err = cli(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
                        "--seconds", "4", "--size", "1920x1080", *_common("veo", live, tmp_path))
     assert code == 3 and "takes only 8 s" in err

@@ -121,6 +121,15 @@ def test_veo_last_frame_and_models(http: httpx.Client, stills: Stills) -> None:
     ({"model": "gen4_turbo", "ratio": "1280:720", "duration": 5, "fps": 24},
      "Unrecognized key 'fps'"),
     ({"model": "gen9", "ratio": "1280:720", "duration": 5}, "Invalid model"),
+    ({"model": "gen3a_turbo", "ratio": "1280:768", "duration": 5}, "retired on 2026-07-30"),
+    ({"model": "gen4.5", "ratio": "1280:720", "duration": 11, "promptText": "p"},
+     "duration must be an integer from 2 to 10"),
+    ({"model": "gen4.5", "ratio": "1280:720", "duration": 5}, "promptText is required"),
+    ({"model": "gen4.5", "ratio": "1280:720", "duration": 5, "promptText": "p",
+      "audio": True}, "Unrecognized key for gen4.5: 'audio'"),
+    ({"model": "veo3.1_fast", "ratio": "1280:720", "duration": 5}, "duration must be 4, 6 or 8"),
+    ({"model": "veo3.1", "ratio": "1280:720", "duration": 8, "seed": 1},
+     "Unrecognized key for veo3.1: 'seed'"),
 ])
 def test_runway_bodies_are_checked(body: dict[str, Any], words: str, http: httpx.Client,
                                    stills: Stills) -> None:
@@ -133,9 +142,15 @@ def test_runway_last_frame_only_where_the_model_takes_one(http: httpx.Client,
                                                          stills: Stills) -> None:
     images = [{"uri": _data_uri(stills.first), "position": "first"},
               {"uri": _data_uri(stills.last), "position": "last"}]
+    for model in ("gen4_turbo", "gen4.5"):
+        answer = http.post("/v1/image_to_video", headers=RUNWAY, json={
+            "model": model, "ratio": "1280:720", "duration": 5, "promptImage": images,
+            "promptText": "p"})
+        assert answer.status_code == 400 and "does not support a 'last' position" in answer.text
     answer = http.post("/v1/image_to_video", headers=RUNWAY, json={
-        "model": "gen4_turbo", "ratio": "1280:720", "duration": 5, "promptImage": images})
-    assert answer.status_code == 400 and "does not support a 'last' position" in answer.text
+        "model": "veo3.1_fast", "ratio": "1280:720", "duration": 4, "promptImage": images,
+        "promptText": "p"})
+    assert answer.status_code == 200 and "id" in answer.json()
 
 
 @pytest.mark.parametrize(("change", "field", "kind"), [

@@ -183,13 +183,13 @@ def test_runway_first_and_last_frame_and_task_poll(stills: Stills, tmp_path: Pat
               .add(200, {"id": task, "status": "SUCCEEDED", "output": [signed]})
               .add(200, content=MP4_BYTES))
     provider = runway(script)
-    provider.submit(GenerationRequest(prompt="p", model="gen3a_turbo", seconds=10,
-                                      size=(768, 1280), first_frame=stills.first,
+    provider.submit(GenerationRequest(prompt="p", model="veo3.1_fast", seconds=8,
+                                      size=(720, 1280), first_frame=stills.first,
                                       last_frame=stills.last))
     body = body_of(script.seen[0])
     assert body["promptImage"] == [{"uri": data_uri(stills.first), "position": "first"},
                                    {"uri": data_uri(stills.last), "position": "last"}]
-    assert body["ratio"] == "768:1280" and body["duration"] == 10
+    assert body["ratio"] == "720:1280" and body["duration"] == 8
     done = provider.poll(task)
     provider.download(done, tmp_path / "r.mp4")
     poll, fetch = script.seen[1:]
@@ -282,28 +282,39 @@ def test_capabilities_refuse_before_sending() -> None:
         capabilities.validate(veo31, (1920, 1080), 4)
     with pytest.raises(ConfigError, match="7 s is not allowed"):
         capabilities.validate(veo31, (1280, 720), 7)
-    gen4 = capabilities.lookup("runway", None)
-    assert gen4.model == "gen4_turbo"
+    gen45 = capabilities.lookup("runway", None)
+    assert gen45.model == "gen4.5" and gen45.seconds == tuple(range(2, 11))
     with pytest.raises(ConfigError, match="cannot take a last frame"):
-        capabilities.validate(gen4, (1280, 720), 5, last_frame=True)
-    with pytest.raises(ConfigError, match="1280x768 is not allowed for gen4_turbo"):
-        capabilities.validate(gen4, (1280, 768), 5)
+        capabilities.validate(gen45, (1280, 720), 5, last_frame=True)
+    with pytest.raises(ConfigError, match=r"1280x768 is not allowed for gen4\.5"):
+        capabilities.validate(gen45, (1280, 768), 5)
     with pytest.raises(ConfigError, match="has no model 'gen9'"):
         capabilities.lookup("runway", "gen9")
+    with pytest.raises(ConfigError) as retired:
+        capabilities.lookup("runway", "gen3a_turbo")
+    assert retired.value.message == ("Runway retired gen3a_turbo on 2026-07-30; use gen4.5 (or, "
+                                     "for a last frame, veo3.1_fast).")
+    lite = capabilities.lookup("veo", "veo-3.1-lite-generate-preview")
+    with pytest.raises(ConfigError, match="3840x2160 is not allowed"):
+        capabilities.validate(lite, (3840, 2160), 8)
+    with pytest.raises(ConfigError, match="cannot take a last frame"):
+        capabilities.validate(lite, (1280, 720), 4, last_frame=True)
 
 
 def test_auto_size_and_seconds_follow_each_table() -> None:
     veo31 = capabilities.lookup("veo", None)
     assert capabilities.choose_size(veo31, Fraction(16, 9)) == (1280, 720)
     assert capabilities.choose_size(veo31, Fraction(9, 16)) == (720, 1280)
-    gen3 = capabilities.lookup("runway", "gen3a_turbo")
-    assert capabilities.choose_size(gen3, Fraction(16, 9)) == (1280, 768)
+    gen45 = capabilities.lookup("runway", "gen4.5")
+    assert capabilities.choose_size(gen45, Fraction(4, 3)) == (1104, 832)
     kling = capabilities.lookup("fal", None)
     assert capabilities.choose_size(kling, Fraction(1)) == (960, 960)
     assert capabilities.nearest_seconds(veo31, Fraction(6, 5)) == 4
     assert capabilities.nearest_seconds(veo31, Fraction(5)) == 6
     assert capabilities.nearest_seconds(veo31, Fraction(3), (1920, 1080)) == 8
-    assert capabilities.nearest_seconds(gen3, Fraction(6)) == 10
+    assert capabilities.nearest_seconds(gen45, Fraction(6)) == 6
+    assert capabilities.nearest_seconds(capabilities.lookup("runway", "gen4_turbo"),
+                                        Fraction(6)) == 10
     assert (capabilities.aspect_ratio((1280, 720)), capabilities.resolution((1080, 1920)),
             capabilities.pixel_ratio((1584, 672))) == ("16:9", "1080p", "1584:672")
 

@@ -7,13 +7,14 @@ from ../shared/reference/video-job-apis.md: sora-2 takes only the two 720p sizes
 any even size and 1-20 s so previews can match the timeline exactly.
 
 The vendor dialects do not take WxH: Veo takes an aspect ratio plus a resolution (16:9 or 9:16 at
-720p, 1080p or 4k; 4, 6 or 8 s, but 1080p and 4k only at 8 s), Runway a pixel ratio such as
-``1280:720`` (5 or 10 s), fal whatever each hosted model takes (the Kling 2.1 rows: 5 or 10 s,
-shape following the still). Their rows list the sizes those shapes stand for, so a still is
-fitted to exactly what the model renders and ``--size auto`` works alike for every provider;
-:func:`aspect_ratio`, :func:`resolution` and :func:`pixel_ratio` turn a size back into the wire
-words. Veo 3.0/2.0 and the fal rows follow the vendors' model pages (the reference names only
-Veo 3.1's limits).
+720p, 1080p or 4k; 4, 6 or 8 s, but 1080p and 4k only at 8 s; Veo 3.1 Lite stops at 1080p and
+takes no last frame), Runway a pixel ratio such as ``1280:720`` (gen4.5: 2-10 s, first frame only;
+its last-frame models are the Veo 3.1 ones it serves, ``veo3.1`` and ``veo3.1_fast``, per
+Runway's OpenAPI spec as shipped in its ``runwayml`` SDK, July 2026), fal whatever each hosted
+model takes. Their rows list the sizes those shapes stand for, so a still is fitted to exactly
+what the model renders and ``--size auto`` works alike for every provider; :func:`aspect_ratio`,
+:func:`resolution` and :func:`pixel_ratio` turn a size back into the wire words. A retired model
+(:data:`RETIRED`) is refused naming its replacement.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ SIZES_1080P = ((1920, 1080), (1080, 1920))
 SIZES_4K = ((3840, 2160), (2160, 3840))
 SIZES_VEO_31 = (*SIZES_720P, *SIZES_1080P, *SIZES_4K)
 SIZES_RUNWAY_GEN4 = (*SIZES_720P, (1104, 832), (832, 1104), (960, 960), (1584, 672))
-SIZES_RUNWAY_GEN3 = ((1280, 768), (768, 1280))
+SIZES_RUNWAY_VEO = (*SIZES_720P, *SIZES_1080P)
 SIZES_KLING = (*SIZES_720P, (960, 960))
 EIGHT_ONLY = tuple((size, (8,)) for size in (*SIZES_1080P, *SIZES_4K))
+EIGHT_ONLY_1080P = EIGHT_ONLY[:len(SIZES_1080P)]
 BUILT_IN, CATALOGUE, SETTINGS = "built-in", "catalogue", "settings"
 
 
@@ -82,13 +84,19 @@ _TABLE: tuple[ModelCapability, ...] = (
     ModelCapability("veo", "veo-3.1-fast-generate-preview", SIZES_VEO_31, (4, 6, 8), 8,
                     last_frame=True, native_extension=True, audio=True, max_side=3840,
                     size_seconds=EIGHT_ONLY),
+    ModelCapability("veo", "veo-3.1-lite-generate-preview", (*SIZES_720P, *SIZES_1080P),
+                    (4, 6, 8), 8, audio=True, size_seconds=EIGHT_ONLY_1080P),
     ModelCapability("veo", "veo-3.0-generate-001", (*SIZES_720P, *SIZES_1080P), (8,), 8,
                     audio=True),
     ModelCapability("veo", "veo-3.0-fast-generate-001", (*SIZES_720P, *SIZES_1080P), (8,), 8,
                     audio=True),
     ModelCapability("veo", "veo-2.0-generate-001", SIZES_720P, (5, 6, 7, 8), 8),
+    ModelCapability("runway", "gen4.5", SIZES_RUNWAY_GEN4, tuple(range(2, 11)), 5),
     ModelCapability("runway", "gen4_turbo", SIZES_RUNWAY_GEN4, (5, 10), 5),
-    ModelCapability("runway", "gen3a_turbo", SIZES_RUNWAY_GEN3, (5, 10), 5, last_frame=True),
+    ModelCapability("runway", "veo3.1", SIZES_RUNWAY_VEO, (4, 6, 8), 8, last_frame=True,
+                    audio=True),
+    ModelCapability("runway", "veo3.1_fast", SIZES_RUNWAY_VEO, (4, 6, 8), 8, last_frame=True,
+                    audio=True),
     ModelCapability("fal", "fal-ai/kling-video/v2.1/standard/image-to-video", SIZES_KLING,
                     (5, 10), 5),
     ModelCapability("fal", "fal-ai/kling-video/v2.1/pro/image-to-video", SIZES_KLING,
@@ -104,7 +112,7 @@ _TABLE: tuple[ModelCapability, ...] = (
 
 DEFAULT_MODEL = {
     "preview": "preview", "veo": "veo-3.1-fast-generate-preview",
-    "runway": "gen4_turbo", "fal": "fal-ai/kling-video/v2.1/standard/image-to-video",
+    "runway": "gen4.5", "fal": "fal-ai/kling-video/v2.1/standard/image-to-video",
     "openrouter": "google/veo-3.1-fast",
 }
 """Each provider's model when none is chosen. The /v1/videos gateways (``openai``) have none:
@@ -115,6 +123,12 @@ NO_DEFAULT_MODEL = {
               "on 2026-09-24)",
 }
 """Providers that need a model named, and why (said when none is)."""
+
+RETIRED = {
+    ("runway", "gen3a_turbo"): "Runway retired gen3a_turbo on 2026-07-30; use gen4.5 (or, for a "
+                               "last frame, veo3.1_fast).",
+}
+"""Models their vendor shut down: asking for one says what replaced it."""
 
 GATEWAY_ROW = "gateway"
 """Source of the permissive row for a /v1/videos gateway model nobody described."""
@@ -146,6 +160,8 @@ def lookup(provider: str, model: str | None,
     for row in (*extra, *_TABLE):
         if row.provider == provider and row.model == chosen:
             return row
+    if (provider, chosen) in RETIRED:
+        raise ConfigError(RETIRED[provider, chosen])
     if provider == "openai":
         return ModelCapability("openai", chosen, None, (4, 8, 12, 16, 20), 4,
                                source=GATEWAY_ROW)

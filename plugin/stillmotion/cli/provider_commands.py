@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,7 +22,7 @@ import typer
 from stillmotion.api import capabilities, model_rows
 from stillmotion.api.capabilities import ModelCapability
 from stillmotion.api.providers.registry import DIALECTS
-from stillmotion.cli.console import console
+from stillmotion.cli.console import console, err_console
 from stillmotion.cli.generate_commands import (
     cli_settings,
     clip_summary,
@@ -178,6 +179,38 @@ def print_providers(table: list[dict[str, Any]]) -> None:
                 markup=False)
 
 
+def last_frame_model(provider: str, model: str | None,
+                     settings: Settings) -> tuple[ModelCapability, str | None]:
+    """The row fill-gap uses, and a note when it is not the provider's default.
+
+    A model the user named must take a last frame (else ConfigError naming those that do); with
+    none named, the provider's default is used when it takes one, else the provider's first
+    model that does (Runway's gen4.5 takes none: its Veo 3.1 models do), said in the note.
+    """
+    cap = model_rows.find(provider, model, settings)
+    if cap.last_frame:
+        return cap, None
+    takers = [r for r in model_rows.known_rows(provider, settings) if r.last_frame]
+    if model is None and takers:
+        pick = min(takers, key=lambda r: _price_rank(r, settings))
+        return pick, (f"fill-gap uses {provider} {pick.model}: the default {cap.model} takes "
+                      "no last frame.")
+    names = ", ".join(f"{c.provider} {c.model}" for c in capabilities.capabilities()
+                      if c.last_frame)
+    raise ConfigError(f"fill-gap needs a model that takes a last frame, and {provider} "
+                      f"{cap.model} does not; use one of: {names}.")
+
+
+def _price_rank(row: ModelCapability, settings: Settings) -> tuple[int, Decimal]:
+    """Cheapest first (unpriced last), so the pick never costs more than it must."""
+    try:
+        per_second = cost.estimate(row.provider, row.model, None, row.default_seconds,
+                                   prices=settings.prices, declared=row.prices).per_second
+    except ConfigError:
+        return (1, Decimal(0))
+    return (0, per_second)
+
+
 def gap_seconds(cap: ModelCapability, gap: GapSpan, rate: Fraction,
                 size: tuple[int, int] | None) -> int:
     """The shortest duration ``cap`` takes that covers the gap; ConfigError when none does."""
@@ -273,12 +306,9 @@ def fill_gap_command(
     settings = cli_settings(provider=provider, model=model, base_url=base_url,
                             ledger=ledger, budget=budget)
     chosen = provider or settings.provider
-    cap = model_rows.find(chosen, model or settings.model, settings)
-    if not cap.last_frame:
-        takers = ", ".join(f"{c.provider} {c.model}" for c in capabilities.capabilities()
-                           if c.last_frame)
-        raise ConfigError(f"fill-gap needs a model that takes a last frame, and {chosen} "
-                          f"{cap.model} does not; use one of: {takers}.")
+    cap, note = last_frame_model(chosen, model or settings.model, settings)
+    if note:
+        err_console.print(note)
     opened = read_timeline(timeline_path)
     gap = gap_at(opened, playhead_frame(opened, at), label=at)
     explicit = parse_size_option(size)
@@ -307,7 +337,7 @@ def fill_gap_command(
                            f"{gap.frames}-frame gap; make a new take with --new-take.")
         placed, written = place_and_write(clip, ledger=book, context=context)
     summary = clip_summary(clip, written, placed.track_name)
-    summary.update({"gap_start": gap.start, "gap_frames": gap.frames,
+    summary.update({"model_note": note, "gap_start": gap.start, "gap_frames": gap.frames,
                     "placed_frames": placed.duration_frames,
                     "record_start": placed.record_start_frame})
     print_result(summary, as_json)

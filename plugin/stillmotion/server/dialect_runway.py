@@ -5,9 +5,10 @@ Paths (``--base-url`` is this server's root): ``POST /v1/image_to_video``, ``GET
 needs no key and answers 403 in S3's words once expired. Every API call must carry
 ``X-Runway-Version: 2024-11-06``; with ``--require-key`` also ``Authorization: Bearer KEY``.
 Task ids are UUIDs (the service job's hex). Bodies are checked strictly: fields, types, the
-model's ratios and durations, and a last frame only where the model takes one (gen3a_turbo's
-``promptImage`` list with ``position: last``). Refusals fail the task with ``failureCode``
-``SAFETY.INPUT.TEXT`` (moderation words) or ``SAFETY.INPUT.IMAGE`` (an injected image refusal).
+model's ratios and durations, and a last frame only where the model takes one (the Veo 3.1 models
+Runway serves, ``veo3.1`` and ``veo3.1_fast``: a ``promptImage`` list with ``position: last``;
+gen4.5 and gen4_turbo take ``first`` only, per Runway's OpenAPI spec of July 2026). Refusals
+fail the task with ``failureCode`` ``SAFETY.INPUT.TEXT`` (moderation words) or ``SAFETY.INPUT.IMAGE`` (an injected image refusal).
 """
 
 from __future__ import annotations
@@ -44,13 +45,19 @@ DIALECT = "runway"
 API_VERSION = "2024-11-06"
 PROMPT_MAX = 1000
 SEED_MAX = 4294967295
+_GEN4_RATIOS = ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672")
+_VEO = {"ratios": ("1280:720", "720:1280", "1080:1920", "1920:1080"), "durations": (4, 6, 8),
+        "last_frame": True, "keys": {"audio", "negativePrompt"}}
 MODELS: dict[str, dict[str, Any]] = {
-    "gen4_turbo": {"ratios": ("1280:720", "720:1280", "1104:832", "832:1104", "960:960",
-                              "1584:672"), "durations": (5, 10), "last_frame": False},
-    "gen3a_turbo": {"ratios": ("1280:768", "768:1280"), "durations": (5, 10),
-                    "last_frame": True},
+    "gen4.5": {"ratios": _GEN4_RATIOS, "durations": tuple(range(2, 11)), "last_frame": False,
+               "keys": {"seed"}, "prompt_required": True},
+    "gen4_turbo": {"ratios": _GEN4_RATIOS, "durations": (5, 10), "last_frame": False,
+                   "keys": {"seed"}},
+    "veo3.1": _VEO, "veo3.1_fast": _VEO,
 }
-_KEYS = {"model", "promptImage", "promptText", "ratio", "duration", "seed"}
+RETIRED = {"gen3a_turbo": "Model gen3a_turbo was retired on 2026-07-30; use gen4.5."}
+_KEYS = {"model", "promptImage", "promptText", "ratio", "duration", "seed", "audio",
+         "negativePrompt"}
 S3_EXPIRED = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code>"
               "<Message>Request has expired</Message></Error>")
 
@@ -95,6 +102,13 @@ def _images(value: object, rules: dict[str, Any], model: str) -> tuple[bytes, by
     if "last" in found and not rules["last_frame"]:
         raise runway_error(400, f"The model {model} does not support a 'last' position.")
     return found["first"], found.get("last")
+
+
+def _durations(allowed: tuple[int, ...]) -> str:
+    """``5 or 10``, ``4, 6 or 8``, ``an integer from 2 to 10`` (a run of whole seconds)."""
+    if len(allowed) > 3 and allowed == tuple(range(allowed[0], allowed[-1] + 1)):
+        return f"an integer from {allowed[0]} to {allowed[-1]}"
+    return ", ".join(str(d) for d in allowed[:-1]) + f" or {allowed[-1]}"
 
 
 def _int(body: dict[str, Any], name: str) -> int:
@@ -162,21 +176,33 @@ def router(service: VideoService) -> APIRouter:
     async def image_to_video(request: Request) -> JSONResponse:
         body = await json_object(request, _KEYS, runway_error)
         model = body.get("model")
+        if isinstance(model, str) and model in RETIRED:
+            raise runway_error(400, RETIRED[model])
         rules = MODELS.get(model) if isinstance(model, str) else None
         if rules is None:
             raise runway_error(400, f"Invalid model; use one of: {', '.join(MODELS)}.")
         assert isinstance(model, str)
+        foreign = sorted(set(body) & (_KEYS - {"model", "promptImage", "promptText", "ratio",
+                                               "duration"} - rules["keys"]))
+        if foreign:
+            raise runway_error(400, f"Unrecognized key for {model}: '{foreign[0]}'.")
         prompt = body.get("promptText", "")
         if not isinstance(prompt, str) or len(prompt) > PROMPT_MAX:
             raise runway_error(400, f"promptText must be a string of at most {PROMPT_MAX} "
                                "characters.")
+        if rules.get("prompt_required") and not prompt.strip():
+            raise runway_error(400, f"promptText is required for {model}.")
+        if ("negativePrompt" in body and not isinstance(body["negativePrompt"], str)) \
+                or ("audio" in body and not isinstance(body["audio"], bool)):
+            raise runway_error(400, "negativePrompt must be a string and audio a boolean.")
         ratio = body.get("ratio")
         if ratio not in rules["ratios"]:
             raise runway_error(400, f"Invalid ratio for {model}; use one of: "
                                f"{', '.join(rules['ratios'])}.")
         duration = _int(body, "duration")
         if duration not in rules["durations"]:
-            raise runway_error(400, "duration must be 5 or 10.")
+            raise runway_error(400, f"duration must be {_durations(rules['durations'])} for "
+                               f"{model}.")
         if "seed" in body and not 0 <= _int(body, "seed") <= SEED_MAX:
             raise runway_error(400, f"seed must be from 0 to {SEED_MAX}.")
         first, last = await in_thread(_images, body.get("promptImage"), rules, model,

@@ -5,8 +5,9 @@ Paths (the client's ``--base-url`` is this server's root): ``POST
 ``/v1beta/operations/{id}``), ``GET /v1beta/files/{id}:download`` which redirects to a signed
 ``/_veo/media/{id}`` as Google's file downloads redirect to storage. With ``--require-key`` the
 key is read from ``x-goog-api-key`` (or ``?key=``). Bodies are checked strictly (unknown fields,
-wrong types, durations and shapes each model refuses), refusals use Google's error shape; an
-unfinished operation omits ``done`` as Google's JSON does.
+wrong types, durations and shapes each model refuses; Veo 3.1 Lite takes no lastFrame and no
+extension), refusals use Google's error shape; an unfinished operation omits ``done`` as
+Google's JSON does.
 
 Renders at the size the aspect ratio and resolution stand for (4k is refused: the preview
 engine stops at 1920 pixels). A native extension (``instances[0].video.uri`` naming one of this
@@ -53,6 +54,8 @@ _SHAPES = {("16:9", "720p"): (1280, 720), ("9:16", "720p"): (720, 1280),
 _V31 = {"durations": (4, 6, 8), "last_frame": True, "extension": True}
 MODELS: dict[str, dict[str, Any]] = {
     "veo-3.1-generate-preview": _V31, "veo-3.1-fast-generate-preview": _V31,
+    "veo-3.1-lite-generate-preview": {"durations": (4, 6, 8), "last_frame": False,
+                                      "extension": False},
     "veo-3.0-generate-001": {"durations": (8,), "last_frame": False, "extension": False},
     "veo-3.0-fast-generate-001": {"durations": (8,), "last_frame": False, "extension": False},
     "veo-2.0-generate-001": {"durations": (5, 6, 7, 8), "last_frame": False,

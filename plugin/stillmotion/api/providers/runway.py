@@ -1,9 +1,13 @@
 """Runway's task API as a Provider: image_to_video, tasks, signed result URLs.
 
-Wire (reference section 3): ``POST {root}/v1/image_to_video`` with ``Authorization: Bearer KEY``
-and ``X-Runway-Version: 2024-11-06``; body ``{"model", "promptImage" (a data URI, or for a
-first and last frame ``[{"uri", "position": "first"}, {"uri", "position": "last"}]``),
-"promptText", "ratio": "1280:720", "duration": 5 (an int), "seed"}`` -> ``{"id"}``.
+Wire (reference section 3, and Runway's OpenAPI spec as shipped in its ``runwayml`` SDK, July
+2026): ``POST {root}/v1/image_to_video`` with ``Authorization: Bearer KEY`` and
+``X-Runway-Version: 2024-11-06``; body ``{"model", "promptImage" (a data URI, or for a first and
+last frame ``[{"uri", "position": "first"}, {"uri", "position": "last"}]``), "promptText",
+"ratio": "1280:720", "duration": 5 (an int), "seed"}`` -> ``{"id"}``. ``gen4.5`` (the default;
+2-10 s, ``promptText`` required) and ``gen4_turbo`` take a first frame only; the Veo 3.1 models
+Runway serves (``veo3.1``, ``veo3.1_fast``; 4/6/8 s) take the ``last`` position too, and a
+``negativePrompt`` instead of a seed. ``gen3a_turbo`` was retired on 2026-07-30.
 ``GET /v1/tasks/{id}`` answers ``status`` PENDING / THROTTLED / RUNNING / SUCCEEDED / FAILED /
 CANCELLED with ``progress`` (0..1), ``output`` (signed URLs) or ``failure`` and
 ``failureCode``. A ``failureCode`` starting ``SAFETY`` is a content refusal:
@@ -43,8 +47,11 @@ DEFAULT_ROOT = DIALECTS[NAME].root
 KEY_VARIABLES = DIALECTS[NAME].keys
 API_VERSION = "2024-11-06"
 PROMPT_MAX = 1000
-KNOBS = {"seed": int}
-"""``GenerationRequest.extra`` keys Runway takes."""
+KNOBS: dict[str, type] = {"seed": int}
+"""``GenerationRequest.extra`` keys Runway's own models take."""
+VEO_KNOBS: dict[str, type] = {"negativePrompt": str}
+"""``GenerationRequest.extra`` keys the Veo models served by Runway take."""
+VEO_MODELS = frozenset({"veo3.1", "veo3.1_fast"})
 
 STATUSES = {
     "PENDING": JobStatus.QUEUED, "THROTTLED": JobStatus.QUEUED, "RUNNING": JobStatus.RUNNING,
@@ -70,6 +77,8 @@ def create_request(model: str, request: GenerationRequest) -> RequestSpec:
     """``POST /v1/image_to_video`` for ``request`` (a paid create)."""
     if request.first_frame is None:
         raise ConfigError("Runway's image_to_video needs a first frame; give the still.")
+    if not request.prompt.strip():
+        raise ConfigError("Runway needs a prompt (promptText); describe the motion.")
     if len(request.prompt) > PROMPT_MAX:
         raise ConfigError(f"The prompt is {len(request.prompt)} characters; Runway takes at "
                           f"most {PROMPT_MAX}, so shorten it.")
@@ -81,11 +90,16 @@ def create_request(model: str, request: GenerationRequest) -> RequestSpec:
     body: dict[str, Any] = {"model": model, "promptImage": image, "promptText": request.prompt,
                             "ratio": capabilities.pixel_ratio(request.size),
                             "duration": int(request.seconds)}
+    knobs: dict[str, type] = VEO_KNOBS if model in VEO_MODELS else KNOBS
     for key, value in request.extra.items():
-        if key not in KNOBS:
-            raise ConfigError(f"Runway has no setting '{key}'; use one of: "
-                              f"{', '.join(sorted(KNOBS))}.")
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 2**32 - 1:
+        if key not in knobs:
+            raise ConfigError(f"Runway's {model} has no setting '{key}'; use one of: "
+                              f"{', '.join(sorted(knobs))}.")
+        if knobs[key] is str:
+            if not isinstance(value, str):
+                raise ConfigError(f"The Runway {key} must be text.")
+        elif not isinstance(value, int) or isinstance(value, bool) \
+                or not 0 <= value <= 2**32 - 1:
             raise ConfigError("The Runway seed must be a whole number from 0 to 4294967295.")
         body[key] = value
     return RequestSpec("POST", "/v1/image_to_video", "creating a Runway video", idempotent=False,
