@@ -8,7 +8,8 @@ Task ids are UUIDs (the service job's hex). Bodies are checked strictly: fields,
 model's ratios and durations, and a last frame only where the model takes one (the Veo 3.1 models
 Runway serves, ``veo3.1`` and ``veo3.1_fast``: a ``promptImage`` list with ``position: last``;
 gen4.5 and gen4_turbo take ``first`` only, per Runway's OpenAPI spec of July 2026). Refusals
-fail the task with ``failureCode`` ``SAFETY.INPUT.TEXT`` (moderation words) or ``SAFETY.INPUT.IMAGE`` (an injected image refusal).
+fail the task with ``failureCode`` ``SAFETY.INPUT.TEXT`` (moderation words) or
+``SAFETY.INPUT.IMAGE`` (an injected image refusal).
 """
 
 from __future__ import annotations
