@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -49,6 +50,11 @@ class ShotCase:
     download: Path
     frames: int
     rate: Fraction
+
+    @property
+    def available(self) -> int:
+        """Frames of the original at 23.976 (the fps rule: the count scaled, halves up)."""
+        return math.floor(Fraction(self.frames) * R23 / self.rate + Fraction(1, 2))
 
 
 @dataclass(frozen=True)
