@@ -17,8 +17,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from stillmotion.cli.console import console, err_console
-from stillmotion.cli.options import JsonOpt, LedgerOpt, OverwriteOpt
+from stillmotion.cli.options import JsonOpt, LedgerOpt, OutputOpt, OverwriteOpt
 from stillmotion.errors import ConfigError
+from stillmotion.finishing.ingest import IngestRequest, ingest
 from stillmotion.finishing.naming import DEFAULT_PATTERN, DEFAULT_TASK
 from stillmotion.finishing.turnover import (
     DEFAULT_START_FRAME,
@@ -106,3 +107,39 @@ def turnover_command(
         console.print(f"  {record['name']}: {plate['frames']} frames {plate['first_frame']}-"
                       f"{plate['last_frame']} (cut {plate['cut_first_frame']}-"
                       f"{plate['cut_last_frame']}) at {record['record']['in']}", markup=False)
+
+
+@app.command("ingest")
+def ingest_command(
+    timeline: Annotated[Path, typer.Argument(help="The timeline the shots were turned over from.")],
+    folder: Annotated[Path, typer.Argument(help="Folder with the returned versions.")],
+    output: OutputOpt = None,
+    name: Annotated[str, typer.Option("--name", help="The turnover's name pattern.")
+                    ] = DEFAULT_PATTERN,
+    handles: Annotated[int, typer.Option(
+        "--handles", help="Handles of versions without their turnover JSON beside them.")] = 8,
+    preset: Annotated[str | None, typer.Option(
+        "--preset", help="Conform preset (default: the AI take's).")] = None,
+    overwrite: OverwriteOpt = False,
+    ledger: LedgerOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Place returned versions as new takes in the slots of their shots, handles cut off."""
+    settings = load_settings(ledger=ledger)
+    result = ingest(IngestRequest(
+        timeline=timeline, folder=folder, output=output, pattern=name, handles=handles,
+        preset=preset, ledger=settings.ledger_path, overwrite=overwrite))
+    if as_json:
+        print(json.dumps({"timeline": str(result.timeline) if result.timeline else None,
+                          "placed": result.placed, "warnings": result.warnings,
+                          "refused": [r.reason for r in result.refused]}, indent=2))
+    else:
+        for line in [*result.warnings, *(r.reason for r in result.refused)]:
+            err_console.print(f"stillmotion: {line}", markup=False, highlight=False)
+        for placed in result.placed:
+            console.print(f"{placed['version']} -> {placed['shot']} take {placed['take']} on "
+                          f"\"{placed['track']}\"", markup=False)
+        if result.timeline is not None:
+            console.print(f"Wrote {result.timeline}", markup=False)
+    if result.timeline is None:
+        raise typer.Exit(8)
