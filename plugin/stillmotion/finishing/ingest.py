@@ -27,13 +27,13 @@ from stillmotion.jobs.placing import next_free_name
 from stillmotion.media.conform import DEFAULT_PRESET, conform, get_preset
 from stillmotion.media.plates import extract_frames, sequence_to_movie
 from stillmotion.media.probe import probe
-from stillmotion.timecode import format_rate, parse_size
+from stillmotion.timecode import parse_size
 from stillmotion.timeline.handoff import ShotSlot, shot_slots
 from stillmotion.timeline.io import default_output_path, read_timeline, write_timeline
 from stillmotion.timeline.metadata import TakeRecord, utc_now_text
 from stillmotion.timeline.place import completed_metadata
 from stillmotion.timeline.takes import TAKE_IN_KEY, switch_take
-from stillmotion.timeline.timebase import TimeBase
+from stillmotion.timeline.timebase import TimeBase, rate_text
 
 FINISHING_KEY = "finishing"
 """Metadata key: take number as text -> where that take came from (artist versions)."""
@@ -176,7 +176,7 @@ def ingest(request: IngestRequest) -> IngestResult:
             count, version_rate = _frames_and_rate(version, rate)
             if count < cut.head + cut.duration:
                 result.refused.append(Refusal(version.label, (
-                    f"{version.label} has {count} frames but the cut of {found.shot} needs "
+                    f"{version.label} has {count} frames but the cut of {version.name.shot} needs "
                     f"{cut.head + cut.duration} ({cut.head} handle + {cut.duration} cut); not "
                     "placed.")))
                 continue
@@ -186,8 +186,8 @@ def ingest(request: IngestRequest) -> IngestResult:
                     f"{cut.plate_frames}; its first frame is taken as the plate's first.")
             if version_rate != rate:
                 result.warnings.append(
-                    f"{version.label} is at {format_rate(version_rate)} fps; its frames are "
-                    f"taken one for one at the timeline's {format_rate(rate)}.")
+                    f"{version.label} is at {rate_text(version_rate)} fps; its frames are "
+                    f"taken one for one at the timeline's {rate_text(rate)}.")
             size, preset = _target(found, request)
             media_dir.mkdir(parents=True, exist_ok=True)
             media = media_dir / f"{version.label.split('.')[0]}{get_preset(preset).extension}"
