@@ -12,9 +12,9 @@ from pathlib import Path
 import av
 import pytest
 
-from stillmotion.media.sampling import shown_frame
 from stillmotion.media.imageheaders import read_dpx_timecode, read_exr_timecode
 from stillmotion.media.probe import probe
+from stillmotion.media.sampling import shown_frame
 from stillmotion.server import RunningServer, serve_in_background
 from stillmotion.timecode import Timecode
 from stillmotion.timeline.handoff import record_ranges
@@ -117,7 +117,7 @@ def test_exr_turnover_plates_codes_timecodes_edl_otio_csv(
 ) -> None:
     isolate(monkeypatch, tmp_path)
     out = tmp_path / "exr"
-    code, stdout, err = _turn_over(capsys, three, out, "exr")
+    code, _, err = _turn_over(capsys, three, out, "exr")
     assert code == 0, err
     # the third shot starts 3 frames into its clip: its head handle is clamped and reported
     assert "sh030_comp_v001: the original has 3 frames before and 8 after the cut" in err
@@ -175,7 +175,7 @@ def test_dpx_is_10_bit_with_header_timecode_and_start_frame(
     shot = three.shots[1]
     head, _, count = _expected(shot)
     frames = sorted((out / "sh020_paint_v003").glob("*.dpx"))
-    assert [f.name for f in frames][0] == "sh020_paint_v003.0101.dpx"
+    assert frames[0].name == "sh020_paint_v003.0101.dpx"
     assert len(frames) == count
     data = frames[0].read_bytes()
     assert data[:4] in (b"SDPX", b"XPDS") and data[803] == 10  # bits per element of image element 1
@@ -275,3 +275,23 @@ def test_bad_options_are_one_sentence(
     code, _, err = cli(capsys, *argv)
     assert code == 3 and message in err and err.count("\n") <= 1
     assert "Traceback" not in err and not out.exists()
+
+
+@pytest.mark.parametrize(("fmt", "profile", "pix_fmt"), [
+    ("dnxhr444", "DNXHR 444", "yuv444p10le"),
+    ("dnxhr-hqx", "DNXHR HQX", "yuv422p10le"),
+])
+def test_dnxhr_plates_are_10_bit_with_timecode(
+    three: ThreeShots, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], fmt: str, profile: str, pix_fmt: str,
+) -> None:
+    isolate(monkeypatch, tmp_path)
+    out = tmp_path / fmt
+    code, _, err = cli(capsys, "turnover", three.timeline, "--handles", "2", "--format", fmt,
+                       "-o", out, "--ledger", three.ledger, "--shots", "purple")
+    assert code == 0, err
+    shot = three.shots[0]
+    facts = probe(out / "sh010_comp_v001" / "sh010_comp_v001.mov").require_video()
+    assert (facts.profile, facts.pix_fmt) == (profile, pix_fmt)
+    assert facts.frame_count == shot.duration + 4
+    assert facts.start_timecode == CLOCK.to_text(shot.record_start - 2)

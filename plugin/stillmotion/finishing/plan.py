@@ -17,7 +17,7 @@ from stillmotion.finishing.naming import VersionName, render
 from stillmotion.finishing.sources import JobFiles, job_files, require_metadata
 from stillmotion.media.plates import frames_after_rate
 from stillmotion.media.probe import probe
-from stillmotion.timecode import Timecode
+from stillmotion.timecode import Timecode, supports_drop_frame
 from stillmotion.timeline.handoff import ShotSlot
 from stillmotion.timeline.metadata import GeneratedClipMetadata
 
@@ -123,9 +123,14 @@ def plan_turnover(slots: list[ShotSlot], *, rate: Fraction, handles: int, ledger
     return plans
 
 
-def timecodes(plan: ShotPlan, drop_frame: bool) -> dict[str, Any]:
+def drop_frame(rate: Fraction) -> bool:
+    """Timecodes at 29.97 and 59.94 are drop-frame, as OTIO's EDL writer labels them."""
+    return supports_drop_frame(rate)
+
+
+def timecodes(plan: ShotPlan) -> dict[str, Any]:
     """Record and source timecodes of the cut and the plate's first frame."""
-    clock = Timecode(plan.rate, drop_frame=drop_frame)
+    clock = Timecode(plan.rate, drop_frame=drop_frame(plan.rate))
     slot = plan.slot
     return {
         "record_in": clock.to_text(slot.record_start),

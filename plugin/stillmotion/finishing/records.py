@@ -32,7 +32,7 @@ def shot_record(plan: ShotPlan, fmt: PlateFormat, start_frame: int, colour_space
     """The per-shot JSON: prompt, job, cost, provenance, source clip, timecodes and plate."""
     meta = plan.metadata
     slot = plan.slot
-    codes = timecodes(plan, False)
+    codes = timecodes(plan)
     cut_first = start_frame + plan.plate.head
     extra = plain(meta.extra)
     return {

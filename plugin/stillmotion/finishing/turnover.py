@@ -22,7 +22,7 @@ from typing import Any
 from stillmotion.errors import ConfigError
 from stillmotion.files import atomic_write_text
 from stillmotion.finishing.naming import DEFAULT_PATTERN, DEFAULT_TASK, check_pattern
-from stillmotion.finishing.plan import ShotPlan, plan_turnover, timecodes
+from stillmotion.finishing.plan import ShotPlan, drop_frame, plan_turnover, timecodes
 from stillmotion.finishing.records import csv_text, edit_entry, shot_record
 from stillmotion.media.plates import (
     FrameCallback,
@@ -108,7 +108,8 @@ def _write_shot(plan: ShotPlan, fmt: PlateFormat, request: TurnoverRequest, fold
         files = write_plate(
             plan.download, temp, plan.name, fmt, rate=plan.rate, first=plan.plate.first,
             count=plan.plate.count, start_number=request.start_frame,
-            timecode=_plate_timecode(plan), on_frames=on_frames)
+            timecode=_plate_timecode(plan), drop_frame=drop_frame(plan.rate),
+            on_frames=on_frames)
         still = None
         if plan.files.still is not None and plan.files.still.is_file():
             still = f"{plan.name}{STILL_SUFFIX}{plan.files.still.suffix}"
@@ -124,7 +125,7 @@ def _write_shot(plan: ShotPlan, fmt: PlateFormat, request: TurnoverRequest, fold
 
 
 def _plate_timecode(plan: ShotPlan) -> str:
-    return str(timecodes(plan, False)["plate_in"])
+    return str(timecodes(plan)["plate_in"])
 
 
 def _json(record: dict[str, Any]) -> str:

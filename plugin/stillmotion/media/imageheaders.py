@@ -127,10 +127,11 @@ def stamp_dpx_timecode(path: Path, timecode: str) -> None:
 
 
 def read_dpx_timecode(path: Path) -> str | None:
-    """The DPX television header's TimeCode as HH:MM:SS:FF, or None when unset."""
+    """The DPX television header's TimeCode as HH:MM:SS:FF, or None when unset (all ones, or
+    not BCD digits: ffmpeg leaves 0xFFFFF000 there)."""
     data = path.read_bytes()
     (packed,) = struct.unpack_from(f"{_dpx_order(data, path)}I", data, DPX_TIMECODE_OFFSET)
-    if packed == 0xFFFFFFFF:
+    if any((packed >> shift) & 0xF > 9 for shift in range(0, 32, 4)):
         return None
     return (f"{_from_bcd(packed >> 24):02d}:{_from_bcd((packed >> 16) & 0xFF):02d}:"
             f"{_from_bcd((packed >> 8) & 0xFF):02d}:{_from_bcd(packed & 0xFF):02d}")
