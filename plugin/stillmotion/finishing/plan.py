@@ -65,6 +65,7 @@ class ShotPlan:
     plate: PlateRange
     rate: Fraction
     available: int
+    size: tuple[int, int]
 
     @property
     def shot(self) -> str:
@@ -101,12 +102,13 @@ def plan_shot(slot: ShotSlot, *, rate: Fraction, handles: int, ledger: Path | No
               pattern: str, task: str, version: int) -> ShotPlan:
     """Plan one shot (see :func:`original_of` and :func:`plate_range`)."""
     metadata, files, download = original_of(slot, ledger)
-    available = frames_after_rate(probe(download).require_video(), rate)
+    video = probe(download).require_video()
+    available = frames_after_rate(video, rate)
     plate = plate_range(slot.media_in, slot.duration, handles, available, shot=slot.shot,
                         source=download.name)
     named = VersionName(slot.shot, task, version)
     return ShotPlan(slot, metadata, files, download, render(pattern, named), named, plate,
-                    rate, available)
+                    rate, available, video.size)
 
 
 def plan_turnover(slots: list[ShotSlot], *, rate: Fraction, handles: int, ledger: Path | None,

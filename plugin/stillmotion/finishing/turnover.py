@@ -10,7 +10,6 @@ refused) before the first frame is written.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import secrets
 import shutil
@@ -19,15 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stillmotion.errors import ConfigError
+from stillmotion.errors import ConfigError, MediaError
 from stillmotion.files import atomic_write_text
 from stillmotion.finishing.naming import DEFAULT_PATTERN, DEFAULT_TASK, check_pattern
-from stillmotion.finishing.plan import ShotPlan, drop_frame, plan_turnover, timecodes
+from stillmotion.finishing.plan import ShotPlan, drop_frame, plan_turnover
 from stillmotion.finishing.records import csv_text, edit_entry, shot_record
 from stillmotion.media.plates import (
     FrameCallback,
     PlateFormat,
     check_colour_space,
+    check_plate_size,
+    plate_files,
     plate_format,
     write_plate,
 )
@@ -99,33 +100,35 @@ def _swap_in(temp: Path, final: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_shot(plan: ShotPlan, fmt: PlateFormat, request: TurnoverRequest, folder: Path,
-                on_frames: FrameCallback | None) -> dict[str, Any]:
+def _still_name(plan: ShotPlan) -> str | None:
+    still = plan.files.still
+    if still is None or not still.is_file():
+        return None
+    return f"{plan.name}{STILL_SUFFIX}{still.suffix}"
+
+
+def _write_shot(plan: ShotPlan, fmt: PlateFormat, record: dict[str, Any], folder: Path,
+                on_frames: FrameCallback | None) -> None:
+    """Write one shot folder under a temporary name, then rename it into place."""
     final = folder / plan.name
     temp = folder / f".{plan.name}.partial-{secrets.token_hex(4)}"
     temp.mkdir()
     try:
+        plate = record["plate"]
         files = write_plate(
             plan.download, temp, plan.name, fmt, rate=plan.rate, first=plan.plate.first,
-            count=plan.plate.count, start_number=request.start_frame,
-            timecode=_plate_timecode(plan), drop_frame=drop_frame(plan.rate),
-            on_frames=on_frames)
-        still = None
-        if plan.files.still is not None and plan.files.still.is_file():
-            still = f"{plan.name}{STILL_SUFFIX}{plan.files.still.suffix}"
-            shutil.copyfile(plan.files.still, temp / still)
-        record = shot_record(plan, fmt, request.start_frame, request.colour_space,
-                             [f.name for f in files], still, timeline=request.timeline)
+            count=plan.plate.count, start_number=plate["first_frame"],
+            timecode=plate["timecode"], drop_frame=drop_frame(plan.rate), on_frames=on_frames)
+        if [f.name for f in files] != plate["files"]:
+            raise MediaError(f"The plate of {plan.name} was not written as planned; run the "
+                             "turnover again.", path=temp)
+        if record["still"] is not None and plan.files.still is not None:
+            shutil.copyfile(plan.files.still, temp / record["still"])
         atomic_write_text(temp / f"{plan.name}.json", _json(record))
         _swap_in(temp, final)
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
-    return record
-
-
-def _plate_timecode(plan: ShotPlan) -> str:
-    return str(timecodes(plan)["plate_in"])
 
 
 def _json(record: dict[str, Any]) -> str:
@@ -148,29 +151,42 @@ def turnover(request: TurnoverRequest, *, on_shot: ShotCallback | None = None,
     plans = plan_turnover(slots, rate=timebase.rate, handles=request.handles,
                           ledger=request.ledger, pattern=request.pattern, task=request.task,
                           version=request.version)
+    records = []
+    for plan in plans:
+        check_plate_size(fmt, plan.size, plan.download)
+        files = plate_files(fmt, plan.name, plan.plate.count, request.start_frame)
+        records.append(shot_record(plan, fmt, request.start_frame, colour, files,
+                                   _still_name(plan), timeline=request.timeline))
+    edit = turnover_timeline(f"{opened.name} turnover", timebase.rate,
+                             timebase.start_frame(opened),
+                             [edit_entry(p, r, folder, fmt)
+                              for p, r in zip(plans, records, strict=True)])
+    created = not folder.exists()
     folder.mkdir(exist_ok=True)
+    try:
+        return _write_all(plans, records, edit, fmt, folder, on_shot, on_frames)
+    finally:
+        if created and not any(folder.iterdir()):
+            folder.rmdir()
+
+
+def _write_all(plans: list[ShotPlan], records: list[dict[str, Any]], edit: Any,
+               fmt: PlateFormat, folder: Path, on_shot: ShotCallback | None,
+               on_frames: FrameCallback | None) -> TurnoverResult:
     result = TurnoverResult(folder=folder)
-    request = _with_colour(request, colour)
-    for index, plan in enumerate(plans):
+    for index, (plan, record) in enumerate(zip(plans, records, strict=True)):
         if on_shot is not None:
             on_shot(index, len(plans), plan.name)
-        result.shots.append(_write_shot(plan, fmt, request, folder, on_frames))
+        _write_shot(plan, fmt, record, folder, on_frames)
+        result.shots.append(record)
         note = plan.clamp_note()
         if note:
             result.notes.append(note)
-        if plan.files.still is None or not plan.files.still.is_file():
+        if record["still"] is None:
             result.notes.append(f"{plan.name}: the still that was sent is not in the ledger, so "
                                 "the folder has no still.")
-    entries = [edit_entry(plan, record, folder, fmt)
-               for plan, record in zip(plans, result.shots, strict=True)]
-    edit = turnover_timeline(f"{opened.name} turnover", timebase.rate,
-                             timebase.start_frame(opened), entries)
     result.otio = write_timeline(edit, folder / OTIO_NAME, overwrite=True)
     result.edl = write_timeline(edit, folder / EDL_NAME, overwrite=True)
     result.csv = folder / CSV_NAME
     atomic_write_text(result.csv, csv_text(result.shots))
     return result
-
-
-def _with_colour(request: TurnoverRequest, colour: str) -> TurnoverRequest:
-    return dataclasses.replace(request, colour_space=colour)

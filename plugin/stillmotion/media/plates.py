@@ -81,6 +81,21 @@ def check_colour_space(name: str) -> str:
     return key
 
 
+def check_plate_size(fmt: PlateFormat, size: tuple[int, int], source: Path) -> None:
+    """ConfigError for a picture the format's encoder refuses (DNxHR needs 256x120)."""
+    if size[0] < fmt.min_size[0] or size[1] < fmt.min_size[1]:
+        raise ConfigError(
+            f"{fmt.name} needs pictures of at least {fmt.min_size[0]}x{fmt.min_size[1]} and "
+            f"{source.name} is {size[0]}x{size[1]}; choose exr, dpx or prores4444.")
+
+
+def plate_files(fmt: PlateFormat, stem: str, count: int, start_number: int) -> list[str]:
+    """The names :func:`write_plate` gives the files of a plate."""
+    if not fmt.sequence:
+        return [f"{stem}{fmt.suffix}"]
+    return [f"{sequence_name(stem, start_number + i)}{fmt.suffix}" for i in range(count)]
+
+
 def frames_after_rate(video: VideoFacts, rate: Fraction) -> int:
     """How many frames ``video`` has once brought to ``rate`` by the ``fps`` rule."""
     if video.rate == rate:
@@ -124,10 +139,7 @@ def write_plate(
     timecode track. Returns the files written; MediaError if ffmpeg wrote another count.
     """
     video = probe(source).require_video()
-    if video.width < fmt.min_size[0] or video.height < fmt.min_size[1]:
-        raise ConfigError(
-            f"{fmt.name} needs pictures of at least {fmt.min_size[0]}x{fmt.min_size[1]} and "
-            f"{source.name} is {video.width}x{video.height}; choose exr, dpx or prores4444.")
+    check_plate_size(fmt, video.size, source)
     chain = [
         f"fps={format_rate(rate)}",
         f"trim=start_frame={first}:end_frame={first + count}",
@@ -159,8 +171,7 @@ def write_plate(
                              "the original download may be damaged: re-download it.",
                              path=target)
         return [target]
-    files = [folder / f"{sequence_name(stem, start_number + i)}{fmt.suffix}"
-             for i in range(count)]
+    files = [folder / name for name in plate_files(fmt, stem, count, start_number)]
     missing = [f for f in files if not f.exists()]
     if missing:
         raise MediaError(f"The plate {stem} has {count - len(missing)} frames instead of "
