@@ -16,6 +16,8 @@ import pytest
 
 from stillmotion.media.ffmpeg import media_arg, run
 from stillmotion.media.sampling import shown_frame
+from stillmotion.review.from_timeline import review_timeline
+from stillmotion.review.rows import LedgerIndex
 from stillmotion.server import RunningServer, serve_in_background
 from stillmotion.timecode import Timecode
 from stillmotion.timeline.handoff import ShotSlot, shot_slots
@@ -140,6 +142,15 @@ def test_v002_lands_in_each_slot_over_the_cut_and_takes_switch_back(
         assert [t.take for t in meta.takes] == [1, 2] and meta.job_id == shot.job_id
     assert _slot(out, "sh010").metadata.extra["finishing"]["2"]["turnover_name"] == (  # type: ignore[union-attr]
         "sh010_comp_v001")
+
+    # the review page shows the artist's version beside the AI take, the version in use
+    review = review_timeline(out, LedgerIndex.load(turned.three.ledger))
+    assert [len(s.takes) for s in review.shots] == [2, 2, 2]
+    takes = [t for s in review.shots for t in s.takes]
+    artist = [t for t in takes if t.provider == "artist"]
+    assert len(artist) == 3 and all(t.in_use and t.model == "comp v002" for t in artist)
+    assert [t.in_use for t in takes if t.provider == "preview"] == [False] * 3
+    assert "made from AI job" in artist[0].notes[0]
 
     back = tmp_path / "back.otio"
     shot = turned.three.shots[0]
