@@ -151,6 +151,10 @@ def test_v002_lands_in_each_slot_over_the_cut_and_takes_switch_back(
     assert len(artist) == 3 and all(t.in_use and t.model == "comp v002" for t in artist)
     assert [t.in_use for t in takes if t.provider == "preview"] == [False] * 3
     assert "made from AI job" in artist[0].notes[0]
+    page = tmp_path / "review.html"
+    code, _, err = cli(capsys, "review", out, "-o", page, "--ledger", turned.three.ledger)
+    assert code == 0, err
+    assert page.read_text().count("Artist version sh0") == 3
 
     back = tmp_path / "back.otio"
     shot = turned.three.shots[0]
