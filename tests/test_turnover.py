@@ -8,18 +8,27 @@ import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import av
 import pytest
 
+import stillmotion.finishing.turnover as turnover_module
+from stillmotion.errors import TranscodeError
 from stillmotion.media.imageheaders import read_dpx_timecode, read_exr_timecode
 from stillmotion.media.probe import probe
 from stillmotion.media.sampling import shown_frame
 from stillmotion.server import RunningServer, serve_in_background
 from stillmotion.timecode import Timecode
-from stillmotion.timeline.handoff import record_ranges
 from stillmotion.timeline.io import read_timeline
-from support.finishing import HANDLES, PROMPTS, ShotCase, ThreeShots, make_three_shots
+from support.finishing import (
+    HANDLES,
+    PROMPTS,
+    ShotCase,
+    ThreeShots,
+    make_three_shots,
+    record_ranges,
+)
 from support.framecode import luma_frames, luma_of_image, read_code
 from support.generate_env import cli, isolate, snapshot
 from support.timelines import R23
@@ -295,3 +304,30 @@ def test_dnxhr_plates_are_10_bit_with_timecode(
     assert (facts.profile, facts.pix_fmt) == (profile, pix_fmt)
     assert facts.frame_count == shot.duration + 4
     assert facts.start_timecode == CLOCK.to_text(shot.record_start - 2)
+
+
+def test_a_shot_that_fails_mid_write_leaves_no_partial_folder(
+    three: ThreeShots, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """ffmpeg failing after some frames of the second shot (here: the real writer runs, then
+    the disk 'fills'): the first shot stays complete, the second leaves nothing behind."""
+    isolate(monkeypatch, tmp_path)
+    real = turnover_module.write_plate
+
+    def failing(*args: Any, **kwargs: Any) -> list[Path]:
+        written = real(*args, **kwargs)
+        if args[2].startswith("sh020"):
+            raise TranscodeError("Writing the exr plate sh020_comp_v001 failed: No space left "
+                                 "on device", path=args[1])
+        return written
+
+    monkeypatch.setattr(turnover_module, "write_plate", failing)
+    out = tmp_path / "fails"
+    code, _, err = _turn_over(capsys, three, out, "exr")
+    assert code == 7
+    assert err.strip() == ("stillmotion: Writing the exr plate sh020_comp_v001 failed: No "
+                           "space left on device")
+    assert sorted(p.name for p in out.iterdir()) == ["sh010_comp_v001"]
+    _, _, count = _expected(three.shots[0])
+    assert len(list((out / "sh010_comp_v001").glob("*.exr"))) == count

@@ -29,6 +29,7 @@ from stillmotion.media.synth import ClipSpec, render_clip
 from stillmotion.server import RunningServer
 from stillmotion.timeline.generated import find_generated_clips
 from stillmotion.timeline.io import read_timeline, write_timeline
+from stillmotion.timeline.timebase import TimeBase, whole
 from support.generate_env import HOUR_23, small_clip
 from support.timelines import R23, gap, media_clip, timeline, track
 
@@ -116,3 +117,26 @@ def make_three_shots(server: RunningServer, media_dir: Path, folder: Path) -> Th
                                          track("AI Generated", items)])
     path = write_timeline(cut, folder / "shots.otio")
     return ThreeShots(path, ledger, tuple(shots))
+
+
+def record_ranges(timeline: Any) -> list[tuple[str, int, int, int, int, list[str]]]:
+    """(clip, record in, record out, source in, source out, EDL comments) of every clip on the
+    first video track, absolute frames, exclusive ends: what a reader of the turnover sees."""
+    if not timeline.video_tracks():
+        raise AssertionError(f"The timeline '{timeline.name}' has no video track.")
+    timebase = TimeBase.of(timeline)
+    start = timebase.start_frame(timeline)
+    track = timeline.video_tracks()[0]
+    offset = 0
+    if track.source_range is not None:
+        offset = -whole(timebase.frames(track.source_range.start_time))
+    rows = []
+    for clip in track.find_clips():
+        where = clip.range_in_parent()
+        record_in = start + offset + whole(timebase.frames(where.start_time))
+        length = whole(timebase.frames(where.duration))
+        source_in = whole(timebase.frames(clip.source_range.start_time))
+        comments = [str(c) for c in clip.metadata.get("cmx_3600", {}).get("comments", [])]
+        rows.append((str(clip.name), record_in, record_in + length, source_in,
+                     source_in + length, comments))
+    return rows

@@ -164,26 +164,3 @@ def turnover_timeline(name: str, rate: Fraction, global_start: int,
     timeline = otio.schema.Timeline(name=name, global_start_time=timebase.time(global_start))
     timeline.tracks.append(track)
     return timeline
-
-
-def record_ranges(timeline: Any) -> list[tuple[str, int, int, int, int, list[str]]]:
-    """(clip, record in, record out, source in, source out, EDL comments) of every clip on the
-    first video track, absolute frames, exclusive ends: what a reader of the turnover sees."""
-    if not timeline.video_tracks():
-        raise TimelineError(f"The timeline '{timeline.name}' has no video track.")
-    timebase = TimeBase.of(timeline)
-    start = timebase.start_frame(timeline)
-    track = timeline.video_tracks()[0]
-    offset = 0
-    if track.source_range is not None:
-        offset = -whole(timebase.frames(track.source_range.start_time))
-    rows = []
-    for clip in track.find_clips():
-        where = clip.range_in_parent()
-        record_in = start + offset + whole(timebase.frames(where.start_time))
-        length = whole(timebase.frames(where.duration))
-        source_in = whole(timebase.frames(clip.source_range.start_time))
-        comments = [str(c) for c in clip.metadata.get("cmx_3600", {}).get("comments", [])]
-        rows.append((str(clip.name), record_in, record_in + length, source_in,
-                     source_in + length, comments))
-    return rows
