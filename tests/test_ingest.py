@@ -5,6 +5,7 @@ back to the AI take; bad versions are refused with one sentence each."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -156,6 +157,13 @@ def test_v002_lands_in_each_slot_over_the_cut_and_takes_switch_back(
     assert code == 0, err
     assert page.read_text().count("Artist version sh0") == 3
 
+    # a slot showing an artist's version is not turned over again by mistake
+    code, _, err = cli(capsys, "turnover", out, "--handles", "8", "--format", "exr", "-o",
+                       tmp_path / "again", "--ledger", turned.three.ledger)
+    assert code == 8 and not (tmp_path / "again").exists()
+    assert err.strip() == ("stillmotion: Shot sh010 shows an artist's version (take 2); show "
+                           "its AI take again (`stillmotion takes --use 1`) to turn it over.")
+
     back = tmp_path / "back.otio"
     shot = turned.three.shots[0]
     code, _, err = cli(capsys, "takes", out, "--at", CLOCK.to_text(shot.record_start + 2),
@@ -260,3 +268,31 @@ def test_plates_of_the_turnover_itself_are_not_versions(
                        tmp_path / "x.otio")
     assert code == 8
     assert err.strip().startswith("stillmotion: There are no versions named like")
+
+
+def test_a_cut_retrimmed_after_the_turnover_is_followed(
+    turned: Turned, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The editor slips the first shot's in-point 3 frames later (and shortens it) after the
+    turnover: the version, matched through its JSON, is cut where the slot now is."""
+    isolate(monkeypatch, tmp_path)
+    timeline = read_timeline(turned.three.timeline)
+    track = next(t for t in timeline.tracks if t.name == "AI Generated")
+    clip = track[1]
+    start, length = clip.source_range.start_time, clip.source_range.duration
+    clip.source_range = otio.opentime.TimeRange(
+        otio.opentime.RationalTime(start.value + 3, start.rate),
+        otio.opentime.RationalTime(length.value - 5, length.rate))
+    track.insert(2, otio.schema.Gap(source_range=otio.opentime.TimeRange(
+        otio.opentime.RationalTime(0, length.rate), otio.opentime.RationalTime(5, length.rate))))
+    retrimmed = write_timeline(timeline, tmp_path / "retrimmed.otio")
+    returned = tmp_path / "returned"
+    _v002_sequence(turned, 0, returned)
+    out = tmp_path / "followed.otio"
+    code, _, err = cli(capsys, "ingest", retrimmed, returned, "-o", out,
+                       "--ledger", turned.three.ledger)
+    assert code == 0, err
+    shot = turned.three.shots[0]
+    moved = dataclasses.replace(shot, media_in=shot.media_in + 3, duration=shot.duration - 5)
+    _check_take(out, moved, "sh010", 2)

@@ -17,8 +17,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from stillmotion.errors import ConfigError, StillmotionError, TimelineError
+from stillmotion.errors import ConfigError, MediaError, StillmotionError, TimelineError
 from stillmotion.files import check_output
+from stillmotion.finishing.chain import ai_take, artist_chain, with_chain
 from stillmotion.finishing.naming import DEFAULT_PATTERN, check_pattern
 from stillmotion.finishing.plan import plan_shot
 from stillmotion.finishing.sources import job_files, require_metadata
@@ -35,8 +36,6 @@ from stillmotion.timeline.place import completed_metadata
 from stillmotion.timeline.takes import TAKE_IN_KEY, switch_take
 from stillmotion.timeline.timebase import TimeBase, rate_text
 
-FINISHING_KEY = "finishing"
-"""Metadata key: take number as text -> where that take came from (artist versions)."""
 MEDIA_FOLDER = "stillmotion_media"
 
 
@@ -76,8 +75,18 @@ def _cut_of(version: Version, slot: ShotSlot, request: IngestRequest, rate: Frac
     record = version.record
     if record is not None and isinstance(record.get("plate"), dict):
         plate = record["plate"]
-        return _Cut(int(plate["head_handle"]), int(record["record"]["frames"]),
-                    int(plate["frames"]))
+        cut = _Cut(int(plate["head_handle"]), int(record["record"]["frames"]),
+                   int(plate["frames"]))
+        metadata = slot.metadata
+        if metadata is None or artist_chain(metadata, metadata.take) is not None:
+            return cut  # an artist's take is shown: the cut is the turnover's
+        # the editor may have re-trimmed the AI clip since: follow the slot as it is now
+        head = cut.head + slot.media_in - int(record["source"]["in_frame"])
+        if head < 0 or head + slot.duration > cut.plate_frames:
+            raise MediaError(
+                f"the cut of {slot.shot} now uses frames outside the plate it was turned over "
+                "with; turn the shot over again.")
+        return _Cut(head, slot.duration, cut.plate_frames)
     plan = plan_shot(slot, rate=rate, handles=request.handles, ledger=request.ledger,
                      pattern=DEFAULT_PATTERN, task="comp", version=1)
     return _Cut(plan.plate.head, slot.duration, plan.plate.count)
@@ -122,7 +131,8 @@ def _place(version: Version, slot: ShotSlot, timeline: Any, media: Path, cut: _C
     record = version.record or {}
     now = utc_now_text()
     chain = {
-        "kind": "artist-version", "ai_job": metadata.job_id, "ai_take": metadata.take,
+        "kind": "artist-version", "ai_job": metadata.job_id,
+        "ai_take": int(record.get("take") or ai_take(metadata)),
         "provider": metadata.provider, "model": metadata.model,
         "turnover_shot": version.name.shot, "turnover_name": record.get("name"),
         "turnover_timeline": record.get("timeline"), "task": version.name.task,
@@ -130,9 +140,10 @@ def _place(version: Version, slot: ShotSlot, timeline: Any, media: Path, cut: _C
         "handles_removed": [cut.head, cut.plate_frames - cut.head - cut.duration],
         "ingested_at": now,
     }
-    extra = dict(metadata.extra)
-    extra[FINISHING_KEY] = {**dict(extra.get(FINISHING_KEY) or {}), str(number): chain}
-    extra[TAKE_IN_KEY] = {**dict(extra.get(TAKE_IN_KEY) or {}), str(metadata.take): slot.media_in}
+    extra = with_chain(dict(metadata.extra), number, chain)
+    if artist_chain(metadata, metadata.take) is None:  # the AI take shown keeps its trim
+        extra[TAKE_IN_KEY] = {**dict(extra.get(TAKE_IN_KEY) or {}),
+                              str(metadata.take): slot.media_in}
     take = TakeRecord(take=number, job_id=metadata.job_id, media=str(media),
                       original=str(version.path), prompt=metadata.prompt,
                       created_at=now, cost_estimate=None)

@@ -12,7 +12,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from stillmotion.errors import ConfigError, MediaError
+from stillmotion.errors import ConfigError, MediaError, TimelineError
+from stillmotion.finishing.chain import ai_take, artist_chain
 from stillmotion.finishing.naming import VersionName, render
 from stillmotion.finishing.sources import JobFiles, job_files, require_metadata
 from stillmotion.media.plates import frames_after_rate
@@ -85,6 +86,10 @@ def original_of(slot: ShotSlot, ledger: Path | None) -> tuple[GeneratedClipMetad
     """A shot's metadata, job files and existing original download; MediaError saying where
     the download was when it is gone."""
     metadata = require_metadata(slot.metadata, slot.clip_name, slot.generated.problem)
+    if artist_chain(metadata, metadata.take) is not None:
+        raise TimelineError(
+            f"Shot {slot.shot} shows an artist's version (take {metadata.take}); show its AI "
+            f"take again (`stillmotion takes --use {ai_take(metadata)}`) to turn it over.")
     files = job_files(ledger, metadata)
     if files.download is None:
         raise MediaError(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from stillmotion.errors import TimelineError
-from stillmotion.finishing.ingest import FINISHING_KEY
+from stillmotion.finishing.chain import artist_chain
 from stillmotion.review.model import Review, Shot, SourceStill, SwitchCommand, Take
 from stillmotion.review.rows import (
     LedgerIndex,
@@ -107,7 +107,7 @@ def _take_of_record(record: TakeRecord, metadata: GeneratedClipMetadata, ledger:
     row = ledger.by_job.get(record.job_id)
     conformed = _local(record.media, base)
     original = _local(record.original, base)
-    artist = _artist_chain(metadata, record.take)
+    artist = artist_chain(metadata, record.take)
     if artist is not None:
         return _artist_take(record, artist, metadata, conformed, original, in_use)
     if row is not None:
@@ -129,13 +129,6 @@ def _take_of_record(record: TakeRecord, metadata: GeneratedClipMetadata, ledger:
         created_at=record.created_at, in_use=in_use,
         notes=() if ledger.path is None else ("This job is not in the ledger.",),
     )
-
-
-def _artist_chain(metadata: GeneratedClipMetadata, take: int) -> dict[str, Any] | None:
-    """Where take ``take`` came from when it is an artist's version (``stillmotion ingest``)."""
-    table = metadata.extra.get(FINISHING_KEY)
-    chain = table.get(str(take)) if isinstance(table, dict) else None
-    return chain if isinstance(chain, dict) else None
 
 
 def _artist_take(record: TakeRecord, chain: dict[str, Any], metadata: GeneratedClipMetadata,
