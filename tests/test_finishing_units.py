@@ -30,6 +30,8 @@ def test_names_render_and_parse_back() -> None:
     assert parse("{shot}.v{version}", "sh020.v7") == VersionName("sh020", "comp", 7)
     with pytest.raises(ConfigError, match="must use"):
         render("{task}_v{version}", name)
+    with pytest.raises(ConfigError, match="must be letters, digits or '-'"):
+        render(PATTERN, VersionName("sh010", "comp_2d", 1))
     with pytest.raises(ConfigError, match="not a safe file name"):
         render("{shot}/../v{version}", name)
 

@@ -17,6 +17,7 @@ DEFAULT_PATTERN = "{shot}_{task}_v{version:03d}"
 DEFAULT_TASK = "comp"
 FIELDS = ("shot", "task", "version")
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+_WORD = "[A-Za-z0-9-]"  # what a shot or task may hold: '_' and '.' separate the fields
 
 
 @dataclass(frozen=True)
@@ -56,18 +57,20 @@ def render(pattern: str, name: VersionName, *, checked: bool = False) -> str:
     """The pattern filled in for ``name``."""
     if not checked:
         check_pattern(pattern)
+    if not re.fullmatch(f"{_WORD}+", name.task) or name.version < 0:
+        raise ConfigError(f"The task '{name.task}' and version {name.version} must be letters, "
+                          "digits or '-', and 0 or more, so names can be read back.")
     return pattern.format(shot=name.shot, task=name.task, version=name.version)
 
 
 def _regex(pattern: str) -> re.Pattern[str]:
     out = []
-    for literal, field_name, spec in _parts(pattern):
+    for literal, field_name, _spec in _parts(pattern):
         out.append(re.escape(literal))
         if field_name == "version":
             out.append(r"(?P<version>\d+)")
         elif field_name is not None:
-            out.append(rf"(?P<{field_name}>[A-Za-z0-9-]+?)")
-        del spec
+            out.append(rf"(?P<{field_name}>{_WORD}+?)")
     return re.compile("^" + "".join(out) + "$")
 
 
