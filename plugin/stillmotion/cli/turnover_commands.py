@@ -39,7 +39,8 @@ FORMAT_HELP = "Plate format: " + "; ".join(
 @contextlib.contextmanager
 def shots_and_frames(description: str, quiet: bool) -> Iterator[
         tuple[ShotCallback, FrameCallback]]:
-    """Two bars on stderr, shots and the current shot's frames; quiet off a terminal."""
+    """Two bars on stderr, shots (or versions) and the current one's frames; quiet off a
+    terminal."""
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=err_console, transient=True,
                   disable=quiet or not err_console.is_terminal) as bar:
@@ -126,9 +127,11 @@ def ingest_command(
 ) -> None:
     """Place returned versions as new takes in the slots of their shots, handles cut off."""
     settings = load_settings(ledger=ledger)
-    result = ingest(IngestRequest(
-        timeline=timeline, folder=folder, output=output, pattern=name, handles=handles,
-        preset=preset, ledger=settings.ledger_path, overwrite=overwrite))
+    with shots_and_frames("Ingest", as_json) as (on_version, on_frames):
+        result = ingest(IngestRequest(
+            timeline=timeline, folder=folder, output=output, pattern=name, handles=handles,
+            preset=preset, ledger=settings.ledger_path, overwrite=overwrite),
+            on_version=on_version, on_frames=on_frames)
     if as_json:
         print(json.dumps({"timeline": str(result.timeline) if result.timeline else None,
                           "placed": result.placed, "warnings": result.warnings,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -26,7 +27,8 @@ from stillmotion.finishing.sources import job_files, require_metadata
 from stillmotion.finishing.versions import Refusal, Version, find_versions, match_slot
 from stillmotion.jobs.placing import next_free_name
 from stillmotion.media.conform import DEFAULT_PRESET, conform, get_preset
-from stillmotion.media.plates import extract_frames, sequence_to_movie
+from stillmotion.media.ffmpeg import Progress
+from stillmotion.media.plates import FrameCallback, extract_frames, sequence_to_movie
 from stillmotion.media.probe import probe
 from stillmotion.timecode import parse_size
 from stillmotion.timeline.handoff import ShotSlot, shot_slots
@@ -101,7 +103,8 @@ def _frames_and_rate(version: Version, rate: Fraction) -> tuple[int, Fraction]:
 
 
 def _conform_cut(version: Version, cut: _Cut, output: Path, *, rate: Fraction,
-                 size: tuple[int, int], preset: str, work: Path) -> Path:
+                 size: tuple[int, int], preset: str, work: Path,
+                 on_frames: FrameCallback | None) -> Path:
     """The cut frames of ``version``, every one kept, conformed to the timeline."""
     if version.sequence is not None:
         source = sequence_to_movie(version.sequence, work / "sequence.mov", rate)
@@ -109,7 +112,14 @@ def _conform_cut(version: Version, cut: _Cut, output: Path, *, rate: Fraction,
         assert version.movie is not None
         source = version.movie
     frames = extract_frames(source, work / "cut.mov", cut.head, cut.duration)
-    return conform(frames, output, preset=preset, size=size, rate=rate, rate_policy="retime")
+
+    def progress(event: Progress) -> None:
+        if on_frames is not None:
+            on_frames(cut.duration if event.done else min(event.frame, cut.duration),
+                      cut.duration)
+
+    return conform(frames, output, preset=preset, size=size, rate=rate, rate_policy="retime",
+                   on_progress=progress)
 
 
 def _target(slot: ShotSlot, request: IngestRequest) -> tuple[tuple[int, int], str]:
@@ -158,7 +168,8 @@ def _place(version: Version, slot: ShotSlot, timeline: Any, media: Path, cut: _C
             "frames": placed.duration_frames, "media": str(media), "ai_job": metadata.job_id}
 
 
-def ingest(request: IngestRequest) -> IngestResult:
+def ingest(request: IngestRequest, *, on_version: Callable[[int, int, str], None] | None = None,
+           on_frames: FrameCallback | None = None) -> IngestResult:
     """Place every version found in ``request.folder`` on ``request.timeline`` as a new take;
     the new timeline is written only when at least one version was placed."""
     check_pattern(request.pattern)
@@ -177,7 +188,9 @@ def ingest(request: IngestRequest) -> IngestResult:
         raise TimelineError(f"There are no versions named like {request.pattern} (or with a "
                             f"turnover JSON beside them) in {request.folder}.")
     media_dir = output.expanduser().absolute().parent / MEDIA_FOLDER
-    for version in versions:
+    for index, version in enumerate(versions):
+        if on_version is not None:
+            on_version(index, len(versions), version.label)
         found = match_slot(version, slots)
         if isinstance(found, Refusal):
             result.refused.append(found)
@@ -205,7 +218,7 @@ def ingest(request: IngestRequest) -> IngestResult:
             media = next_free_name(media) if media.exists() else media
             with tempfile.TemporaryDirectory(prefix="stillmotion-ingest-") as work:
                 _conform_cut(version, cut, media, rate=rate, size=size, preset=preset,
-                             work=Path(work))
+                             work=Path(work), on_frames=on_frames)
         except StillmotionError as exc:
             result.refused.append(Refusal(version.label, f"{version.label}: {exc.message}"))
             continue
