@@ -168,6 +168,32 @@ def _place(version: Version, slot: ShotSlot, timeline: Any, media: Path, cut: _C
             "frames": placed.duration_frames, "media": str(media), "ai_job": metadata.job_id}
 
 
+def _prepare(version: Version, slot: ShotSlot, request: IngestRequest, rate: Fraction,
+             media_dir: Path, warnings: list[str],
+             on_frames: FrameCallback | None) -> tuple[Path, _Cut] | Refusal:
+    """The version's cut conformed into ``media_dir``, or why it cannot cover the cut."""
+    cut = _cut_of(version, slot, request, rate)
+    count, version_rate = _frames_and_rate(version, rate)
+    if count < cut.head + cut.duration:
+        return Refusal(version.label, (
+            f"{version.label} has {count} frames but the cut of {version.name.shot} needs "
+            f"{cut.head + cut.duration} ({cut.head} handle + {cut.duration} cut); not placed."))
+    if count != cut.plate_frames:
+        warnings.append(f"{version.label} has {count} frames instead of the plate's "
+                        f"{cut.plate_frames}; its first frame is taken as the plate's first.")
+    if version_rate != rate:
+        warnings.append(f"{version.label} is at {rate_text(version_rate)} fps; its frames are "
+                        f"taken one for one at the timeline's {rate_text(rate)}.")
+    size, preset = _target(slot, request)
+    media_dir.mkdir(parents=True, exist_ok=True)
+    media = media_dir / f"{version.label.split('.')[0]}{get_preset(preset).extension}"
+    media = next_free_name(media) if media.exists() else media
+    with tempfile.TemporaryDirectory(prefix="stillmotion-ingest-") as work:
+        _conform_cut(version, cut, media, rate=rate, size=size, preset=preset,
+                     work=Path(work), on_frames=on_frames)
+    return media, cut
+
+
 def ingest(request: IngestRequest, *, on_version: Callable[[int, int, str], None] | None = None,
            on_frames: FrameCallback | None = None) -> IngestResult:
     """Place every version found in ``request.folder`` on ``request.timeline`` as a new take;
@@ -196,32 +222,14 @@ def ingest(request: IngestRequest, *, on_version: Callable[[int, int, str], None
             result.refused.append(found)
             continue
         try:
-            cut = _cut_of(version, found, request, rate)
-            count, version_rate = _frames_and_rate(version, rate)
-            if count < cut.head + cut.duration:
-                result.refused.append(Refusal(version.label, (
-                    f"{version.label} has {count} frames but the cut of {version.name.shot} needs "
-                    f"{cut.head + cut.duration} ({cut.head} handle + {cut.duration} cut); not "
-                    "placed.")))
-                continue
-            if count != cut.plate_frames:
-                result.warnings.append(
-                    f"{version.label} has {count} frames instead of the plate's "
-                    f"{cut.plate_frames}; its first frame is taken as the plate's first.")
-            if version_rate != rate:
-                result.warnings.append(
-                    f"{version.label} is at {rate_text(version_rate)} fps; its frames are "
-                    f"taken one for one at the timeline's {rate_text(rate)}.")
-            size, preset = _target(found, request)
-            media_dir.mkdir(parents=True, exist_ok=True)
-            media = media_dir / f"{version.label.split('.')[0]}{get_preset(preset).extension}"
-            media = next_free_name(media) if media.exists() else media
-            with tempfile.TemporaryDirectory(prefix="stillmotion-ingest-") as work:
-                _conform_cut(version, cut, media, rate=rate, size=size, preset=preset,
-                             work=Path(work), on_frames=on_frames)
+            prepared = _prepare(version, found, request, rate, media_dir, result.warnings,
+                                on_frames)
         except StillmotionError as exc:
-            result.refused.append(Refusal(version.label, f"{version.label}: {exc.message}"))
+            prepared = Refusal(version.label, f"{version.label}: {exc.message}")
+        if isinstance(prepared, Refusal):
+            result.refused.append(prepared)
             continue
+        media, cut = prepared
         result.placed.append(_place(version, found, opened, media, cut, rate))
         slots = shot_slots(opened)  # the placed take is a new clip object in the slot
     if result.placed:
