@@ -49,6 +49,10 @@ FILL_MODELS = {"veo": ("veo-3.1-fast-generate-preview", 4, (1280, 720)),
                "fal": ("fal-ai/kling-video/v2.1/pro/image-to-video", 5, (1280, 720))}
 GENERATE_SECONDS = {"veo": 4, "runway": 5, "fal": 5}
 DIALECTS = list(KEY_VARIABLES)
+WAN = "fal-ai/wan/v2.7/image-to-video"
+CASES = [(d, None) for d in DIALECTS] + [("fal", WAN)]
+"""(dialect, model): each dialect's default, and a fal model that is not Kling."""
+FILL_CASES = [(d, FILL_MODELS[d]) for d in DIALECTS] + [("fal", (WAN, 2, (1280, 720)))]
 # Record layout (timeline-relative, 25 fps from 10:00:00:00): A 0-20 shows media 5..24, a
 # 30-frame gap, B 50-70 shows media 30..49.
 A_LAST, B_FIRST, GAP = 24, 30, (20, 50)
@@ -120,12 +124,15 @@ def _creates(server: RunningServer, dialect: str) -> int:
 # -- generate, extend, fill-gap in every dialect ------------------------------------------------
 
 
-@pytest.mark.parametrize("dialect", DIALECTS)
-def test_generate(dialect: str, live: RunningServer, cut: Path, tmp_path: Path,
-                  capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(("dialect", "model"), CASES)
+def test_generate(dialect: str, model: str | None, live: RunningServer, cut: Path,
+                  tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     seconds = GENERATE_SECONDS[dialect]
+    named = ["--model", model] if model else []
     result = cli_json(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
-                      "--seconds", str(seconds), *_common(dialect, live, tmp_path))
+                      "--seconds", str(seconds), *named, *_common(dialect, live, tmp_path))
+    if model:
+        assert result["model"] == model and _jobs(live, dialect)[0].extra["model"] == model
 
     assert result["provider"] == dialect and result["seconds"] == seconds
     if dialect == "runway":
@@ -180,10 +187,10 @@ def test_veo_native_extension(live: RunningServer, cut: Path, tmp_path: Path,
     assert (tail.source_range.start_time.value, tail.source_range.duration.value) == (100, 100)
 
 
-@pytest.mark.parametrize("dialect", DIALECTS)
-def test_fill_gap(dialect: str, live: RunningServer, cut: Path, tmp_path: Path,
-                  capsys: pytest.CaptureFixture[str]) -> None:
-    model, seconds, size = FILL_MODELS[dialect]
+@pytest.mark.parametrize(("dialect", "fill"), FILL_CASES)
+def test_fill_gap(dialect: str, fill: tuple[str, int, tuple[int, int]], live: RunningServer,
+                  cut: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model, seconds, size = fill
     named = [] if dialect == "runway" else ["--model", model]  # runway: fill-gap picks one
     result = cli_json(capsys, "fill-gap", cut, "--at", "10:00:01:10", "--prompt",
                       "The cup is set down", *named, *_common(dialect, live, tmp_path))

@@ -69,3 +69,19 @@ def test_the_generated_length_covers_the_gap() -> None:
         gap_seconds(veo, GapSpan(0, 200, "A", 0, "B", 0), R24, None)
     ntsc = Fraction(24000, 1001)
     assert gap_seconds(veo, GapSpan(0, 96, "A", 0, "B", 0), ntsc, None) == 6  # 4.004 s
+
+
+def test_fill_gap_picks_a_model_that_takes_a_last_frame_and_says_which() -> None:
+    from stillmotion.cli.provider_commands import last_frame_model
+    from stillmotion.settings import Settings
+
+    settings = Settings()
+    picked, note = last_frame_model("runway", None, settings)
+    assert picked.model == "veo3.1_fast" and picked.last_frame  # gen4.5 takes none
+    assert note == "fill-gap uses runway veo3.1_fast: the default gen4.5 takes no last frame."
+    wan, note = last_frame_model("fal", "fal-ai/wan/v2.7/image-to-video", settings)
+    assert wan.last_frame and note is None
+    with pytest.raises(ConfigError, match=r"gen4\.5 does not; use one of: .*runway veo3\.1_fast"):
+        last_frame_model("runway", "gen4.5", settings)
+    cheaper = Settings(prices={"runway/veo3.1": 0.01})  # the pick follows the price
+    assert last_frame_model("runway", None, cheaper)[0].model == "veo3.1"

@@ -13,6 +13,8 @@ wan-2.7"``) and holds::
     last_frame = false                      # optional, default false
     audio = false                           # optional, default false
     price_per_second = 0.12                 # optional: without it the model is refused unpriced
+    request_fields = {image = "image_url"}  # optional, fal only: how the body spells the job
+                                            # (see stillmotion.api.providers.fal)
 
 ``STILLMOTION_MODELS`` entries join the settings file's field by field (pydantic-settings merges
 the two): the environment's fields win, the file's others stay. A mistake in an entry is a
@@ -30,7 +32,8 @@ from stillmotion.errors import ConfigError
 from stillmotion.timecode import parse_size
 
 FIELDS = frozenset({"sizes", "resolutions", "aspect_ratios", "durations", "default_seconds",
-                    "first_frame", "last_frame", "audio", "price_per_second"})
+                    "first_frame", "last_frame", "audio", "price_per_second",
+                    "request_fields"})
 
 
 def _bad(key: str, what: str) -> ConfigError:

@@ -71,8 +71,10 @@ def open_dialect(name: str, settings: Settings) -> DialectProvider:
     """A vendor dialect's provider: its key from its own variable, ``base_url`` as the root."""
     found = key_variable_set(name)
     key = os.environ.get(found) if found else None
-    return load(name).open(settings.base_url or DIALECTS[name].root, key,
-                           default_model=settings.model, timeout=settings.request_timeout)
+    provider = load(name).open(settings.base_url or DIALECTS[name].root, key,
+                               default_model=settings.model, timeout=settings.request_timeout)
+    provider.declare(settings.models)
+    return provider
 
 
 def embedded_server_dir(settings: Settings) -> Path:

@@ -5,11 +5,15 @@ Paths (``--base-url`` is this server's root, standing for ``https://queue.fal.ru
 (``/{model_id}/requests/{id}``, ``…/status``, ``…/cancel``); the result's ``video.url`` is a
 public ``/_fal/files/{id}/output.mp4``. With ``--require-key`` the API calls need
 ``Authorization: Key KEY``. Bodies are checked as fal's apps do (FastAPI-style 422 ``detail``
-lists): the Kling 2.1 rows take ``prompt``, ``image_url`` (a data URI: this server is offline),
-``duration`` ``"5"``/``"10"`` (strings), ``negative_prompt``, ``cfg_scale``, and the pro row
-``tail_image_url``. The render follows the still's shape. A refused job completes in the queue
-and its result answers 422 with ``type: content_policy_violation`` and ``loc`` naming
-``prompt`` (moderation words) or ``image_url`` (an injected image refusal).
+lists) against :data:`MODELS`, each model's fields as its fal page lists them: the first-frame
+field (``image_url``, ``start_image_url`` or ``first_frame_url``; a data URI: this server is
+offline), the last-frame field where the model takes one (``tail_image_url``, ``end_image_url``,
+``last_frame_url``), ``duration`` exactly as the model spells it (``"5"`` strings for Kling and
+Seedance, integers for Wan 2.7 and LTX-2, ``"8s"`` for Veo 3.1), ``resolution`` and
+``aspect_ratio`` words where the model takes them, and its knobs. The render follows the still's
+shape. A refused job completes in the queue and its result answers 422 with ``type:
+content_policy_violation`` and ``loc`` naming ``prompt`` (moderation words) or the image field
+(an injected image refusal).
 
 Model ids are matched by the ``falmodel`` path convertor: two or more segments, the first not
 the server's own (``v1``, ``v1beta``, ``_…``), so /v1 paths nobody serves keep their ordinary
@@ -44,13 +48,44 @@ from stillmotion.server.service import VideoService
 from stillmotion.server.store import COMPLETED, FAILED, IN_PROGRESS
 
 DIALECT = "fal"
-_KLING = {"prompt", "image_url", "duration", "negative_prompt", "cfg_scale"}
-MODELS: dict[str, set[str]] = {
+_TEXT_5_10 = ("5", "10")
+_KLING: dict[str, Any] = {"image": "image_url", "last": None, "durations": _TEXT_5_10,
+                          "knobs": {"negative_prompt", "cfg_scale"}}
+_KLING_NEW: dict[str, Any] = {"image": "start_image_url", "last": "end_image_url",
+                              "durations": tuple(str(d) for d in range(3, 16)),
+                              "knobs": {"negative_prompt", "cfg_scale", "generate_audio"}}
+_SEEDANCE: dict[str, Any] = {"image": "image_url", "last": "end_image_url",
+                             "durations": ("auto", *(str(d) for d in range(4, 16))),
+                             "resolution": ("480p", "720p", "1080p"),
+                             "aspect_ratio": ("auto", "21:9", "16:9", "4:3", "1:1", "3:4",
+                                              "9:16"),
+                             "knobs": {"generate_audio", "seed"}}
+_VEO: dict[str, Any] = {"image": "image_url", "last": None, "durations": ("4s", "6s", "8s"),
+                        "resolution": ("720p", "1080p", "4k"),
+                        "aspect_ratio": ("auto", "16:9", "9:16"),
+                        "knobs": {"negative_prompt", "generate_audio", "seed"}}
+MODELS: dict[str, dict[str, Any]] = {
     "fal-ai/kling-video/v2.1/standard/image-to-video": _KLING,
-    "fal-ai/kling-video/v2.1/pro/image-to-video": {*_KLING, "tail_image_url"},
+    "fal-ai/kling-video/v2.1/pro/image-to-video": {**_KLING, "last": "tail_image_url"},
     "fal-ai/kling-video/v2.1/master/image-to-video": _KLING,
+    "fal-ai/kling-video/v2.6/pro/image-to-video": {
+        **_KLING_NEW, "durations": _TEXT_5_10, "knobs": {"negative_prompt", "generate_audio"}},
+    "fal-ai/kling-video/v3/pro/image-to-video": _KLING_NEW,
+    "fal-ai/wan/v2.7/image-to-video": {
+        "image": "image_url", "last": "end_image_url", "durations": tuple(range(2, 16)),
+        "resolution": ("720p", "1080p"), "knobs": {"negative_prompt", "seed"}},
+    "bytedance/seedance-2.0/image-to-video": _SEEDANCE,
+    "bytedance/seedance-2.0/fast/image-to-video": {**_SEEDANCE,
+                                                   "resolution": ("480p", "720p")},
+    "fal-ai/veo3.1/image-to-video": _VEO,
+    "fal-ai/veo3.1/fast/image-to-video": _VEO,
+    "fal-ai/veo3.1/fast/first-last-frame-to-video": {
+        **_VEO, "image": "first_frame_url", "last": "last_frame_url", "needs_last": True},
+    "fal-ai/ltx-2/image-to-video": {
+        "image": "image_url", "last": None, "durations": (6, 8, 10),
+        "resolution": ("1080p", "1440p", "2160p"), "knobs": {"generate_audio", "fps"}},
 }
-DURATIONS = ("5", "10")
+"""What each hosted model accepts, from its fal page (``fal.ai/models/<id>/llms.txt``)."""
 FLAGGED = "The content was flagged by a content checker."
 
 
@@ -101,21 +136,50 @@ def job_id(request: str) -> str | None:
         return None
 
 
+def _fields(rules: dict[str, Any]) -> set[str]:
+    """Every body field the model takes."""
+    shape = {word for word in ("resolution", "aspect_ratio") if word in rules}
+    last = {rules["last"]} if rules["last"] else set()
+    return {"prompt", rules["image"], "duration", *last, *shape, *rules["knobs"]}
+
+
+def _literal(allowed: tuple[Any, ...]) -> str:
+    shown = [repr(a) for a in allowed]
+    return ", ".join(shown[:-1]) + f" or {shown[-1]}" if len(shown) > 1 else shown[0]
+
+
+def seconds_of(duration: object) -> int:
+    """Whole seconds of an accepted ``duration`` (``"5"``, ``5``, ``"8s"``; ``"auto"``: 5)."""
+    text = str(duration).removesuffix("s")
+    return int(text) if text.isdigit() else 5
+
+
 def _check_body(model: str, body: object) -> dict[str, Any]:
+    rules = MODELS[model]
     if not isinstance(body, dict):
         raise fal_error(422, "The body must be a JSON object.")
+    allowed = _fields(rules)
     for key in body:
-        if key not in MODELS[model]:
+        if key not in allowed:
             raise field_error(key, "Extra inputs are not permitted", "extra_forbidden",
                               body[key] if isinstance(body[key], (int, float)) else None)
-    for key in ("prompt", "image_url"):
+    for key in ("prompt", rules["image"], *([rules["last"]] if rules.get("needs_last") else [])):
         if key not in body:
             raise field_error(key, "Field required", "missing")
     if not isinstance(body["prompt"], str) or not body["prompt"].strip():
         raise field_error("prompt", "Input should be a non-empty string", "string_type")
-    duration = body.get("duration", "5")
-    if duration not in DURATIONS:
-        raise field_error("duration", "Input should be '5' or '10'", "literal_error", duration)
+    duration = body.get("duration", rules["durations"][0])
+    if duration not in rules["durations"] or isinstance(duration, bool) \
+            or type(duration) is not type(rules["durations"][-1]):
+        raise field_error("duration", f"Input should be {_literal(rules['durations'])}",
+                          "literal_error", duration)
+    for word in ("resolution", "aspect_ratio"):
+        if word in body and body[word] not in rules[word]:
+            raise field_error(word, f"Input should be {_literal(rules[word])}",
+                              "literal_error", body[word])
+    for flag in ("generate_audio",):
+        if flag in body and not isinstance(body[flag], bool):
+            raise field_error(flag, "Input should be a valid boolean", "bool_type")
     scale = body.get("cfg_scale", 0.5)
     if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not 0 <= scale <= 1:
         raise field_error("cfg_scale", "Input should be a number from 0 to 1", "value_error")
@@ -127,7 +191,8 @@ def _check_body(model: str, body: object) -> dict[str, Any]:
 def _result(job: JobView) -> DialectError | None:
     """The error a finished job's result answers, if it failed."""
     if job.refused is not None:
-        field = "image_url" if job.refused == "image" else "prompt"
+        rules = MODELS.get(str(job.extra.get("model")), _KLING)
+        field = rules["image"] if job.refused == "image" else "prompt"
         return DialectError(422, {"detail": [{
             "loc": ["body", field], "msg": FLAGGED, "type": "content_policy_violation",
             "url": "https://docs.fal.ai/errors#content_policy_violation"}]})
@@ -219,16 +284,18 @@ def router(service: VideoService) -> APIRouter:
             body = _check_body(model, await http.json())
         except ValueError:
             raise fal_error(422, "The body is not JSON.") from None
-        image = await in_thread(decode_image, body["image_url"], "image_url", shape=_reshape)
+        rules = MODELS[model]
+        image = await in_thread(decode_image, body[rules["image"]], rules["image"],
+                                shape=_reshape)
         last = None
-        if "tail_image_url" in body:
-            last = await in_thread(decode_image, body["tail_image_url"], "tail_image_url",
+        if rules["last"] and rules["last"] in body:
+            last = await in_thread(decode_image, body[rules["last"]], rules["last"],
                                    shape=_reshape)
-        size = await in_thread(still_size, image, "image_url", shape=_reshape)
+        size = await in_thread(still_size, image, rules["image"], shape=_reshape)
         record = await in_thread(create_job, service, dialect=DIALECT, model=model,
                                  prompt=body["prompt"], size=size,
-                                 seconds=int(body.get("duration", "5")), image=image,
-                                 last=last, shape=_reshape)
+                                 seconds=seconds_of(body.get("duration", rules["durations"][0])),
+                                 image=image, last=last, shape=_reshape)
         rid = request_id(record.id)
         return json_answer({"request_id": rid, **urls(root_url(http), model, rid),
                             "queue_position": 0})

@@ -12,7 +12,7 @@ import base64
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import httpx
 
@@ -184,6 +184,10 @@ class DialectProvider:
     def close(self) -> None:
         """Close the connections."""
         self.http.close()
+
+    def declare(self, models: Mapping[str, Any]) -> None:
+        """Learn what the user declared about their own models (the settings' ``models``
+        table); a dialect whose request depends on the model (fal) reads it, others need not."""
 
     def submit(self, request: GenerationRequest) -> JobState:
         """Create the job once (implemented by each dialect)."""

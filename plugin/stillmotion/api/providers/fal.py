@@ -1,13 +1,24 @@
 """fal.ai's queue as a Provider: submit to a model, follow the returned URLs, fetch the result.
 
 Wire (reference section 4): ``POST {root}/{model_id}`` with ``Authorization: Key KEY`` and a
-model-specific body (the Kling 2.1 rows: ``prompt``, ``image_url`` as a data URI, ``duration``
-as the string ``"5"``/``"10"``; the pro model also ``tail_image_url``, its last frame) ->
-``{request_id, status_url, response_url, cancel_url}``. ``GET status_url`` answers ``status``
-IN_QUEUE (with ``queue_position``) / IN_PROGRESS / COMPLETED; then ``GET response_url`` gives
-``{"video": {"url", "content_type"}}``, or an HTTP error: a content-filter refusal is a 422 whose
-``detail`` entries carry ``type: content_policy_violation`` and ``loc`` naming the flagged
-field (``["body", "image_url"]`` or ``["body", "prompt"]``).
+model-specific body -> ``{request_id, status_url, response_url, cancel_url}``. ``GET status_url``
+answers ``status`` IN_QUEUE (with ``queue_position``) / IN_PROGRESS / COMPLETED; then ``GET
+response_url`` gives ``{"video": {"url", "content_type"}}``, or an HTTP error: a content-filter
+refusal is a 422 whose ``detail`` entries carry ``type: content_policy_violation`` and ``loc``
+naming the flagged field (``["body", "image_url"]`` or ``["body", "prompt"]``).
+
+How each hosted model spells the common request lives in ONE table, :data:`FAL_MODELS` (fields
+from fal's model pages, ``fal.ai/models/<id>/llms.txt``, read 2026-12-06): the first-frame field
+(``image_url``, Kling 2.6/3.0's ``start_image_url``, Veo 3.1 first-last's ``first_frame_url``),
+the last-frame field (``tail_image_url`` on Kling 2.1 pro, ``end_image_url`` on Kling 2.6/3.0,
+Wan 2.7 and Seedance 2.0, ``last_frame_url`` on Veo 3.1 first-last), how ``duration`` is written
+(``"5"``, ``5`` or ``"8s"``), which shape words go with it (``resolution``, ``aspect_ratio``,
+from the fitted still's size) and the extra knobs the model takes. Any other fal model id works
+when the user declares it in the settings' ``models`` table (capabilities and price); its
+``request_fields`` table may name ``image``, ``last_image``, ``duration`` (``text``, ``int`` or
+``seconds``) and ``shape`` (a list of ``resolution`` / ``aspect_ratio``), else the defaults are
+fal's most common image-to-video spelling: ``image_url``, ``end_image_url`` (only when the row
+says it takes a last frame), ``duration`` as text, no shape words.
 
 The job id is the response URL (relative to the root when it lives there), so a job is found
 again after a restart; the status URL is the one returned at submit, else fal's documented
@@ -24,6 +35,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from stillmotion.api import capabilities
 from stillmotion.api._core import HttpCore
 from stillmotion.api._parse import error_json, request_id
 from stillmotion.api._policy import is_policy_code
@@ -52,21 +64,51 @@ STATUSES = {"IN_QUEUE": JobStatus.QUEUED, "IN_PROGRESS": JobStatus.RUNNING,
             "COMPLETED": JobStatus.COMPLETED}
 
 
+DURATION_STYLES = ("text", "int", "seconds")
+"""How ``duration`` is written: ``"5"``, ``5`` or ``"5s"``."""
+SHAPE_WORDS = ("resolution", "aspect_ratio")
+
+
 @dataclass(frozen=True)
 class FalModel:
-    """How one hosted model spells the common request."""
+    """How one hosted model spells the common request (see the module docstring)."""
 
     image_field: str = "image_url"
     last_field: str | None = None
-    duration_as_text: bool = True
+    duration: str = "text"
+    shape: tuple[str, ...] = ()
     knobs: tuple[str, ...] = ("negative_prompt", "cfg_scale")
+    needs_last: bool = False
+    """The endpoint renders only between two frames (Veo 3.1 first-last-frame-to-video)."""
 
 
+_KLING_NEW = FalModel("start_image_url", "end_image_url",
+                      knobs=("negative_prompt", "cfg_scale", "generate_audio"))
+_SEEDANCE = FalModel("image_url", "end_image_url", shape=SHAPE_WORDS,
+                     knobs=("generate_audio", "seed"))
+_VEO = FalModel("image_url", None, "seconds", SHAPE_WORDS,
+                knobs=("negative_prompt", "generate_audio", "seed"))
 FAL_MODELS: dict[str, FalModel] = {
     "fal-ai/kling-video/v2.1/standard/image-to-video": FalModel(),
     "fal-ai/kling-video/v2.1/pro/image-to-video": FalModel(last_field="tail_image_url"),
     "fal-ai/kling-video/v2.1/master/image-to-video": FalModel(),
+    "fal-ai/kling-video/v2.6/pro/image-to-video": FalModel(
+        "start_image_url", "end_image_url", knobs=("negative_prompt", "generate_audio")),
+    "fal-ai/kling-video/v3/pro/image-to-video": _KLING_NEW,
+    "fal-ai/wan/v2.7/image-to-video": FalModel(
+        "image_url", "end_image_url", "int", ("resolution",), knobs=("negative_prompt", "seed")),
+    "bytedance/seedance-2.0/image-to-video": _SEEDANCE,
+    "bytedance/seedance-2.0/fast/image-to-video": _SEEDANCE,
+    "fal-ai/veo3.1/image-to-video": _VEO,
+    "fal-ai/veo3.1/fast/image-to-video": _VEO,
+    "fal-ai/veo3.1/fast/first-last-frame-to-video": FalModel(
+        "first_frame_url", "last_frame_url", "seconds", SHAPE_WORDS,
+        knobs=("negative_prompt", "generate_audio", "seed"), needs_last=True),
+    "fal-ai/ltx-2/image-to-video": FalModel(
+        "image_url", None, "int", ("resolution",), knobs=("generate_audio", "fps")),
 }
+"""Every fal model we know the request of, by model id (sources in the module docstring)."""
+REQUEST_FIELDS = frozenset({"image", "last_image", "duration", "shape", "knobs"})
 
 
 class FalQueued(BaseModel):
@@ -109,30 +151,85 @@ class FalResult(BaseModel):
         return None
 
 
-def model_spec(model: str) -> FalModel:
-    """The body spelling of ``model``; ConfigError for a model without a row."""
-    found = FAL_MODELS.get(model)
+def _declared_error(key: str, what: str) -> ConfigError:
+    return ConfigError(f"The models entry '{key}' in settings has request_fields {what}; fix it "
+                       "in the settings file or STILLMOTION_MODELS.")
+
+
+def declared_spec(key: str, entry: Mapping[str, Any]) -> FalModel:
+    """The body spelling of a fal model the user declared (``models`` entry ``key``): its
+    ``request_fields``, else the defaults named in the module docstring."""
+    fields = entry.get("request_fields", {})
+    if not isinstance(fields, Mapping):
+        raise _declared_error(key, "that is not a table")
+    unknown = sorted(set(fields) - REQUEST_FIELDS)
+    if unknown:
+        raise _declared_error(key, f"with the unknown name '{unknown[0]}' (known: "
+                              f"{', '.join(sorted(REQUEST_FIELDS))})")
+    words = [fields[name] for name in ("image", "last_image", "duration") if name in fields]
+    shape, knobs = fields.get("shape", []), fields.get("knobs", [])
+    if not all(isinstance(w, str) and w for w in words) \
+            or not all(isinstance(v, list) and all(isinstance(w, str) for w in v)
+                       for v in (shape, knobs)):
+        raise _declared_error(key, "whose image, last_image and duration are not words, or "
+                              "whose shape and knobs are not lists of words")
+    if fields.get("duration", "text") not in DURATION_STYLES:
+        raise _declared_error(key, f"with duration '{fields['duration']}' (use one of: "
+                              f"{', '.join(DURATION_STYLES)})")
+    if not set(shape) <= set(SHAPE_WORDS):
+        raise _declared_error(key, f"with a shape word other than {' and '.join(SHAPE_WORDS)}")
+    takes_last = entry.get("last_frame") is True
+    return FalModel(str(fields.get("image", "image_url")),
+                    str(fields.get("last_image", "end_image_url")) if takes_last else None,
+                    str(fields.get("duration", "text")), tuple(shape), tuple(knobs))
+
+
+def declared_specs(models: Mapping[str, Any]) -> dict[str, FalModel]:
+    """The fal entries of the settings' ``models`` table, by model id."""
+    return {key.partition("/")[2]: declared_spec(key, entry) for key, entry in models.items()
+            if key.startswith(f"{NAME}/") and isinstance(entry, Mapping)}
+
+
+def model_spec(model: str, declared: Mapping[str, FalModel] | None = None) -> FalModel:
+    """The body spelling of ``model`` (a declared one wins); ConfigError for neither."""
+    found = (declared or {}).get(model) or FAL_MODELS.get(model)
     if found is None:
         known = ", ".join(FAL_MODELS)
         raise ConfigError(f"stillmotion does not know the request shape of fal model '{model}'; "
-                          f"use one of: {known}.")
+                          f"use one of: {known}, or declare it in the settings' models table.")
     return found
 
 
-def create_request(model: str, request: GenerationRequest) -> RequestSpec:
+def _duration(style: str, seconds: int) -> str | int:
+    return {"text": str(seconds), "seconds": f"{seconds}s"}.get(style, seconds)
+
+
+def _shape(spec: FalModel, size: tuple[int, int]) -> dict[str, str]:
+    words = {"resolution": capabilities.resolution(size),
+             "aspect_ratio": capabilities.aspect_ratio(size)}
+    return {word: words[word] for word in spec.shape}
+
+
+def create_request(model: str, request: GenerationRequest,
+                   declared: Mapping[str, FalModel] | None = None) -> RequestSpec:
     """``POST /{model_id}`` for ``request`` (a paid create)."""
-    spec = model_spec(model)
+    spec = model_spec(model, declared)
     if request.first_frame is None:
         raise ConfigError(f"The fal model {model} needs a first frame; give the still.")
+    if spec.needs_last and request.last_frame is None:
+        raise ConfigError(f"The fal model {model} renders only between a first and a last "
+                          "frame; use it with fill-gap, or choose an image-to-video model.")
     body: dict[str, Any] = {
         "prompt": request.prompt,
         spec.image_field: data_uri(request.first_frame),
-        "duration": str(request.seconds) if spec.duration_as_text else int(request.seconds),
+        "duration": _duration(spec.duration, int(request.seconds)),
+        **_shape(spec, request.size),
     }
     if request.last_frame is not None:
         if spec.last_field is None:
-            raise ConfigError(f"The fal model {model} cannot take a last frame; use "
-                              "fal-ai/kling-video/v2.1/pro/image-to-video.")
+            takers = ", ".join(m for m, s in FAL_MODELS.items() if s.last_field)
+            raise ConfigError(f"The fal model {model} cannot take a last frame; use one of: "
+                              f"{takers}.")
         body[spec.last_field] = data_uri(request.last_frame)
     for key, value in request.extra.items():
         if key not in spec.knobs:
@@ -214,10 +311,15 @@ class FalProvider(DialectProvider):
     def __init__(self, http: HttpCore, *, name: str, default_model: str) -> None:
         super().__init__(http, name=name, default_model=default_model)
         self._urls = _Urls(http.target)
+        self._declared: dict[str, FalModel] = {}
+
+    def declare(self, models: Mapping[str, Any]) -> None:
+        """Learn the request spelling of the fal models the user declared in settings."""
+        self._declared = declared_specs(models)
 
     def submit(self, request: GenerationRequest) -> JobState:
         """Queue the request once (never retried after it may have reached the service)."""
-        spec = create_request(request.model or self.default_model, request)
+        spec = create_request(request.model or self.default_model, request, self._declared)
         queued = self.http.call(FalQueued, spec)
         if not queued.response_url:
             raise ResponseValidationError(
