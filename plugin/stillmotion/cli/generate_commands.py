@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from stillmotion.cli.console import console
+from stillmotion.cli.console import console, err_console
 from stillmotion.cli.options import (
     BaseUrlOpt,
     BudgetOpt,
@@ -24,7 +24,6 @@ from stillmotion.cli.options import (
     ModelOpt,
     OutputOpt,
     PresetOpt,
-    ProviderOpt,
     SecondsOpt,
     SizeOpt,
     WebhookPortOpt,
@@ -34,6 +33,7 @@ from stillmotion.cli.webhook_wait import webhook_clock
 from stillmotion.errors import ConfigError
 from stillmotion.jobs.cost import format_money
 from stillmotion.jobs.ledger import Ledger
+from stillmotion.jobs.multi import ModelChoice, MultiResult, parse_choices, run_models, shots_for
 from stillmotion.jobs.pipeline import (
     Clock,
     ConformSpec,
@@ -138,6 +138,41 @@ def dry_run(shot: Shot, settings: Settings, as_json: bool) -> None:
                       markup=False)
 
 
+def print_takes(result: MultiResult, as_json: bool) -> None:
+    """Every finished take of a several-model run, then its failures (exit non-zero after)."""
+    takes = [{**clip_summary(o.clip, result.timeline, o.placed.track_name if o.placed else None),
+              "choice": o.choice.label} for o in result.outcomes if o.clip is not None]
+    failed = [{"choice": o.choice.label, "error": o.error.message} for o in result.failures
+              if o.error is not None]
+    if as_json:
+        console.print_json(json.dumps({"timeline": str(result.timeline) if result.timeline
+                                       else None, "takes": takes, "failed": failed}))
+    else:
+        for take in takes:
+            print_result(take, False)
+            console.print(f"  model     {take['provider']} {take['model']}", markup=False)
+    errors = [(o.choice.label, o.error) for o in result.failures if o.error is not None]
+    for label, error in errors[1:]:
+        err_console.print(f"stillmotion: {label}: {error.message}", markup=False,
+                          highlight=False)
+    if errors:  # the first failure ends the command with its own exit code
+        label, error = errors[0]
+        placed = f"the other takes were placed in {result.timeline}" if result.timeline \
+            else "no take finished"
+        error.message = f"{label}: {error.message} ({placed})"
+        raise error
+
+
+def several_models(shot: Shot, choices: list[ModelChoice], settings: Settings, *,
+                   dry: bool, as_json: bool) -> None:
+    """``generate`` with two or more ``--provider`` choices (see :mod:`stillmotion.jobs.multi`)."""
+    if dry:
+        shots, single = shots_for(shot, choices, settings)
+        for each in shots:
+            dry_run(each, single, as_json)
+        return
+    print_takes(run_models(shot, choices, settings), as_json)
+
 
 # A sub-app holding ``generate``; stillmotion.cli merges it into the root app.
 app = typer.Typer()
@@ -153,7 +188,10 @@ def generate_command(
     seconds: SecondsOpt = None,
     size: SizeOpt = "auto",
     model: ModelOpt = None,
-    provider: ProviderOpt = None,
+    providers: Annotated[list[str] | None, typer.Option(
+        "--provider", help="preview (default, local, free), openai (a /v1/videos gateway), veo, "
+        "runway, fal or openrouter, optionally with a model (runway:gen4.5); repeat it to run "
+        "several models on the same still at once, placed as takes of one slot.")] = None,
     base_url: BaseUrlOpt = None,
     preset: PresetOpt = "resolve-dnxhr-hq",
     output: OutputOpt = None,
@@ -177,12 +215,25 @@ def generate_command(
     """Generate a clip from the frame under the playhead and place it on "AI Generated"."""
     if for_app not in (None, "resolve"):
         raise ConfigError(f"Unknown --for '{for_app}'; the only choice is resolve.")
+    choices = parse_choices(providers or [])
+    provider = choices[0].provider if len(choices) == 1 else None
+    if len(choices) == 1 and choices[0].model:
+        if model and model != choices[0].model:
+            raise ConfigError(f"Two models are named ({choices[0].model} and {model}); give "
+                              "one, with --provider P:MODEL or --model.")
+        model = choices[0].model
+    if len(choices) > 1 and (model or webhook_port):
+        raise ConfigError("With several --provider choices, name each model as --provider "
+                          "P:MODEL (not --model), and wait without --webhook-port.")
     settings = cli_settings(provider=provider, model=model, base_url=base_url,
                             ledger=ledger, budget=budget)
     shot = prepare_shot(timeline, at, prompt, output=output, media_dir=media_dir,
                         seconds=seconds, size=parse_size_option(size), provider=provider,
                         model=model, preset=preset, new_take=new_take, overwrite=overwrite,
                         for_resolve=for_app == "resolve", image=image)
+    if len(choices) > 1:
+        several_models(shot, choices, settings, dry=dry_run_flag, as_json=as_json)
+        return
     if dry_run_flag:
         dry_run(shot, settings, as_json)
         return

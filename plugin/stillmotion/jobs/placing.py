@@ -9,6 +9,7 @@ crash (input timeline, playhead, output path, source facts), so placing is repro
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -128,7 +129,8 @@ def metadata_for(clip: GeneratedClip, source: dict[str, Any], takes: list[JobRow
                    media=row.files.get("conformed", str(clip.conformed)),
                    original=row.files.get("download"), prompt=row.prompt,
                    created_at=row.created_at.isoformat(),
-                   cost_estimate=float(row.cost_estimate) if row.cost_estimate else None)
+                   cost_estimate=float(row.cost_estimate) if row.cost_estimate else None,
+                   label=f"{row.provider} {row.model}".strip())
         for row in finished
     )
     return GeneratedClipMetadata(
@@ -191,19 +193,30 @@ def place_clip(timeline: Any, clip: GeneratedClip, *, ledger: Ledger, context: d
 def place_and_write(clip: GeneratedClip, *, ledger: Ledger, context: dict[str, Any],
                     prompt_parts: dict[str, str] | None = None) -> tuple[PlacedClip, Path]:
     """Place on a fresh read of the input timeline, write the new file, mark the row placed."""
+    placed, written = place_all_and_write([clip], ledger=ledger, context=context,
+                                          prompt_parts=prompt_parts)
+    return placed[0], written
+
+
+def place_all_and_write(clips: Sequence[GeneratedClip], *, ledger: Ledger,
+                        context: dict[str, Any], prompt_parts: dict[str, str] | None = None,
+                        ) -> tuple[list[PlacedClip], Path]:
+    """Place several clips of one context (the takes of one shot from several models) on one
+    fresh read of the input timeline, in order, write the new file once, mark the rows placed."""
     timeline_path = Path(context["timeline"])
     timeline = read_timeline(timeline_path)
-    placed = place_clip(timeline, clip, ledger=ledger, context=context,
-                        prompt_parts=prompt_parts)
+    placed = [place_clip(timeline, clip, ledger=ledger, context=context,
+                         prompt_parts=prompt_parts) for clip in clips]
     output = Path(context["output"])
     if context.get("for_resolve"):
         timeline = make_resolve_shaped(timeline, base_dir=timeline_path.parent)
     written = write_timeline(timeline, output, overwrite=bool(context.get("overwrite")),
                              source=timeline_path)
-    if ledger.get(clip.job_id).state is LedgerState.CONFORMED:
-        ledger.advance(clip.job_id, LedgerState.PLACED, files={"timeline": str(written)})
-    else:  # a reused job placed before: it stays placed, now on this timeline too
-        ledger.update(clip.job_id, files={"timeline": str(written)})
+    for clip in clips:
+        if ledger.get(clip.job_id).state is LedgerState.CONFORMED:
+            ledger.advance(clip.job_id, LedgerState.PLACED, files={"timeline": str(written)})
+        else:  # a reused job placed before: it stays placed, now on this timeline too
+            ledger.update(clip.job_id, files={"timeline": str(written)})
     return placed, written
 
 

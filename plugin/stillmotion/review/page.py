@@ -133,6 +133,8 @@ def _shot(index: int, shot: Shot, assets: ReviewAssets, page_dir: Path) -> str:
 
 def _take(shot: Shot, take: Take, assets: TakeAssets, page_dir: Path) -> str:
     name = f"Take {take.number}" if take.number is not None else "Take (unnumbered)"
+    if take.model:  # takes of one slot may come from several models: the label names it
+        name += f" · {take.provider} {take.model}"
     badges = []
     if take.in_use:
         badges.append('<span class="badge use">On the timeline</span>')

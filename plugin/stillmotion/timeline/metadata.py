@@ -44,6 +44,9 @@ class TakeRecord:
     prompt: str = ""
     created_at: str = ""
     cost_estimate: float | None = None
+    label: str = ""
+    """Which provider and model made the take ("runway gen4.5"), so takes of one slot from
+    several models can be told apart."""
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -58,6 +61,7 @@ class TakeRecord:
             prompt=_str(data, "prompt", ""),
             created_at=_str(data, "created_at", ""),
             cost_estimate=_opt_float(data, "cost_estimate"),
+            label=_str(data, "label", ""),
         )
 
 

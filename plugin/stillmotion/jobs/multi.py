@@ -1,0 +1,129 @@
+"""Several models on one shot: one still sent to each, run at once, placed as takes of one slot.
+
+Why a module of its own: ``generate --provider P[:MODEL] --provider Q[:MODEL]`` is one editor
+action with rules a single job does not have. Every choice is planned (capabilities, size,
+price) before anything is sent, and the budget is checked on the SUM of the new jobs, so an
+over-budget pair sends nothing. The jobs then run concurrently, each with its own provider
+connection; one failure does not cancel the others. The finished clips share the shot's take
+group, so they land in one slot on the "AI Generated" track (the first choice shown, the others
+one ``stillmotion takes --use N`` away, each take labelled with its provider and model), written
+in one new timeline file. Failures are returned, not raised, so the caller places the rest first
+and then reports them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from stillmotion.errors import ConfigError, StillmotionError
+from stillmotion.jobs import cost
+from stillmotion.jobs.ledger import Ledger
+from stillmotion.jobs.pipeline import Clock, EventHandler, GeneratedClip, generate, plan_shot
+from stillmotion.jobs.placing import Shot, place_all_and_write
+from stillmotion.settings import Settings
+from stillmotion.timeline.place import PlacedClip
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """One ``--provider P[:MODEL]``; ``model`` None means the provider's default."""
+
+    provider: str
+    model: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.provider}:{self.model}" if self.model else self.provider
+
+
+@dataclass(frozen=True)
+class TakeOutcome:
+    """What became of one choice: its clip and where it was placed, or the error that ended it."""
+
+    choice: ModelChoice
+    clip: GeneratedClip | None = None
+    placed: PlacedClip | None = None
+    error: StillmotionError | None = None
+
+
+@dataclass(frozen=True)
+class MultiResult:
+    """Every choice's outcome, in the order given, and the timeline written (None if no take
+    finished)."""
+
+    outcomes: tuple[TakeOutcome, ...]
+    timeline: Path | None
+
+    @property
+    def failures(self) -> tuple[TakeOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.error is not None)
+
+
+def parse_choices(values: Sequence[str]) -> list[ModelChoice]:
+    """``["runway:gen4.5", "fal"]`` -> choices; the model part may hold slashes, not colons."""
+    choices: list[ModelChoice] = []
+    for value in values:
+        provider, _, model = value.strip().partition(":")
+        if not provider or (":" in value and not model.strip()):
+            raise ConfigError(f"'{value}' is not a provider choice; write PROVIDER or "
+                              "PROVIDER:MODEL, e.g. --provider runway:gen4.5.")
+        choice = ModelChoice(provider.strip(), model.strip() or None)
+        if choice in choices:
+            raise ConfigError(f"{choice.label} is given twice; name each model once (use "
+                              "--new-take for another take of the same model).")
+        choices.append(choice)
+    return choices
+
+
+def shots_for(shot: Shot, choices: Sequence[ModelChoice],
+              settings: Settings) -> tuple[list[Shot], Settings]:
+    """The shot once per choice, and the settings they run under. ``STILLMOTION_MODEL``
+    (settings) counts only for the settings' own provider: it names that provider's model, not
+    another's, so the returned settings name no model."""
+    shots = []
+    for choice in choices:
+        model = choice.model or (settings.model if choice.provider == settings.provider
+                                 else None)
+        request = dataclasses.replace(shot.request, provider=choice.provider, model=model)
+        shots.append(dataclasses.replace(shot, request=request))
+    return shots, settings.model_copy(update={"model": None})
+
+
+def run_models(shot: Shot, choices: Sequence[ModelChoice], settings: Settings, *,
+               on_event: EventHandler | None = None, clock: Clock | None = None) -> MultiResult:
+    """Plan every choice, check the budget on their sum, run them at once, place the finished
+    ones as takes of the shot's slot (the first choice shown) in one new timeline file."""
+    if len(choices) < 2:
+        raise ValueError("run_models is for two or more choices")
+    shots, single = shots_for(shot, choices, settings)
+    with Ledger(settings.ledger_path) as ledger:
+        plans = [plan_shot(s.request, s.target, single, ledger) for s in shots]
+        fresh = [p.estimate for s, p in zip(shots, plans, strict=True)
+                 if p.existing is None or s.request.new_take]
+        cost.check_budget(fresh, run_budget=settings.budget,
+                          daily_budget=settings.daily_budget, ledger=ledger)
+        with ThreadPoolExecutor(max_workers=len(shots)) as pool:
+            futures = [pool.submit(generate, s.request, s.target, media_dir=s.media_dir,
+                                   settings=single, on_event=on_event, ledger=ledger,
+                                   context=s.context, budget_reserved=True, clock=clock)
+                       for s in shots]
+            outcomes: list[TakeOutcome] = []
+            for choice, future in zip(choices, futures, strict=True):
+                try:
+                    outcomes.append(TakeOutcome(choice, clip=future.result()))
+                except StillmotionError as exc:
+                    outcomes.append(TakeOutcome(choice, error=exc))
+        done = [o for o in outcomes if o.clip is not None]
+        if not done:
+            return MultiResult(tuple(outcomes), None)
+        # Placed last shows: place in reverse so the first choice that finished is on view.
+        clips = [o.clip for o in reversed(done) if o.clip is not None]
+        placed, written = place_all_and_write(clips, ledger=ledger, context=shot.context)
+    where = dict(zip((c.job_id for c in clips), placed, strict=True))
+    final = tuple(dataclasses.replace(o, placed=where[o.clip.job_id]) if o.clip else o
+                  for o in outcomes)
+    return MultiResult(final, written)
