@@ -130,7 +130,7 @@ def metadata_for(clip: GeneratedClip, source: dict[str, Any], takes: list[JobRow
                    original=row.files.get("download"), prompt=row.prompt,
                    created_at=row.created_at.isoformat(),
                    cost_estimate=float(row.cost_estimate) if row.cost_estimate else None,
-                   label=f"{row.provider} {row.model}".strip())
+                   provider=row.provider, model=row.model or "")
         for row in finished
     )
     return GeneratedClipMetadata(

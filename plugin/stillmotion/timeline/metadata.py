@@ -44,9 +44,15 @@ class TakeRecord:
     prompt: str = ""
     created_at: str = ""
     cost_estimate: float | None = None
-    label: str = ""
-    """Which provider and model made the take ("runway gen4.5"), so takes of one slot from
-    several models can be told apart."""
+    provider: str = ""
+    model: str = ""
+    """Which provider and model made the take, so takes of one slot from several models can be
+    told apart and switching takes keeps the shown clip's provenance right."""
+
+    @property
+    def label(self) -> str:
+        """``runway gen4.5`` (empty for takes recorded before models were kept)."""
+        return f"{self.provider} {self.model}".strip()
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -61,7 +67,8 @@ class TakeRecord:
             prompt=_str(data, "prompt", ""),
             created_at=_str(data, "created_at", ""),
             cost_estimate=_opt_float(data, "cost_estimate"),
-            label=_str(data, "label", ""),
+            provider=_str(data, "provider", ""),
+            model=_str(data, "model", ""),
         )
 
 

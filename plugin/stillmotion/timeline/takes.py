@@ -113,6 +113,9 @@ def use_take(timeline: Any, frame: int, take: int) -> PlacedClip:
     updated = dataclasses.replace(
         metadata, take=chosen.take, job_id=chosen.job_id, prompt=chosen.prompt,
         conformed_file=str(media), original_file=chosen.original,
+        provider=chosen.provider or metadata.provider, model=chosen.model or metadata.model,
+        cost_estimate=metadata.cost_estimate if chosen.cost_estimate is None
+        else chosen.cost_estimate,
     )
     return switch_take(existing, timeline, media_path=media, duration_frames=facts.frame_count,
                        rate=facts.rate, metadata=updated,
