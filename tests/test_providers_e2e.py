@@ -1,8 +1,8 @@
-"""Veo, Runway and fal end to end over real HTTP against ``stillmotion serve``.
+"""Veo, Runway, fal, Kling, Seedance and Wan end to end over real HTTP against ``stillmotion serve``.
 
-One local server (key required) speaks all three dialects on their own paths and renders with
+One local server (key required) speaks all six dialects on their own paths and renders with
 the preview engine. The real commands run in-process: ``stillmotion generate``, ``extend`` and
-``fill-gap`` with ``--provider veo|runway|fal --base-url http://127.0.0.1:PORT`` and a dummy key
+``fill-gap`` with ``--provider veo|runway|fal|kling|seedance|wan --base-url http://127.0.0.1:PORT`` and a dummy key
 in the vendor's variable. What the server received is read back from its job store (the first
 and last frames carry burnt-in frame codes), what was placed is read back from the new timeline.
 The faults a client must survive are injected into the server: status words nobody documented,
@@ -12,6 +12,7 @@ expired result URLs, refusals of the prompt and of the image.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Iterator
 from fractions import Fraction
@@ -38,16 +39,30 @@ from support.generate_env import TEN_25, ai_items, cli, cli_json, isolate, job
 from support.timelines import gap, media_clip, timeline, track
 
 KEY = "dummy-test-key"
+KLING_SECRET = secrets.token_hex(16)
+"""The secret half of the Kling key pair (the access half is KEY), made at run time."""
 R25 = Fraction(25)
 SIZE = (160, 90)
 PROMPT = "Slow dolly in; warm evening light"
-KEY_VARIABLES = {"veo": "GEMINI_API_KEY", "runway": "RUNWAYML_API_SECRET", "fal": "FAL_KEY"}
+KEY_VARIABLES = {"veo": "GEMINI_API_KEY", "runway": "RUNWAYML_API_SECRET", "fal": "FAL_KEY",
+                 "kling": "KLING_ACCESS_KEY", "seedance": "ARK_API_KEY",
+                 "wan": "DASHSCOPE_API_KEY"}
 CREATE_ROUTES = {"veo": "POST /v1beta/models/{model}:predictLongRunning",
-                 "runway": "POST /v1/image_to_video", "fal": "POST /{model_path:falmodel}"}
+                 "runway": "POST /v1/image_to_video", "fal": "POST /{model_path:falmodel}",
+                 "kling": "POST /v1/videos/image2video",
+                 "seedance": "POST /api/v3/contents/generations/tasks",
+                 "wan": "POST /api/v1/services/aigc/video-generation/video-synthesis"}
 FILL_MODELS = {"veo": ("veo-3.1-fast-generate-preview", 4, (1280, 720)),
                "runway": ("gen3a_turbo", 5, (1280, 768)),
-               "fal": ("fal-ai/kling-video/v2.1/pro/image-to-video", 5, (1280, 720))}
-GENERATE_SECONDS = {"veo": 4, "runway": 5, "fal": 5}
+               "fal": ("fal-ai/kling-video/v2.1/pro/image-to-video", 5, (1280, 720)),
+               "kling": ("kling-v3", 3, (1280, 720)),
+               "seedance": ("dreamina-seedance-2-0-260128", 4, (1280, 720)),
+               "wan": ("wan2.7-i2v", 2, (1280, 720))}
+GENERATE_SECONDS = {"veo": 4, "runway": 5, "fal": 5, "kling": 5, "seedance": 4, "wan": 2}
+SIGNED_OUTPUTS = {"runway": "GET /_runway/outputs/{task}.mp4",
+                  "kling": "GET /_kling/videos/{task}.mp4",
+                  "seedance": "GET /_ark/{task}/video.mp4", "wan": "GET /_wan/{task}.mp4"}
+"""Dialects whose result URLs are signed afresh on every poll, and their download routes."""
 DIALECTS = list(KEY_VARIABLES)
 # Record layout (timeline-relative, 25 fps from 10:00:00:00): A 0-20 shows media 5..24, a
 # 30-frame gap, B 50-70 shows media 30..49.
@@ -57,7 +72,8 @@ A_LAST, B_FIRST, GAP = 24, 30, (20, 50)
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     with serve_in_background(tmp_path_factory.mktemp("dialect-serve"), fast=True,
-                             test_mode=True, require_key=KEY, workers=2) as running:
+                             test_mode=True, require_key=KEY, kling_secret=KLING_SECRET,
+                             workers=2) as running:
         yield running
 
 
@@ -68,6 +84,7 @@ def live(server: RunningServer, monkeypatch: pytest.MonkeyPatch,
     isolate(monkeypatch, tmp_path)
     for variable in KEY_VARIABLES.values():
         monkeypatch.setenv(variable, KEY)
+    monkeypatch.setenv("KLING_SECRET_KEY", KLING_SECRET)
     server.set_faults()
     server.reset_stats()
     dialect_state(server.service).replace()
@@ -260,7 +277,8 @@ def still(coded_media: Path, tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(("dialect", "words"), [
     ("runway", ["WARMING_UP", "ASSIGNED_TO_GPU"]), ("fal", ["IN_WARMUP"]),
-    ("veo", ["RESERVING_CAPACITY"])])
+    ("veo", ["RESERVING_CAPACITY"]), ("kling", ["queueing"]), ("seedance", ["preparing"]),
+    ("wan", ["SUSPENDED"])])
 def test_unknown_running_status_words_are_waited_through(
         dialect: str, words: list[str], live: RunningServer, still: Path) -> None:
     dialect_state(live.service).replace(DialectFaultPlan(status_values=words))
@@ -286,14 +304,15 @@ def test_expired_result_urls(dialect: str, live: RunningServer, still: Path,
     with open_provider(dialect, Settings(base_url=live.root_url)) as provider:
         done, _ = _finish(provider, provider.submit(_request(dialect, still)).id)
         state.replace(DialectFaultPlan(expired_downloads=1, expired_status=403))
-        if dialect == "runway":  # a signed URL: asked for afresh once, then it works
+        if dialect in SIGNED_OUTPUTS:  # a signed URL: asked for afresh once, then it works
             provider.download(done, tmp_path / "fresh.mp4")
-            assert probe(tmp_path / "fresh.mp4").require_video().frame_count == 150
-            assert live.stats()["requests"]["GET /_runway/outputs/{task}.mp4"] == 2
+            frames = GENERATE_SECONDS[dialect] * 30
+            assert probe(tmp_path / "fresh.mp4").require_video().frame_count == frames
+            assert live.stats()["requests"][SIGNED_OUTPUTS[dialect]] == 2
             state.replace(DialectFaultPlan(expired_downloads=2, expired_status=410))
         with pytest.raises(ContentExpiredError, match="generate the clip again") as caught:
             provider.download(done, tmp_path / "gone.mp4")
-    assert "HTTP 410" in caught.value.message if dialect == "runway" else \
+    assert "HTTP 410" in caught.value.message if dialect in SIGNED_OUTPUTS else \
         "HTTP 403" in caught.value.message
     assert not (tmp_path / "gone.mp4").exists()
 
