@@ -16,6 +16,7 @@ frame as a PNG.
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
 from pathlib import Path
@@ -141,6 +142,10 @@ def _check(body: object) -> dict[str, Any]:
     if body.get("resolution", "720p") not in SIZES:
         raise ark_error(400, "InvalidParameter", "resolution must be 480p, 720p or 1080p.",
                         "resolution")
+    seed = body.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not -1 <= seed <= 2**32 - 1:
+        raise ark_error(400, "InvalidParameter", "seed must be an integer from -1 to "
+                        "4294967295.", "seed")
     for flag in ("return_last_frame", "watermark", "generate_audio", "camera_fixed"):
         if flag in body and not isinstance(body[flag], bool):
             raise ark_error(400, "InvalidParameter", f"{flag} must be a boolean.", flag)
@@ -155,7 +160,8 @@ def task_json(job: JobView, root: str, service: VideoService) -> dict[str, Any]:
                             "updated_at": record.completed_at or record.created_at,
                             "resolution": job.extra.get("resolution"),
                             "ratio": job.extra.get("ratio"), "duration": int(record.seconds),
-                            "framespersecond": 24, "error": None}
+                            "seed": job.extra.get("seed"), "framespersecond": 24,
+                            "error": None}
     if job.injected is not None:
         return {**body, "status": job.injected}
     if job.status == COMPLETED:
@@ -220,6 +226,7 @@ def router(service: VideoService) -> APIRouter:
                                  prompt=prompt or "(no prompt)", size=size,
                                  seconds=body.get("duration", 5), image=image, last=last,
                                  extra={"resolution": resolution, "ratio": ratio,
+                                        "seed": body.get("seed", secrets.randbelow(2**31)),
                                         "return_last_frame": bool(body.get("return_last_frame"))},
                                  shape=_reshape)
         return json_answer({"id": task_id(record.id)})
