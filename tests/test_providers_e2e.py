@@ -1,10 +1,11 @@
-"""Veo, Runway, fal, Kling, Seedance and Wan end to end over real HTTP against ``stillmotion serve``.
+"""Every vendor dialect end to end over real HTTP against ``stillmotion serve``.
 
-One local server (key required) speaks all six dialects on their own paths and renders with
-the preview engine. The real commands run in-process: ``stillmotion generate``, ``extend`` and
-``fill-gap`` with ``--provider veo|runway|fal|kling|seedance|wan --base-url http://127.0.0.1:PORT`` and a dummy key
-in the vendor's variable. What the server received is read back from its job store (the first
-and last frames carry burnt-in frame codes), what was placed is read back from the new timeline.
+One local server (key required) speaks all six dialects (Veo, Runway, fal, Kling, Seedance,
+Wan) on their own paths and renders with the preview engine. The real commands run in-process:
+``stillmotion generate``, ``extend`` and ``fill-gap`` with ``--provider P --base-url
+http://127.0.0.1:PORT`` and a dummy key in the vendor's variable (Kling: a key pair, its secret
+made at run time). What the server received is read back from its job store (the first and last
+frames carry burnt-in frame codes), what was placed is read back from the new timeline.
 The faults a client must survive are injected into the server: status words nobody documented,
 expired result URLs, refusals of the prompt and of the image.
 """
