@@ -290,12 +290,16 @@ def test_unknown_running_status_words_are_waited_through(
     assert unknown == [(w, JobStatus.RUNNING) for w in words]  # raw kept, treated as running
 
 
-def test_an_unknown_ending_word_fails_the_job(live: RunningServer, cut: Path, tmp_path: Path,
+@pytest.mark.parametrize("dialect", list(SIGNED_OUTPUTS))
+def test_an_unknown_ending_word_fails_the_job(dialect: str, live: RunningServer, cut: Path,
+                                              tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     dialect_state(live.service).replace(DialectFaultPlan(status_values=["ABORTED"]))
     code, _, err = cli(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
-                       "--seconds", "5", *_common("runway", live, tmp_path))
+                       "--seconds", str(GENERATE_SECONDS[dialect]),
+                       *_common(dialect, live, tmp_path))
     assert code == 6 and "failed (ABORTED)" in err
+    assert _creates(live, dialect) == 1
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
@@ -318,12 +322,15 @@ def test_expired_result_urls(dialect: str, live: RunningServer, still: Path,
     assert not (tmp_path / "gone.mp4").exists()
 
 
-def test_an_expired_result_through_the_cli(live: RunningServer, cut: Path, tmp_path: Path,
+@pytest.mark.parametrize("dialect", list(SIGNED_OUTPUTS))
+def test_an_expired_result_through_the_cli(dialect: str, live: RunningServer, cut: Path,
+                                           tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     dialect_state(live.service).replace(DialectFaultPlan(expired_downloads=2,
                                                          expired_status=410))
     code, _, err = cli(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
-                       "--seconds", "5", *_common("runway", live, tmp_path))
+                       "--seconds", str(GENERATE_SECONDS[dialect]),
+                       *_common(dialect, live, tmp_path))
     assert code == 6, err
     assert "no longer available (HTTP 410" in err and "generate the clip again" in err
     assert not list((tmp_path / "project" / "stillmotion_media").glob("*_original.mp4"))
@@ -359,6 +366,19 @@ def test_a_wrong_key_names_the_variable(dialect: str, live: RunningServer, cut: 
                        *_common(dialect, live, tmp_path))
     assert code == 4 and KEY_VARIABLES[dialect] in err
     assert "not-the-key" not in err and KEY not in err
+
+
+@pytest.mark.parametrize("unset", ["KLING_SECRET_KEY", "KLING_ACCESS_KEY"])
+def test_half_a_kling_key_pair_is_refused_before_sending(
+        unset: str, live: RunningServer, cut: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv(unset)
+    code, _, err = cli(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
+                       "--seconds", "5", *_common("kling", live, tmp_path))
+    assert code == 3, err
+    assert f"but {unset} is not; set {unset} too." in err
+    assert err.count(". ") == 0 and KEY not in err and KLING_SECRET not in err
+    assert live.stats()["total_requests"] == 0
 
 
 def test_providers_lists_keys_set_never_their_values(
