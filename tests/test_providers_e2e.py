@@ -22,7 +22,13 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 
-from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatus, Provider
+from stillmotion.api.providers.base import (
+    GenerationRequest,
+    JobState,
+    JobStatus,
+    Provider,
+    last_frame_beside,
+)
 from stillmotion.errors import ContentExpiredError
 from stillmotion.jobs.ledger import LedgerState
 from stillmotion.jobs.providers import open_provider
@@ -194,6 +200,39 @@ def test_veo_native_extension(live: RunningServer, cut: Path, tmp_path: Path,
     tail = next(c for t in placed.tracks for c in t if isinstance(c, otio.schema.Clip)
                 and c.range_in_parent().start_time.value == 110)
     assert (tail.source_range.start_time.value, tail.source_range.duration.value) == (100, 100)
+
+
+def test_a_seedance_extend_chain_continues_from_the_returned_last_frame(
+        live: RunningServer, coded_media: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # Two source clips back to back (0-60, 60-120); the generated clip covers 5-105 above
+    # them. Extending it sends the frame Seedance returned, not a frame grabbed from A2.
+    a = media_clip("A", coded_media, rate=R25, source_start=0, duration=60, available=(0, 60))
+    a2 = media_clip("A2", coded_media, rate=R25, source_start=0, duration=60,
+                    available=(0, 60))
+    project = tmp_path / "project"
+    project.mkdir()
+    cut = Path(write_timeline(timeline("chain", R25, TEN_25, [track("V1", [a, a2])]),
+                              project / "chain.otio"))
+    common = _common("seedance", live, tmp_path)
+    first = cli_json(capsys, "generate", cut, "--at", "10:00:00:05", "--prompt", PROMPT,
+                     "--seconds", "4", *common)
+    returned = last_frame_beside(Path(first["original"]))
+    assert returned.is_file()  # content.last_frame_url, fetched with the video
+    (name,) = [clip for _, clip, _, _ in ai_items(read_timeline(first["timeline"]))]
+    result = cli_json(capsys, "extend", first["timeline"], "--clip", name, "--prompt",
+                      "The steam keeps rising", "--seconds", "4", *common,
+                      "-o", str(tmp_path / "project" / "chained.otio"))
+
+    row = job(tmp_path / "ledger.sqlite3", result["job_id"])
+    assert row.files["source_image"] == str(returned.absolute())
+    source, extension = _jobs(live, "seedance")
+    sent = luma_of_image(live.service.store.path(extension.image or ""))
+    rendered = luma_of_image(returned)
+    assert sent.shape == rendered.shape and abs(sent - rendered).mean() < 2.0
+    assert live.stats()["requests"]["GET /_ark/{task}/last_frame.png"] == 2  # one per job
+    placed = list(ai_items(read_timeline(result["timeline"])))
+    assert sorted((start, end) for _, _, start, end in placed) == [(5, 105), (105, 205)]
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)

@@ -20,6 +20,7 @@ import typer
 
 from stillmotion.api import capabilities
 from stillmotion.api.capabilities import ModelCapability
+from stillmotion.api.providers.base import last_frame_beside
 from stillmotion.api.providers.registry import DIALECTS
 from stillmotion.cli.console import console
 from stillmotion.cli.generate_commands import (
@@ -55,7 +56,7 @@ from stillmotion.media.frames import grab_frame
 from stillmotion.settings import Settings
 from stillmotion.timecode import format_size, parse_rate, parse_size
 from stillmotion.timeline.gaps import GapSpan, gap_at
-from stillmotion.timeline.generated import find_generated_clips
+from stillmotion.timeline.generated import GeneratedClip, find_generated_clips
 from stillmotion.timeline.io import default_output_path, read_timeline
 from stillmotion.timeline.locate import locate, playhead_frame
 from stillmotion.timeline.shots import ClipSpan
@@ -170,14 +171,36 @@ def gap_seconds(cap: ModelCapability, gap: GapSpan, rate: Fraction,
     return seconds
 
 
+def _generated(opened: Any, span: ClipSpan) -> GeneratedClip | None:
+    """The generated clip shown at ``span``, if it is one."""
+    return next((g for g in find_generated_clips(opened)
+                 if g.track_index == span.track_index and g.record_start_frame == span.start),
+                None)
+
+
+def provider_last_frame(opened: Any, span: ClipSpan) -> Path | None:
+    """The provider's own last frame of the generated clip ``span`` (Seedance's
+    ``return_last_frame``), when the clip shows its video to the end: an extend chain then
+    continues from the exact frame the vendor rendered rather than one decoded back from the
+    conformed file. None for any other clip."""
+    found = _generated(opened, span)
+    if found is None or found.metadata is None or not found.metadata.original_file:
+        return None
+    shown = found.clip.source_range
+    whole = getattr(found.clip.media_reference, "available_range", None)
+    if shown is None or whole is None \
+            or shown.end_time_exclusive() != whole.end_time_exclusive():
+        return None
+    still = last_frame_beside(Path(found.metadata.original_file))
+    return still if still.is_file() else None
+
+
 def extend_natively(timeline_path: Path, opened: Any, span: ClipSpan, prompt: str, seconds: int,
                     *, settings: Settings, output: Path | None, overwrite: bool,
                     new_take: bool, quiet: bool) -> dict[str, Any]:
     """``extend --native``: continue the job behind the generated clip ``span`` with the
     provider's own extension; only the new ``seconds`` are shown, right after the clip."""
-    found = next((g for g in find_generated_clips(opened)
-                  if g.track_index == span.track_index and g.record_start_frame == span.start),
-                 None)
+    found = _generated(opened, span)
     if found is None or found.metadata is None:
         raise ConfigError(f"--native continues a clip stillmotion generated, and '{span.name}' "
                           "is not one (or its file format dropped our metadata); extend it "

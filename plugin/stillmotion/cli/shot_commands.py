@@ -40,7 +40,7 @@ from stillmotion.cli.options import (
     SizeOpt,
 )
 from stillmotion.cli.pipeline_progress import pipeline_progress
-from stillmotion.cli.provider_commands import extend_natively
+from stillmotion.cli.provider_commands import extend_natively, provider_last_frame
 from stillmotion.errors import ConfigError, StillmotionError
 from stillmotion.jobs import cost
 from stillmotion.jobs.ledger import Ledger, LedgerState
@@ -208,7 +208,8 @@ def extend_command(
         timeline, str(span.end - 1), prompt, output=output, media_dir=media_dir,
         seconds=seconds, size=parse_size_option(size), provider=provider, model=model,
         preset=preset, new_take=new_take, overwrite=overwrite, purpose="extend",
-        record_frame=span.end - overlap)
+        record_frame=span.end - overlap,
+        image=None if overlap else provider_last_frame(opened, span))
     print_result(run_shot(shot, settings, quiet=as_json), as_json)
 
 @app.command("remix")

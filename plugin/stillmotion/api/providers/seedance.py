@@ -15,6 +15,7 @@ prompt, ``Output…`` the generated video.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import Path
@@ -27,19 +28,30 @@ from stillmotion.api import capabilities
 from stillmotion.api._parse import error_json, request_id
 from stillmotion.api._policy import is_policy_code
 from stillmotion.api._requests import RequestSpec
-from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatus
+from stillmotion.api.providers.base import (
+    GenerationRequest,
+    JobState,
+    JobStatus,
+    last_frame_beside,
+)
 from stillmotion.api.providers.dialect import (
     RESULT_URL,
     DialectProvider,
     RefusedInput,
     data_uri,
+    download_spec,
     expired_download,
     input_named,
     refusal,
     unknown_status,
 )
 from stillmotion.api.providers.registry import DIALECTS
-from stillmotion.errors import ConfigError, ResponseValidationError, ServiceError
+from stillmotion.errors import (
+    ConfigError,
+    ResponseValidationError,
+    ServiceError,
+    StillmotionError,
+)
 
 NAME = "seedance"
 DEFAULT_ROOT = DIALECTS[NAME].root
@@ -203,3 +215,17 @@ class SeedanceProvider(DialectProvider):
     def poll(self, job_id: str) -> JobState:
         """Observe the task once; a refused task raises PolicyRejectedError."""
         return read_task(self.http.call(ArkTask, task_request(job_id)), job_id)
+
+    def download(self, job: JobState, dest: Path) -> Path:
+        """The video, then the task's own last frame beside it (:func:`last_frame_beside`)
+        for extend chains. The frame is a convenience: when it cannot be had, the finished
+        video is kept and extend grabs the clip's last frame itself."""
+        state = job if job.raw.get(RESULT_URL) else self.poll(job.id)
+        video = super().download(state, dest)
+        url = state.raw.get(LAST_FRAME_URL)
+        if isinstance(url, str) and url:
+            spec = download_spec(url, job.id, NAME)
+            with contextlib.suppress(StillmotionError):
+                self.http.download(spec, last_frame_beside(video), variant="thumbnail",
+                                   overwrite=True)
+        return video
