@@ -226,7 +226,7 @@ def test_a_seedance_extend_chain_continues_from_the_returned_last_frame(
 
     row = job(tmp_path / "ledger.sqlite3", result["job_id"])
     assert row.files["source_image"] == str(returned.absolute())
-    source, extension = _jobs(live, "seedance")
+    _, extension = _jobs(live, "seedance")
     sent = luma_of_image(live.service.store.path(extension.image or ""))
     rendered = luma_of_image(returned)
     assert sent.shape == rendered.shape and abs(sent - rendered).mean() < 2.0
