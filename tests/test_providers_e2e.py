@@ -285,6 +285,12 @@ def test_the_table_refuses_before_anything_is_sent(
     code, _, err = cli(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
                        "--seconds", "4", "--size", "1920x1080", *_common("veo", live, tmp_path))
     assert code == 3 and "takes only 8 s" in err
+    code, _, err = cli(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
+                       "--seconds", "16", *_common("wan", live, tmp_path))
+    assert code == 3 and "16 s is not allowed for wan2.7-i2v" in err
+    code, _, err = cli(capsys, "fill-gap", cut, "--at", "10:00:01:10", "--prompt", "p",
+                       "--model", "kling-v2-6", *_common("kling", live, tmp_path))
+    assert code == 3 and "kling kling-v2-6 does not" in err and "kling kling-v3" in err
     assert live.stats()["total_requests"] == 0
 
 
