@@ -32,7 +32,7 @@ from stillmotion.api.providers.base import (
 from stillmotion.errors import ContentExpiredError
 from stillmotion.jobs.ledger import LedgerState
 from stillmotion.jobs.providers import open_provider
-from stillmotion.media.frames import grab_frame
+from stillmotion.media.frames import fit_image, grab_frame
 from stillmotion.media.probe import probe
 from stillmotion.media.synth import ClipSpec, render_clip
 from stillmotion.server import RunningServer, serve_in_background
@@ -298,10 +298,15 @@ def test_the_table_refuses_before_anything_is_sent(
 
 
 def _request(dialect: str, still: Path) -> GenerationRequest:
-    """A small job per dialect (fal renders at the still's own size, so it is sent as is)."""
-    size = (160, 90) if dialect == "fal" else (1280, 720)
+    """A small job per dialect: fal renders at the still's own size, so it is sent as is; the
+    others get it fitted to the size, as the pipeline sends it (Kling refuses small stills)."""
+    if dialect == "fal":
+        return GenerationRequest(prompt=PROMPT, model=None, seconds=GENERATE_SECONDS[dialect],
+                                 size=(160, 90), first_frame=still)
+    fitted = fit_image(still, still.with_name("still_1280x720.png"), (1280, 720),
+                       overwrite=True)
     return GenerationRequest(prompt=PROMPT, model=None, seconds=GENERATE_SECONDS[dialect],
-                             size=size, first_frame=still)
+                             size=(1280, 720), first_frame=fitted)
 
 
 def _finish(provider: Provider, job_id: str) -> tuple[JobState, list[JobState]]:

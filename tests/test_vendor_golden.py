@@ -30,6 +30,7 @@ from stillmotion.api.providers.kling import KlingProvider
 from stillmotion.api.providers.seedance import LAST_FRAME_URL, SeedanceProvider
 from stillmotion.api.providers.wan import WanProvider
 from stillmotion.errors import AuthenticationError, PolicyRejectedError
+from stillmotion.media.frames import fit_image
 from stillmotion.server import RunningServer, serve_in_background
 from stillmotion.server.dialects import DialectFaultPlan, dialect_state
 from support.dialects import NO_WAIT, Script, Stills, b64, body_of, data_uri, make_stills
@@ -49,7 +50,11 @@ SUCCEEDED = {"kling": "task_succeed", "seedance": "task_succeeded", "wan": "task
 
 @pytest.fixture(scope="module")
 def stills(tmp_path_factory: pytest.TempPathFactory) -> Stills:
-    return make_stills(tmp_path_factory)
+    """Two real stills of 640x360: Kling refuses stills under 300 px a side."""
+    small = make_stills(tmp_path_factory)
+    folder = small.first.parent
+    return Stills(fit_image(small.first, folder / "first_640.png", (640, 360)),
+                  fit_image(small.last, folder / "last_640.png", (640, 360)))
 
 
 def _no_sleep(seconds: float) -> None:
@@ -277,6 +282,15 @@ def test_the_server_checks_kling_bodies(change: Callable[[dict[str, Any]], None]
         answer = http.post(CREATE_PATHS["kling"], json=body, headers=_headers("kling"))
     assert answer.status_code == 400 and words in answer.json()["message"]
     assert answer.json()["code"] == 1201
+
+
+def test_the_server_refuses_kling_stills_under_300_px(
+        server: RunningServer, stills: Stills, tmp_path_factory: pytest.TempPathFactory) -> None:
+    body = _offline_body("kling", stills)
+    body["image"] = b64(make_stills(tmp_path_factory).first)  # 160x90
+    with httpx.Client(base_url=server.root_url, timeout=60) as http:
+        answer = http.post(CREATE_PATHS["kling"], json=body, headers=_headers("kling"))
+    assert answer.status_code == 400 and "at least 300 px" in answer.json()["message"]
 
 
 def test_the_server_refuses_expired_and_foreign_kling_tokens(server: RunningServer) -> None:

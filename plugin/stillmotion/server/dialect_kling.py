@@ -9,7 +9,8 @@ verified against the key pair (access key ``KEY``, secret ``--require-kling-secr
 its ``nbf``..``exp`` window; Kling's codes answer otherwise (1001 no token, 1002 not valid, 1003
 not yet valid, 1004 expired). Bodies are checked as Kling does: known fields only, ``image`` and
 ``image_tail`` as bare base64 (a URL is refused: this server is offline), ``duration`` a string
-the model takes, ``mode`` std (renders 720p) or pro (1080p), ``image_tail`` only on kling-v3.
+the model takes, ``mode`` std (renders 720p) or pro (1080p), ``image_tail`` on kling-v3 (and on kling-v2-6 in
+pro mode only), stills of at least 300 px a side within 1:2.5..2.5:1.
 Refusals fail the task with a ``task_status_msg`` naming the image or the prompt (the double's
 words; Kling's own say "risk control").
 """
@@ -51,8 +52,11 @@ PATH = "/v1/videos/image2video"
 PROMPT_MAX = 2500
 MODELS: dict[str, dict[str, Any]] = {
     "kling-v3": {"durations": tuple(str(s) for s in range(3, 16)), "tail": True},
-    "kling-v2-6": {"durations": ("5", "10"), "tail": False},
+    "kling-v2-6": {"durations": ("5", "10"), "tail": "pro"},
 }
+"""``tail``: whether ``image_tail`` is taken (kling-v2-6 takes it in pro mode only)."""
+MIN_SIDE = 300
+MAX_ASPECT = 2.5
 MODES = {"std": "720p", "pro": "1080p"}
 _KEYS = {"model_name", "image", "image_tail", "prompt", "negative_prompt", "mode", "duration",
          "cfg_scale", "sound", "callback_url", "external_task_id"}
@@ -161,8 +165,9 @@ def _check(body: object) -> tuple[str, dict[str, Any]]:
                           f"(a string) for {model}.")
     if body.get("mode", "std") not in MODES:
         raise kling_error(400, 1201, "mode must be std or pro.")
-    if "image_tail" in body and not rules["tail"]:
-        raise kling_error(400, 1201, f"{model} does not support image_tail.")
+    if "image_tail" in body and rules["tail"] not in (True, body.get("mode", "std")):
+        raise kling_error(400, 1201, f"{model} does not support image_tail in "
+                          f"{body.get('mode', 'std')} mode.")
     return model, body
 
 
@@ -206,6 +211,9 @@ def router(service: VideoService) -> APIRouter:
             last = await in_thread(decode_bare, body["image_tail"], "image_tail",
                                    shape=_reshape)
         dims = await in_thread(still_size, image, "image", shape=_reshape)
+        if min(dims) < MIN_SIDE or max(dims) > MAX_ASPECT * min(dims):
+            raise kling_error(400, 1201, f"image must be at least {MIN_SIDE} px on each side "
+                              "with an aspect ratio between 1:2.5 and 2.5:1.")
         size = render_size(MODES[body.get("mode", "std")], nearest_ratio(dims))
         assert size is not None  # every ratio has a 720p and 1080p size but 21:9 at 1080p
         record = await in_thread(create_job, service, dialect=DIALECT, model=model,
