@@ -14,8 +14,9 @@ fitted to exactly what the model renders and ``--size auto`` works alike for eve
 :func:`aspect_ratio`, :func:`resolution` and :func:`pixel_ratio` turn a size back into the wire
 words. Veo 3.0/2.0 and the fal rows follow the vendors' model pages (the reference names only
 Veo 3.1's limits). Kling, Seedance and Wan take a resolution tier and follow the still's shape
-(:func:`tier`): Kling's std mode renders 720p and pro 1080p (kling-v3 3-15 s with a last frame,
-kling-v2-6 5 or 10 s, its last frame only in pro mode, so not offered), Seedance 2.0 480p/720p/1080p for 4-15 s, Wan 2.7 720P/1080P for 2-15 s.
+(:func:`tier`): Kling's std mode renders 720p and pro 1080p (kling-v3 3-15 s with a last
+frame; kling-v2-6 5 or 10 s, its last frame in pro mode only, so not offered), Seedance 2.0
+480p/720p/1080p for 4-15 s, Wan 2.7 720P/1080P for 2-15 s.
 """
 
 from __future__ import annotations

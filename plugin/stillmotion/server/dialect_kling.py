@@ -9,8 +9,8 @@ verified against the key pair (access key ``KEY``, secret ``--require-kling-secr
 its ``nbf``..``exp`` window; Kling's codes answer otherwise (1001 no token, 1002 not valid, 1003
 not yet valid, 1004 expired). Bodies are checked as Kling does: known fields only, ``image`` and
 ``image_tail`` as bare base64 (a URL is refused: this server is offline), ``duration`` a string
-the model takes, ``mode`` std (renders 720p) or pro (1080p), ``image_tail`` on kling-v3 (and on kling-v2-6 in
-pro mode only), stills of at least 300 px a side within 1:2.5..2.5:1.
+the model takes, ``mode`` std (renders 720p) or pro (1080p), ``image_tail`` on kling-v3 (on
+kling-v2-6 in pro mode only), stills of at least 300 px a side within 1:2.5..2.5:1.
 Refusals fail the task with a ``task_status_msg`` naming the image or the prompt (the double's
 words; Kling's own say "risk control").
 """
