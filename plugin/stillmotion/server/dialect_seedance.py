@@ -29,6 +29,7 @@ from stillmotion.server.dialect_tiers import SIZES, nearest_ratio, render_size
 from stillmotion.server.dialects import (
     DialectError,
     JobView,
+    bearer,
     content_path,
     create_job,
     decode_image,
@@ -196,11 +197,7 @@ def _last_frame(video: Path) -> Path:
 def router(service: VideoService) -> APIRouter:
     """The Seedance routes onto ``service``."""
 
-    def presented(request: Request) -> str | None:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-    api = APIRouter(dependencies=[Depends(gate(service, presented=presented,
+    api = APIRouter(dependencies=[Depends(gate(service, presented=bearer,
                                                auth_error=_auth, error=_error))])
     files = APIRouter(dependencies=[Depends(gate(service, presented=lambda r: None,
                                                  auth_error=_auth, error=_error,

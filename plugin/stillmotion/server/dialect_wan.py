@@ -26,6 +26,7 @@ from stillmotion.server.dialect_tiers import nearest_ratio, render_size
 from stillmotion.server.dialects import (
     DialectError,
     JobView,
+    bearer,
     content_path,
     create_job,
     decode_image,
@@ -167,11 +168,7 @@ def task_json(job: JobView, root: str, service: VideoService) -> dict[str, Any]:
 def router(service: VideoService) -> APIRouter:
     """The Wan routes onto ``service``."""
 
-    def presented(request: Request) -> str | None:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-    api = APIRouter(dependencies=[Depends(gate(service, presented=presented,
+    api = APIRouter(dependencies=[Depends(gate(service, presented=bearer,
                                                auth_error=_auth, error=_error))])
     files = APIRouter(dependencies=[Depends(gate(service, presented=lambda r: None,
                                                  auth_error=_auth, error=_error,

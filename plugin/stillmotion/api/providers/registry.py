@@ -31,6 +31,8 @@ class Dialect:
     pair: str | None = None
     """The variable holding the second half of a key pair (Kling's secret key), which the
     provider class reads itself when it is opened; None for single-key vendors."""
+    catalogue: bool = False
+    """Whether the vendor lists its models' capabilities and prices (``catalogue_rows``)."""
 
 
 DIALECTS: dict[str, Dialect] = {d.name: d for d in (
@@ -45,6 +47,8 @@ DIALECTS: dict[str, Dialect] = {d.name: d for d in (
             "https://ark.ap-southeast.bytepluses.com", ("ARK_API_KEY",)),
     Dialect("wan", "wan", "WanProvider", "https://dashscope-intl.aliyuncs.com",
             ("DASHSCOPE_API_KEY",)),
+    Dialect("openrouter", "openrouter", "OpenRouterProvider", "https://openrouter.ai/api/v1",
+            ("OPENROUTER_API_KEY",), catalogue=True),
 )}
 """Every vendor dialect by provider name."""
 
