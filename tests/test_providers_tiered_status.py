@@ -8,6 +8,8 @@ against ``stillmotion serve`` are in test_providers_e2e.py.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from stillmotion.api.providers.seedance import SeedanceProvider
 from stillmotion.api.providers.wan import WanProvider
 from stillmotion.errors import ConfigError, PolicyRejectedError
 from support.dialects import NO_WAIT, Script, Stills, make_stills
+from support.generate_env import cli, isolate
 
 SECRET = "s" * 8
 
@@ -128,3 +131,21 @@ def test_the_kling_secret_is_read_from_its_variable(monkeypatch: pytest.MonkeyPa
     provider = KlingProvider.open("https://kling.example", "ak")
     assert set(provider.http.target.credentials) == {"Authorization"}
     assert SECRET not in repr(provider.http.target) + repr(provider.http)
+
+
+def test_providers_shows_both_halves_of_the_kling_pair(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    isolate(monkeypatch, tmp_path)
+    monkeypatch.setenv("KLING_ACCESS_KEY", "an-access-key")
+    monkeypatch.setenv("KLING_SECRET_KEY", SECRET)
+    code, out, _ = cli(capsys, "providers")
+    assert code == 0
+    assert "kling: key KLING_ACCESS_KEY + KLING_SECRET_KEY: set (KLING_ACCESS_KEY)" in out
+    assert "an-access-key" not in out and SECRET not in out
+    monkeypatch.delenv("KLING_SECRET_KEY")
+    code, out, _ = cli(capsys, "providers", "--json")
+    kling = next(e for e in json.loads(out) if e["provider"] == "kling")
+    assert (kling["key_set"], kling["key_pair"]) == (False, "KLING_SECRET_KEY")
+    assert {m["model"]: m["last_frame"] for m in kling["models"]} == \
+        {"kling-v3": True, "kling-v2-6": False}

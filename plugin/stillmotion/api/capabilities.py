@@ -254,6 +254,21 @@ def tier(size: tuple[int, int]) -> str:
     return f"{min(size)}p"
 
 
+RATIO_WORDS = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
+"""The aspect ratios Seedance names (Kling and Wan follow the still's own shape)."""
+
+
+def ratio_word(size: tuple[int, int]) -> str:
+    """The ratio word closest to ``size`` (864x480 is 16:9 to Seedance)."""
+    shape = Fraction(*size)
+    return min(RATIO_WORDS, key=lambda r: abs(Fraction(*map(int, r.split(":"))) - shape))
+
+
+def kling_mode(size: tuple[int, int]) -> str:
+    """Kling's mode for a size: ``pro`` renders 1080p, ``std`` 720p."""
+    return "pro" if tier(size) == "1080p" else "std"
+
+
 def pixel_ratio(size: tuple[int, int]) -> str:
     """``1280x720`` -> ``1280:720`` (Runway's ``ratio``)."""
     return f"{size[0]}:{size[1]}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
@@ -63,7 +64,8 @@ from stillmotion.timeline.shots import ClipSpan
 from stillmotion.timeline.timebase import TimeBase
 
 _WIRE = {"veo": "aspectRatio+resolution", "runway": "ratio", "fal": "follows the still",
-         "openrouter": "resolution+aspect_ratio"}
+         "openrouter": "resolution+aspect_ratio", "kling": "mode std/pro, follows the still",
+         "seedance": "resolution+ratio", "wan": "resolution, follows the still"}
 
 
 def _shape(provider: str, size: tuple[int, int]) -> str:
@@ -74,6 +76,12 @@ def _shape(provider: str, size: tuple[int, int]) -> str:
         return capabilities.pixel_ratio(size)
     if provider == "openrouter":
         return " ".join(capabilities.shape_words(size))
+    if provider == "kling":
+        return f"{capabilities.kling_mode(size)} {format_size(size)}"
+    if provider == "seedance":
+        return f"{capabilities.tier(size)} {capabilities.ratio_word(size)}"
+    if provider == "wan":
+        return f"{capabilities.tier(size).upper()} {format_size(size)}"
     return format_size(size)
 
 
@@ -124,10 +132,13 @@ def providers_table(settings: Settings) -> list[dict[str, Any]]:
     for name in PROVIDERS:
         variables = KEY_VARIABLES.get(name, ())
         found = key_variable_set(name)
+        pair = DIALECTS[name].pair if name in DIALECTS else None
+        whole = found is not None and (pair is None or bool(os.environ.get(pair)))
         table.append({
             "provider": name,
             "key_variables": list(variables),
-            "key_set": found is not None if variables else None,
+            "key_pair": pair,
+            "key_set": whole if variables else None,
             "key_from": found,
             "root": DIALECTS[name].root if name in DIALECTS else None,
             "shape_on_wire": _WIRE.get(name, "WxH"),
@@ -150,7 +161,8 @@ def print_providers(table: list[dict[str, Any]]) -> None:
             key = "no key needed"
         else:
             state = f"set ({entry['key_from']})" if entry["key_set"] else "NOT set"
-            key = f"key {' or '.join(variables)}: {state}"
+            pair = f" + {entry['key_pair']}" if entry["key_pair"] else ""
+            key = f"key {' or '.join(variables)}{pair}: {state}"
         root = f"; root {entry['root']}" if entry["root"] else ""
         listed = f"; model catalogue {entry['catalogue']}" if entry["catalogue"] else ""
         if entry["model_required"]:

@@ -9,7 +9,7 @@ rows list the same sizes, and the golden-payload tests hold both to the vendors'
 
 from __future__ import annotations
 
-from fractions import Fraction
+from stillmotion.api.capabilities import ratio_word
 
 SIZES: dict[str, dict[str, tuple[int, int]]] = {
     "480p": {"16:9": (864, 480), "9:16": (480, 864), "1:1": (640, 640), "4:3": (736, 544),
@@ -24,8 +24,7 @@ SIZES: dict[str, dict[str, tuple[int, int]]] = {
 
 def nearest_ratio(dims: tuple[int, int]) -> str:
     """The ratio name closest to a still's shape (Kling and Wan follow the still)."""
-    shape = Fraction(*dims)
-    return min(SIZES["720p"], key=lambda r: abs(Fraction(*map(int, r.split(":"))) - shape))
+    return ratio_word(dims)
 
 
 def render_size(tier: str, ratio: str) -> tuple[int, int] | None:

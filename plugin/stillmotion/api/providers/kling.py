@@ -120,11 +120,6 @@ class KlingEnvelope(BaseModel):
     data: dict[str, Any] | None = None
 
 
-def mode_for(size: tuple[int, int]) -> str:
-    """Kling's mode for a size: ``pro`` renders 1080p, ``std`` 720p."""
-    return "pro" if capabilities.tier(size) == "1080p" else "std"
-
-
 def create_request(model: str, request: GenerationRequest) -> RequestSpec:
     """``POST /v1/videos/image2video`` for ``request`` (a paid create)."""
     if request.first_frame is None:
@@ -133,7 +128,7 @@ def create_request(model: str, request: GenerationRequest) -> RequestSpec:
         raise ConfigError(f"The prompt is {len(request.prompt)} characters; Kling takes at "
                           f"most {PROMPT_MAX}, so shorten it.")
     body: dict[str, Any] = {"model_name": model, "image": image_payload(request.first_frame)[0],
-                            "prompt": request.prompt, "mode": mode_for(request.size),
+                            "prompt": request.prompt, "mode": capabilities.kling_mode(request.size),
                             "duration": str(int(request.seconds))}
     if request.last_frame is not None:
         body["image_tail"] = image_payload(request.last_frame)[0]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -57,7 +56,6 @@ NAME = "seedance"
 DEFAULT_ROOT = DIALECTS[NAME].root
 KEY_VARIABLES = DIALECTS[NAME].keys
 PATH = "/api/v3/contents/generations/tasks"
-RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
 KNOBS = {"seed": int, "generate_audio": bool, "camera_fixed": bool}
 """``GenerationRequest.extra`` keys Seedance takes (top-level body fields)."""
 LAST_FRAME_URL = "last_frame_url"
@@ -87,12 +85,6 @@ class ArkTask(BaseModel):
     content: dict[str, Any] | None = None
 
 
-def ratio_word(size: tuple[int, int]) -> str:
-    """The Seedance ``ratio`` closest to ``size`` (864x480 is 16:9 to Seedance)."""
-    shape = Fraction(*size)
-    return min(RATIOS, key=lambda r: abs(Fraction(*map(int, r.split(":"))) - shape))
-
-
 def _image(path: Path, role: str) -> dict[str, Any]:
     return {"type": "image_url", "image_url": {"url": data_uri(path)}, "role": role}
 
@@ -107,7 +99,7 @@ def create_request(model: str, request: GenerationRequest) -> RequestSpec:
         content.append(_image(request.last_frame, "last_frame"))
     body: dict[str, Any] = {"model": model, "content": content,
                             "resolution": capabilities.tier(request.size),
-                            "ratio": ratio_word(request.size),
+                            "ratio": capabilities.ratio_word(request.size),
                             "duration": int(request.seconds), "return_last_frame": True,
                             "watermark": False}
     for key, value in request.extra.items():
