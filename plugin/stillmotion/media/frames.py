@@ -18,8 +18,8 @@ names.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
@@ -259,8 +259,8 @@ def fit_image(
     info = probe(image)
     video = info.require_video()
     _write_still(
-        [DecodePass(["-i", media_arg(image)], [])], info=info, fit=fit_chain(video), target=target, kind=kind,
-        sixteen_bit=sixteen_bit, what=f"Fitting {info.path.name}",
+        [DecodePass(["-i", media_arg(image)], [])], info=info, fit=fit_chain(video),
+        target=target, kind=kind, sixteen_bit=sixteen_bit, what=f"Fitting {info.path.name}",
     )
     return target
 

@@ -241,7 +241,7 @@ def _video_facts(
     if stream.start_time is not None and time_base:
         start = stream.start_time * time_base
     frames = int(stream.frames or 0)
-    if count_frames or frames <= 0:
+    if count_frames or frames <= 0 or _hidden_by_edit_list(frames, duration, rate):
         frames = _count_packets(container, stream)
     if not rate and duration:
         rate = Fraction(frames) / duration
@@ -268,10 +268,17 @@ def _video_facts(
     )
 
 
+def _hidden_by_edit_list(frames: int, duration: Fraction, rate: Fraction) -> bool:
+    """Whether the container counts more pictures than its stream lasts, as an MP4/MOV edit
+    list that hides a trimmed GOP's leading pictures leaves it (the count includes them)."""
+    return bool(rate and duration) and frames > round(duration * rate)
+
+
 def _count_packets(container: Any, stream: Any) -> int:
+    """Pictures shown: packets with data that no edit list marks for discarding."""
     count = 0
     container.seek(0)
     for packet in container.demux(stream):
-        if packet.size:
+        if packet.size and not packet.is_discard:
             count += 1
     return count
