@@ -207,9 +207,9 @@ def counts_drop_frame(timeline: Any, rate: Fraction) -> bool:
     """Whether the timeline's record timecode is drop frame (see the module docstring)."""
     if not supports_drop_frame(rate):
         return False
-    fcp = timeline.metadata.get("fcp_xml")
-    timecode = fcp.get("timecode") if hasattr(fcp, "get") else None
-    shown = timecode.get("displayformat") if hasattr(timecode, "get") else None
+    shown: Any = timeline.metadata
+    for key in ("fcp_xml", "timecode", "displayformat"):
+        shown = shown.get(key) if hasattr(shown, "get") else None
     return str(shown or "DF").strip().upper() != "NDF"
 
 
