@@ -60,6 +60,12 @@ CONTAINER_CLIPS: dict[str, ContainerClip] = {
                                b_frames=True),
     "dnxhr_mxf": ContainerClip("dnxhr.mxf", Fraction(24000, 1001), 64, tuple(_DNXHR),
                                ("-c:a", "pcm_s24le"), ("-f", "mxf")),
+    # Broadcast long GOP: one keyframe in ten seconds, so every seek lands after it.
+    "long_gop_ts": ContainerClip("long gop.ts", Fraction(25), 250,
+                                 tuple([*_H264_B[:-4], "-g", "300", "-keyint_min", "300",
+                                        "-sc_threshold", "0"]),
+                                 ("-c:a", "mp2", "-b:a", "192k"), ("-f", "mpegts"),
+                                 b_frames=True),
     "h264_mkv": ContainerClip("camera.mkv", Fraction(25), 64, tuple(_H264_B),
                               ("-c:a", "aac"), b_frames=True),
     "h264_mp4": ContainerClip("phone.mp4", Fraction(30), 64, tuple(_H264_B), ("-c:a", "aac"),
