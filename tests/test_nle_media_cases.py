@@ -18,6 +18,7 @@ from stillmotion.media.synth import code_band_filters
 from stillmotion.timecode import Timecode
 from stillmotion.timeline.io import read_timeline
 from stillmotion.timeline.locate import locate
+from stillmotion.timeline.resolve_shape import make_resolve_shaped
 from support.decode import image_rgb, luma_from_rgb
 from support.framecode import luma_frames, read_code
 from support.generate_env import (
@@ -97,6 +98,19 @@ def test_premiere_rate_spellings_all_find_the_same_frame(
         for offset in (0, 19):
             found = locate(tl, f"frame:{offset}", timeline_path=path)
             assert found.source_frame_index == 17 + offset, (clip_rate, file_rate, tc_rate)
+
+
+def test_premiere_file_timecode_shaped_for_resolve(media_dir: Path, tmp_path: Path) -> None:
+    """--for resolve moves the clip into the file's own timecode space by the same reading."""
+    media = small_clip(media_dir, "r23_hour")
+    path = tmp_path / "premiere.xml"
+    path.write_text(premiere_xml(media, clip_rate=NTSC, file_rate=FILM, tc_rate=FILM,
+                                 timecode="01:00:00:00", first=40))
+    shaped = make_resolve_shaped(read_timeline(path), base_dir=tmp_path)
+    clip = next(iter(shaped.find_clips()))
+    assert clip.source_range.start_time.value == pytest.approx(86400 + 40)
+    assert clip.media_reference.available_range.start_time.value == 86400
+    assert locate(shaped, "frame:3").source_frame_index == 43
 
 
 # --- anamorphic media ------------------------------------------------------------------------

@@ -106,8 +106,7 @@ def clip_sampling(
     at_media = start * _step(range_rate, rate)
     available = clip.media_reference.available_range
     if available is not None:
-        origin = at_media - _offset(trimmed.start_time, available, range_rate) * \
-            _step(range_rate, rate)
+        origin = available_origin(trimmed.start_time, available, rate)
     else:
         origin = Fraction(start_frame)
         inside = frame_count is None or whole(at_media) < frame_count
@@ -115,6 +114,17 @@ def clip_sampling(
             origin = Fraction(0)
     step = time_scalar(clip) * _step(timebase.rate, range_rate) * _step(range_rate, rate)
     return ClipSampling(whole(at_media - origin), step, rate, origin)
+
+
+def available_origin(source_start: Any, available: Any, rate: Fraction) -> Fraction:
+    """Where a reference's first frame sits in a clip's source-range timecode space, counted at
+    the file's ``rate``: the source start less the clip's offset into the file (see _offset).
+
+    One reading for locate, the render plan and Resolve shaping alike.
+    """
+    range_rate = exact_rate(source_start.rate)
+    at_media = as_fraction(source_start.value) * _step(range_rate, rate)
+    return at_media - _offset(source_start, available, range_rate) * _step(range_rate, rate)
 
 
 def _offset(start: Any, available: Any, range_rate: Fraction) -> Fraction:
