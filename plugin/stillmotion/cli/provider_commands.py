@@ -32,6 +32,7 @@ from stillmotion.cli.generate_commands import (
     run_request,
 )
 from stillmotion.cli.options import (
+    AssumeDfOpt,
     BaseUrlOpt,
     BudgetOpt,
     JsonOpt,
@@ -44,6 +45,7 @@ from stillmotion.cli.options import (
     PresetOpt,
     ProviderOpt,
     SizeOpt,
+    typed_playhead,
 )
 from stillmotion.cli.pipeline_progress import pipeline_progress
 from stillmotion.errors import ConfigError, JobError, StillmotionError
@@ -300,6 +302,7 @@ def fill_gap_command(
     budget: BudgetOpt = None,
     new_take: NewTakeOpt = False,
     overwrite: OverwriteOpt = False,
+    assume_df: AssumeDfOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Fill a gap: a clip from the last frame before it to the first frame after it,
@@ -315,7 +318,7 @@ def fill_gap_command(
         raise ConfigError(f"fill-gap needs a model that takes a last frame, and {chosen} "
                           f"{cap.model} does not; use one of: {takers}.")
     opened = read_timeline(timeline_path)
-    gap = gap_at(opened, playhead_frame(opened, at), label=at)
+    gap = gap_at(opened, playhead_frame(opened, typed_playhead(at, assume_df)), label=at)
     explicit = parse_size_option(size)
     seconds = gap_seconds(cap, gap, TimeBase.of(opened).rate, explicit)
     shot = prepare_shot(
