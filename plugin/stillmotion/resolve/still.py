@@ -165,7 +165,7 @@ def ai_tracks_hidden(
         raise
     refused = _enable_again(timeline, switched)
     if refused:
-        raise ResolveOperationError(f"{_refusal(refused).capitalize()}.",
+        raise ResolveOperationError(f"{_refusal(refused)}.",
                                     operation="SetTrackEnable")
 
 
