@@ -207,15 +207,26 @@ def run_pipeline(
     from stillmotion.jobs import pipeline
 
     run = generate if generate is not None else pipeline.generate
+    request, conform = shot_request(shot, prompt=prompt, seconds=seconds, size=size,
+                                    provider=provider, model=model)
+    folder = media_dir if media_dir is not None else default_media_dir(settings, shot.project)
+    folder.mkdir(parents=True, exist_ok=True)
+    return run(request, conform, media_dir=folder, settings=settings, on_event=on_event)
+
+
+def shot_request(
+    shot: Shot, *, prompt: str, seconds: int | None = None, size: tuple[int, int] | None = None,
+    provider: str | None = None, model: str | None = None,
+) -> tuple[ShotRequest, ConformSpec]:
+    """The pipeline request for a captured shot, and the timeline shape to conform to."""
+    from stillmotion.jobs import pipeline
+
     request = pipeline.ShotRequest(
         image=shot.still, prompt=prompt, seconds=seconds, size=size, provider=provider,
         model=model, new_take=shot.take_of is not None and shot.take_of.required,
         take_group=shot.take_of.take_group if shot.take_of else None, source=shot.provenance(),
     )
-    conform = pipeline.ConformSpec(rate=shot.clock.rate, size=shot.size)
-    folder = media_dir if media_dir is not None else default_media_dir(settings, shot.project)
-    folder.mkdir(parents=True, exist_ok=True)
-    return run(request, conform, media_dir=folder, settings=settings, on_event=on_event)
+    return request, pipeline.ConformSpec(rate=shot.clock.rate, size=shot.size)
 
 
 def place_generated(
