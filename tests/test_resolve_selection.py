@@ -111,7 +111,7 @@ def test_a_resolve_failure_mid_run_undoes_only_that_clip(
     scene.timeline.select(*items)
     after_first: list[Any] = []
 
-    def first_placed(placed: PlacedClip) -> None:
+    def first_placed(label: str, placed: PlacedClip) -> None:
         if not after_first:
             after_first.append(scene.timeline.snapshot())
             scene.resolve.failures["AddMarker"] = False  # every later placement fails late

@@ -128,7 +128,7 @@ class SelectionRun:
     pool: ThreadPoolExecutor | None
     pending: dict[Future[GeneratedClip], tuple[Target, Shot]]
     placed: PlacedClips
-    on_placed: Callable[[PlacedClip], None] | None = None
+    on_placed: Callable[[str, PlacedClip], None] | None = None
     on_failure: Callable[[ShotFailure], None] | None = None
     saved: bool = field(default=False)
 
@@ -163,7 +163,7 @@ class SelectionRun:
             return
         self.placed.append(placed)
         if self.on_placed is not None:
-            self.on_placed(placed)
+            self.on_placed(target.label, placed)
 
     def fail(self, failure: ShotFailure) -> None:
         self.placed.failures.append(failure)
@@ -185,7 +185,7 @@ def start_selection(
     concurrency: int = CONCURRENCY,
     media_dir: Path | None = None,
     on_event: Callable[[str, PipelineEvent], None] | None = None,
-    on_placed: Callable[[PlacedClip], None] | None = None,
+    on_placed: Callable[[str, PlacedClip], None] | None = None,
     on_failure: Callable[[ShotFailure], None] | None = None,
     generate: GenerateFn | None = None,
     sleep: Callable[[float], None] = time.sleep,
