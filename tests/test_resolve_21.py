@@ -225,3 +225,18 @@ def test_background_tasks_are_paused_before_our_edits(
     scene.resolve.failures["DisableBackgroundTasksForCurrentResolveSession"] = False
     scene.timeline.playhead += 30
     assert run_generate(scene, pipeline, settings, grab="source").duration == 24
+
+
+@pytest.mark.parametrize("operation", ["AddTake", "SelectTakeByIndex", "AddMarker",
+                                       "SetClipColor"])
+def test_a_failure_in_the_middle_of_a_slot_take_leaves_the_timeline(
+    busy_scene: Scene, pipeline: StandInPipeline, settings: Settings, operation: str
+) -> None:
+    scene = busy_scene
+    run_generate(scene, pipeline, settings)
+    before = scene.timeline.snapshot()
+    scene.resolve.failures[operation] = False
+    with pytest.raises(ResolveOperationError, match=f"{operation} returned False"):
+        run_generate(scene, pipeline, settings, prompt="another take")
+    assert scene.timeline.snapshot() == before
+    assert scene.resolve.manager.saves == 1
