@@ -40,7 +40,7 @@ from stillmotion.errors import (
     ServiceStatusError,
     ServiceUnreachableError,
 )
-from stillmotion.files import remove_partials
+from stillmotion.files import remove_partials, writable_folder
 from stillmotion.jobs import cost
 from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState, public_url, request_hash
 from stillmotion.jobs.providers import EMBEDDED, open_provider, provider_base_url
@@ -258,7 +258,7 @@ def _claim(plan: Plan, request: ShotRequest, target: ConformSpec, book: Ledger,
     if not budget_reserved:
         cost.check_budget(plan.estimate, run_budget=settings.budget,
                           daily_budget=settings.daily_budget, ledger=book)
-    media_dir.mkdir(parents=True, exist_ok=True)
+    writable_folder(media_dir)
     take_group = request.take_group or (existing.take_group if existing else None) \
         or plan.request_hash[:16]
     claim = book.claim(
@@ -299,8 +299,7 @@ def drive(row: JobRow, settings: Settings, *, ledger: Ledger,
         )
     if row.state in (S.CONFORMED, S.PLACED):
         return _clip(row, reused=True)
-    media_dir = Path(row.context["media_dir"])
-    media_dir.mkdir(parents=True, exist_ok=True)
+    media_dir = writable_folder(Path(row.context["media_dir"]))
     if row.state in (S.PREPARED, S.SUBMITTING, S.SUBMITTED, S.RUNNING, S.COMPLETED):
         opened = contextlib.nullcontext(provider) if provider is not None \
             else open_provider(row.provider, service_settings(row, settings))
