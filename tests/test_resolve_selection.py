@@ -131,7 +131,7 @@ def test_without_get_selected_clips_the_marker_route_runs(
     scene.timeline.mark(86405, "Blue", "other")
     placed = select(scene, pipeline, settings, prompt="", marker_color="Green")
     [clip] = placed
-    assert clip.record_frame == 86485 and clip.clip.prompt == "marker prompt slow push in"
+    assert clip.record_frame == 86485 and clip.clip.prompt == "marker prompt. slow push in"
     assert scene.resolve.called("GetSelectedClips") == []
     assert scene.resolve.called("DisableBackgroundTasksForCurrentResolveSession") == []
     # No colour asked: every marker.

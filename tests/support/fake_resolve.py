@@ -512,8 +512,12 @@ class FakeTimeline(_Node):
                     available=(first, media.frames)))
                 position = item.start + item.duration
             tracks.append(timelines.track(fake_track.name, children, enabled=fake_track.enabled))
-        otio.adapters.write_to_file(
-            timelines.timeline(self.name, self.rate, self.start_frame, tracks), path)
+        exported = timelines.timeline(self.name, self.rate, self.start_frame, tracks)
+        for frame, marker in sorted(self.markers.items()):  # timeline markers, on the stack
+            exported.tracks.markers.append(otio.schema.Marker(
+                name=marker.name, color=marker.color.upper(), comment=marker.note,
+                marked_range=timelines.span(frame, marker.duration, self.rate)))
+        otio.adapters.write_to_file(exported, path)
         return True
 
     def DeleteClips(self, items: list[Any], ripple: bool = False, /) -> bool:

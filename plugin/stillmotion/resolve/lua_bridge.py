@@ -29,7 +29,8 @@ from stillmotion.timeline.tracks import TrackView, choose_track
 
 def clip_lines(result: Path) -> list[str]:
     """One line per generated clip in ``result``: record frame (from the timeline start),
-    placed frames, first source frame, media path, job id, take, take group, prompt."""
+    placed frames, first source frame, media path, job id, take, take group, prompt, source
+    clip."""
     lines = []
     for found in find_generated_clips(read_timeline(result)):
         meta = found.metadata
@@ -44,7 +45,7 @@ def clip_lines(result: Path) -> list[str]:
         fields = (found.record_start_frame, found.duration_frames,
                   round(first.rescaled_to(found.clip.source_range.duration.rate).value),
                   path.removeprefix("file://"), meta.job_id, meta.take, meta.take_group,
-                  meta.prompt)
+                  meta.prompt, meta.source_clip)
         lines.append("\t".join(_flat(str(value)) for value in fields))
     return lines
 

@@ -34,6 +34,7 @@ from stillmotion.resolve.workflow import (
     shot_request,
 )
 from stillmotion.settings import Settings, load_settings
+from stillmotion.timeline.shots import MarkerShot
 
 if TYPE_CHECKING:
     from stillmotion.jobs.pipeline import ConformSpec, GeneratedClip, PipelineEvent, ShotRequest
@@ -113,7 +114,8 @@ def _markers(session: ResolveSession, timeline: Timeline,
 
 
 def _marker_text(info: dict[str, Any]) -> str:
-    return " ".join(str(info.get(key) or "").strip() for key in ("name", "note")).strip()
+    """The marker's prompt, joined as the CLI's batch joins name and note."""
+    return MarkerShot(0, str(info.get("name") or ""), str(info.get("note") or ""), "").prompt
 
 
 @dataclass
