@@ -1,5 +1,5 @@
 --[[
-stillmotion Generate (Lua): generate at the playhead where Resolve runs only Lua menu scripts.
+stillmotion Generate (Lua): the stillmotion menu where Resolve runs only Lua menu scripts.
 
 Why Lua: DaVinci Resolve 21.1 moved Python scripting to Studio, so the free Resolve 21.1+ runs
 only Lua menu scripts. This launcher cannot import stillmotion; instead it exports the current
@@ -9,6 +9,9 @@ install_resolve_scripts.py, and imports the result as a NEW timeline with Import
 (the current timeline is not edited: Lua cannot place clips the way the Python front end does).
 The viewer still (ExportCurrentFrameAsStill) is passed with --image when the installed command
 offers that option; otherwise the command grabs the ungraded source frame itself.
+
+Batch on markers, a new take, extend and fill-gap place into the CURRENT timeline instead, as the
+Python menu does (see launcher.command below); review writes the project's review page.
 ]]
 
 local CONFIG_NAME = "stillmotion_resolve.ini"
@@ -529,29 +532,45 @@ function launcher.ai_bin(media_pool)
                                                         "' bin; create it by hand.")
 end
 
--- The dialog: prompt, seconds, provider; nil when cancelled.
+-- The menu's commands as the dialog lists them: label -> command name ("generate" makes a new
+-- timeline; the others place into the current one).
+launcher.CHOICES = {
+  {"Generate at playhead (new timeline)", "generate"}, {"Batch on markers", "batch"},
+  {"New take of the clip under the playhead", "take"}, {"Extend the clip under the playhead", "extend"},
+  {"Fill the gap under the playhead", "fill-gap"}, {"Review page of this project", "review"},
+}
+
+-- The dialog: command, prompt, seconds, provider, marker colour; nil when cancelled.
 function launcher.ask(fu, bmd)
   local ui = fu.UIManager
   local dispatcher = bmd.UIDispatcher(ui)
   local window = dispatcher:AddWindow(
-    {ID = "stillmotionLua", WindowTitle = "stillmotion: generate at playhead",
-     Geometry = {200, 160, 560, 280}},
+    {ID = "stillmotionLua", WindowTitle = "stillmotion",
+     Geometry = {200, 160, 600, 320}},
     ui:VGroup{
-      ui:Label{Text = "Prompt: framing, action, timing (camera move), lighting, audio"},
+      ui:HGroup{ui:Label{Text = "Command"}, ui:ComboBox{ID = "command"}},
+      ui:Label{Text = "Prompt: framing, action, timing (camera move), lighting, audio " ..
+                      "(batch: the markers' names and notes)"},
       ui:TextEdit{ID = "prompt"},
       ui:HGroup{
         ui:Label{Text = "Seconds"}, ui:LineEdit{ID = "seconds", PlaceholderText = "default"},
         ui:Label{Text = "Provider"}, ui:LineEdit{ID = "provider", PlaceholderText = "preview"},
+        ui:Label{Text = "Markers"}, ui:LineEdit{ID = "color", PlaceholderText = "any colour"},
       },
-      ui:Label{Text = "Resolve waits while the clip is generated; a new timeline is added."},
-      ui:HGroup{ui:Button{ID = "generate", Text = "Generate"},
+      ui:Label{Text = "Resolve waits while the clips are generated."},
+      ui:HGroup{ui:Button{ID = "generate", Text = "Run"},
                 ui:Button{ID = "cancel", Text = "Cancel"}},
     })
   local answers
   local items = window:GetItems()
+  for _, choice in ipairs(launcher.CHOICES) do items.command:AddItem(choice[1]) end
   window.On.generate.Clicked = function()
-    answers = {prompt = items.prompt.PlainText, seconds = items.seconds.Text,
-               provider = items.provider.Text}
+    local command = "generate"
+    for _, choice in ipairs(launcher.CHOICES) do
+      if choice[1] == items.command.CurrentText then command = choice[2] end
+    end
+    answers = {command = command, prompt = items.prompt.PlainText, seconds = items.seconds.Text,
+               provider = items.provider.Text, color = items.color.Text}
     dispatcher:ExitLoop()
   end
   window.On.cancel.Clicked = function() dispatcher:ExitLoop() end
@@ -603,7 +622,12 @@ function launcher.main(env)
   local config = launcher.read_config(folders)
   local answers = launcher.ask(env.fu, env.bmd)
   if not answers then return end
-  local ok, message = pcall(launcher.generate, env.resolve, answers, config)
+  local ok, message
+  if (answers.command or "generate") == "generate" then
+    ok, message = pcall(launcher.generate, env.resolve, answers, config)
+  else
+    ok, message = pcall(launcher.command, env.resolve, answers.command, answers, config)
+  end
   if ok then message = "stillmotion: " .. message end
   launcher.tell(env.fu, env.bmd, message)
 end
