@@ -345,3 +345,20 @@ def test_menu_script_shows_an_error_window(capsys: pytest.CaptureFixture[str]) -
     assert out.startswith("stillmotion: No project is open in DaVinci Resolve")
     run_menu_script({})
     assert "Workspace > Scripts" in capsys.readouterr().out
+
+
+def test_selection_menu_entry_titles_the_window_and_offers_both_buttons(
+    settings: Settings,
+) -> None:
+    from stillmotion.resolve.ui import FusionView
+
+    manager = RecordingUIManager(lambda window, dispatcher: None)
+    view = FusionView(SimpleNamespace(UIManager=manager), manager, (320, 180), settings,
+                      "selection")
+    [window] = manager.windows
+    assert window.props["WindowTitle"] == "stillmotion: generate for selected clips"
+    assert window.items["selection"].Text == "Generate for selected clips"
+    window.items["marker_color"].Text = "Green"
+    assert view.values().marker_color == "Green"
+    view.set_busy(True)
+    assert not window.items["selection"].Enabled and not window.items["generate"].Enabled
