@@ -83,12 +83,14 @@ def test_batch_on_markers_places_one_clip_per_marker(
     assert scene.resolve.manager.saves == 1
 
 
-def test_a_new_take_goes_onto_the_generated_clip(
+def test_generate_then_a_new_take_goes_onto_the_generated_clip(
     lua: Any, make_clip: Callable[[str], Path], config: dict[str, str]
 ) -> None:
     scene = build_scene(make_clip("hd_23976_tc"), rate=NTSC_FILM, playhead_offset=6)
-    scene.timeline.mark(86406, "Green", "slow dolly in")
-    command(lua, scene.resolve, "batch", {"seconds": "1", "provider": "preview"}, config)
+    command(lua, scene.resolve, "generate",
+            {"prompt": "slow dolly in", "seconds": "1", "provider": "preview"}, config)
+    # At the playhead on a new "AI Generated" track, as the Python front end places it.
+    assert ai_items(scene) == [("AI Generated", 86406, 24)]
     [item] = scene.timeline.tracks[1].items
     first_job = item.media.third_party["stillmotion.job_id"]
     message = command(lua, scene.resolve, "take",
@@ -101,8 +103,9 @@ def test_a_new_take_goes_onto_the_generated_clip(
     take = item.GetMediaPoolItem()
     assert take.third_party["stillmotion.job_id"] != first_job
     assert item.markers[1].custom_data == take.third_party["stillmotion.job_id"]
-    # The AI track was switched off only while the timeline was exported.
+    # The AI track was switched off only while the timeline was exported for the take.
     assert scene.resolve.called("SetTrackEnable") == [("video", 2, False), ("video", 2, True)]
+    assert scene.resolve.manager.saves == 2
     assert scene.timeline.tracks[1].enabled
 
 

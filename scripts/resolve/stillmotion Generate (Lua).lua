@@ -10,8 +10,9 @@ install_resolve_scripts.py, and imports the result as a NEW timeline with Import
 The viewer still (ExportCurrentFrameAsStill) is passed with --image when the installed command
 offers that option; otherwise the command grabs the ungraded source frame itself.
 
-Batch on markers, a new take, extend and fill-gap place into the CURRENT timeline instead, as the
-Python menu does (see launcher.command below); review writes the project's review page.
+The dialog's other commands (generate at the playhead, batch on markers, a new take, extend and
+fill-gap) place into the CURRENT timeline instead, as the Python menu does (see launcher.command
+below); review writes the project's review page.
 ]]
 
 local CONFIG_NAME = "stillmotion_resolve.ini"
@@ -411,6 +412,8 @@ end
 local COMMANDS = {
   batch = function(a, exported) return {"batch", exported, "--from-markers"},
     (a.color or "") ~= "" and {"--color", a.color} or {} end,
+  generate = function(a, exported, timecode) return {"generate", exported, "--at", timecode,
+    "--prompt", a.prompt}, {} end,
   take = function(a, exported, timecode) return {"generate", exported, "--at", timecode,
     "--prompt", a.prompt, "--new-take"}, {} end,
   extend = function(a, exported, timecode) return {"extend", exported, "--at", timecode,
@@ -419,8 +422,8 @@ local COMMANDS = {
     "--prompt", a.prompt}, {} end,
 }
 
--- Run `name` (batch, take, extend, fill-gap, review) on the current timeline; returns a
--- message, or raises error("stillmotion: ...").
+-- Run `name` (generate, batch, take, extend, fill-gap, review) on the current timeline;
+-- returns a message, or raises error("stillmotion: ...").
 function launcher.command(resolve, name, answers, config)
   if not config or (config.cli or "") == "" then
     fail("not set up; run `python scripts/install_resolve_scripts.py` with the Python that has " ..
@@ -533,9 +536,10 @@ function launcher.ai_bin(media_pool)
 end
 
 -- The menu's commands as the dialog lists them: label -> command name ("generate" makes a new
--- timeline; the others place into the current one).
+-- timeline; the others place into the current one, "place" being generate at the playhead).
 launcher.CHOICES = {
-  {"Generate at playhead (new timeline)", "generate"}, {"Batch on markers", "batch"},
+  {"Generate at playhead", "place"}, {"Generate at playhead into a new timeline", "generate"},
+  {"Batch on markers", "batch"},
   {"New take of the clip under the playhead", "take"}, {"Extend the clip under the playhead", "extend"},
   {"Fill the gap under the playhead", "fill-gap"}, {"Review page of this project", "review"},
 }
@@ -626,7 +630,8 @@ function launcher.main(env)
   if (answers.command or "generate") == "generate" then
     ok, message = pcall(launcher.generate, env.resolve, answers, config)
   else
-    ok, message = pcall(launcher.command, env.resolve, answers.command, answers, config)
+    local name = answers.command == "place" and "generate" or answers.command
+    ok, message = pcall(launcher.command, env.resolve, name, answers, config)
   end
   if ok then message = "stillmotion: " .. message end
   launcher.tell(env.fu, env.bmd, message)
