@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -132,11 +132,7 @@ class SelectionRun:
     placed: PlacedClips
     on_placed: Callable[[str, PlacedClip], None] | None = None
     on_failure: Callable[[ShotFailure], None] | None = None
-    saved: bool = field(default=False)
-
-    @property
-    def done(self) -> bool:
-        return not self.pending
+    saved: bool = False
 
     def place_ready(self, *, block: bool) -> bool:
         """Place every finished job (waiting for at least one when ``block``); True while jobs
