@@ -156,8 +156,8 @@ def main(argv: Sequence[str] | None = None, *, home: Path | None = None,
     install(home=where, os_name=args.os, env=environment, dry_run=args.dry_run,
             python=Path(sys.executable))
     if not args.dry_run:
-        print("Done: in Resolve, open Workspace > Scripts > stillmotion Generate (restart Resolve "
-              "if it was running).")
+        print("Done: in Resolve, open Workspace > Scripts > stillmotion Generate or stillmotion "
+              "Generate for selected clips (restart Resolve if it was running).")
     return 0
 
 
