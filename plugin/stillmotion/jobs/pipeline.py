@@ -31,6 +31,7 @@ from stillmotion.api.providers.base import (
     Provider,
     RemixingProvider,
 )
+from stillmotion.api.webhook_wake import WebhookWake
 from stillmotion.errors import (
     ConfigError,
     JobError,
@@ -144,10 +145,12 @@ class GeneratedClip:
 
 @dataclass
 class Clock:
-    """Injectable time for waiting (tests pass fakes)."""
+    """Injectable time for waiting (tests pass fakes); ``wake`` lets webhook events end a
+    wait early (the poll schedule then only falls back)."""
 
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
+    wake: WebhookWake | None = None
 
 
 def _emit(handler: EventHandler | None, stage: str, message: str,
@@ -400,10 +403,13 @@ def _wait(row: JobRow, provider: Provider, ledger: Ledger, settings: Settings,
             last["progress"] = state.progress
             ledger.advance(row.id, S.RUNNING, progress=state.progress)
 
+    wake = clock.wake
     try:
         final = wait_for_job(lambda: provider.poll(remote), deadline_seconds=settings.poll_deadline,
-                             on_progress=report, sleep=clock.sleep, clock=clock.monotonic,
-                             provider=row.provider)
+                             on_progress=report,
+                             sleep=clock.sleep if wake is None else wake.sleeper(remote),
+                             clock=clock.monotonic, provider=row.provider,
+                             fallback=None if wake is None else wake.fallback)
     except (PolicyRejectedError, JobError) as exc:
         if not isinstance(exc, TimeoutError):
             ledger.fail(row.id, exc.message)
