@@ -24,6 +24,7 @@ from stillmotion.errors import StillmotionError
 from stillmotion.files import atomic_path
 from stillmotion.timeline.generated import find_generated_clips
 from stillmotion.timeline.io import read_timeline
+from stillmotion.timeline.media import file_url_path
 from stillmotion.timeline.tracks import TrackView, choose_track
 
 
@@ -35,16 +36,17 @@ def clip_lines(result: Path) -> list[str]:
     for found in find_generated_clips(read_timeline(result)):
         meta = found.metadata
         reference = found.clip.media_reference
-        path = str(getattr(reference, "target_url", "") or "")
-        if meta is None or not path:
+        url = str(getattr(reference, "target_url", "") or "")
+        if meta is None or not url:
             continue
+        path = file_url_path(url) or Path(url)
         available = getattr(reference, "available_range", None)
         first = found.clip.source_range.start_time
         if available is not None:
             first = first - available.start_time
         fields = (found.record_start_frame, found.duration_frames,
                   round(first.rescaled_to(found.clip.source_range.duration.rate).value),
-                  path.removeprefix("file://"), meta.job_id, meta.take, meta.take_group,
+                  path, meta.job_id, meta.take, meta.take_group,
                   meta.prompt, meta.source_clip)
         lines.append("\t".join(_flat(str(value)) for value in fields))
     return lines
