@@ -464,8 +464,9 @@ function launcher.run_command(resolve, project, timeline, build, answers, config
   end
   local exported, result = base .. ".otio", base .. "-ai.otio"
   local hidden = hide_ai_tracks(timeline)
-  local written = timeline:Export(exported, resolve.EXPORT_OTIO)
-  for _, index in ipairs(hidden) do
+  local called, written = pcall(timeline.Export, timeline, exported, resolve.EXPORT_OTIO)
+  written = called and written
+  for _, index in ipairs(hidden) do  -- switched back on whatever the export did
     if not timeline:SetTrackEnable("video", index, true) then
       fail("Resolve did not switch track V" .. index .. " back on (SetTrackEnable): switch it on by hand.")
     end
