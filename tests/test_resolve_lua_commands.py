@@ -161,3 +161,19 @@ def test_the_bridge_answers_the_track_rule(tmp_path: Path) -> None:
     assert bridge_main(["track", "--out", str(out), "1011|Video 1", "1000|AI Generated"]) == 0
     assert out.read_text() == "reuse\t2\tAI Generated\n"
     assert bridge_main(["track", "--out", str(out), "12|x"]) == 1
+
+
+def test_ai_tracks_come_back_on_when_the_export_fails(
+    lua: Any, make_clip: Callable[[str], Path], config: dict[str, str]
+) -> None:
+    scene = build_scene(make_clip("hd_23976_tc"), rate=NTSC_FILM)
+    media = scene.timeline.tracks[0].items[0].media
+    scene.timeline.add_track("AI Generated")
+    scene.timeline.put(2, media, 86400, duration=24)
+    scene.timeline.add_track("AI Generated 2", enabled=False)
+    before = scene.timeline.snapshot()
+    scene.resolve.failures["Export"] = False
+    with pytest.raises(lupa.LuaError, match="did not export the timeline as OTIO"):
+        command(lua, scene.resolve, "take", {"prompt": "again", "provider": "preview"}, config)
+    assert scene.timeline.snapshot() == before
+    assert scene.resolve.called("SetTrackEnable") == [("video", 2, False), ("video", 2, True)]
