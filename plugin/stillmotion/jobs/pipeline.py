@@ -21,7 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from stillmotion.api import capabilities
+from stillmotion.api import capabilities, model_rows
 from stillmotion.api.polling import wait_for_job
 from stillmotion.api.providers.base import (
     ExtendingProvider,
@@ -176,7 +176,7 @@ def plan_shot(request: ShotRequest, target: ConformSpec, settings: Settings,
         raise ConfigError(f"The still {request.image} does not exist; grab it again.")
     conform_mod.get_preset(target.preset).check_size(target.size)  # before paying, not after
     provider = request.provider or settings.provider
-    cap = capabilities.lookup(provider, request.model or settings.model)
+    cap = model_rows.find(provider, request.model or settings.model, settings)
     if request.size is not None:
         size = request.size
     elif settings.size and settings.size != "auto":
@@ -188,7 +188,8 @@ def plan_shot(request: ShotRequest, target: ConformSpec, settings: Settings,
         raise ConfigError(f"The last-frame still {request.last_image} does not exist; grab it "
                           "again.")
     capabilities.validate(cap, size, seconds, last_frame=request.last_image is not None)
-    estimate = cost.estimate(provider, cap.model, size, seconds, prices=settings.prices)
+    estimate = cost.estimate(provider, cap.model, size, seconds, prices=settings.prices,
+                             declared=cap.prices, declared_by=cap.source)
     params = {
         "provider": provider, "model": cap.model, "size": format_size(size),
         "seconds": seconds, "fit": "crop", "base_url": provider_base_url(provider, settings),
