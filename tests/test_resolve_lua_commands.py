@@ -177,3 +177,16 @@ def test_ai_tracks_come_back_on_when_the_export_fails(
         command(lua, scene.resolve, "take", {"prompt": "again", "provider": "preview"}, config)
     assert scene.timeline.snapshot() == before
     assert scene.resolve.called("SetTrackEnable") == [("video", 2, False), ("video", 2, True)]
+
+
+def test_extend_places_the_continuation_after_the_out_point(
+    lua: Any, make_clip: Callable[[str], Path], config: dict[str, str]
+) -> None:
+    scene = build_scene(make_clip("hd_23976_tc"), rate=NTSC_FILM, left_offset=24,
+                        playhead_offset=10)  # the shot: 86400-86447
+    message = command(lua, scene.resolve, "extend",
+                      {"prompt": "the camera keeps drifting", "seconds": "1",
+                       "provider": "preview"}, config)
+    assert message == "1 clip placed on the current timeline."
+    assert ai_items(scene) == [("AI Generated", 86448, 24)]
+    assert scene.timeline.playhead == 86410
