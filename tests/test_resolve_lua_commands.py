@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lupa import luajit21 as lupa
 
 from stillmotion.resolve.lua_bridge import main as bridge_main
 from stillmotion.server import RunningServer, serve_in_background
 from support.fake_resolve import FakeResolve
-from support.lua_resolve import LuaResolve
 from support.resolve_env import Scene, build_scene
+
+lupa = pytest.importorskip("lupa.luajit21")  # LuaJIT, as Resolve's Fusion scripting runs
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCHER = ROOT / "scripts" / "resolve" / "stillmotion Generate (Lua).lua"
@@ -48,6 +48,8 @@ def config(tmp_path: Path) -> dict[str, str]:
 
 def command(lua: Any, resolve: FakeResolve, name: str, answers: dict[str, str],
             config: dict[str, str]) -> str:
+    from support.lua_resolve import LuaResolve  # needs lupa: imported once it is known present
+
     launcher = lua.globals().dofile(str(LAUNCHER))
     lua.globals().bmd = lua.table_from({"wait": resolve.sleep})
     proxy = LuaResolve(lua).proxy(resolve)
