@@ -36,7 +36,7 @@ FIELDS = frozenset({"sizes", "resolutions", "aspect_ratios", "durations", "defau
                     "request_fields"})
 
 
-def _bad(key: str, what: str) -> ConfigError:
+def entry_error(key: str, what: str) -> ConfigError:
     return ConfigError(f"The models entry '{key}' in settings {what}; fix it in the settings "
                        "file or STILLMOTION_MODELS.")
 
@@ -44,14 +44,14 @@ def _bad(key: str, what: str) -> ConfigError:
 def _strings(entry: Mapping[str, Any], name: str, key: str) -> list[str]:
     value = entry.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _bad(key, f"has '{name}' that is not a list of strings")
+        raise entry_error(key, f"has '{name}' that is not a list of strings")
     return list(value)
 
 
 def _flag(entry: Mapping[str, Any], name: str, key: str, default: bool) -> bool:
     value = entry.get(name, default)
     if not isinstance(value, bool):
-        raise _bad(key, f"has '{name}' that is not true or false")
+        raise entry_error(key, f"has '{name}' that is not true or false")
     return value
 
 
@@ -61,19 +61,19 @@ def _sizes(entry: Mapping[str, Any], key: str) -> tuple[tuple[int, int], ...]:
         try:
             sizes.append(parse_size(text))
         except (ConfigError, ValueError):
-            raise _bad(key, f"has the size '{text}', which is not WxH") from None
+            raise entry_error(key, f"has the size '{text}', which is not WxH") from None
     resolutions = _strings(entry, "resolutions", key)
     aspects = _strings(entry, "aspect_ratios", key)
     if bool(resolutions) != bool(aspects):
-        raise _bad(key, "names resolutions without aspect_ratios (or the other way round); "
+        raise entry_error(key, "names resolutions without aspect_ratios (or the other way round); "
                    "give both")
     shaped = sizes_for(resolutions, aspects)
     if len(shaped) < len(resolutions) * len(aspects):
-        raise _bad(key, "has a resolution or aspect ratio that is not understood (use words "
+        raise entry_error(key, "has a resolution or aspect ratio that is not understood (use words "
                    "like 720p and 16:9)")
     found = tuple(dict.fromkeys((*sizes, *shaped)))
     if not found:
-        raise _bad(key, "gives no sizes; list sizes (WxH) or resolutions and aspect_ratios")
+        raise entry_error(key, "gives no sizes; list sizes (WxH) or resolutions and aspect_ratios")
     return found
 
 
@@ -81,7 +81,7 @@ def _durations(entry: Mapping[str, Any], key: str) -> tuple[int, ...]:
     value = entry.get("durations")
     if not isinstance(value, list) or not value or not all(
             isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
-        raise _bad(key, "needs 'durations', a list of whole seconds above zero")
+        raise entry_error(key, "needs 'durations', a list of whole seconds above zero")
     return tuple(sorted(set(value)))
 
 
@@ -94,7 +94,8 @@ def _price(entry: Mapping[str, Any], key: str) -> tuple[tuple[str, str], ...]:
     except InvalidOperation:
         amount = Decimal("NaN")
     if not amount.is_finite() or amount < 0:
-        raise _bad(key, "has a price_per_second that is not a non-negative number of dollars")
+        raise entry_error(key, "has a price_per_second that is not a non-negative number of "
+                          "dollars")
     return ((key, str(amount)),)
 
 
@@ -102,17 +103,18 @@ def declared_row(key: str, entry: Any) -> ModelCapability:
     """One ``models`` entry as a capability row (source ``settings``)."""
     provider, _, model = key.partition("/")
     if not provider or not model:
-        raise _bad(key, "is not keyed provider/model (e.g. \"openai/muse\")")
+        raise entry_error(key, "is not keyed provider/model (e.g. \"openai/muse\")")
     if not isinstance(entry, Mapping):
-        raise _bad(key, "is not a table of sizes, durations and flags")
+        raise entry_error(key, "is not a table of sizes, durations and flags")
     unknown = sorted(set(entry) - FIELDS)
     if unknown:
-        raise _bad(key, f"has the unknown field '{unknown[0]}' (known: "
+        raise entry_error(key, f"has the unknown field '{unknown[0]}' (known: "
                    f"{', '.join(sorted(FIELDS))})")
     durations = _durations(entry, key)
     default = entry.get("default_seconds", durations[0])
     if default not in durations:
-        raise _bad(key, f"has default_seconds {default!r}, which is not one of its durations")
+        raise entry_error(key, f"has default_seconds {default!r}, which is not one of its "
+                          "durations")
     return ModelCapability(
         provider, model, _sizes(entry, key), durations, int(default),
         first_frame=_flag(entry, "first_frame", key, True),

@@ -41,6 +41,7 @@ from stillmotion.api._parse import error_json, request_id
 from stillmotion.api._policy import is_policy_code
 from stillmotion.api._requests import RequestSpec
 from stillmotion.api._target import Target
+from stillmotion.api.declared import entry_error
 from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatus
 from stillmotion.api.providers.dialect import (
     RESULT_URL,
@@ -152,8 +153,7 @@ class FalResult(BaseModel):
 
 
 def _declared_error(key: str, what: str) -> ConfigError:
-    return ConfigError(f"The models entry '{key}' in settings has request_fields {what}; fix it "
-                       "in the settings file or STILLMOTION_MODELS.")
+    return entry_error(key, f"has request_fields {what}")
 
 
 def declared_spec(key: str, entry: Mapping[str, Any]) -> FalModel:
