@@ -37,6 +37,7 @@ FIELDS = frozenset({"sizes", "resolutions", "aspect_ratios", "durations", "defau
 
 
 def entry_error(key: str, what: str) -> ConfigError:
+    """The one sentence for a mistake in ``models`` entry ``key`` (fal's request_fields too)."""
     return ConfigError(f"The models entry '{key}' in settings {what}; fix it in the settings "
                        "file or STILLMOTION_MODELS.")
 
