@@ -200,3 +200,14 @@ def test_parse_choices() -> None:
 def test_no_default_is_a_sora_model() -> None:
     assert not [m for m in capabilities.DEFAULT_MODEL.values() if m.startswith("sora-2")]
     assert "openai" not in capabilities.DEFAULT_MODEL
+
+
+def test_a_dry_run_shows_each_model_and_sends_nothing(
+        live: RunningServer, cut: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    argv = _common(live, tmp_path, "--dry-run")
+    code, out, err = cli(capsys, argv[0], cut, *argv[1:])
+    assert code == 0, err
+    assert out.count("Dry run: nothing was sent.") == 2
+    assert "gen4.5" in out and WAN in out and "$0.60" in out and "$0.50" in out
+    assert live.stats()["total_requests"] == 0
