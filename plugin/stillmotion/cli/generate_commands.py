@@ -22,6 +22,7 @@ from stillmotion.cli.options import (
     LedgerOpt,
     MediaDirOpt,
     ModelOpt,
+    NoCredentialsOpt,
     OutputOpt,
     PresetOpt,
     ProviderOpt,
@@ -40,10 +41,11 @@ from stillmotion.timecode import format_size, parse_size
 
 
 def cli_settings(*, provider: str | None, model: str | None, base_url: str | None,
-                 ledger: Path | None, budget: float | None) -> Settings:
+                 ledger: Path | None, budget: float | None,
+                 no_credentials: bool = False) -> Settings:
     """Settings from the environment with this command's options on top."""
     return load_settings(provider=provider, model=model, base_url=base_url, ledger=ledger,
-                         budget=budget)
+                         budget=budget, credentials=False if no_credentials else None)
 
 
 def parse_size_option(text: str) -> tuple[int, int] | None:
@@ -161,12 +163,13 @@ def generate_command(
         "--image", help="Send this still (e.g. a graded export) instead of the source "
         "frame.")] = None,
     as_json: JsonOpt = False,
+    no_credentials: NoCredentialsOpt = False,
 ) -> None:
     """Generate a clip from the frame under the playhead and place it on "AI Generated"."""
     if for_app not in (None, "resolve"):
         raise ConfigError(f"Unknown --for '{for_app}'; the only choice is resolve.")
     settings = cli_settings(provider=provider, model=model, base_url=base_url,
-                            ledger=ledger, budget=budget)
+                            ledger=ledger, budget=budget, no_credentials=no_credentials)
     shot = prepare_shot(timeline, at, prompt, output=output, media_dir=media_dir,
                         seconds=seconds, size=parse_size_option(size), provider=provider,
                         model=model, preset=preset, new_take=new_take, overwrite=overwrite,

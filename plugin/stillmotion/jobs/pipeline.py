@@ -47,6 +47,7 @@ from stillmotion.jobs.providers import EMBEDDED, open_provider, provider_base_ur
 from stillmotion.media import conform as conform_mod
 from stillmotion.media.frames import fit_image
 from stillmotion.media.probe import probe
+from stillmotion.media.credentials import conform_recipe, signed_output
 from stillmotion.media.provenance import read_provenance
 from stillmotion.prompt import validate_prompt
 from stillmotion.settings import Settings, load_settings
@@ -311,7 +312,7 @@ def drive(row: JobRow, settings: Settings, *, ledger: Ledger,
                 row = _wait(row, service, ledger, settings, on_event, clock)
             row = _download(row, service, ledger, media_dir, on_event)
     if row.state is S.DOWNLOADED:
-        row = _conform(row, ledger, media_dir, on_event)
+        row = _conform(row, ledger, media_dir, on_event, settings)
     return _clip(row, reused=False)
 
 
@@ -434,7 +435,7 @@ def _download(row: JobRow, provider: Provider, ledger: Ledger, media_dir: Path,
 
 
 def _conform(row: JobRow, ledger: Ledger, media_dir: Path,
-             on_event: EventHandler | None) -> JobRow:
+             on_event: EventHandler | None, settings: Settings) -> JobRow:
     spec = row.context["conform"]
     preset = conform_mod.get_preset(spec["preset"])
     output = media_dir / f"{_stem(row)}{preset.extension}"
@@ -445,8 +446,13 @@ def _conform(row: JobRow, ledger: Ledger, media_dir: Path,
         def progress(event: Any) -> None:
             _emit(on_event, "conform", f"Conforming to {spec['preset']}", event.fraction)
 
-        conform_mod.conform(source, output, preset=spec["preset"], size=parse_size(spec["size"]),
-                            rate=parse_rate(spec["rate"]), fit=spec["fit"], on_progress=progress)
+        # Content Credentials: conform into a sibling, signed onto ``output`` with the download
+        # as ingredient (credentials.signed_output; nothing at ``output`` if signing fails).
+        with signed_output(output, conform_recipe(source, f"conformed to {spec['preset']}"),
+                           settings, lambda note: _emit(on_event, "sign", note)) as unsigned:
+            conform_mod.conform(source, unsigned, preset=spec["preset"],
+                                size=parse_size(spec["size"]), rate=parse_rate(spec["rate"]),
+                                fit=spec["fit"], on_progress=progress)
     frames = probe(output).require_video().frame_count
     return ledger.advance(row.id, S.CONFORMED, files={"conformed": str(output)},
                           context={"frames": frames})

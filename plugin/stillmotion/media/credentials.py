@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -58,13 +59,17 @@ def _agent() -> dict[str, str]:
     return dict(CLAIM_GENERATOR)
 
 
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 def conform_recipe(download: Path, description: str) -> Recipe:
     """A conformed clip: the download opened and transcoded, still AI-generated media."""
     return Recipe(
         actions=(
             {"action": "c2pa.opened", "parameters": {"ingredientIds": ["download"]}},
             {"action": "c2pa.transcoded", "digitalSourceType": AI_SOURCE,
-             "softwareAgent": _agent(), "description": description},
+             "softwareAgent": _agent(), "description": description, "when": _now()},
         ),
         ingredients=((download, {"title": download.name, "relationship": "parentOf",
                                  "label": "download"}),),
@@ -81,7 +86,7 @@ def master_recipe(contributors: Sequence[Path]) -> Recipe:
     return Recipe(
         actions=(
             {"action": "c2pa.created", "digitalSourceType": source, "softwareAgent": _agent(),
-             "description": f"joined from {len(unique)} clips"},
+             "description": f"joined from {len(unique)} clips", "when": _now()},
             *({"action": "c2pa.placed", "parameters": {"ingredientIds": [label]}}
               for label in labels),
         ),

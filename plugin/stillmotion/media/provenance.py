@@ -69,6 +69,7 @@ class Action:
     source_type: str | None = None
     agent: str | None = None
     description: str | None = None
+    when: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,8 +133,9 @@ class Credentials:
 
     @property
     def ai_generator(self) -> Manifest | None:
-        """The first manifest along the chain that declares AI-generated media, if any."""
-        return next((m for m in self.chain if m.ai_source is not None), None)
+        """The deepest manifest along the chain that declares AI-generated media (the origin
+        the chain reaches, e.g. the video service behind our conform), if any."""
+        return next((m for m in reversed(self.chain) if m.ai_source is not None), None)
 
     def summary(self) -> dict[str, Any]:
         """The short form kept in the ledger and timeline metadata (no raw store)."""
@@ -252,13 +254,16 @@ def _manifest(label: str, body: Mapping[str, Any], status: Status,
         generator = f"{name} {version}" if name and version else name or generator
     actions = tuple(
         Action(str(act.get("action")), act.get("digitalSourceType"),
-               _agent(act.get("softwareAgent")), act.get("description"))
+               _agent(act.get("softwareAgent")), act.get("description"), act.get("when"))
         for assertion in body.get("assertions") or []
         if str(assertion.get("label", "")).startswith("c2pa.actions")
         for act in (assertion.get("data") or {}).get("actions") or []
     )
+    # Without a timestamp authority c2pa records no signing time; the actions' own ``when``
+    # (the time the signer declares) is the next best answer.
+    declared = max((a.when for a in actions if a.when), default=None)
     return Manifest(label, body.get("title"), generator, signature.get("common_name"),
-                    signature.get("issuer"), signature.get("time"), actions,
+                    signature.get("issuer"), signature.get("time") or declared, actions,
                     tuple(ingredients), status)
 
 
