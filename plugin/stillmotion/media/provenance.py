@@ -291,7 +291,8 @@ def sign_file(source: Path, dest: Path, manifest: Mapping[str, Any],
             with source.open("rb") as reading, dest.open("w+b") as writing:
                 builder.sign(signer, kind, reading, writing)
     except (c2pa.C2paError, ValueError) as exc:
-        raise MediaError(f"Signing {dest.name} failed ({_plain(exc)}); check the signing "
+        title = manifest.get("title") or dest.name
+        raise MediaError(f"Signing {title} failed ({_plain(exc)}); check the signing "
                          f"certificate and key, or pass --no-credentials.", path=dest) from exc
 
 
