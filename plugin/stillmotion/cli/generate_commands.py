@@ -35,6 +35,7 @@ from stillmotion.jobs.cost import format_money
 from stillmotion.jobs.ledger import Ledger
 from stillmotion.jobs.pipeline import ConformSpec, GeneratedClip, ShotRequest, generate, plan_shot
 from stillmotion.jobs.placing import Shot, place_and_write, prepare_shot
+from stillmotion.media.credentials import credentials_line
 from stillmotion.media.frames import fit_image
 from stillmotion.settings import Settings, load_settings
 from stillmotion.timecode import format_size, parse_size
@@ -62,6 +63,7 @@ def clip_summary(clip: GeneratedClip, timeline: Path | None, track: str | None) 
         "conformed": str(clip.conformed), "original": str(clip.original),
         "cost_estimate": str(clip.cost), "preview": clip.preview, "reused": clip.reused,
         "timeline": str(timeline) if timeline else None, "track": track,
+        "credentials": credentials_line(clip.conformed),
     }
 
 
@@ -74,6 +76,7 @@ def print_result(summary: dict[str, Any], as_json: bool) -> None:
     console.print(f"Job {summary['job_id']} take {summary['take']}{reused}", markup=False)
     console.print(f"  clip      {summary['conformed']}", markup=False)
     console.print(f"  original  {summary['original']}", markup=False)
+    console.print(f"  credentials  {summary['credentials']}", markup=False)
     if summary.get("timeline"):
         console.print(f"  timeline  {summary['timeline']}  (track \"{summary['track']}\")",
                       markup=False)

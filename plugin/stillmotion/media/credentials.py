@@ -26,7 +26,7 @@ from typing import Any
 from stillmotion import __version__
 from stillmotion.errors import MediaError
 from stillmotion.files import atomic_path, temporary_sibling
-from stillmotion.media.identity import signing_identity
+from stillmotion.media.identity import LOCAL_NAME, signing_identity
 from stillmotion.media.provenance import (
     AI_COMPOSITE_SOURCE,
     AI_SOURCE,
@@ -102,6 +102,17 @@ def signing_note(identity: SigningIdentity | None, path: Path) -> str:
     if identity.local:
         return f"Content Credentials on {path.name} {LOCAL_NOTE} ({identity.name})."
     return f"Content Credentials on {path.name} signed by {identity.name}."
+
+
+def credentials_line(path: Path) -> str:
+    """What a written file's own Content Credentials say about who signed it, in a few words."""
+    credentials = read_credentials(path)
+    active = credentials.active
+    if active is None:
+        return "no Content Credentials"
+    if active.signer == LOCAL_NAME and credentials.status != "tampered":
+        return LOCAL_NOTE
+    return f"signed by {active.signer or 'an unnamed signer'} ({credentials.status})"
 
 
 def chosen_identity(settings: Settings) -> SigningIdentity | None:
