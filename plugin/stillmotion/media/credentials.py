@@ -25,7 +25,7 @@ from typing import Any
 
 from stillmotion import __version__
 from stillmotion.errors import MediaError
-from stillmotion.files import atomic_path, temporary_sibling
+from stillmotion.files import atomic_path, remove_partials
 from stillmotion.media.identity import LOCAL_NAME, signing_identity
 from stillmotion.media.provenance import (
     AI_COMPOSITE_SOURCE,
@@ -136,7 +136,11 @@ def signed_output(final: Path, recipe: Recipe, settings: Settings,
     ``final`` unless the whole write (and signature) succeeded; the sibling is always removed.
     """
     identity = chosen_identity(settings)
-    unsigned = temporary_sibling(final)
+    # A fixed name, so a run killed mid-write leaves siblings the next run sweeps: this one
+    # (``remove_partials(final)`` matches it) and the writer's own partials of it.
+    unsigned = final.with_name(f".{final.stem}.partial-unsigned{final.suffix}")
+    remove_partials(unsigned)
+    unsigned.unlink(missing_ok=True)
     try:
         yield unsigned
         if identity is None:
