@@ -190,8 +190,8 @@ def test_no_credentials_writes_none(
     downloads: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     output = tmp_path / "master.mp4"
-    code, out, err = cli(capsys, "stitch", "-o", output, "--preset", "h264-web",
-                         "--no-credentials", downloads["none"])
+    code, _, err = cli(capsys, "stitch", "-o", output, "--preset", "h264-web",
+                       "--no-credentials", downloads["none"])
     assert code == 0, err
     assert "without Content Credentials" in err
     assert read_credentials(output).status == "none"

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from stillmotion.jobs.ledger import LedgerState
 from stillmotion.media.provenance import AI_SOURCE
-from support.generate_env import case_23976, cli, cli_json, isolate, job, small_clip, write_case
+from support.generate_env import case_23976, cli, isolate, job, small_clip, write_case
 
 PROMPT = "Slow dolly in over 1 s; warm evening light"
 

@@ -45,9 +45,9 @@ from stillmotion.jobs import cost
 from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState, public_url, request_hash
 from stillmotion.jobs.providers import EMBEDDED, open_provider, provider_base_url
 from stillmotion.media import conform as conform_mod
+from stillmotion.media.credentials import conform_recipe, signed_output
 from stillmotion.media.frames import fit_image
 from stillmotion.media.probe import probe
-from stillmotion.media.credentials import conform_recipe, signed_output
 from stillmotion.media.provenance import read_provenance
 from stillmotion.prompt import validate_prompt
 from stillmotion.settings import Settings, load_settings

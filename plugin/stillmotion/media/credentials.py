@@ -1,4 +1,4 @@
-"""Our Content Credentials on what stillmotion writes: which manifest each output gets, signed atomically.
+"""Our Content Credentials on what stillmotion writes: each output's manifest, signed atomically.
 
 Why: a conform or stitch re-encodes, so the video service's own manifest is lost unless the new
 file carries one that names the download (or, for a master, every contributing clip) as an
@@ -91,7 +91,7 @@ def master_recipe(contributors: Sequence[Path]) -> Recipe:
               for label in labels),
         ),
         ingredients=tuple((path, {"title": path.name, "relationship": "componentOf",
-                                  "label": label}) for path, label in zip(unique, labels)),
+                                  "label": label}) for path, label in zip(unique, labels, strict=True)),
     )
 
 

@@ -1,4 +1,4 @@
-"""Who signs our Content Credentials: the configured certificate and key, or a local development one.
+"""Who signs our Content Credentials: the configured certificate and key, or a local dev one.
 
 Why a generated fallback: signing must work on a fresh install with nothing configured, yet must
 never pass for a real identity. c2pa refuses a bare self-signed certificate (it wants a leaf

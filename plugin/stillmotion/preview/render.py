@@ -34,7 +34,7 @@ from stillmotion.media.ffmpeg import ProgressCallback, media_arg, run
 from stillmotion.media.fit import fit_filters
 from stillmotion.media.frames import last_frame
 from stillmotion.media.marks import PREVIEW_COMMENT, PREVIEW_TAG, is_preview
-from stillmotion.media.probe import MediaInfo, probe
+from stillmotion.media.probe import probe
 from stillmotion.preview.audio import (
     BED_TAG,
     SAMPLE_RATE,
