@@ -90,8 +90,9 @@ def master_recipe(contributors: Sequence[Path]) -> Recipe:
             *({"action": "c2pa.placed", "parameters": {"ingredientIds": [label]}}
               for label in labels),
         ),
-        ingredients=tuple((path, {"title": path.name, "relationship": "componentOf",
-                                  "label": label}) for path, label in zip(unique, labels, strict=True)),
+        ingredients=tuple(
+            (path, {"title": path.name, "relationship": "componentOf", "label": label})
+            for path, label in zip(unique, labels, strict=True)),
     )
 
 
