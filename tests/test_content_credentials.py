@@ -22,6 +22,7 @@ from stillmotion.media.probe import probe
 from stillmotion.media.provenance import AI_SOURCE, read_credentials, read_provenance
 from stillmotion.settings import Settings
 from support.c2pa_vendor import Vendor, flip_media_byte, make_vendor, sign_download
+from support.chromium import chromium_page, missing_reason
 from support.generate_env import cli, isolate
 
 
@@ -195,3 +196,60 @@ def test_no_credentials_writes_none(
     assert code == 0, err
     assert "without Content Credentials" in err
     assert read_credentials(output).status == "none"
+
+
+REVIEW_BADGES = """Array.from(document.querySelectorAll('article.take')).map((a) => {
+  const badge = a.querySelector('.badge.cr');
+  const chain = a.querySelector('details.chain');
+  if (chain) { chain.querySelector('summary').click(); }
+  return {job: a.dataset.job, status: badge && badge.dataset.credentials,
+          text: badge && badge.textContent, open: chain ? chain.open : null,
+          chain: chain ? chain.querySelector('ol').innerText : ''};
+})"""
+
+
+def _review_of_downloads(downloads: dict[str, Path], tmp_path: Path,
+                         capsys: pytest.CaptureFixture[str]) -> tuple[Path, dict[str, str]]:
+    """A media folder holding the three downloads as takes (pipeline names), and its page."""
+    media = tmp_path / "media"
+    media.mkdir()
+    jobs = {}
+    for status, path in downloads.items():
+        job = f"sm_{status}"
+        shutil.copyfile(path, media / f"{job}_take1.mp4")
+        jobs[job] = status
+    before = sorted(p.name for p in media.iterdir())
+    code, out, err = cli(capsys, "review", "--media-dir", media, "--ledger",
+                         tmp_path / "none.sqlite3", "-o", tmp_path / "review.html")
+    assert code == 0, err
+    assert sorted(p.name for p in media.iterdir()) == before  # a review writes nothing there
+    return tmp_path / "review.html", jobs
+
+
+def test_review_page_badges_each_take(
+    downloads: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page, jobs = _review_of_downloads(downloads, tmp_path, capsys)
+    text = page.read_text(encoding="utf-8")
+    for job, status in jobs.items():
+        article = text.split(f'data-job="{job}"', 1)[1].split("</article>", 1)[0]
+        assert f'data-credentials="{status}"' in article, (job, article[:400])
+    assert "AI-generated · untrusted signer" in text
+    assert "AI-generated · tampered" in text
+    assert text.count('<details class="chain">') == 2  # none has no chain to show
+
+
+@pytest.mark.skipif(missing_reason() is not None, reason=str(missing_reason()))
+def test_review_page_badges_and_chain_in_chromium(
+    downloads: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page_path, jobs = _review_of_downloads(downloads, tmp_path, capsys)
+    with chromium_page() as page:
+        page.open(page_path.as_uri())
+        seen = {a["job"]: a for a in page.evaluate(REVIEW_BADGES)}
+        assert {job: seen[job]["status"] for job in jobs} == jobs
+        signed = seen["sm_untrusted"]
+        assert signed["text"] == "AI-generated · untrusted signer" and signed["open"] is True
+        assert "Test Vendor Signer" in signed["chain"]
+        assert seen["sm_none"]["open"] is None
+        assert page.errors() == []

@@ -307,17 +307,18 @@ def _plain(exc: BaseException) -> str:
     return "details withheld" if "PRIVATE" in text.upper() else text[:200]
 
 
-def read_provenance(path: Path, info: MediaInfo) -> dict[str, Any]:
+def read_provenance(path: Path, info: MediaInfo, *, keep_store: bool = True) -> dict[str, Any]:
     """What the ledger and timeline metadata record about where a download came from.
 
-    The raw manifest store is kept beside the download (``<name>.c2pa.json``) because a later
-    conform or remux cannot reproduce it; the record names that file.
+    With ``keep_store`` the raw manifest store is kept beside the download
+    (``<name>.c2pa.json``), because a later conform or remux cannot reproduce it, and the
+    record names that file; readers that must not write (the review page) pass False.
     """
     credentials = read_credentials(path)
-    store = None
-    if credentials.raw_json is not None:
-        store = path.with_name(f"{path.name}.c2pa.json")
-        atomic_write_bytes(store, credentials.raw_json.encode("utf-8"))
+    kept = path.with_name(f"{path.name}.c2pa.json")
+    if credentials.raw_json is not None and keep_store:
+        atomic_write_bytes(kept, credentials.raw_json.encode("utf-8"))
+    store = kept if credentials.raw_json is not None and kept.is_file() else None
     return {
         "preview": is_preview(info),
         "c2pa": credentials.status != "none",
