@@ -219,8 +219,8 @@ def _review_of_downloads(downloads: dict[str, Path], tmp_path: Path,
         shutil.copyfile(path, media / f"{job}_take1.mp4")
         jobs[job] = status
     before = sorted(p.name for p in media.iterdir())
-    code, out, err = cli(capsys, "review", "--media-dir", media, "--ledger",
-                         tmp_path / "none.sqlite3", "-o", tmp_path / "review.html")
+    code, _, err = cli(capsys, "review", "--media-dir", media, "--ledger",
+                       tmp_path / "none.sqlite3", "-o", tmp_path / "review.html")
     assert code == 0, err
     assert sorted(p.name for p in media.iterdir()) == before  # a review writes nothing there
     return tmp_path / "review.html", jobs
