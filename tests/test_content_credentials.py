@@ -253,3 +253,30 @@ def test_review_page_badges_and_chain_in_chromium(
         assert "Test Vendor Signer" in signed["chain"]
         assert seen["sm_none"]["open"] is None
         assert page.errors() == []
+
+
+def test_a_configured_identity_signs_and_a_trusted_root_validates_it(
+    vendor: Vendor, downloads: dict[str, Path], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cert, key, anchors = tmp_path / "chain.pem", tmp_path / "signer.key", tmp_path / "ca.pem"
+    cert.write_bytes(vendor.chain_pem)
+    key.write_bytes(vendor.key_pem)
+    anchors.write_bytes(vendor.ca_pem)
+    monkeypatch.setenv("STILLMOTION_SIGNING_CERT", str(cert))
+    monkeypatch.setenv("STILLMOTION_SIGNING_KEY", str(key))
+    output = tmp_path / "master.mp4"
+    code, _, err = cli(capsys, "stitch", "-o", output, "--preset", "h264-web",
+                       downloads["untrusted"], downloads["none"])
+    assert code == 0, err
+    assert "Content Credentials on master.mp4 signed by Test Vendor Signer." in err
+    assert not (tmp_path / "user-data" / "credentials").exists()  # no local identity made
+    found = read_credentials(output, trust_anchors=anchors)
+    assert found.status == "valid" and found.active is not None
+    assert found.active.signer == "Test Vendor Signer"
+    assert [i.title for i in found.active.ingredients] == [downloads["untrusted"].name,
+                                                           downloads["none"].name]
+    assert [i.status for i in found.active.ingredients] == ["valid", "none"]
+    # One generated contributor and one without credentials: a composite with AI media.
+    assert found.active.ai_source is not None and found.active.ai_source.endswith(
+        "compositeWithTrainedAlgorithmicMedia")

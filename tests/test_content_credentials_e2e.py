@@ -125,3 +125,22 @@ def test_generate_and_stitch_sign_a_chain_an_independent_reader_validates(
         assert not [s for s in secrets if s in blob], path
     for text in printed:
         assert not [s for s in secrets if s in text.encode()]
+
+
+def test_generate_with_no_credentials_writes_none(
+    media_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = isolate(monkeypatch, tmp_path)
+    case = case_23976(small_clip(media_dir, "r23_hour"))
+    source = write_case(case, tmp_path / "project")
+    code, stdout, stderr = cli(
+        capsys, "generate", source, "--at", case.at, "--prompt", PROMPT, "--provider",
+        "preview", "--size", "320x180", "--seconds", "1", "--ledger",
+        tmp_path / "ledger.sqlite3", "--no-credentials", "--json")
+    assert code == 0, stderr
+    result = json.loads(stdout)
+    assert result["credentials"] == "no Content Credentials"
+    with pytest.raises(c2pa.C2paError):
+        c2pa.Reader(result["conformed"])
+    assert not (data / "credentials").exists()

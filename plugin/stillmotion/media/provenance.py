@@ -14,6 +14,7 @@ anchor), ``untrusted`` (they check out, but the signer is on no trust list we we
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,17 +204,15 @@ def _parse(raw: str) -> Credentials:
     manifests: Mapping[str, Any] = store.get("manifests") or {}
     active = store.get("active_manifest")
     results = store.get("validation_results") or {}
-    status, failures = _judge(results.get("activeManifest"), results.get("ingredientDeltas"))
-    chain = tuple(_walk(manifests, active, status, set()))
+    status, failures = _judge((results.get("activeManifest") or {}).get("failure"))
+    now = _deltas(results.get("ingredientDeltas"))
+    chain = tuple(_walk(manifests, active, status, now, set()))
     return Credentials(status, chain, failures, raw)
 
 
-def _judge(block: Mapping[str, Any] | None,
-           deltas: Sequence[Mapping[str, Any]] | None = None) -> tuple[Status, tuple[str, ...]]:
-    """Status and integrity failures from a ``validation_results`` block."""
-    failed = list((block or {}).get("failure") or [])
-    for delta in deltas or ():
-        failed += (delta.get("validationDeltas") or {}).get("failure") or []
+def _judge(failed: Sequence[Mapping[str, Any]] | None) -> tuple[Status, tuple[str, ...]]:
+    """Status and integrity failures from a list of validation failures."""
+    failed = list(failed or [])
     integrity = tuple(f"{item.get('code')}: {item.get('explanation', '')}".strip(": ")
                       for item in failed if item.get("code") not in _TRUST_ONLY)
     if integrity:
@@ -223,25 +222,49 @@ def _judge(block: Mapping[str, Any] | None,
     return "valid", ()
 
 
+_Delta = dict[str, list[Mapping[str, Any]]]
+
+
+def _deltas(entries: Sequence[Mapping[str, Any]] | None) -> dict[str, _Delta]:
+    """What this read found about each ingredient manifest (by label), as opposed to what was
+    recorded when it was added: trust is judged now, against today's trust anchors."""
+    found: dict[str, _Delta] = {}
+    for entry in entries or ():
+        for kind, items in (entry.get("validationDeltas") or {}).items():
+            for item in items or ():
+                match = _MANIFEST_URL.search(str(item.get("url", "")))
+                if match:
+                    found.setdefault(match[1], {}).setdefault(kind, []).append(item)
+    return found
+
+
+_MANIFEST_URL = re.compile(r"/c2pa/([^/]+)")
+
+
 def _walk(manifests: Mapping[str, Any], label: str | None, status: Status,
-          seen: set[str]) -> Iterator[Manifest]:
+          now: Mapping[str, _Delta], seen: set[str]) -> Iterator[Manifest]:
     if not label or label in seen or label not in manifests:
         return
     seen.add(label)
     body = manifests[label]
-    ingredients = [_ingredient(item) for item in body.get("ingredients") or []]
+    ingredients = [_ingredient(item, now) for item in body.get("ingredients") or []]
     yield _manifest(label, body, status, ingredients)
     for ingredient in ingredients:
-        yield from _walk(manifests, ingredient.manifest, ingredient.status, seen)
+        yield from _walk(manifests, ingredient.manifest, ingredient.status, now, seen)
 
 
-def _ingredient(item: Mapping[str, Any]) -> Ingredient:
-    results = item.get("validation_results") or {}
+def _ingredient(item: Mapping[str, Any], now: Mapping[str, _Delta]) -> Ingredient:
+    title, relation = str(item.get("title") or ""), str(item.get("relationship") or "")
     label = item.get("active_manifest")
-    status = _judge(results.get("activeManifest"), results.get("ingredientDeltas"))[0] \
-        if label else "none"
-    return Ingredient(str(item.get("title") or ""), str(item.get("relationship") or ""),
-                      label, status)
+    if not label:
+        return Ingredient(title, relation, None, "none")
+    recorded = (item.get("validation_results") or {}).get("activeManifest") or {}
+    delta = now.get(label, {})
+    failed = [f for f in recorded.get("failure") or [] if f.get("code") not in _TRUST_ONLY]
+    trusted = any(s.get("code") == "signingCredential.trusted" for s in delta.get("success", []))
+    if not trusted:  # still untrusted today, unless this read trusts its signer
+        failed += [f for f in recorded.get("failure") or [] if f.get("code") in _TRUST_ONLY]
+    return Ingredient(title, relation, label, _judge(failed + delta.get("failure", []))[0])
 
 
 def _manifest(label: str, body: Mapping[str, Any], status: Status,
