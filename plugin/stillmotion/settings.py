@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     prices: dict[str, float] = Field(default_factory=dict)
     request_timeout: float = 60.0
     poll_deadline: float = 1800.0
+    webhook_fallback: float = 30.0
+    """Seconds between fallback polls while webhooks are expected (``--webhook-port``)."""
     # Content Credentials: the PEM certificate chain and private key our outputs are signed
     # with (paths only: key material is read from the file when signing, never stored here);
     # without them a local development identity is made under data_dir. ``credentials`` False

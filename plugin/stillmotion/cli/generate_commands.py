@@ -28,12 +28,21 @@ from stillmotion.cli.options import (
     ProviderOpt,
     SecondsOpt,
     SizeOpt,
+    WebhookPortOpt,
 )
 from stillmotion.cli.pipeline_progress import pipeline_progress
+from stillmotion.cli.webhook_wait import webhook_clock
 from stillmotion.errors import ConfigError
 from stillmotion.jobs.cost import format_money
 from stillmotion.jobs.ledger import Ledger
-from stillmotion.jobs.pipeline import ConformSpec, GeneratedClip, ShotRequest, generate, plan_shot
+from stillmotion.jobs.pipeline import (
+    Clock,
+    ConformSpec,
+    GeneratedClip,
+    ShotRequest,
+    generate,
+    plan_shot,
+)
 from stillmotion.jobs.placing import Shot, place_and_write, prepare_shot
 from stillmotion.media.credentials import credentials_line
 from stillmotion.media.frames import fit_image
@@ -85,19 +94,21 @@ def print_result(summary: dict[str, Any], as_json: bool) -> None:
 
 
 def run_request(request: ShotRequest, target: ConformSpec, media_dir: Path,
-                context: dict[str, Any], settings: Settings, *, quiet: bool) -> dict[str, Any]:
+                context: dict[str, Any], settings: Settings, *, quiet: bool,
+                clock: Clock | None = None) -> dict[str, Any]:
     """Generate, conform, place and write one request as ``context`` says; its summary."""
     with Ledger(settings.ledger_path) as ledger, pipeline_progress(quiet) as events:
         clip = generate(request, target, media_dir=media_dir, settings=settings,
-                        on_event=events, ledger=ledger, context=context)
+                        on_event=events, ledger=ledger, context=context, clock=clock)
         placed, written = place_and_write(clip, ledger=ledger, context=context)
     return clip_summary(clip, written, placed.track_name)
 
 
-def run_shot(shot: Shot, settings: Settings, *, quiet: bool) -> dict[str, Any]:
+def run_shot(shot: Shot, settings: Settings, *, quiet: bool,
+             clock: Clock | None = None) -> dict[str, Any]:
     """Generate, conform, place and write one prepared shot; returns its summary."""
     return run_request(shot.request, shot.target, shot.media_dir, shot.context, settings,
-                       quiet=quiet)
+                       quiet=quiet, clock=clock)
 
 
 def dry_run(shot: Shot, settings: Settings, as_json: bool) -> None:
@@ -165,6 +176,7 @@ def generate_command(
     image: Annotated[Path | None, typer.Option(
         "--image", help="Send this still (e.g. a graded export) instead of the source "
         "frame.")] = None,
+    webhook_port: WebhookPortOpt = None,
     as_json: JsonOpt = False,
     no_credentials: NoCredentialsOpt = False,
 ) -> None:
@@ -180,4 +192,5 @@ def generate_command(
     if dry_run_flag:
         dry_run(shot, settings, as_json)
         return
-    print_result(run_shot(shot, settings, quiet=as_json), as_json)
+    with webhook_clock(webhook_port, settings.webhook_fallback) as clock:
+        print_result(run_shot(shot, settings, quiet=as_json, clock=clock), as_json)

@@ -20,6 +20,7 @@ import typer
 
 from stillmotion.api import capabilities
 from stillmotion.api.capabilities import ModelCapability
+from stillmotion.api.providers.registry import DIALECTS
 from stillmotion.cli.console import console
 from stillmotion.cli.generate_commands import (
     cli_settings,
@@ -50,7 +51,7 @@ from stillmotion.jobs import cost
 from stillmotion.jobs.ledger import Ledger, LedgerState
 from stillmotion.jobs.pipeline import ConformSpec, ShotRequest, generate
 from stillmotion.jobs.placing import media_dir_for, place_and_write, prepare_shot
-from stillmotion.jobs.providers import DIALECTS, KEY_VARIABLES, PROVIDERS, key_variable_set
+from stillmotion.jobs.providers import KEY_VARIABLES, PROVIDERS, key_variable_set
 from stillmotion.media.frames import grab_frame
 from stillmotion.settings import Settings
 from stillmotion.timecode import format_size, parse_rate, parse_size
@@ -115,7 +116,7 @@ def providers_table(prices: dict[str, float]) -> list[dict[str, Any]]:
             "key_variables": list(variables),
             "key_set": found is not None if variables else None,
             "key_from": found,
-            "root": DIALECTS[name][1] if name in DIALECTS else None,
+            "root": DIALECTS[name].root if name in DIALECTS else None,
             "shape_on_wire": _WIRE.get(name, "WxH"),
             "models": [_row(c, prices) for c in capabilities.capabilities()
                        if c.provider == name],

@@ -31,6 +31,7 @@ from stillmotion.api.providers.base import (
     Provider,
     RemixingProvider,
 )
+from stillmotion.api.webhook_wake import WebhookWake
 from stillmotion.errors import (
     ConfigError,
     JobError,
@@ -40,7 +41,7 @@ from stillmotion.errors import (
     ServiceStatusError,
     ServiceUnreachableError,
 )
-from stillmotion.files import remove_partials
+from stillmotion.files import remove_partials, writable_folder
 from stillmotion.jobs import cost
 from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState, public_url, request_hash
 from stillmotion.jobs.providers import EMBEDDED, open_provider, provider_base_url
@@ -145,10 +146,12 @@ class GeneratedClip:
 
 @dataclass
 class Clock:
-    """Injectable time for waiting (tests pass fakes)."""
+    """Injectable time for waiting (tests pass fakes); ``wake`` lets webhook events end a
+    wait early (the poll schedule then only falls back)."""
 
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
+    wake: WebhookWake | None = None
 
 
 def _emit(handler: EventHandler | None, stage: str, message: str,
@@ -259,7 +262,7 @@ def _claim(plan: Plan, request: ShotRequest, target: ConformSpec, book: Ledger,
     if not budget_reserved:
         cost.check_budget(plan.estimate, run_budget=settings.budget,
                           daily_budget=settings.daily_budget, ledger=book)
-    media_dir.mkdir(parents=True, exist_ok=True)
+    writable_folder(media_dir)
     take_group = request.take_group or (existing.take_group if existing else None) \
         or plan.request_hash[:16]
     claim = book.claim(
@@ -300,8 +303,7 @@ def drive(row: JobRow, settings: Settings, *, ledger: Ledger,
         )
     if row.state in (S.CONFORMED, S.PLACED):
         return _clip(row, reused=True)
-    media_dir = Path(row.context["media_dir"])
-    media_dir.mkdir(parents=True, exist_ok=True)
+    media_dir = writable_folder(Path(row.context["media_dir"]))
     if row.state in (S.PREPARED, S.SUBMITTING, S.SUBMITTED, S.RUNNING, S.COMPLETED):
         opened = contextlib.nullcontext(provider) if provider is not None \
             else open_provider(row.provider, service_settings(row, settings))
@@ -402,10 +404,13 @@ def _wait(row: JobRow, provider: Provider, ledger: Ledger, settings: Settings,
             last["progress"] = state.progress
             ledger.advance(row.id, S.RUNNING, progress=state.progress)
 
+    wake = clock.wake
     try:
         final = wait_for_job(lambda: provider.poll(remote), deadline_seconds=settings.poll_deadline,
-                             on_progress=report, sleep=clock.sleep, clock=clock.monotonic,
-                             provider=row.provider)
+                             on_progress=report,
+                             sleep=clock.sleep if wake is None else wake.sleeper(remote),
+                             clock=clock.monotonic, provider=row.provider,
+                             fallback=None if wake is None else wake.fallback)
     except (PolicyRejectedError, JobError) as exc:
         if not isinstance(exc, TimeoutError):
             ledger.fail(row.id, exc.message)

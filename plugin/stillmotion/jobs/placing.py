@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from stillmotion.errors import ConfigError
-from stillmotion.files import check_output
+from stillmotion.files import check_output, writable_folder
 from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState
 from stillmotion.jobs.pipeline import ConformSpec, GeneratedClip, ShotRequest
 from stillmotion.media.frames import grab_frame
@@ -88,8 +88,7 @@ def prepare_shot(
     final = check_output(target_path, inputs=[timeline_path], overwrite=overwrite)
     located = locate(timeline, at, timeline_path=timeline_path)
     folder = media_dir_for(final, media_dir)
-    stills = folder / "stills"
-    stills.mkdir(parents=True, exist_ok=True)
+    stills = writable_folder(folder / "stills")
     if image is not None:
         if not image.is_file():
             raise ConfigError(f"The still {image} does not exist; export it again.")
