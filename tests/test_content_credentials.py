@@ -68,6 +68,8 @@ def test_provenance_command_reads_untrusted_tampered_and_none(
     assert "AI-generated: yes, declared by Test Video Vendor 2.0" in out
     assert "TAMPERED" in cli(capsys, "provenance", downloads["tampered"])[1]
     assert "no Content Credentials" in cli(capsys, "provenance", downloads["none"])[1]
+    code, out, err = cli(capsys, "provenance", downloads["none"].with_name("missing.mp4"))
+    assert (code, out, err.count("\n")) == (7, "", 1) and "is not a file" in err
 
 
 def test_a_trusted_vendor_root_reads_valid(
@@ -135,6 +137,9 @@ def test_a_signing_failure_leaves_nothing_and_says_why(
 ) -> None:
     """A CA certificate cannot sign claims: c2pa refuses, and no master is left behind."""
     own = local_identity(tmp_path / "ids")
+    assert own.local and b"PRIVATE KEY" in own.key_pem
+    assert "PRIVATE" not in repr(own) and "PRIVATE" not in str(own)
+    assert (tmp_path / "ids" / "local-signer.key").stat().st_mode & 0o077 == 0
     ca_only = tmp_path / "ca-only.pem"
     ca_only.write_bytes(own.chain_pem.split(b"-----END CERTIFICATE-----\n", 1)[1])
     key = tmp_path / "ids" / "local-signer.key"
