@@ -46,7 +46,7 @@ from stillmotion.jobs import cost
 from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState, public_url, request_hash
 from stillmotion.jobs.providers import EMBEDDED, open_provider, provider_base_url
 from stillmotion.media import conform as conform_mod
-from stillmotion.media.credentials import conform_recipe, signed_output
+from stillmotion.media.credentials import conform_recipe, signed_output, signed_still
 from stillmotion.media.frames import fit_image
 from stillmotion.media.probe import probe
 from stillmotion.media.provenance import read_provenance
@@ -309,7 +309,7 @@ def drive(row: JobRow, settings: Settings, *, ledger: Ledger,
             else open_provider(row.provider, service_settings(row, settings))
         with opened as service:
             if row.state in (S.PREPARED, S.SUBMITTING):
-                row = _submit(row, service, ledger, media_dir, on_event, resubmit)
+                row = _submit(row, service, ledger, media_dir, on_event, resubmit, settings)
             if row.state in (S.SUBMITTED, S.RUNNING):
                 row = _wait(row, service, ledger, settings, on_event, clock)
             row = _download(row, service, ledger, media_dir, on_event)
@@ -334,11 +334,13 @@ def _stem(row: JobRow) -> str:
 
 
 def _submit(row: JobRow, provider: Provider, ledger: Ledger, media_dir: Path,
-            on_event: EventHandler | None, resubmit: bool) -> JobRow:
+            on_event: EventHandler | None, resubmit: bool, settings: Settings) -> JobRow:
     size = parse_size(row.size or "")
     still = media_dir / f"{_stem(row)}_first_frame.png"
     if not still.exists():
-        fit_image(Path(row.files["source_image"]), still, size, fit="crop")
+        source = Path(row.files["source_image"])
+        with signed_still(still, source, settings) as unsigned:  # Content Credentials
+            fit_image(source, unsigned, size, fit="crop")
     ledger.update(row.id, files={"image": str(still)})
     last = None
     if "last_source_image" in row.files:

@@ -31,6 +31,7 @@ from stillmotion.media.provenance import (
     AI_COMPOSITE_SOURCE,
     AI_SOURCE,
     IPTC,
+    MIME_TYPES,
     SigningIdentity,
     read_credentials,
     sign_file,
@@ -94,6 +95,28 @@ def master_recipe(contributors: Sequence[Path]) -> Recipe:
             (path, {"title": path.name, "relationship": "componentOf", "label": label})
             for path, label in zip(unique, labels, strict=True)),
     )
+
+
+def still_recipe(source: Path) -> Recipe:
+    """The still sent to the service: the editor's frame opened, then cropped and resized."""
+    return Recipe(
+        actions=(
+            {"action": "c2pa.opened", "parameters": {"ingredientIds": ["frame"]}},
+            {"action": "c2pa.resized", "softwareAgent": _agent(), "when": _now(),
+             "description": "cropped and resized to the size the service generates"},
+        ),
+        ingredients=((source, {"title": source.name, "relationship": "parentOf",
+                               "label": "frame"}),),
+    )
+
+
+def signed_still(still: Path, source: Path,
+                 settings: Settings) -> contextlib.AbstractContextManager[Path]:
+    """:func:`signed_output` for the fitted still; a source c2pa cannot take as an ingredient
+    (EXR, DPX) leaves the still unsigned rather than claim an origin we cannot show."""
+    if source.suffix.lower() not in MIME_TYPES:
+        settings = settings.model_copy(update={"credentials": False})
+    return signed_output(still, still_recipe(source), settings)
 
 
 def signing_note(identity: SigningIdentity | None, path: Path) -> str:
