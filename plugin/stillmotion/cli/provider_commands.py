@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from stillmotion.api import capabilities
+from stillmotion.api import capabilities, model_rows
 from stillmotion.api.capabilities import ModelCapability
+from stillmotion.api.providers.base import last_frame_beside
 from stillmotion.api.providers.registry import DIALECTS
 from stillmotion.cli.console import console
 from stillmotion.cli.generate_commands import (
@@ -30,6 +32,7 @@ from stillmotion.cli.generate_commands import (
     run_request,
 )
 from stillmotion.cli.options import (
+    AssumeDfOpt,
     BaseUrlOpt,
     BudgetOpt,
     JsonOpt,
@@ -43,6 +46,7 @@ from stillmotion.cli.options import (
     PresetOpt,
     ProviderOpt,
     SizeOpt,
+    typed_playhead,
 )
 from stillmotion.cli.pipeline_progress import pipeline_progress
 from stillmotion.errors import ConfigError, JobError, StillmotionError
@@ -56,13 +60,15 @@ from stillmotion.media.frames import grab_frame
 from stillmotion.settings import Settings
 from stillmotion.timecode import format_size, parse_rate, parse_size
 from stillmotion.timeline.gaps import GapSpan, gap_at
-from stillmotion.timeline.generated import find_generated_clips
+from stillmotion.timeline.generated import GeneratedClip, find_generated_clips
 from stillmotion.timeline.io import default_output_path, read_timeline
 from stillmotion.timeline.locate import locate, playhead_frame
 from stillmotion.timeline.shots import ClipSpan
 from stillmotion.timeline.timebase import TimeBase
 
-_WIRE = {"veo": "aspectRatio+resolution", "runway": "ratio", "fal": "follows the still"}
+_WIRE = {"veo": "aspectRatio+resolution", "runway": "ratio", "fal": "follows the still",
+         "openrouter": "resolution+aspect_ratio", "kling": "mode std/pro, follows the still",
+         "seedance": "resolution+ratio", "wan": "resolution, follows the still"}
 
 
 def _shape(provider: str, size: tuple[int, int]) -> str:
@@ -71,6 +77,14 @@ def _shape(provider: str, size: tuple[int, int]) -> str:
         return f"{capabilities.aspect_ratio(size)} {capabilities.resolution(size)}"
     if provider == "runway":
         return capabilities.pixel_ratio(size)
+    if provider == "openrouter":
+        return " ".join(capabilities.shape_words(size))
+    if provider == "kling":
+        return f"{capabilities.kling_mode(size)} {format_size(size)}"
+    if provider == "seedance":
+        return f"{capabilities.tier(size)} {capabilities.ratio_word(size)}"
+    if provider == "wan":
+        return f"{capabilities.tier(size).upper()} {format_size(size)}"
     return format_size(size)
 
 
@@ -85,7 +99,8 @@ def _durations(seconds: tuple[int, ...] | list[int]) -> str:
 def _price(cap: ModelCapability, settings_prices: dict[str, float]) -> str:
     size = capabilities.choose_size(cap, Fraction(16, 9))
     try:
-        estimate = cost.estimate(cap.provider, cap.model, size, 1, prices=settings_prices)
+        estimate = cost.estimate(cap.provider, cap.model, size, 1, prices=settings_prices,
+                                 declared=cap.prices, declared_by=cap.source)
     except StillmotionError:
         return "unpriced"
     mark = " (est.)" if estimate.is_estimate else ""
@@ -101,25 +116,38 @@ def _row(cap: ModelCapability, prices: dict[str, float]) -> dict[str, Any]:
         "sizes": sizes, "seconds": list(cap.seconds), "default_seconds": cap.default_seconds,
         "first_frame": cap.first_frame, "last_frame": cap.last_frame,
         "native_extension": cap.native_extension, "audio": cap.audio,
-        "price": _price(cap, prices),
+        "price": _price(cap, prices), "source": cap.source,
     }
 
 
-def providers_table(prices: dict[str, float]) -> list[dict[str, Any]]:
-    """Every provider with its key variables (set or not, never the value) and model rows."""
+def _catalogue_state(name: str, settings: Settings) -> str | None:
+    """``cached`` / ``not read yet`` for a dialect with a model catalogue, else None."""
+    if name not in DIALECTS or not DIALECTS[name].catalogue:
+        return None
+    return "cached" if model_rows.cached_catalogue(name, settings) is not None else \
+        "not read yet"
+
+
+def providers_table(settings: Settings) -> list[dict[str, Any]]:
+    """Every provider with its key variables (set or not, never the value) and its model rows
+    (built-in, from the settings' models table, or from a cached vendor catalogue)."""
     table = []
     for name in PROVIDERS:
         variables = KEY_VARIABLES.get(name, ())
         found = key_variable_set(name)
+        pair = DIALECTS[name].pair if name in DIALECTS else None
+        whole = found is not None and (pair is None or bool(os.environ.get(pair)))
         table.append({
             "provider": name,
             "key_variables": list(variables),
-            "key_set": found is not None if variables else None,
+            "key_pair": pair,
+            "key_set": whole if variables else None,
             "key_from": found,
             "root": DIALECTS[name].root if name in DIALECTS else None,
             "shape_on_wire": _WIRE.get(name, "WxH"),
-            "models": [_row(c, prices) for c in capabilities.capabilities()
-                       if c.provider == name],
+            "catalogue": _catalogue_state(name, settings),
+            "model_required": name in capabilities.NO_DEFAULT_MODEL,
+            "models": [_row(c, settings.prices) for c in model_rows.known_rows(name, settings)],
         })
     return table
 
@@ -136,10 +164,17 @@ def print_providers(table: list[dict[str, Any]]) -> None:
             key = "no key needed"
         else:
             state = f"set ({entry['key_from']})" if entry["key_set"] else "NOT set"
-            key = f"key {' or '.join(variables)}: {state}"
+            pair = f" + {entry['key_pair']}" if entry["key_pair"] else ""
+            key = f"key {' or '.join(variables)}{pair}: {state}"
         root = f"; root {entry['root']}" if entry["root"] else ""
+        listed = f"; model catalogue {entry['catalogue']}" if entry["catalogue"] else ""
+        if entry["model_required"]:
+            listed += "; no default model: name one with --model"
         console.print(f"{entry['provider']}: {key}{root}; shape sent as "
-                      f"{entry['shape_on_wire']}", markup=False)
+                      f"{entry['shape_on_wire']}{listed}", markup=False)
+        if not entry["models"]:
+            console.print("  no models listed: name one with --model (and declare it in the "
+                          "settings' models table)", markup=False)
         for model in entry["models"]:
             mark = " (default)" if model["default"] else ""
             if model["sizes"] is None:
@@ -155,7 +190,8 @@ def print_providers(table: list[dict[str, Any]]) -> None:
                 f"  {model['model']}{mark}: {seconds} s; {sizes}; first frame "
                 f"{_yes(model['first_frame'])}, last frame {_yes(model['last_frame'])}, "
                 f"native extension {_yes(model['native_extension'])}, audio "
-                f"{_yes(model['audio'])}; {model['price']}", markup=False)
+                f"{_yes(model['audio'])}; {model['price']}; from {model['source']}",
+                markup=False)
 
 
 def gap_seconds(cap: ModelCapability, gap: GapSpan, rate: Fraction,
@@ -171,14 +207,36 @@ def gap_seconds(cap: ModelCapability, gap: GapSpan, rate: Fraction,
     return seconds
 
 
+def _generated(opened: Any, span: ClipSpan) -> GeneratedClip | None:
+    """The generated clip shown at ``span``, if it is one."""
+    return next((g for g in find_generated_clips(opened)
+                 if g.track_index == span.track_index and g.record_start_frame == span.start),
+                None)
+
+
+def provider_last_frame(opened: Any, span: ClipSpan) -> Path | None:
+    """The provider's own last frame of the generated clip ``span`` (Seedance's
+    ``return_last_frame``), when the clip shows its video to the end: an extend chain then
+    continues from the exact frame the vendor rendered rather than one decoded back from the
+    conformed file. None for any other clip."""
+    found = _generated(opened, span)
+    if found is None or found.metadata is None or not found.metadata.original_file:
+        return None
+    shown = found.clip.source_range
+    whole = getattr(found.clip.media_reference, "available_range", None)
+    if shown is None or whole is None \
+            or shown.end_time_exclusive() != whole.end_time_exclusive():
+        return None
+    still = last_frame_beside(Path(found.metadata.original_file))
+    return still if still.is_file() else None
+
+
 def extend_natively(timeline_path: Path, opened: Any, span: ClipSpan, prompt: str, seconds: int,
                     *, settings: Settings, output: Path | None, overwrite: bool,
                     new_take: bool, quiet: bool) -> dict[str, Any]:
     """``extend --native``: continue the job behind the generated clip ``span`` with the
     provider's own extension; only the new ``seconds`` are shown, right after the clip."""
-    found = next((g for g in find_generated_clips(opened)
-                  if g.track_index == span.track_index and g.record_start_frame == span.start),
-                 None)
+    found = _generated(opened, span)
     if found is None or found.metadata is None:
         raise ConfigError(f"--native continues a clip stillmotion generated, and '{span.name}' "
                           "is not one (or its file format dropped our metadata); extend it "
@@ -188,7 +246,7 @@ def extend_natively(timeline_path: Path, opened: Any, span: ClipSpan, prompt: st
     if row.state not in (LedgerState.CONFORMED, LedgerState.PLACED) or not row.remote_id:
         raise ConfigError(f"Job {row.id} is {row.state.value}; only a finished job can be "
                           "extended (`stillmotion jobs resume` finishes it).")
-    cap = capabilities.lookup(row.provider, row.model)
+    cap = model_rows.find(row.provider, row.model, settings)
     if not cap.native_extension:
         raise ConfigError(f"The {row.provider} model {cap.model} has no native extension; "
                           "extend the clip without --native.")
@@ -214,12 +272,14 @@ def extend_natively(timeline_path: Path, opened: Any, span: ClipSpan, prompt: st
 app = typer.Typer()
 
 @app.command("providers")
-def providers_command(as_json: JsonOpt = False) -> None:
+def providers_command(as_json: JsonOpt = False, base_url: BaseUrlOpt = None) -> None:
     """List providers and models: sizes, durations, first/last frame, extension, audio,
-    price, and whether each provider's key variable is set (never the key)."""
-    settings = cli_settings(provider=None, model=None, base_url=None, ledger=None,
+    price, where each row comes from (built-in, catalogue, settings), and whether each
+    provider's key variable is set (never the key). ``--base-url`` names the API whose
+    cached catalogue to show (OpenRouter's own by default); nothing is read from the network."""
+    settings = cli_settings(provider=None, model=None, base_url=base_url, ledger=None,
                             budget=None)
-    table = providers_table(settings.prices)
+    table = providers_table(settings)
     if as_json:
         console.print_json(json.dumps(table))
         return
@@ -243,6 +303,7 @@ def fill_gap_command(
     budget: BudgetOpt = None,
     new_take: NewTakeOpt = False,
     overwrite: OverwriteOpt = False,
+    assume_df: AssumeDfOpt = False,
     as_json: JsonOpt = False,
     no_credentials: NoCredentialsOpt = False,
 ) -> None:
@@ -252,14 +313,14 @@ def fill_gap_command(
     settings = cli_settings(provider=provider, model=model, base_url=base_url,
                             ledger=ledger, budget=budget, no_credentials=no_credentials)
     chosen = provider or settings.provider
-    cap = capabilities.lookup(chosen, model or settings.model)
+    cap = model_rows.find(chosen, model or settings.model, settings)
     if not cap.last_frame:
         takers = ", ".join(f"{c.provider} {c.model}" for c in capabilities.capabilities()
                            if c.last_frame)
         raise ConfigError(f"fill-gap needs a model that takes a last frame, and {chosen} "
                           f"{cap.model} does not; use one of: {takers}.")
     opened = read_timeline(timeline_path)
-    gap = gap_at(opened, playhead_frame(opened, at), label=at)
+    gap = gap_at(opened, playhead_frame(opened, typed_playhead(at, assume_df)), label=at)
     explicit = parse_size_option(size)
     seconds = gap_seconds(cap, gap, TimeBase.of(opened).rate, explicit)
     shot = prepare_shot(

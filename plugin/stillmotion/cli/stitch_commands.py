@@ -26,7 +26,8 @@ from stillmotion.cli.timeline_stitch import TIMELINE_HELP, TRACK_HELP, stitch_fr
 from stillmotion.errors import ConfigError
 from stillmotion.media.conform import DEFAULT_PRESET
 from stillmotion.media.credentials import chosen_identity, sign_master
-from stillmotion.media.stitch import parse_inputs, stitch
+from stillmotion.media.segments import parse_inputs
+from stillmotion.media.stitch import stitch
 from stillmotion.settings import load_settings
 
 INPUT_HELP = ("Clips in order. CLIP takes the whole clip; CLIP@12-96 frames 12 to 96 inclusive "

@@ -21,7 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from stillmotion.api import capabilities
+from stillmotion.api import capabilities, model_rows
 from stillmotion.api.polling import wait_for_job
 from stillmotion.api.providers.base import (
     ExtendingProvider,
@@ -90,6 +90,18 @@ class ConformSpec:
     size: tuple[int, int]
     preset: str = "resolve-dnxhr-hq"
     fit: str = "letterbox"
+    sar: Fraction = Fraction(1)  # anamorphic media's pixel aspect; ``size`` is then stored size
+
+    @property
+    def display_aspect(self) -> Fraction:
+        """The shape the picture shows at (what a provider size is chosen for)."""
+        return Fraction(self.size[0], self.size[1]) * self.sar
+
+    def as_json(self) -> dict[str, str]:
+        """The ledger's form (no ``sar`` key for square pixels: older request hashes hold)."""
+        spec = {"rate": format_rate(self.rate), "size": format_size(self.size),
+                "preset": self.preset, "fit": self.fit}
+        return spec if self.sar == 1 else {**spec, "sar": format_rate(self.sar)}
 
 
 @dataclass(frozen=True)
@@ -177,27 +189,27 @@ def plan_shot(request: ShotRequest, target: ConformSpec, settings: Settings,
         raise ConfigError(f"The still {request.image} does not exist; grab it again.")
     conform_mod.get_preset(target.preset).check_size(target.size)  # before paying, not after
     provider = request.provider or settings.provider
-    cap = capabilities.lookup(provider, request.model or settings.model)
+    cap = model_rows.find(provider, request.model or settings.model, settings)
     if request.size is not None:
         size = request.size
     elif settings.size and settings.size != "auto":
         size = parse_size(settings.size)
     else:
-        size = capabilities.choose_size(cap, Fraction(*target.size))
+        size = capabilities.choose_size(cap, target.display_aspect)
     seconds = request.seconds if request.seconds is not None else cap.default_seconds
     if request.last_image is not None and not request.last_image.is_file():
         raise ConfigError(f"The last-frame still {request.last_image} does not exist; grab it "
                           "again.")
     capabilities.validate(cap, size, seconds, last_frame=request.last_image is not None)
-    estimate = cost.estimate(provider, cap.model, size, seconds, prices=settings.prices)
+    estimate = cost.estimate(provider, cap.model, size, seconds, prices=settings.prices,
+                             declared=cap.prices, declared_by=cap.source)
     params = {
         "provider": provider, "model": cap.model, "size": format_size(size),
         "seconds": seconds, "fit": "crop", "base_url": provider_base_url(provider, settings),
         "remix_of": request.remix_of,
         **({"extend_of": request.extend_of} if request.extend_of else {}),
         **({"last_image_sha256": file_sha256(request.last_image)} if request.last_image else {}),
-        "conform": {"rate": format_rate(target.rate), "size": format_size(target.size),
-                    "preset": target.preset, "fit": target.fit},
+        "conform": target.as_json(),
     }
     digest = request_hash(request.image.read_bytes(), request.prompt, params)
     existing = ledger.find_request(digest) if ledger is not None else None
@@ -277,9 +289,7 @@ def _claim(plan: Plan, request: ShotRequest, target: ConformSpec, book: Ledger,
                **({"last_source_image": str(request.last_image.absolute())}
                   if request.last_image else {})},
         context={**(context or {}), "media_dir": str(media_dir.absolute()),
-                 "conform": {"rate": format_rate(target.rate),
-                             "size": format_size(target.size),
-                             "preset": target.preset, "fit": target.fit}},
+                 "conform": target.as_json()},
         cost_estimate=plan.estimate.amount, currency=plan.estimate.currency,
         goal=goal, new_take=request.new_take,
     )
@@ -459,7 +469,8 @@ def _conform(row: JobRow, ledger: Ledger, media_dir: Path,
                            settings, lambda note: _emit(on_event, "sign", note)) as unsigned:
             conform_mod.conform(source, unsigned, preset=spec["preset"],
                                 size=parse_size(spec["size"]), rate=parse_rate(spec["rate"]),
-                                fit=spec["fit"], on_progress=progress)
+                                fit=spec["fit"], on_progress=progress,
+                                sar=parse_rate(spec.get("sar", "1")))
     frames = probe(output).require_video().frame_count
     return ledger.advance(row.id, S.CONFORMED, files={"conformed": str(output)},
                           context={"frames": frames})

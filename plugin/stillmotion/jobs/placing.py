@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from stillmotion.errors import ConfigError
-from stillmotion.files import check_output, writable_folder
+from stillmotion.files import MEDIA_FOLDER, check_output, writable_folder
 from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState
 from stillmotion.jobs.pipeline import ConformSpec, GeneratedClip, ShotRequest
 from stillmotion.media.frames import grab_frame
@@ -29,8 +29,6 @@ from stillmotion.timeline.metadata import GeneratedClipMetadata, TakeRecord
 from stillmotion.timeline.place import PlacedClip, place_generated
 from stillmotion.timeline.resolve_shape import make_resolve_shaped
 from stillmotion.timeline.takes import switch_take
-
-MEDIA_FOLDER = "stillmotion_media"
 
 
 @dataclass(frozen=True)
@@ -107,7 +105,7 @@ def prepare_shot(
         new_take=new_take, take_group=take_group_for(timeline_path, located, purpose),
         source=source,
     )
-    target = ConformSpec(rate=located.record_rate, size=facts.size, preset=preset)
+    target = ConformSpec(rate=located.record_rate, size=facts.size, preset=preset, sar=facts.sar)
     context = {
         "timeline": str(timeline_path.absolute()), "at": at, "output": str(final),
         "overwrite": overwrite, "for_resolve": for_resolve, "source": source,
