@@ -112,9 +112,10 @@ CASES: list[tuple[str, Case, type[StillmotionError], str]] = [
      r"could not be read as OpenTimelineIO bundle \(Not a zipfile"),
     ("corrupt fcpxml", corrupt("fcpxml", b"<fcpxml version='1.8'><resources>"),
      TimelineError, r"could not be read as FCPXML"),
-    ("ntsc fcpxml", corrupt("fcpxml", b'<fcpxml version="1.8"><resources><format id="r1" '
-                                      b'frameDuration="1001/24000s"/></resources></fcpxml>'),
-     TimelineError, r"NTSC-rate FCPXML"),
+    ("mixed-rate fcpxml", corrupt("fcpxml", b'<fcpxml version="1.8"><resources><format id="r1" '
+                                           b'frameDuration="1001/24000s"/><format id="r2" '
+                                           b'frameDuration="1/25s"/></resources></fcpxml>'),
+     TimelineError, r"mixes NTSC \(23\.976/29\.97/59\.94\) and whole frame rates"),
     ("a clip, not a timeline", corrupt("otio", otio.schema.Clip(name="x").to_json_string()
                                        .encode()),
      TimelineError, r"holds no timeline"),

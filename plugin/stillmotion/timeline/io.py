@@ -9,14 +9,17 @@ must be smoothed the same way for every caller:
 - **EDL** carries no frame rate. ``read_timeline(path, rate=...)`` uses the rate given; without
   one it is guessed (:func:`guess_edl_rate`): ``FCM: DROP FRAME`` or a ';' timecode means
   30000/1001, otherwise the largest frame field decides (>=50 -> 60, >=30 -> 50, >=25 -> 30,
-  >=24 -> 25, else 24). A guess can only be a lower bound, so pass the rate when you know it.
+  >=24 -> 25, else 24). A guess can only be a lower bound, so pass the rate when you know it
+  (``--rate``; a ';' in the timecodes then means drop frame, and a ';' frame field of 30 or more
+  guesses 60000/1001).
   The CMX adapter encodes the first record timecode as a negative track offset; on read it is
   moved into ``global_start_time`` (01:00:00:00 stays 01:00:00:00) and on write moved back.
   An EDL holds one picture track: on write the enabled video tracks are flattened (the top-most
   enabled clip at every frame, so a generated clip becomes its own event) and at most two
   enabled audio tracks are kept.
-- **FCPXML** from the installed otio-fcpx-xml-adapter truncates NTSC rates to integers (23.976
-  becomes 23) and misplaces every clip, so NTSC FCPXML is refused with a hint; 24/25/30/50/60 work.
+- **FCPXML** is prepared by :mod:`stillmotion.timeline.fcpxml` before the installed
+  otio-fcpx-xml-adapter reads it: ``<media-rep src>`` (Resolve, FCPXML 1.9+) names the asset's
+  file, and NTSC rates (which the adapter truncates to integers) are read exactly.
   The adapter drops the sequence's ``tcStart``: record frames count from 00:00:00:00 (a leading
   gap), so timecode playheads still read as FCP shows them.
 - **.otioz** bundles name their media ``media/<file>`` inside the zip: unzip the bundle beside
@@ -31,6 +34,10 @@ must be smoothed the same way for every caller:
   flags, markers or metadata.
 - **Collections**: a file holding a SerializableCollection (FCPXML does this) yields its first
   Timeline, depth first.
+
+- **Relinking**: offline clips are relinked by :func:`stillmotion.timeline.relink.relink` to
+  the folders of the current :func:`~stillmotion.timeline.relink.reading_options` (the CLI's
+  ``--relink-dir``), for every format and every command.
 
 Writing never touches the input: the output is checked with :func:`stillmotion.files.check_output`
 (refusing the input itself, an existing file without ``overwrite``, a missing folder) and written
@@ -52,6 +59,8 @@ import opentimelineio as otio
 from stillmotion.errors import ConfigError, TimelineError
 from stillmotion.files import atomic_path, check_output, remove_partials
 from stillmotion.timecode import parse_rate
+from stillmotion.timeline import fcpxml
+from stillmotion.timeline.relink import current_options, relink
 from stillmotion.timeline.timebase import TimeBase, exact_rate, whole
 
 OUTPUT_TAG = "stillmotion"
@@ -70,7 +79,6 @@ _FORMAT_NAMES = {
 }
 _COMMON = ".otio, .xml (FCP 7/Premiere), .fcpxml, .edl or .kdenlive"
 _EDL_TIMECODE = re.compile(r"\b\d{2}:\d{2}:\d{2}([:;])(\d{2})\b")
-_FCPXML_NTSC = re.compile(r'frameDuration\s*=\s*"\s*1001\s*/', re.IGNORECASE)
 _OUTPUT_NAME = re.compile(rf"^(?P<base>.*)\.{OUTPUT_TAG}(?:-(?P<n>\d+))?$")
 _MAX_REASON = 160
 
@@ -111,12 +119,11 @@ def default_output_path(input_path: Path | str) -> Path:
 
 def guess_edl_rate(text: str) -> Fraction:
     """A frame rate for an EDL that does not say (see the module docstring for the rule)."""
-    if re.search(r"^\s*FCM:\s*DROP\s+FRAME", text, re.IGNORECASE | re.MULTILINE):
-        return Fraction(30000, 1001)
     found = _EDL_TIMECODE.findall(text)
-    if any(separator == ";" for separator, _ in found):
-        return Fraction(30000, 1001)
     largest = max((int(frames) for _, frames in found), default=0)
+    drop = re.search(r"^\s*FCM:\s*DROP\s+FRAME", text, re.IGNORECASE | re.MULTILINE)
+    if drop or any(separator == ";" for separator, _ in found):
+        return Fraction(60000, 1001) if largest >= 30 else Fraction(30000, 1001)
     for floor, rate in ((50, 60), (30, 50), (25, 30), (24, 25)):
         if largest >= floor:
             return Fraction(rate)
@@ -126,10 +133,12 @@ def guess_edl_rate(text: str) -> Fraction:
 def read_timeline(path: Path | str, *, rate: str | float | Fraction | None = None) -> Any:
     """Read the timeline in ``path`` (adapter chosen by extension) as an ``otio.schema.Timeline``.
 
-    ``rate`` is used for EDLs only (other formats carry their rate); without it the EDL rate is
-    guessed. Raises TimelineError with one sentence for an unknown extension, a missing, empty
-    or unreadable file, NTSC FCPXML, and a file that holds no timeline; ConfigError for a bad
-    ``rate``.
+    ``rate`` is used for EDLs only (other formats carry their rate); without it the current
+    reading options' rate (``--rate``) is used, else the EDL rate is guessed. Offline clips are
+    then relinked to the current reading options' folders (``--relink-dir``). Raises
+    TimelineError with one sentence for an unknown extension, a missing, empty or unreadable
+    file, FCPXML mixing NTSC and whole rates, an ambiguous relink and a file that holds no
+    timeline; ConfigError for a bad ``rate`` or a missing relink folder.
     """
     source = Path(path).expanduser()
     suffix = _suffix(source)
@@ -144,18 +153,22 @@ def read_timeline(path: Path | str, *, rate: str | float | Fraction | None = Non
         raise TimelineError(f"The timeline {source} is a folder, not a file; give the file.")
     if source.is_file() and source.stat().st_size == 0:
         raise TimelineError(f"The timeline {source.name} is empty (0 bytes); export it again.")
+    wanted = current_options()
+    rate = rate if rate is not None else wanted.rate
     options: dict[str, Any] = {}
     if suffix == "edl":
         edl_rate = parse_rate(rate) if rate is not None else guess_edl_rate(_text(source))
         options["rate"] = float(edl_rate)
-    if suffix == "fcpxml" and _FCPXML_NTSC.search(_text(source)):
-        raise TimelineError(
-            f"{source.name} is NTSC-rate FCPXML, which the installed FCPXML adapter misreads "
-            "(it truncates 23.976 to 23); export FCP 7 XML, OTIO or an EDL instead."
-        )
+    rates: dict[float, float] = {}
     try:
         with _quiet():
-            result = otio.adapters.read_from_file(str(source), **options)
+            if suffix == "fcpxml":
+                text, rates = fcpxml.prepared(_text(source), source.name)
+                result = otio.adapters.read_from_string(text, adapter_name="fcpx_xml")
+            else:
+                result = otio.adapters.read_from_file(str(source), **options)
+    except TimelineError:
+        raise
     except Exception as exc:
         raise TimelineError(
             f"{source.name} could not be read as {format_name(source)} ({_reason(exc)}); check "
@@ -166,10 +179,13 @@ def read_timeline(path: Path | str, *, rate: str | float | Fraction | None = Non
         raise TimelineError(
             f"{source.name} holds no timeline; export a sequence or timeline, not a bin or clip."
         )
+    timeline = fcpxml.restore_rates(timeline, rates)
     if suffix == "edl":
         _edl_offset_to_global_start(timeline)
     if suffix == "xml":
         _fcp_enabled_to_otio(timeline)
+    base = source if source.is_dir() else source.parent
+    relink(timeline, wanted.relink_dirs, base_dir=base.absolute(), report=wanted.report)
     return timeline
 
 
