@@ -30,6 +30,7 @@ from stillmotion.cli.options import (
     WebhookPortOpt,
 )
 from stillmotion.cli.pipeline_progress import pipeline_progress
+from stillmotion.cli.reading import reads_timeline
 from stillmotion.cli.webhook_wait import webhook_clock
 from stillmotion.errors import ConfigError
 from stillmotion.jobs.cost import format_money
@@ -143,6 +144,7 @@ def dry_run(shot: Shot, settings: Settings, as_json: bool) -> None:
 app = typer.Typer()
 
 @app.command("generate")
+@reads_timeline
 def generate_command(
     timeline: Annotated[Path, typer.Argument(help="Timeline file (.otio, .xml, .fcpxml, "
                                              ".edl, .kdenlive, .otioz).")],

@@ -50,8 +50,8 @@ class ReadingOptions:
     report: Report | None = None
 
 
-_OPTIONS: ContextVar[ReadingOptions] = ContextVar("stillmotion_reading",
-                                                  default=ReadingOptions())
+_DEFAULT = ReadingOptions()
+_OPTIONS: ContextVar[ReadingOptions | None] = ContextVar("stillmotion_reading", default=None)
 
 
 @contextlib.contextmanager
@@ -66,7 +66,7 @@ def reading_options(options: ReadingOptions) -> Iterator[None]:
 
 def current_options() -> ReadingOptions:
     """The options of the innermost :func:`reading_options` block (defaults outside one)."""
-    return _OPTIONS.get()
+    return _OPTIONS.get() or _DEFAULT
 
 
 @dataclass(frozen=True)
