@@ -76,8 +76,8 @@ def _media_rep_sources(root: ET.Element) -> None:
 
 
 def _ntsc_to_nominal(root: ET.Element, name: str) -> dict[float, float]:
-    durations = [_seconds(f.get("frameDuration", "")) for f in root.iter("format")]
-    durations = [d for d in durations if d]
+    found = [_seconds(f.get("frameDuration", "")) for f in root.iter("format")]
+    durations = [d for d in found if d]
     ntsc = [d for d in durations if d.numerator % 1001 == 0 and 1 / d != int(1 / d)]
     if not ntsc:
         return {}

@@ -14,6 +14,7 @@ must be smoothed the same way for every caller:
   guesses 60000/1001).
   The CMX adapter encodes the first record timecode as a negative track offset; on read it is
   moved into ``global_start_time`` (01:00:00:00 stays 01:00:00:00) and on write moved back.
+  Locators typed with a drop-frame ';' are read (the adapter would drop them).
   An EDL holds one picture track: on write the enabled video tracks are flattened (the top-most
   enabled clip at every frame, so a generated clip becomes its own event) and at most two
   enabled audio tracks are kept.
@@ -79,6 +80,9 @@ _FORMAT_NAMES = {
 }
 _COMMON = ".otio, .xml (FCP 7/Premiere), .fcpxml, .edl or .kdenlive"
 _EDL_TIMECODE = re.compile(r"\b\d{2}:\d{2}:\d{2}([:;])(\d{2})\b")
+# The CMX adapter drops a locator typed with a drop-frame ';' (its pattern wants ':'); our
+# "AI generated" marker on a DF EDL is such a line, so it is read with ':' (same frame label).
+_DF_LOCATOR = re.compile(r"(^\*\s*LOC:\s*\d\d:\d\d:\d\d);", re.MULTILINE)
 _OUTPUT_NAME = re.compile(rf"^(?P<base>.*)\.{OUTPUT_TAG}(?:-(?P<n>\d+))?$")
 _MAX_REASON = 160
 
@@ -165,6 +169,10 @@ def read_timeline(path: Path | str, *, rate: str | float | Fraction | None = Non
             if suffix == "fcpxml":
                 text, rates = fcpxml.prepared(_text(source), source.name)
                 result = otio.adapters.read_from_string(text, adapter_name="fcpx_xml")
+            elif suffix == "edl":
+                text = _DF_LOCATOR.sub(r"\1:", _text(source))
+                result = otio.adapters.read_from_string(text, adapter_name="cmx_3600",
+                                                        **options)
             else:
                 result = otio.adapters.read_from_file(str(source), **options)
     except TimelineError:

@@ -30,6 +30,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import opentimelineio as otio
 
@@ -157,7 +158,8 @@ def _offline(clip: Any, base_dir: Path | None) -> bool:
 
 def _match(clip: Any, index: _FileIndex) -> tuple[Path, str] | None:
     name = _file_name(clip)
-    by_name = _unique(index.by_name.get(name.lower(), [])) if name else []
+    spellings = dict.fromkeys(n.lower() for n in (name, unquote(name)) if n)
+    by_name = _unique([path for n in spellings for path in index.by_name.get(n, [])])
     if by_name:
         return _one(clip, by_name, index, "file name")
     keys = {key.lower() for key in _names(clip)}
@@ -183,7 +185,8 @@ def _one(clip: Any, paths: list[Path], index: _FileIndex, how: str) -> tuple[Pat
 
 
 def _file_name(clip: Any) -> str:
-    """The file name at the end of the clip's media path (Windows or POSIX separators)."""
+    """The file name at the end of the clip's media path (Windows or POSIX separators; a
+    URL's %-escapes are tried decoded too)."""
     url = reference_url(clip.media_reference)
     if not url:
         return ""
