@@ -73,9 +73,10 @@ def test_generate_on_a_clip_name_edl_relinks_and_grabs_the_right_frame(
     edl = tmp_path / "cut.edl"
     edl.write_text(EDL_5994)
     ledger = tmp_path / "ledger.sqlite3"
-    base: list[str | Path] = ["generate", edl, "--at", "01:00:01;00", "--prompt", "Slow push in over 1 s",
-            "--ledger", ledger, "--provider", "preview", "--base-url", server.base_url, *FAST,
-            "--rate", "59.94", "--relink-dir", tmp_path / "footage"]
+    base: list[str | Path] = [
+        "generate", edl, "--at", "01:00:01;00", "--prompt", "Slow push in over 1 s",
+        "--ledger", ledger, "--provider", "preview", "--base-url", server.base_url, *FAST,
+        "--rate", "59.94", "--relink-dir", tmp_path / "footage"]
     code, out, err = cli(capsys, *base, "--dry-run", "--json")
     assert code == 0, err
     summary = json.loads(out)
