@@ -141,6 +141,13 @@ class Graph:
     def _join(self, labels: Sequence[str], kinds: str, out: str) -> str:
         if len(labels) == 1:
             self.lines.append(f"{labels[0]}{'null' if kinds.startswith('v=1') else 'anull'}{out}")
+        elif kinds.startswith("v=1"):
+            # concat places each element after the previous one's end-of-stream time, which a
+            # sped-up 1-frame element reports as its start: the next element then lands on the
+            # same time and the encoder drops a frame. Every element is whole frames at the
+            # output rate, so the joined frames are numbered afresh.
+            self.lines.append(f"{''.join(labels)}concat=n={len(labels)}:{kinds},"
+                              f"settb={format_rate(1 / self.target.rate)},setpts=N{out}")
         else:
             self.lines.append(f"{''.join(labels)}concat=n={len(labels)}:{kinds}{out}")
         return out
