@@ -77,7 +77,7 @@ CASES: list[tuple[str, Case, type[StillmotionError], str]] = [
     ("missing reference", lambda t, hd: locate(one_clip(None, available=None), "frame:5"),
      TimelineError, r"'shot' is offline \(the timeline names no media file"),
     ("generator reference", lambda t, hd: locate(generator_timeline(), "frame:5"),
-     TimelineError, r"'bars' is a SMPTEBars generator"),
+     TimelineError, r"Only the SMPTEBars clip 'bars' is under the playhead"),
     ("remote media", lambda t, hd: locate(one_clip("https://cdn.example/x.mov"), "frame:5"),
      TimelineError, r"not a local file"),
     ("source past the media end", lambda t, hd: locate(one_clip(hd, source=60), "frame:20"),

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from stillmotion.cli.conform_commands import rate_option, size_option
+from stillmotion.cli.console import err_console
 from stillmotion.cli.progress import progress_bar
 from stillmotion.errors import ConfigError
 from stillmotion.media.stitch import StitchResult
@@ -52,5 +53,9 @@ def stitch_from_timeline(
             edit, output, preset=preset, size=size_option(size), rate=rate_option(fps),
             tracks=list(tracks) or None, fit=fit,
             base_dir=Path(timeline).expanduser().absolute().parent, overwrite=overwrite,
-            on_progress=update,
+            on_progress=update, on_warning=_warn,
         )
+
+
+def _warn(sentence: str) -> None:
+    err_console.print(f"stillmotion: warning: {sentence}", markup=False, highlight=False)

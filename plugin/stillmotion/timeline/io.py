@@ -32,7 +32,8 @@ must be smoothed the same way for every caller:
   key (the adapter emits it as the element).
 - **Kdenlive**: the installed adapter (deprecated upstream) keeps tracks, record positions and
   media, but not the start timecode, clip names (it names clips after their media), enabled
-  flags, markers or metadata.
+  flags, markers or metadata; titles and other Kdenlive generators are given a
+  GeneratorReference (:mod:`stillmotion.timeline.kdenlive`) rather than read as offline.
 - **Collections**: a file holding a SerializableCollection (FCPXML does this) yields its first
   Timeline, depth first.
 
@@ -60,7 +61,7 @@ import opentimelineio as otio
 from stillmotion.errors import ConfigError, TimelineError
 from stillmotion.files import atomic_path, check_output, remove_partials
 from stillmotion.timecode import parse_rate
-from stillmotion.timeline import fcpxml
+from stillmotion.timeline import fcpxml, kdenlive
 from stillmotion.timeline.relink import current_options, relink
 from stillmotion.timeline.timebase import TimeBase, exact_rate, whole
 
@@ -192,6 +193,8 @@ def read_timeline(path: Path | str, *, rate: str | float | Fraction | None = Non
         _edl_offset_to_global_start(timeline)
     if suffix == "xml":
         _fcp_enabled_to_otio(timeline)
+    if suffix == "kdenlive":
+        kdenlive.mark_generators(timeline, _text(source))
     base = source if source.is_dir() else source.parent
     relink(timeline, wanted.relink_dirs, base_dir=base.absolute(), report=wanted.report)
     return timeline
