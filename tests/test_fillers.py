@@ -91,7 +91,7 @@ def test_stitch_renders_a_kdenlive_title_as_black_with_a_warning(
     output = tmp_path / "master.mov"
     code = run(["stitch", "--timeline", str(project), "-o", str(output),
                 "--size", "320x180"])
-    out, err = capsys.readouterr()
+    _, err = capsys.readouterr()
     assert code == 0, err
     assert ("stillmotion: warning: Rendering the kdenlivetitle clip 'Main title' as black"
             in err)
