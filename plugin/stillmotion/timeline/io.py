@@ -41,9 +41,13 @@ must be smoothed the same way for every caller:
   the folders of the current :func:`~stillmotion.timeline.relink.reading_options` (the CLI's
   ``--relink-dir``), for every format and every command.
 
-Writing never touches the input: the output is checked with :func:`stillmotion.files.check_output`
-(refusing the input itself, an existing file without ``overwrite``, a missing folder) and written
-through :func:`stillmotion.files.atomic_path`, so a failed write leaves nothing behind.
+Writing a .kdenlive timeline read from a .kdenlive project edits that project
+(:mod:`stillmotion.timeline.kdenlive_write`): only the AI tracks change, so the editor's mixes,
+compositions, filters, markers and guides survive, and our metadata travels in producer
+properties. Writing never touches the input: the output is checked with
+:func:`stillmotion.files.check_output` (refusing the input itself, an existing file without
+``overwrite``, a missing folder) and written through :func:`stillmotion.files.atomic_path`, so a
+failed write leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
 from fractions import Fraction
 from pathlib import Path
@@ -61,7 +66,7 @@ import opentimelineio as otio
 from stillmotion.errors import ConfigError, TimelineError
 from stillmotion.files import atomic_path, check_output, remove_partials
 from stillmotion.timecode import parse_rate
-from stillmotion.timeline import fcpxml, kdenlive
+from stillmotion.timeline import fcpxml, kdenlive, kdenlive_write
 from stillmotion.timeline.relink import current_options, relink
 from stillmotion.timeline.timebase import TimeBase, exact_rate, whole
 
@@ -195,6 +200,7 @@ def read_timeline(path: Path | str, *, rate: str | float | Fraction | None = Non
         _fcp_enabled_to_otio(timeline)
     if suffix == "kdenlive":
         kdenlive.mark_generators(timeline, _text(source))
+        kdenlive_write.restore_metadata(timeline, _text(source))
     base = source if source.is_dir() else source.parent
     relink(timeline, wanted.relink_dirs, base_dir=base.absolute(), report=wanted.report)
     return timeline
@@ -231,6 +237,10 @@ def write_timeline(
     final = check_output(target, inputs=inputs, overwrite=overwrite)
     prepared = _prepared_for(timeline, adapter_name)
     remove_partials(final)  # a run killed mid-write (then resumed) leaves its temp sibling
+    if adapter is None and _in_place(suffix, inputs):
+        with atomic_path(final) as temp:
+            _edit_in_place(timeline, suffix, inputs[0], temp)
+        return final
     with atomic_path(final) as temp:
         try:
             with _quiet():
@@ -246,6 +256,22 @@ def write_timeline(
                 ".otio file instead."
             )
     return final
+
+
+def _in_place(suffix: str, inputs: list[Path]) -> bool:
+    """True when the new file is written by editing its input (same format, one we edit)."""
+    return suffix == "kdenlive" and bool(inputs) and _suffix(inputs[0]) == suffix and \
+        inputs[0].is_file()
+
+
+def _edit_in_place(timeline: Any, suffix: str, source: Path, temp: Path) -> None:
+    try:
+        kdenlive_write.write_in_place(timeline, source, temp)
+    except (OSError, ET.ParseError) as exc:
+        raise TimelineError(
+            f"Could not edit {source.name} into {format_name(source)} ({_reason(exc)}); write "
+            "an .otio file instead."
+        ) from exc
 
 
 def _suffix(path: Path) -> str:
