@@ -31,7 +31,7 @@ import opentimelineio as otio
 from stillmotion.errors import TimelineError
 from stillmotion.timeline.generated import is_generated
 from stillmotion.timeline.media import file_url_path, reference_url
-from stillmotion.timeline.metadata import MARKER_NAME, METADATA_NAMESPACE
+from stillmotion.timeline.metadata import MARKER_NAME, METADATA_NAMESPACE, plain
 from stillmotion.timeline.timebase import TimeBase, whole
 from stillmotion.timeline.tracks import is_ai_name
 
@@ -205,7 +205,7 @@ class _Project:
 
     def _producer(self, clip: Any, timebase: TimeBase) -> ET.Element:
         path = _media_path(clip)
-        metadata = json.dumps(clip.metadata.get(METADATA_NAMESPACE, {}), sort_keys=True)
+        metadata = json.dumps(plain(clip.metadata.get(METADATA_NAMESPACE, {})), sort_keys=True)
         markers = json.dumps([{"pos": 0, "comment": MARKER_NAME, "type": _PURPLE}])
         for element in _producers(self.root):
             if _property(element, "resource") == path and _property(element, METADATA_PROPERTY):
