@@ -46,8 +46,17 @@ def project(tmp_path: Path, media: dict[str, Path]) -> Path:
 
 
 def _elements(path: Path) -> dict[str, str]:
-    """id -> serialised element, for every element with an id in the project."""
+    """id -> serialised element, for every element with an id in the project; a timeline
+    transition's a_track/b_track numbers are written as the tracks they name (inserting a
+    track renumbers the ones above it)."""
     root = ET.parse(path).getroot()
+    main = root.find("tractor[@global_feed='1']")
+    assert main is not None
+    names = [str(t.get("producer")) for t in main.findall("track")]
+    for transition in main.findall("transition"):
+        for prop in transition.findall("property"):
+            if prop.get("name") in ("a_track", "b_track"):
+                prop.text = names[int(prop.text or "0")]
     return {str(e.get("id")): ET.tostring(e, encoding="unicode") for e in root.iter()
             if e.get("id")}
 
@@ -63,9 +72,9 @@ def _assert_kept(before: dict[str, str], after: dict[str, str]) -> None:
         k: v for k, v in before.items() if k not in _GROWN}
     for key in _GROWN:
         old = [ET.tostring(c, encoding="unicode").strip()
-               for c in ET.fromstring(before[key])]
+               for c in ET.fromstring(before[key]) if not c.get("id")]
         new = [ET.tostring(c, encoding="unicode").strip()
-               for c in ET.fromstring(after[key])]
+               for c in ET.fromstring(after[key]) if not c.get("id")]
         assert [c for c in new if c in old] == old, key
 
 
@@ -89,6 +98,11 @@ def _counts(path: Path) -> dict[str, int]:
     }
 
 
+def _track_names(path: Path) -> list[str]:
+    edit = read_timeline(path)
+    return [str(track.name) for track in edit.tracks]
+
+
 def _ai_tractors(path: Path) -> list[ET.Element]:
     root = ET.parse(path).getroot()
     return [t for t in root.iter("tractor") for p in t.findall("property")
@@ -105,7 +119,8 @@ def test_generate_keeps_mixes_compositions_filters_markers_and_guides(
     assert counts == {"mixes": 1, "compositions": 1, "filters": 3, "guides": 2,
                       "clip markers": 2}
     ledger = tmp_path / "ledger.sqlite3"
-    local = ["--ledger", ledger, "--provider", "preview", "--base-url", server.base_url, *FAST]
+    local: list[str | Path] = ["--ledger", ledger, "--provider", "preview", "--base-url",
+                               server.base_url, *FAST]
     out = project.with_name("out.kdenlive")
     # Frame 33: the title on V2 is passed over to the shot on V1 (record 33 = file frame 39).
     code, stdout, err = cli(capsys, "generate", project, "--at", "frame:33", "--prompt",
@@ -119,6 +134,8 @@ def test_generate_keeps_mixes_compositions_filters_markers_and_guides(
     assert _counts(out) == counts
     [tractor] = _ai_tractors(out)
     assert len(tractor.findall("track")) == 2
+    # The title on V2 overlaps the new clip, so the AI track goes above it (the track rule).
+    assert _track_names(out) == ["V1", "V2", "AI Generated"]
     found = generated(out)
     assert [(g.track_name, g.record_start_frame) for g in found] == [("AI Generated", 33)]
     assert found[0].metadata is not None and found[0].metadata.source_frame == 39
@@ -145,4 +162,27 @@ def test_generate_keeps_mixes_compositions_filters_markers_and_guides(
     assert code == 0, err
     page = (tmp_path / "review.html").read_text()
     assert "Slow push in over 1 s" in page
-    assert read_timeline(third).tracks[-1].name == "AI Generated"
+    assert _track_names(third) == ["V1", "V2", "AI Generated"]
+
+
+def test_a_track_inserted_under_a_composition_renumbers_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, project: Path, server: RunningServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Frame 2: nothing on V2 overlaps the clip, so the AI track goes between V1 and V2 and
+    the V1-V2 composition (tracks 1 and 2) now joins tracks 1 and 3, the same two tracks."""
+    isolate(monkeypatch, tmp_path)
+    before = _elements(project)
+    out = project.with_name("low.kdenlive")
+    code, _, err = cli(capsys, "generate", project, "--at", "frame:2", "--prompt",
+                       "Slow push in over 1 s", "-o", out, "--ledger", tmp_path / "l.sqlite3",
+                       "--provider", "preview", "--base-url", server.base_url, *FAST)
+    assert code == 0, err
+    assert _track_names(out) == ["V1", "AI Generated", "V2"]
+    _assert_kept(before, _elements(out))
+    root = ET.parse(out).getroot()
+    [composition] = [t for t in root.iter("transition") if t.get("id") == "composition0"]
+    numbers = {p.get("name"): p.text for p in composition.findall("property")}
+    assert (numbers["a_track"], numbers["b_track"]) == ("1", "3")
+    [found] = generated(out)
+    assert (found.track_name, found.record_start_frame) == ("AI Generated", 2)

@@ -44,10 +44,25 @@ def write_in_place(timeline: Any, source: Path, target: Path) -> None:
     root = _parse(source.read_text(encoding="utf-8"))
     project = _Project(root)
     timebase = TimeBase.of(timeline)
-    for track in timeline.video_tracks():
-        if is_ai_name(str(track.name or "")):
+    tracks = list(timeline.tracks)
+    new = [t for t in tracks if _is_ai(t) and not project.ai_playlists(str(t.name))]
+    known = [t for t in tracks if all(t is not n for n in new)]
+    aligned = len(known) == len(project.timeline_tracks)
+    previous: ET.Element | None = None   # the main tractor <track> of the track below
+    for track in tracks:
+        if any(track is n for n in new):
+            previous = project.new_track(str(track.name), previous if aligned else None)
+        elif aligned:
+            previous = project.timeline_tracks[next(
+                i for i, t in enumerate(known) if t is track)]
+        if _is_ai(track):
             project.write_track(track, timebase)
     ET.ElementTree(root).write(target, encoding="utf-8", xml_declaration=True)
+
+
+def _is_ai(track: Any) -> bool:
+    return isinstance(track, otio.schema.Track) and \
+        track.kind == otio.schema.TrackKind.Video and is_ai_name(str(track.name or ""))
 
 
 def restore_metadata(timeline: Any, text: str) -> None:
@@ -107,6 +122,14 @@ class _Project:
         ids = [_property(e, "kdenlive:id") for e in root.iter()]
         self.next_kdenlive_id = max([int(i) for i in ids if i.isdigit()], default=0) + 1
         self.counter = 0
+        self.timeline_tracks = [t for t in self.main.findall("track")
+                                if self._is_timeline_track(t)]
+
+    def _is_timeline_track(self, track: ET.Element) -> bool:
+        """A main tractor track the adapter reads as a timeline track (not the black one)."""
+        inner = self.by_id.get(track.get("producer"))
+        return track.get("producer") != "black_track" and inner is not None and \
+            _property(inner, "kdenlive:playlistid") != "black_track"
 
     def _main_tractor(self) -> ET.Element:
         """The tractor holding the timeline's tracks (the adapter's rule, Kdenlive 19 to 25)."""
@@ -146,7 +169,7 @@ class _Project:
         self.root.insert(anchor, element)
 
     def write_track(self, track: Any, timebase: TimeBase) -> None:
-        playlists = self._ai_playlists(str(track.name)) or self._new_track(str(track.name))
+        playlists = self.ai_playlists(str(track.name))
         for playlist in playlists:
             for child in [c for c in playlist if c.tag in ("entry", "blank")]:
                 playlist.remove(child)
@@ -160,7 +183,7 @@ class _Project:
             elif frames > 0:
                 ET.SubElement(content, "blank", {"length": str(frames)})
 
-    def _ai_playlists(self, name: str) -> list[ET.Element]:
+    def ai_playlists(self, name: str) -> list[ET.Element]:
         for track in self.main.findall("track"):
             inner = self.by_id.get(track.get("producer"))
             if inner is not None and inner.tag == "tractor" and \
@@ -169,10 +192,14 @@ class _Project:
                 return [p for p in found if p is not None and p.tag == "playlist"]
         return []
 
-    def _new_track(self, name: str) -> list[ET.Element]:
+    def new_track(self, name: str, below: ET.Element | None) -> ET.Element:
+        """Add an empty AI track right above the main tractor's ``below`` track (None: on
+        top); compositions and Kdenlive's track blends above it are renumbered."""
         playlists = [ET.Element("playlist", {"id": self.fresh_id("playlist")})
                      for _ in range(2)]
         tractor = ET.Element("tractor", {"id": self.fresh_id("tractor")})
+        for made in (*playlists, tractor):
+            self.by_id[made.get("id")] = made
         _set_property(tractor, "kdenlive:track_name", name)
         _set_property(tractor, "kdenlive:trackheight", "67")
         for playlist, hide in zip(playlists, ("audio", "both"), strict=True):
@@ -180,15 +207,23 @@ class _Project:
             ET.SubElement(tractor, "track", {"producer": playlist.get("id", ""), "hide": hide})
         self.insert_before_main(tractor)
         tracks = self.main.findall("track")
-        position = list(self.main).index(tracks[-1]) + 1 if tracks else len(self.main)
-        self.main.insert(position, ET.Element("track", {"producer": tractor.get("id", "")}))
+        after = below if below is not None else tracks[-1] if tracks else None
+        position = list(self.main).index(after) + 1 if after is not None else 0
+        number = tracks.index(after) + 1 if after is not None else 0
+        for transition in self.main.findall("transition"):
+            for key in ("a_track", "b_track"):
+                value = _property(transition, key)
+                if value.isdigit() and int(value) >= number:
+                    _set_property(transition, key, str(int(value) + 1))
+        element = ET.Element("track", {"producer": tractor.get("id", "")})
+        self.main.insert(position, element)
         composite = ET.SubElement(self.main, "transition", {"id": self.fresh_id("transition")})
-        for key, value in (("a_track", "0"), ("b_track", str(len(tracks))),
+        for key, value in (("a_track", "0"), ("b_track", str(number)),
                            ("compositing", "0"), ("mlt_service", "qtblend"),
                            ("kdenlive_id", "qtblend"), ("internal_added", "237"),
                            ("always_active", "1")):
             _set_property(composite, key, value)
-        return playlists
+        return element
 
     def _entry(self, playlist: ET.Element, clip: Any, timebase: TimeBase,
                frames: int) -> None:
