@@ -14,7 +14,8 @@ must be smoothed the same way for every caller:
   guesses 60000/1001).
   The CMX adapter encodes the first record timecode as a negative track offset; on read it is
   moved into ``global_start_time`` (01:00:00:00 stays 01:00:00:00) and on write moved back.
-  Locators typed with a drop-frame ';' are read (the adapter would drop them).
+  Locators typed with a drop-frame ';' are read (the adapter would drop them). Our metadata
+  travels in the sidecar ``<stem>.stillmotion.json`` (:mod:`stillmotion.timeline.sidecar`).
   An EDL holds one picture track: on write the enabled video tracks are flattened (the top-most
   enabled clip at every frame, so a generated clip becomes its own event) and at most two
   enabled audio tracks are kept.
@@ -26,10 +27,8 @@ must be smoothed the same way for every caller:
 - **.otioz** bundles name their media ``media/<file>`` inside the zip: unzip the bundle beside
   the .otioz for those paths to resolve (locate says where it looked). Writing .otioz copies
   every referenced file into the new bundle and fails if one is not on disk.
-- **FCP 7 XML** ``<enabled>FALSE</enabled>`` is kept by the adapter only as
-  ``metadata["fcp_xml"]["enabled"]``: on read it becomes OTIO's ``enabled`` (so a disabled clip
-  or track is skipped by locate), and on write OTIO's ``enabled`` is written back through that
-  key (the adapter emits it as the element).
+- **FCP 7 XML**: ``enabled``, track names and our metadata are carried through the adapter's
+  ``metadata["fcp_xml"]`` (:mod:`stillmotion.timeline.fcp7`).
 - **Kdenlive**: the installed adapter (deprecated upstream) keeps tracks, record positions and
   media, but not the start timecode, clip names (it names clips after their media), enabled
   flags, markers or metadata; titles and other Kdenlive generators are given a
@@ -56,7 +55,7 @@ import contextlib
 import io
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -66,11 +65,13 @@ import opentimelineio as otio
 from stillmotion.errors import ConfigError, TimelineError
 from stillmotion.files import atomic_path, check_output, remove_partials
 from stillmotion.timecode import parse_rate
-from stillmotion.timeline import fcpxml, kdenlive, kdenlive_write
+from stillmotion.timeline import fcp7, fcpxml, kdenlive, kdenlive_write, sidecar
 from stillmotion.timeline.relink import current_options, relink
 from stillmotion.timeline.timebase import TimeBase, exact_rate, whole
 
 OUTPUT_TAG = "stillmotion"
+# Formats with no place for our metadata: it goes in a sidecar (stillmotion.timeline.sidecar).
+SIDECAR_FORMATS = frozenset({"edl"})
 
 # Human names for the formats people export, used in messages.
 _FORMAT_NAMES = {
@@ -196,8 +197,9 @@ def read_timeline(path: Path | str, *, rate: str | float | Fraction | None = Non
     timeline = fcpxml.restore_rates(timeline, rates)
     if suffix == "edl":
         _edl_offset_to_global_start(timeline)
+        sidecar.apply_sidecar(timeline, source)
     if suffix == "xml":
-        _fcp_enabled_to_otio(timeline)
+        fcp7.after_reading(timeline)
     if suffix == "kdenlive":
         kdenlive.mark_generators(timeline, _text(source))
         kdenlive_write.restore_metadata(timeline, _text(source))
@@ -255,6 +257,8 @@ def write_timeline(
                 f"The {format_name(final)} writer produced no file for {final.name}; write an "
                 ".otio file instead."
             )
+    if suffix in SIDECAR_FORMATS:
+        sidecar.write_sidecar(timeline, final)
     return final
 
 
@@ -340,37 +344,12 @@ def _edl_offset_to_global_start(timeline: Any) -> None:
     timeline.global_start_time = timebase.time(start)
 
 
-_FCP_KEY = "fcp_xml"
-
-
-def _switchable(timeline: Any) -> Iterator[Any]:
-    """Every track and clip (nested ones too): the items FCP XML has ``<enabled>`` on."""
-    yield from timeline.find_children(descended_from_type=otio.schema.Track)
-    yield from timeline.find_clips()
-
-
-def _fcp_enabled_to_otio(timeline: Any) -> None:
-    for item in _switchable(timeline):
-        block = item.metadata.get(_FCP_KEY)
-        if isinstance(block, Mapping) and str(block.get("enabled", "")).upper() == "FALSE":
-            item.enabled = False
-
-
-def _otio_enabled_to_fcp(timeline: Any) -> Any:
-    copy = timeline.deepcopy()
-    for item in _switchable(copy):
-        if _FCP_KEY not in item.metadata:
-            item.metadata[_FCP_KEY] = {}
-        item.metadata[_FCP_KEY]["enabled"] = "TRUE" if item.enabled else "FALSE"
-    return copy
-
-
 def _prepared_for(timeline: Any, adapter_name: str) -> Any:
     """The object to hand to the adapter: the timeline itself, or a reshaped copy."""
     if adapter_name == "cmx_3600":
         return _edl_ready(timeline)
     if adapter_name == "fcp_xml":
-        return _otio_enabled_to_fcp(timeline)
+        return fcp7.before_writing(timeline)
     return timeline
 
 

@@ -24,7 +24,6 @@ says where it was expected.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ import opentimelineio as otio
 
 from stillmotion.errors import ConfigError, StillmotionError, TimelineError
 from stillmotion.media.probe import VideoFacts, probe
-from stillmotion.timeline.media import local_path, reference_url
+from stillmotion.timeline.media import local_path, media_file_name
 from stillmotion.timeline.timebase import frames_at, whole
 
 Report = Callable[[str], None]
@@ -157,7 +156,7 @@ def _offline(clip: Any, base_dir: Path | None) -> bool:
 
 
 def _match(clip: Any, index: _FileIndex) -> tuple[Path, str] | None:
-    name = _file_name(clip)
+    name = media_file_name(clip)
     spellings = dict.fromkeys(n.lower() for n in (name, unquote(name)) if n)
     by_name = _unique([path for n in spellings for path in index.by_name.get(n, [])])
     if by_name:
@@ -182,15 +181,6 @@ def _one(clip: Any, paths: list[Path], index: _FileIndex, how: str) -> tuple[Pat
             f"({shown}); remove the extra copies or name a narrower relink folder."
         )
     return paths[0], how
-
-
-def _file_name(clip: Any) -> str:
-    """The file name at the end of the clip's media path (Windows or POSIX separators; a
-    URL's %-escapes are tried decoded too)."""
-    url = reference_url(clip.media_reference)
-    if not url:
-        return ""
-    return re.split(r"[\\/]", url.rstrip("\\/"))[-1]
 
 
 def _names(clip: Any) -> list[str]:
