@@ -257,6 +257,8 @@ def write_timeline(
                 f"The {format_name(final)} writer produced no file for {final.name}; write an "
                 ".otio file instead."
             )
+        if suffix == "kdenlive":
+            kdenlive_write.store_metadata(timeline, temp)
     if suffix in SIDECAR_FORMATS:
         sidecar.write_sidecar(timeline, final)
     return final

@@ -65,6 +65,22 @@ def _is_ai(track: Any) -> bool:
         track.kind == otio.schema.TrackKind.Video and is_ai_name(str(track.name or ""))
 
 
+def store_metadata(timeline: Any, path: Path) -> None:
+    """Add our metadata to the producers of a project the adapter wrote from ``timeline``
+    (a conversion from another format: there was no Kdenlive project to edit)."""
+    blocks = {str(c.name or ""): plain(c.metadata[METADATA_NAMESPACE])
+              for c in timeline.find_clips()
+              if is_generated(c) and isinstance(c.metadata.get(METADATA_NAMESPACE), Mapping)}
+    if not blocks:
+        return
+    root = _parse(path.read_text(encoding="utf-8"))
+    for element in _producers(root):
+        block = blocks.get(_property(element, "kdenlive:clipname"))
+        if block is not None:
+            _set_property(element, METADATA_PROPERTY, json.dumps(block, sort_keys=True))
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
 def restore_metadata(timeline: Any, text: str) -> None:
     """Put the metadata :func:`write_in_place` stored on producers back on their clips."""
     blocks: dict[str, Any] = {}
