@@ -12,10 +12,12 @@ from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
+import opentimelineio as otio
 import pytest
 
 from stillmotion.server import RunningServer, serve_in_background
 from stillmotion.timeline.io import read_timeline, write_timeline
+from stillmotion.timeline.relink import ReadingOptions, reading_options
 from stillmotion.timeline.sidecar import sidecar_path
 from support.generate_env import FAST, case_25, cli, generated, isolate, small_clip
 
@@ -91,3 +93,31 @@ def test_an_edl_without_its_sidecar_still_finds_the_clip_but_not_its_metadata(
     assert clip.metadata is None and clip.problem is not None
     edit = read_timeline(output, rate=Fraction(25))
     assert len(list(edit.find_clips())) == 2
+
+
+def test_an_adapter_that_drops_constructs_says_which_and_keeps_an_otio_beside(
+    tmp_path: Path, media_dir: Path,
+) -> None:
+    """FCPXML from the installed adapter: the dissolve is dropped (the marker is kept here)."""
+    case = case_25(small_clip(media_dir, "r25_ten"))
+    edit = case.timeline
+    [shot] = list(edit.find_clips())
+    first = shot.deepcopy()
+    shot.markers.append(otio.schema.Marker(name="look", marked_range=otio.opentime.TimeRange(
+        shot.source_range.start_time, otio.opentime.RationalTime(0, 25))))
+    track = edit.tracks[0]
+    track.append(otio.schema.Transition(
+        transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+        in_offset=otio.opentime.RationalTime(5, 25), out_offset=otio.opentime.RationalTime(5, 25)))
+    track.append(first)
+    source = write_timeline(edit, tmp_path / "cut.otio")
+    said: list[str] = []
+    with reading_options(ReadingOptions(report=said.append)):
+        written = write_timeline(read_timeline(source), tmp_path / "cut.stillmotion.fcpxml",
+                                 source=source)
+    companion = tmp_path / "cut.stillmotion.otio"
+    assert said == [f"{written.name} is written as FCPXML, which drops 1 of 1 transitions "
+                    f"of this timeline; the full timeline is in {companion.name}."]
+    kept = read_timeline(companion)
+    assert len(kept.find_children(descended_from_type=otio.schema.Transition)) == 1
+    assert [m.name for c in kept.find_clips() for m in c.markers] == ["look"]

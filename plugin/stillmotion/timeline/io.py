@@ -65,7 +65,7 @@ import opentimelineio as otio
 from stillmotion.errors import ConfigError, TimelineError
 from stillmotion.files import atomic_path, check_output, remove_partials
 from stillmotion.timecode import parse_rate
-from stillmotion.timeline import fcp7, fcpxml, kdenlive, kdenlive_write, sidecar
+from stillmotion.timeline import fcp7, fcpxml, kdenlive, kdenlive_write, losses, sidecar
 from stillmotion.timeline.relink import current_options, relink
 from stillmotion.timeline.timebase import TimeBase, exact_rate, whole
 
@@ -223,7 +223,10 @@ def write_timeline(
     output without ``overwrite`` and a missing folder. The caller's timeline is not modified
     (formats that need reshaping, like EDL, get a copy). Adapter failures become TimelineError.
     Media paths are written as they are: relative ones stay relative, so keep the output in
-    the input's folder (as :func:`default_output_path` does).
+    the input's folder (as :func:`default_output_path` does). When a new version of a source
+    timeline goes through an adapter that drops some of it (counted by reading it back), the
+    user is told what (through the reading options' reporter) and the full timeline is also
+    written as ``<name>.otio`` beside it.
     """
     target = Path(path).expanduser()
     suffix = _suffix(target)
@@ -259,9 +262,47 @@ def write_timeline(
             )
         if suffix == "kdenlive":
             kdenlive_write.store_metadata(timeline, temp)
+        dropped = _dropped(prepared, temp, adapter_name) \
+            if inputs and adapter_name != "otio_json" else []
+        companion = final.with_suffix(".otio")
+        if dropped:
+            check_output(companion, inputs=inputs, overwrite=overwrite)
+    if dropped:
+        write_timeline(timeline, companion, overwrite=overwrite, source=inputs[0])
+        _say(f"{final.name} is written as {format_name(final)}, which drops "
+             f"{', '.join(dropped)} of this timeline; the full timeline is in {companion.name}.")
     if suffix in SIDECAR_FORMATS:
         sidecar.write_sidecar(timeline, final)
     return final
+
+
+def _dropped(prepared: Any, written: Path, adapter_name: str) -> list[str]:
+    """What the adapter-written file lacks of ``prepared`` (see :mod:`losses`); [] when the
+    file cannot be read back to tell."""
+    options: dict[str, Any] = {}
+    if adapter_name == "cmx_3600":
+        options["rate"] = float(TimeBase.of(prepared).rate)
+    try:
+        with _quiet():
+            if adapter_name == "fcpx_xml":
+                text, rates = fcpxml.prepared(_text(written), written.name)
+                back = fcpxml.restore_rates(
+                    otio.adapters.read_from_string(text, adapter_name=adapter_name), rates)
+            else:
+                back = otio.adapters.read_from_file(str(written), adapter_name=adapter_name,
+                                                    **options)
+    except Exception:  # an adapter that cannot read its own output: nothing to compare
+        return []
+    reread = _first_timeline(back)
+    if reread is None:
+        return []
+    return losses.lost(losses.inventory(prepared), losses.inventory(reread))
+
+
+def _say(sentence: str) -> None:
+    report = current_options().report
+    if report is not None:
+        report(sentence)
 
 
 def _in_place(suffix: str, inputs: list[Path]) -> bool:
