@@ -115,7 +115,7 @@ def test_an_adapter_that_drops_constructs_says_which_and_keeps_an_otio_beside(
     with reading_options(ReadingOptions(report=said.append)):
         written = write_timeline(read_timeline(source), tmp_path / "cut.stillmotion.fcpxml",
                                  source=source)
-    companion = tmp_path / "cut.stillmotion.otio"
+    companion = tmp_path / "cut.stillmotion.fcpxml.otio"
     assert said == [f"{written.name} is written as FCPXML, which drops 1 of 1 transitions "
                     f"of this timeline; the full timeline is in {companion.name}."]
     kept = read_timeline(companion)

@@ -226,7 +226,7 @@ def write_timeline(
     the input's folder (as :func:`default_output_path` does). When a new version of a source
     timeline goes through an adapter that drops some of it (counted by reading it back), the
     user is told what (through the reading options' reporter) and the full timeline is also
-    written as ``<name>.otio`` beside it.
+    written beside it as ``<file name>.otio`` (``cut.stillmotion.edl.otio``).
     """
     target = Path(path).expanduser()
     suffix = _suffix(target)
@@ -264,7 +264,7 @@ def write_timeline(
             kdenlive_write.store_metadata(timeline, temp)
         dropped = _dropped(prepared, temp, adapter_name) \
             if inputs and adapter_name != "otio_json" else []
-        companion = final.with_suffix(".otio")
+        companion = final.with_name(f"{final.name}.otio")   # cut.edl -> cut.edl.otio
         if dropped:
             check_output(companion, inputs=inputs, overwrite=overwrite)
     if dropped:
