@@ -28,6 +28,7 @@ from support.generate_env import (
     code_of,
     generated,
     isolate,
+    job,
     small_clip,
 )
 from support.timelines import R23, code_at, media_clip, timeline, track
@@ -89,6 +90,9 @@ def test_generate_on_a_clip_name_edl_relinks_and_grabs_the_right_frame(
     assert code == 0, err
     placed = generated(Path(json.loads(out)["timeline"]), rate="59.94")
     assert [g.record_start_frame for g in placed] == [60]
+    # `jobs resume` reads the EDL again in another run: the job keeps how it was read.
+    saved = job(ledger, json.loads(out)["job_id"]).context["reading"]
+    assert saved == {"rate": "59.94", "relink_dirs": [str(tmp_path / "footage")]}
 
 
 def test_without_a_relink_folder_the_edl_clip_stays_offline(

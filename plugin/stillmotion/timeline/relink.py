@@ -69,6 +69,24 @@ def current_options() -> ReadingOptions:
     return _OPTIONS.get() or _DEFAULT
 
 
+def reading_context() -> dict[str, Any]:
+    """The current options as JSON-ready values, for a job's context (``jobs resume`` reads the
+    timeline again later, in another process, and must read it the same way)."""
+    options = current_options()
+    return {"rate": options.rate, "relink_dirs": [str(d) for d in options.relink_dirs]}
+
+
+def options_from_context(saved: Any) -> ReadingOptions:
+    """The options :func:`reading_context` saved (defaults for a job saved without them),
+    reporting through the current reporter."""
+    if not isinstance(saved, Mapping):
+        return current_options()
+    rate = saved.get("rate")
+    folders = tuple(Path(str(d)) for d in saved.get("relink_dirs") or ())
+    return ReadingOptions(rate=str(rate) if rate is not None else None, relink_dirs=folders,
+                          report=current_options().report)
+
+
 @dataclass(frozen=True)
 class Relinked:
     """One clip pointed at a file found in a relink folder, and by which step."""
