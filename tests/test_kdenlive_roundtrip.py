@@ -186,3 +186,32 @@ def test_a_track_inserted_under_a_composition_renumbers_it(
     assert (numbers["a_track"], numbers["b_track"]) == ("1", "3")
     [found] = generated(out)
     assert (found.track_name, found.record_start_frame) == ("AI Generated", 2)
+
+
+def test_the_editors_own_clip_on_the_ai_track_is_kept(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, project: Path, server: RunningServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The editor drops a clip of their own on "AI Generated" (record 30-35); rewriting the
+    track (takes) keeps their entry as it was."""
+    isolate(monkeypatch, tmp_path)
+    out = project.with_name("low.kdenlive")
+    code, _, err = cli(capsys, "generate", project, "--at", "frame:2", "--prompt",
+                       "Slow push in over 1 s", "-o", out, "--ledger", tmp_path / "l.sqlite3",
+                       "--provider", "preview", "--base-url", server.base_url, *FAST)
+    assert code == 0, err
+    own = ('<blank length="4" /><entry producer="producer0" in="40" out="45">'
+           '<property name="kdenlive:id">2</property></entry></playlist>')
+    text = out.read_text()
+    ai_playlist = text.index("<playlist id=\"stillmotion_playlist")
+    end = text.index("</playlist>", ai_playlist)
+    edited = project.with_name("edited.kdenlive")
+    edited.write_text(text[:end] + own + text[end + len("</playlist>"):])
+    chosen = project.with_name("chosen.kdenlive")
+    code, _, err = cli(capsys, "takes", edited, "--at", "frame:2", "--use", "1", "-o", chosen)
+    assert code == 0, err
+    assert '<entry producer="producer0" in="40" out="45">' in chosen.read_text()
+    edit = read_timeline(chosen)
+    [ai] = [t for t in edit.tracks if t.name == "AI Generated"]
+    layout = [(c.name, c.range_in_parent().start_time.value) for c in ai.find_clips()]
+    assert layout == [("AI shot take 1", 2), ("shot", 30)]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -185,19 +186,41 @@ class _Project:
         self.root.insert(anchor, element)
 
     def write_track(self, track: Any, timebase: TimeBase) -> None:
+        """Rewrite an AI track's playlist from ``track``: our clips from the timeline, the
+        editor's own entries on it kept as they were (matched by their record start)."""
         playlists = self.ai_playlists(str(track.name))
+        kept = self._editor_entries(playlists[0], timebase)
         for playlist in playlists:
             for child in [c for c in playlist if c.tag in ("entry", "blank")]:
                 playlist.remove(child)
         content = playlists[0]
+        position = 0
         for item in track:
             if isinstance(item, otio.schema.Transition):
                 continue
             frames = whole(timebase.frames(item.duration()))
             if isinstance(item, otio.schema.Clip) and is_generated(item):
                 self._entry(content, item, timebase, frames)
+            elif isinstance(item, otio.schema.Clip) and position in kept:
+                content.append(kept[position])
             elif frames > 0:
                 ET.SubElement(content, "blank", {"length": str(frames)})
+            position += frames
+
+    def _editor_entries(self, playlist: ET.Element, timebase: TimeBase) -> dict[int, ET.Element]:
+        """Record start -> entry, for the entries on an AI track that are not ours."""
+        found: dict[int, ET.Element] = {}
+        position = 0
+        for child in playlist:
+            if child.tag == "blank":
+                position += _frames(child.get("length", "0"), timebase)
+            elif child.tag == "entry":
+                producer = self.by_id.get(child.get("producer"))
+                if producer is not None and not _property(producer, METADATA_PROPERTY):
+                    found[position] = child
+                start = _frames(child.get("in", "0"), timebase)
+                position += _frames(child.get("out", "0"), timebase) - start + 1
+        return found
 
     def ai_playlists(self, name: str) -> list[ET.Element]:
         for track in self.main.findall("track"):
@@ -280,6 +303,17 @@ class _Project:
                                                   "in": "0", "out": str(max(length - 1, 0))})
         _set_property(entry, "kdenlive:id", kdenlive_id)
         return producer
+
+
+def _frames(text: str, timebase: TimeBase) -> int:
+    """An MLT time (a frame count, or ``hh:mm:ss.fff`` clock time) as frames."""
+    value = text.strip()
+    if value.lstrip("-").isdigit():
+        return int(value)
+    seconds = Fraction(0)
+    for part in value.replace(",", ".").split(":"):
+        seconds = seconds * 60 + Fraction(part)
+    return round(seconds * timebase.rate)
 
 
 def _media_path(clip: Any) -> str:
