@@ -209,3 +209,22 @@ def test_missing_media_rep_file_relinks_by_name(tmp_path: Path, media_dir: Path)
     with reading_options(ReadingOptions(relink_dirs=(tmp_path / "found",))):
         tl = read_timeline(path)
     assert locate(tl, "01:00:00:20", timeline_path=path).media_path == media.absolute()
+
+
+def test_a_camera_reel_finds_its_longer_file_name_by_timecode(
+    tmp_path: Path, media_dir: Path,
+) -> None:
+    """Reel A001C003 (no clip name) and A001C003_230101_R1AB.mov holding the timecode."""
+    media = footage(media_dir, tmp_path / "cards", "A001C003_230101_R1AB.mov")
+    footage(media_dir, tmp_path / "cards", "A001C003_230102_R1AB.mov", clip="r25_ten")
+    edl = tmp_path / "cut.edl"
+    edl.write_text(EDL_5994.replace("* FROM CLIP NAME: A001C003.mov\n", ""))
+    said: list[str] = []
+    options = ReadingOptions(rate="59.94", relink_dirs=(tmp_path / "cards",),
+                             report=said.append)
+    with reading_options(options):
+        edit = read_timeline(edl)
+    found = locate(edit, "01:00:01;00", timeline_path=edl)
+    assert found.media_path == media.absolute() and found.source_frame_index == 70
+    assert code_at(media, 70, tmp_path) == 70
+    assert len(said) == 1 and "by reel or clip name and source timecode" in said[0]

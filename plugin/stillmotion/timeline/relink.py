@@ -13,7 +13,9 @@ are left alone:
    ``D:\\media\\A001.mov``) is looked for, case-insensitively, anywhere under the folders.
 2. **Reel or clip name plus source timecode.** Otherwise files whose name or stem equals the
    clip's reel (EDL ``reel``) or its clip name (``* FROM CLIP NAME``) are probed, and kept when
-   their own timecode range (start timecode and length) holds the clip's whole source range.
+   their own timecode range (start timecode and length) holds the clip's whole source range;
+   when none does, files whose stem starts with the reel or name and ``_`` (a camera reel
+   ``A001C003`` for ``A001C003_230101_R1AB.mov``) are tried by the same timecode test.
 
 When step 1 finds several files, the timecode range chooses between them too. Exactly one file
 is a match, reported in one line; two or more are refused with one sentence (an ambiguous
@@ -183,6 +185,13 @@ def _match(clip: Any, index: _FileIndex) -> tuple[Path, str] | None:
     candidates = _unique([path for key in sorted(keys)
                           for path in index.by_name.get(key, []) + index.by_stem.get(key, [])])
     covering = [path for path in candidates if _covers(clip, index.facts(path))]
+    if not covering:
+        # A CMX reel is the camera's reel name, often the start of a longer file name
+        # (reel A001C003, file A001C003_230101_R1AB.mov): the timecode must then decide.
+        prefixed = _unique([path for stem, paths in sorted(index.by_stem.items())
+                            for key in sorted(keys) if stem.startswith(f"{key}_")
+                            for path in paths])
+        covering = [path for path in prefixed if _covers(clip, index.facts(path))]
     if not covering:
         return None
     return _one(clip, covering, index, "reel or clip name and source timecode")
