@@ -43,7 +43,10 @@ must be smoothed the same way for every caller:
 Writing a .kdenlive timeline read from a .kdenlive project edits that project
 (:mod:`stillmotion.timeline.kdenlive_write`): only the AI tracks change, so the editor's mixes,
 compositions, filters, markers and guides survive, and our metadata travels in producer
-properties. Writing never touches the input: the output is checked with
+properties. FCPXML read from FCPXML is edited the same way
+(:mod:`stillmotion.timeline.fcpxml_write`: our clips as connected clips).
+
+Writing never touches the input: the output is checked with
 :func:`stillmotion.files.check_output` (refusing the input itself, an existing file without
 ``overwrite``, a missing folder) and written through :func:`stillmotion.files.atomic_path`, so a
 failed write leaves nothing behind.
@@ -65,7 +68,15 @@ import opentimelineio as otio
 from stillmotion.errors import ConfigError, TimelineError
 from stillmotion.files import atomic_path, check_output, remove_partials
 from stillmotion.timecode import parse_rate
-from stillmotion.timeline import fcp7, fcpxml, kdenlive, kdenlive_write, losses, sidecar
+from stillmotion.timeline import (
+    fcp7,
+    fcpxml,
+    fcpxml_write,
+    kdenlive,
+    kdenlive_write,
+    losses,
+    sidecar,
+)
 from stillmotion.timeline.relink import current_options, relink
 from stillmotion.timeline.timebase import TimeBase, exact_rate, whole
 
@@ -195,6 +206,8 @@ def read_timeline(path: Path | str, *, rate: str | float | Fraction | None = Non
             f"{source.name} holds no timeline; export a sequence or timeline, not a bin or clip."
         )
     timeline = fcpxml.restore_rates(timeline, rates)
+    if suffix == "fcpxml":
+        fcpxml_write.restore_metadata(timeline, _text(source))
     if suffix == "edl":
         _edl_offset_to_global_start(timeline)
         sidecar.apply_sidecar(timeline, source)
@@ -307,13 +320,14 @@ def _say(sentence: str) -> None:
 
 def _in_place(suffix: str, inputs: list[Path]) -> bool:
     """True when the new file is written by editing its input (same format, one we edit)."""
-    return suffix == "kdenlive" and bool(inputs) and _suffix(inputs[0]) == suffix and \
-        inputs[0].is_file()
+    return suffix in ("kdenlive", "fcpxml") and bool(inputs) and \
+        _suffix(inputs[0]) == suffix and inputs[0].is_file()
 
 
 def _edit_in_place(timeline: Any, suffix: str, source: Path, temp: Path) -> None:
+    writer = kdenlive_write if suffix == "kdenlive" else fcpxml_write
     try:
-        kdenlive_write.write_in_place(timeline, source, temp)
+        writer.write_in_place(timeline, source, temp)
     except (OSError, ET.ParseError) as exc:
         raise TimelineError(
             f"Could not edit {source.name} into {format_name(source)} ({_reason(exc)}); write "
