@@ -1,0 +1,105 @@
+"""`stitch FILE@A-B` and timeline renders play exactly frames A..B from every container.
+
+The grab finds frame N by its presentation time in the stream's own clock (MPEG-TS/PS start on
+the PCR clock, MXF counts whole frames, B-frames reorder, open GOPs lean on the previous GOP);
+the two renderers must cut by the same rule. Each fixture burns its frame index in, so a cut
+that starts at the wrong picture reads back as other numbers. Three paths are rendered per
+container: the segment stitcher (``stitch FILE@A-B ...``), a timeline of plain cuts through
+``stitch --timeline`` (which hands the cuts to the segment stitcher) and the same timeline
+after a gap (which the timeline renderer's own graph draws).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+import pytest
+
+from stillmotion.cli import run
+from stillmotion.media.conform import round_half_up
+from stillmotion.media.probe import probe
+from support.containers import CONTAINER_CLIPS, SIZE
+from support.conform_media import audio_samples, codes
+from support.timelines import gap, media_clip, timeline, track
+
+MakeContainer = Callable[[str], Path]
+GAP = 3
+
+
+def ranges(frames: int) -> list[tuple[int, int]]:
+    """Inclusive ranges: the report's (5-8, 13-20, 50-52) and the last four frames."""
+    return [(5, 8), (13, 20), (50, 52), (frames - 4, frames - 1)]
+
+
+def expected_codes(frames: int) -> list[int | None]:
+    return [index for first, last in ranges(frames) for index in range(first, last + 1)]
+
+
+def exact_samples(count: int, rate: Fraction) -> int:
+    return round_half_up(Fraction(count * 48000) / rate)
+
+
+def check_master(output: Path, rate: Fraction, wanted: list[int | None]) -> None:
+    assert codes(output, SIZE) == wanted
+    video = probe(output).require_video()
+    assert video.rate == rate
+    assert audio_samples(output) == exact_samples(len(wanted), rate)
+
+
+def write_timeline(clip: Path, rate: Fraction, frames: int, folder: Path, *, lead: int) -> Path:
+    """An OTIO timeline at the clip's rate: ``lead`` frames of gap, then the ranges as cuts."""
+    items = [gap(lead, rate)] if lead else []
+    items += [media_clip(f"cut {first}", clip, rate=rate, source_start=first,
+                         duration=last - first + 1) for first, last in ranges(frames)]
+    path = folder / f"cuts{lead}.otio"
+    otio.adapters.write_to_file(timeline("cuts", rate, None, [track("V1", items)]), str(path))
+    return path
+
+
+@pytest.mark.parametrize("name", tuple(CONTAINER_CLIPS))
+def test_stitch_ranges_are_exact(name: str, make_container: MakeContainer,
+                                 tmp_path: Path) -> None:
+    spec = CONTAINER_CLIPS[name]
+    clip = make_container(name)
+    output = tmp_path / "stitched.mov"
+    args = [f"{clip}@{first}-{last}" for first, last in ranges(spec.frames)]
+    assert run(["stitch", *args, "-o", str(output)]) == 0
+    check_master(output, spec.rate, expected_codes(spec.frames))
+
+
+@pytest.mark.parametrize("lead", [0, GAP], ids=["cuts", "after-gap"])
+@pytest.mark.parametrize("name", tuple(CONTAINER_CLIPS))
+def test_timeline_clips_are_exact(name: str, lead: int, make_container: MakeContainer,
+                                  tmp_path: Path) -> None:
+    spec = CONTAINER_CLIPS[name]
+    clip = make_container(name)
+    source = write_timeline(clip, spec.rate, spec.frames, tmp_path, lead=lead)
+    output = tmp_path / "timeline.mov"
+    assert run(["stitch", "--timeline", str(source), "-o", str(output)]) == 0
+    check_master(output, spec.rate, [None] * lead + expected_codes(spec.frames))
+
+
+@pytest.mark.parametrize("name", ["avchd_mts", "h264_ts", "xdcam_mxf"])
+def test_one_range_as_reported(name: str, make_container: MakeContainer,
+                               tmp_path: Path) -> None:
+    """The report's single cuts: avchd.mts@5-8, broadcast.ts@50-52, xdcam.mxf@13-20."""
+    first, last = {"avchd_mts": (5, 8), "h264_ts": (50, 52), "xdcam_mxf": (13, 20)}[name]
+    clip = make_container(name)
+    output = tmp_path / "one.mov"
+    assert run(["stitch", f"{clip}@{first}-{last}", "-o", str(output)]) == 0
+    check_master(output, CONTAINER_CLIPS[name].rate, list(range(first, last + 1)))
+
+
+def test_xdcam_open_gop_range(make_container: MakeContainer, tmp_path: Path) -> None:
+    """Frames 225-228 of the 29.97 long-GOP MXF: the grab's case, cut by the renderer."""
+    clip = make_container("xdcam_mxf")
+    rate = CONTAINER_CLIPS["xdcam_mxf"].rate
+    source = tmp_path / "x.otio"
+    items = [gap(2, rate), media_clip("x", clip, rate=rate, source_start=225, duration=4)]
+    otio.adapters.write_to_file(timeline("x", rate, None, [track("V1", items)]), str(source))
+    output = tmp_path / "x.mov"
+    assert run(["stitch", "--timeline", str(source), "-o", str(output)]) == 0
+    check_master(output, rate, [None, None, 225, 226, 227, 228])
