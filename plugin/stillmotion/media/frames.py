@@ -8,11 +8,11 @@ stream's start time, which MPEG-TS/PS put on the PCR clock, plus index / rate; e
 B-frame reordering are applied by the demuxer and decoder before timestamps are compared: the
 rule of :mod:`stillmotion.media.seek`, which the renderers cut by too). ffmpeg keeps those
 timestamps (``-copyts``), seeks before the frame and keeps only the decoded picture whose
-timestamp lies within half a frame of it; a seek that lands past the frame's keyframe (MPEG-
-TS/PS have no index, so ffmpeg's timestamp search can) yields nothing and is retried further
-back, down to decoding from the first frame. The picture is converted to RGB with an explicit
-matrix and range (swscale's silent default is BT.601, wrong for untagged HD), fitted with
-:mod:`stillmotion.media.fit`, and written atomically in the format the extension names.
+timestamp lies within half a frame of it; a seek that lands past the frame's keyframe
+(MPEG-TS/PS have no index, so ffmpeg's timestamp search can) yields nothing and is retried
+further back, down to decoding from the first frame. The picture is converted to RGB with an
+explicit matrix and range (swscale's silent default is BT.601, wrong for untagged HD), fitted
+with :mod:`stillmotion.media.fit`, and written atomically in the format the extension names.
 """
 
 from __future__ import annotations

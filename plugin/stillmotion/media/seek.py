@@ -99,9 +99,10 @@ def input_args(info: MediaInfo, seek: Fraction | None) -> list[str]:
 
 
 def cut_filters(video: VideoFacts, index: int, count: int) -> list[str]:
-    """Filters keeping ``count`` pictures from frame ``index`` on (by time, then by count)."""
-    since = frame_window(video, index).since
-    return [f"trim=start={seconds_arg(since)}", f"trim=end_frame={count}"]
+    """Filters keeping ``count`` pictures from frame ``index`` on: by time as the grab picks
+    (``select``; ``trim=start`` would keep the frame before, whose duration reaches past the
+    start), then by count."""
+    return [frame_window(video, index).from_since(), f"trim=end_frame={count}"]
 
 
 def checked_seek(info: MediaInfo, index: int, *, lead: Fraction = Fraction(0)) -> Fraction | None:
