@@ -56,7 +56,14 @@ from stillmotion.media.conform import (
 )
 from stillmotion.media.ffmpeg import seconds_arg
 from stillmotion.media.probe import MediaInfo
-from stillmotion.media.seek import SOUND_LEAD, checked_seek, cut_filters, frame_time, input_args
+from stillmotion.media.seek import (
+    SOUND_LEAD,
+    checked_seek,
+    cut_filters,
+    frame_time,
+    input_args,
+    sound_seek,
+)
 from stillmotion.timecode import format_rate
 
 
@@ -241,10 +248,13 @@ class Graph:
             return self._emit(silent_audio(samples))
         rate = self.target.rate
         position = max(span.first + show.skip * span.play_rate / rate, Fraction(0))
-        begin = frame_time(info.require_video(), position)
         length = Fraction(show.frames) / rate * span.speed
-        # The picture's seek: its first decoded frame is at or before the sound's start.
-        pad = self._input(info, self._seek(info, _decode_plan(show, rate).start), "a")
+        if info.video is None:  # a sound file: its own clock from its start
+            begin = info.start_time + position / span.rate
+            pad = self._input(info, sound_seek(info, begin), "a")
+        else:  # the picture's seek: its first decoded frame is at or before the sound's start
+            begin = frame_time(info.video, position)
+            pad = self._input(info, self._seek(info, _decode_plan(show, rate).start), "a")
         chain = [f"atrim=start={seconds_arg(begin)}:end={seconds_arg(begin + length)}",
                  *_sound_chain(span.speed, self.target, samples)]
         return self._emit(f"{pad}{','.join(chain)}")

@@ -117,6 +117,13 @@ def checked_seek(info: MediaInfo, index: int, *, lead: Fraction = Fraction(0)) -
     return None
 
 
+def sound_seek(info: MediaInfo, time: Fraction) -> Fraction | None:
+    """The seek for sound from ``time`` (stream clock) in a file without picture: any point
+    decodes, so no check; :data:`SOUND_LEAD` early, as with picture. None: from the start."""
+    seek = time - SOUND_LEAD - info.start_time
+    return seek if seek > 0 else None
+
+
 def _yields_frame(info: MediaInfo, seek: Fraction, window: FrameWindow) -> bool:
     """Whether decoding from ``seek`` gives a picture inside ``window``."""
     with tempfile.TemporaryDirectory(prefix="stillmotion-seek-") as work:
