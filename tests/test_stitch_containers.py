@@ -11,7 +11,7 @@ after a gap (which the timeline renderer's own graph draws).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -21,8 +21,8 @@ import pytest
 from stillmotion.cli import run
 from stillmotion.media.conform import round_half_up
 from stillmotion.media.probe import probe
-from support.containers import CONTAINER_CLIPS, SIZE
 from support.conform_media import audio_samples, codes
+from support.containers import CONTAINER_CLIPS, SIZE
 from support.timelines import gap, media_clip, timeline, track
 
 MakeContainer = Callable[[str], Path]
@@ -42,8 +42,8 @@ def exact_samples(count: int, rate: Fraction) -> int:
     return round_half_up(Fraction(count * 48000) / rate)
 
 
-def check_master(output: Path, rate: Fraction, wanted: list[int | None]) -> None:
-    assert codes(output, SIZE) == wanted
+def check_master(output: Path, rate: Fraction, wanted: Sequence[int | None]) -> None:
+    assert codes(output, SIZE) == list(wanted)
     video = probe(output).require_video()
     assert video.rate == rate
     assert audio_samples(output) == exact_samples(len(wanted), rate)
@@ -79,7 +79,7 @@ def test_timeline_clips_are_exact(name: str, lead: int, make_container: MakeCont
     source = write_timeline(clip, spec.rate, spec.frames, tmp_path, lead=lead)
     output = tmp_path / "timeline.mov"
     assert run(["stitch", "--timeline", str(source), "-o", str(output)]) == 0
-    check_master(output, spec.rate, [None] * lead + expected_codes(spec.frames))
+    check_master(output, spec.rate, [*([None] * lead), *expected_codes(spec.frames)])
 
 
 @pytest.mark.parametrize("name", ["avchd_mts", "h264_ts", "xdcam_mxf"])
