@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
+import av
+import numpy as np
 import opentimelineio as otio
 import pytest
 
@@ -103,3 +105,60 @@ def test_xdcam_open_gop_range(make_container: MakeContainer, tmp_path: Path) -> 
     output = tmp_path / "x.mov"
     assert run(["stitch", "--timeline", str(source), "-o", str(output)]) == 0
     check_master(output, rate, [None, None, 225, 226, 227, 228])
+
+
+# --- sound stays with its picture ----------------------------------------------------------
+
+
+def first_channel(path: Path) -> tuple[np.ndarray, Fraction]:
+    """The first audio channel decoded whole, and the stream time of its first sample."""
+    chunks = []
+    start: Fraction | None = None
+    with av.open(str(path)) as container:
+        for frame in container.decode(audio=0):
+            if start is None:
+                assert frame.pts is not None and frame.time_base is not None
+                start = Fraction(frame.pts) * frame.time_base
+            data = frame.to_ndarray()
+            if not frame.format.is_planar:
+                data = data.reshape(-1, len(frame.layout.channels)).T
+            chunks.append(np.asarray(data[0], dtype=np.float64))
+    assert start is not None
+    return np.concatenate(chunks), start
+
+
+def sound_offset(output: Path, skip: int, clip: Path, first: int, length: int) -> int:
+    """How many samples the output's sound (from sample ``skip``) lies from the source's sound
+    at frame ``first``'s presentation time: 0 when in sync. The chirp makes the match unique
+    within a search of a frame and a half either way."""
+    made, _ = first_channel(output)
+    source, start = first_channel(clip)
+    video = probe(clip).require_video()
+    at = round_half_up((video.start_time + Fraction(first) / video.rate - start) * 48000)
+    reach = 2400
+    cut = made[skip:skip + length]
+    window = source[at - reach:at + reach + length]
+    scores = np.correlate(window / np.std(window), cut / np.std(cut), mode="valid")
+    return int(np.argmax(scores)) - reach
+
+
+@pytest.mark.parametrize("lead", [0, GAP], ids=["stitch", "timeline-after-gap"])
+@pytest.mark.parametrize("name", tuple(CONTAINER_CLIPS))
+def test_sound_stays_with_the_picture(name: str, lead: int, make_container: MakeContainer,
+                                      tmp_path: Path) -> None:
+    spec = CONTAINER_CLIPS[name]
+    clip = make_container(name)
+    output = tmp_path / "synced.mov"
+    first, last = 13, 20
+    if lead:
+        source = tmp_path / "one.otio"
+        items = [gap(lead, spec.rate), media_clip("one", clip, rate=spec.rate,
+                                                  source_start=first, duration=last - first + 1)]
+        otio.adapters.write_to_file(timeline("one", spec.rate, None, [track("V1", items)]),
+                                    str(source))
+        assert run(["stitch", "--timeline", str(source), "-o", str(output)]) == 0
+    else:
+        assert run(["stitch", f"{clip}@{first}-{last}", "-o", str(output)]) == 0
+    skip = exact_samples(lead, spec.rate)
+    length = exact_samples(last - first + 1, spec.rate) - 400  # clear of the codec's tail
+    assert abs(sound_offset(output, skip, clip, first, length)) <= 2
