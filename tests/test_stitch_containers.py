@@ -24,7 +24,7 @@ from stillmotion.cli import run
 from stillmotion.media.conform import round_half_up
 from stillmotion.media.probe import probe
 from support.conform_media import audio_samples, codes
-from support.containers import CONTAINER_CLIPS, SIZE
+from support.containers import CONTAINER_CLIPS, SIZE, trim_with_edit_list
 from support.timelines import gap, media_clip, timeline, track
 
 MakeContainer = Callable[[str], Path]
@@ -162,3 +162,23 @@ def test_sound_stays_with_the_picture(name: str, lead: int, make_container: Make
     skip = exact_samples(lead, spec.rate)
     length = exact_samples(last - first + 1, spec.rate) - 400  # clear of the codec's tail
     assert abs(sound_offset(output, skip, clip, first, length)) <= 2
+
+
+def test_edit_list_cut_counts_the_pictures_shown(make_container: MakeContainer,
+                                                 tmp_path: Path) -> None:
+    """A MOV whose edit list hides the leading pictures: frame N is the Nth picture shown."""
+    source = make_container("h264_mp4")
+    trimmed = trim_with_edit_list(source, tmp_path / "trimmed copy.mov", Fraction(1, 2))
+    hidden = codes(trimmed, SIZE)[0]
+    assert hidden is not None and hidden > 0  # the edit list really hides pictures
+    rate = CONTAINER_CLIPS["h264_mp4"].rate
+    output = tmp_path / "cut.mov"
+    assert run(["stitch", f"{trimmed}@5-8", f"{trimmed}@13-20", "-o", str(output)]) == 0
+    wanted = [hidden + index for index in (*range(5, 9), *range(13, 21))]
+    assert codes(output, SIZE) == wanted
+    items = [gap(GAP, rate), media_clip("cut", trimmed, rate=rate, source_start=13, duration=8)]
+    plan = tmp_path / "cut.otio"
+    otio.adapters.write_to_file(timeline("cut", rate, None, [track("V1", items)]), str(plan))
+    rendered = tmp_path / "timeline.mov"
+    assert run(["stitch", "--timeline", str(plan), "-o", str(rendered)]) == 0
+    assert codes(rendered, SIZE) == [None] * GAP + wanted[4:]
