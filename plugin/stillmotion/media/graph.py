@@ -16,7 +16,10 @@ each slot. A :class:`Show` renders slots ``skip`` to ``skip + frames - 1`` of it
 every slot on the anchor's phase whatever the seek, decoding starts at a source frame whose slot
 is whole (a multiple of the rate ratio's denominator) or, when the file has no frames that early
 (a pre-roll at the start of the file), at the first frame needed with clones in front (``tpad``)
-that the final trim removes. A span with ``play_rate`` 0 is a freeze frame.
+that the final trim removes. A span with ``play_rate`` 0 is a freeze frame. The file frames
+themselves are found as the grab finds them (:mod:`stillmotion.media.seek`: a seek checked to
+yield the first one, then pictures picked by presentation time in the file's own clock), so a
+span plays the same frames from MPEG-TS/PS, MXF, MKV, MP4 and MOV; only then are they restamped.
 
 Dissolves. A :class:`Dissolve` blends two ``window``-frame streams (the outgoing clip running on
 past its cut, the incoming one started early: OTIO's in/out offsets) with
@@ -29,9 +32,11 @@ offset would be the window start minus the outgoing stream's start.
 
 Sound. 48 kHz stereo; element boundaries fall on sample ``round_half_up(frame * 48000 / rate)``
 counted from the first output frame, so the total is exact. A span's sound starts at the source
-time of its first shown slot (clamped at the start of the file) and is re-timed by the span's
-speed with ``atempo`` (a freeze frame is silent). Layers are summed (``amix`` without
-normalisation, as an NLE mixes). ``Assembly.sound`` None means the sound of the pictures shown.
+time of its first shown slot in the file's own clock (clamped at the start of the file; read
+from the picture's seek, which :data:`~stillmotion.media.seek.SOUND_LEAD` puts early enough) and
+is re-timed by the span's speed with ``atempo`` (a freeze frame is silent). Layers are summed
+(``amix`` without normalisation, as an NLE mixes). ``Assembly.sound`` None means the sound of
+the pictures shown.
 """
 
 from __future__ import annotations
