@@ -22,8 +22,10 @@ import pytest
 
 from stillmotion.cli import run
 from stillmotion.media.conform import round_half_up
+from stillmotion.media.ffmpeg import media_arg
+from stillmotion.media.ffmpeg import run as ffmpeg_run
 from stillmotion.media.probe import probe
-from support.conform_media import audio_samples, codes
+from support.conform_media import audio_peak, audio_samples, codes
 from support.containers import CONTAINER_CLIPS, SIZE, trim_with_edit_list
 from support.timelines import gap, media_clip, timeline, track
 
@@ -136,8 +138,9 @@ def sound_offset(output: Path, skip: int, clip: Path, first: int, length: int) -
     video = probe(clip).require_video()
     reach = 2400
     # Silence before the source's first sample: a cut may start before its sound does.
-    source = np.concatenate([np.zeros(2 * reach), source])
-    at = 2 * reach + round_half_up((video.start_time + Fraction(first) / video.rate - start)
+    lead_in = 2 * reach + 48000
+    source = np.concatenate([np.zeros(lead_in), source])
+    at = lead_in + round_half_up((video.start_time + Fraction(first) / video.rate - start)
                                    * 48000)
     cut = made[skip:skip + length]
     window = source[at - reach:at + reach + length]
@@ -187,3 +190,30 @@ def test_edit_list_cut_counts_the_pictures_shown(make_container: MakeContainer,
     rendered = tmp_path / "timeline.mov"
     assert run(["stitch", "--timeline", str(plan), "-o", str(rendered)]) == 0
     assert codes(rendered, SIZE) == [None] * GAP + wanted[4:]
+
+
+def test_sound_that_starts_after_the_picture_is_padded_in_front(
+    make_container: MakeContainer, tmp_path: Path
+) -> None:
+    """A file whose sound starts 0.2 s after its picture (an edit list delays it): a cut from
+    frame 0 begins with 0.2 s of silence, then the sound in sync, in both renderers."""
+    clip = make_container("h264_mp4")
+    late = tmp_path / "late sound.mov"
+    ffmpeg_run(["-i", media_arg(clip), "-itsoffset", "0.2", "-i", media_arg(clip),
+                "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-y", media_arg(late)],
+               output=late, what="late-sound fixture")
+    rate = CONTAINER_CLIPS["h264_mp4"].rate
+    output = tmp_path / "late.mov"
+    assert run(["stitch", f"{late}@0-29", "-o", str(output)]) == 0
+    length = exact_samples(30, rate) - 400
+    assert abs(sound_offset(output, 0, late, 0, length)) <= 2
+    # Silent before the sound (short of one AAC frame of the encoder's edge).
+    assert audio_peak(output, 0, 9600 - 2048) < 1e-4
+    plan = tmp_path / "late.otio"
+    items = [gap(GAP, rate), media_clip("late", late, rate=rate, source_start=0, duration=30)]
+    otio.adapters.write_to_file(timeline("late", rate, None, [track("V1", items)]), str(plan))
+    rendered = tmp_path / "late timeline.mov"
+    assert run(["stitch", "--timeline", str(plan), "-o", str(rendered)]) == 0
+    skip = exact_samples(GAP, rate)
+    assert abs(sound_offset(rendered, skip, late, 0, length)) <= 2
+    assert audio_peak(rendered, skip, skip + 9600 - 2048) < 1e-4

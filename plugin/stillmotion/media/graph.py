@@ -67,6 +67,7 @@ from stillmotion.media.seek import (
     cut_filters,
     frame_time,
     input_args,
+    sound_cut,
     sound_seek,
 )
 from stillmotion.timecode import format_rate
@@ -260,8 +261,7 @@ class Graph:
         else:  # the picture's seek: its first decoded frame is at or before the sound's start
             begin = frame_time(info.video, position)
             pad = self._input(info, self._seek(info, _decode_plan(show, rate).start), "a")
-        chain = [f"atrim=start={seconds_arg(begin)}:end={seconds_arg(begin + length)}",
-                 *_sound_chain(span.speed, self.target, samples)]
+        chain = [*sound_cut(begin, length), *_sound_chain(span.speed, self.target, samples)]
         return self._emit(f"{pad}{','.join(chain)}")
 
 

@@ -105,6 +105,14 @@ def cut_filters(video: VideoFacts, index: int, count: int) -> list[str]:
     return [frame_window(video, index).from_since(), f"trim=end_frame={count}"]
 
 
+def sound_cut(begin: Fraction, length: Fraction) -> list[str]:
+    """Filters cutting ``length`` seconds of sound from ``begin`` in the stream's own clock,
+    restamped from 0 at ``begin``: a stream whose sound starts after ``begin`` (its picture
+    starts first) is padded with silence in front (``first_pts=0``), so it stays in sync."""
+    return [f"atrim=start={seconds_arg(begin)}:end={seconds_arg(begin + length)}",
+            f"asetpts=PTS-{seconds_arg(begin)}/TB", "aresample=async=1:first_pts=0"]
+
+
 def checked_seek(info: MediaInfo, index: int, *, lead: Fraction = Fraction(0)) -> Fraction | None:
     """The nearest seek from which decoding yields frame ``index``, ``lead`` seconds earlier
     still; None to decode from the start. Each candidate is tried by decoding up to the frame."""

@@ -20,7 +20,14 @@ from stillmotion.media.conform import (
     video_chain,
 )
 from stillmotion.media.ffmpeg import seconds_arg
-from stillmotion.media.seek import SOUND_LEAD, checked_seek, cut_filters, frame_time, input_args
+from stillmotion.media.seek import (
+    SOUND_LEAD,
+    checked_seek,
+    cut_filters,
+    frame_time,
+    input_args,
+    sound_cut,
+)
 from stillmotion.media.segments import Part
 from stillmotion.timecode import format_rate
 
@@ -56,10 +63,8 @@ def build_graph(
         if part.info.audio is None:
             lines.append(f"{silent_audio(part.samples)}[a{k}]")
         else:
-            start = frame_time(facts, part.first)
-            end = frame_time(facts, part.first + part.count)
-            cut = f"atrim=start={seconds_arg(start)}:end={seconds_arg(end)}"
-            audio = [cut, *audio_chain(facts.rate, target, part.samples)]
+            cut = sound_cut(frame_time(facts, part.first), Fraction(part.count) / facts.rate)
+            audio = [*cut, *audio_chain(facts.rate, target, part.samples)]
             lines.append(f"[{index}:a:0]{','.join(audio)}[a{k}]")
     lines += _join_lines(parts, target, fade)
     return inputs, ";\n".join(lines) + "\n"
