@@ -28,6 +28,7 @@ from stillmotion.timeline.io import default_output_path, read_timeline, write_ti
 from stillmotion.timeline.locate import Located, locate
 from stillmotion.timeline.metadata import GeneratedClipMetadata, TakeRecord
 from stillmotion.timeline.place import PlacedClip, place_generated
+from stillmotion.timeline.relink import options_from_context, reading_context, reading_options
 from stillmotion.timeline.resolve_shape import make_resolve_shaped
 from stillmotion.timeline.takes import switch_take
 
@@ -110,7 +111,7 @@ def prepare_shot(
     context = {
         "timeline": str(timeline_path.absolute()), "at": at, "output": str(final),
         "overwrite": overwrite, "for_resolve": for_resolve, "source": source,
-        "record_frame": record_frame,
+        "record_frame": record_frame, "reading": reading_context(),
     }
     return Shot(located, request, target, folder, final, context)
 
@@ -204,7 +205,8 @@ def place_all_and_write(clips: Sequence[GeneratedClip], *, ledger: Ledger,
     """Place several clips of one context (the takes of one shot from several models) on one
     fresh read of the input timeline, in order, write the new file once, mark the rows placed."""
     timeline_path = Path(context["timeline"])
-    timeline = read_timeline(timeline_path)
+    with reading_options(options_from_context(context.get("reading"))):
+        timeline = read_timeline(timeline_path)   # the --rate and --relink-dir of the run
     placed = [place_clip(timeline, clip, ledger=ledger, context=context,
                          prompt_parts=prompt_parts) for clip in clips]
     output = Path(context["output"])
