@@ -167,5 +167,5 @@ def test_an_undeclared_model_is_refused_before_sending() -> None:
         model_rows.find("fal", "acme/other", Settings())
     with pytest.raises(ConfigError, match="request_fields with duration 'minutes'"):
         fal.declared_specs({"fal/x/y": {"request_fields": {"duration": "minutes"}}})
-    with pytest.raises(ConfigError, match="unknown name 'image_field'"):
+    with pytest.raises(ConfigError, match="unknown request_fields name 'image_field'"):
         fal.declared_specs({"fal/x/y": {"request_fields": {"image_field": "a"}}})

@@ -42,6 +42,14 @@ def entry_error(key: str, what: str) -> ConfigError:
                        "file or STILLMOTION_MODELS.")
 
 
+def check_known(table: Mapping[str, Any], known: frozenset[str], key: str, what: str) -> None:
+    """ConfigError naming the first key of ``table`` (in entry ``key``) outside ``known``."""
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise entry_error(key, f"has the unknown {what} '{unknown[0]}' (known: "
+                          f"{', '.join(sorted(known))})")
+
+
 def _strings(entry: Mapping[str, Any], name: str, key: str) -> list[str]:
     value = entry.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -107,10 +115,7 @@ def declared_row(key: str, entry: Any) -> ModelCapability:
         raise entry_error(key, "is not keyed provider/model (e.g. \"openai/muse\")")
     if not isinstance(entry, Mapping):
         raise entry_error(key, "is not a table of sizes, durations and flags")
-    unknown = sorted(set(entry) - FIELDS)
-    if unknown:
-        raise entry_error(key, f"has the unknown field '{unknown[0]}' (known: "
-                   f"{', '.join(sorted(FIELDS))})")
+    check_known(entry, FIELDS, key, "field")
     durations = _durations(entry, key)
     default = entry.get("default_seconds", durations[0])
     if default not in durations:

@@ -41,7 +41,7 @@ from stillmotion.api._parse import error_json, request_id
 from stillmotion.api._policy import is_policy_code
 from stillmotion.api._requests import RequestSpec
 from stillmotion.api._target import Target
-from stillmotion.api.declared import entry_error
+from stillmotion.api.declared import check_known, entry_error
 from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatus
 from stillmotion.api.providers.dialect import (
     RESULT_URL,
@@ -162,10 +162,7 @@ def declared_spec(key: str, entry: Mapping[str, Any]) -> FalModel:
     fields = entry.get("request_fields", {})
     if not isinstance(fields, Mapping):
         raise _declared_error(key, "that is not a table")
-    unknown = sorted(set(fields) - REQUEST_FIELDS)
-    if unknown:
-        raise _declared_error(key, f"with the unknown name '{unknown[0]}' (known: "
-                              f"{', '.join(sorted(REQUEST_FIELDS))})")
+    check_known(fields, REQUEST_FIELDS, key, "request_fields name")
     words = [fields[name] for name in ("image", "last_image", "duration") if name in fields]
     shape, knobs = fields.get("shape", []), fields.get("knobs", [])
     if not all(isinstance(w, str) and w for w in words) \
