@@ -22,6 +22,7 @@ from stillmotion.cli.options import (
     LedgerOpt,
     MediaDirOpt,
     ModelOpt,
+    NoAudioOpt,
     OutputOpt,
     PresetOpt,
     ProviderOpt,
@@ -172,6 +173,7 @@ def generate_command(
         "--image", help="Send this still (e.g. a graded export) instead of the source "
         "frame.")] = None,
     webhook_port: WebhookPortOpt = None,
+    no_audio: NoAudioOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Generate a clip from the frame under the playhead and place it on "AI Generated"."""
@@ -182,7 +184,7 @@ def generate_command(
     shot = prepare_shot(timeline, at, prompt, output=output, media_dir=media_dir,
                         seconds=seconds, size=parse_size_option(size), provider=provider,
                         model=model, preset=preset, new_take=new_take, overwrite=overwrite,
-                        for_resolve=for_app == "resolve", image=image)
+                        for_resolve=for_app == "resolve", image=image, audio=not no_audio)
     if dry_run_flag:
         dry_run(shot, settings, as_json)
         return

@@ -49,6 +49,7 @@ from stillmotion.media import conform as conform_mod
 from stillmotion.media.frames import fit_image
 from stillmotion.media.probe import probe
 from stillmotion.media.provenance import read_provenance
+from stillmotion.media.sound import SoundFacts, sound_facts
 from stillmotion.prompt import validate_prompt
 from stillmotion.settings import Settings, load_settings
 from stillmotion.timecode import format_rate, format_size, parse_rate, parse_size
@@ -116,6 +117,7 @@ class Plan:
     estimate: cost.Estimate
     request_hash: str
     existing: JobRow | None
+    audio_promised: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,7 @@ class GeneratedClip:
     image: Path
     provenance: dict[str, Any]
     reused: bool = False
+    sound: bool = False  # the file carries sound (not our silent fill, not silence)
 
 
 @dataclass
@@ -202,7 +205,7 @@ def plan_shot(request: ShotRequest, target: ConformSpec, settings: Settings,
     digest = request_hash(request.image.read_bytes(), request.prompt, params)
     existing = ledger.find_request(digest) if ledger is not None else None
     return Plan(provider, cap.model, size, seconds, request.prompt, request.image, estimate,
-                digest, existing)
+                digest, existing, audio_promised=cap.audio)
 
 
 def generate(
@@ -277,6 +280,7 @@ def _claim(plan: Plan, request: ShotRequest, target: ConformSpec, book: Ledger,
                **({"last_source_image": str(request.last_image.absolute())}
                   if request.last_image else {})},
         context={**(context or {}), "media_dir": str(media_dir.absolute()),
+                 "audio_promised": plan.audio_promised,
                  "conform": {"rate": format_rate(target.rate),
                              "size": format_size(target.size),
                              "preset": target.preset, "fit": target.fit}},
@@ -454,8 +458,12 @@ def _conform(row: JobRow, ledger: Ledger, media_dir: Path,
         conform_mod.conform(source, output, preset=spec["preset"], size=parse_size(spec["size"]),
                             rate=parse_rate(spec["rate"]), fit=spec["fit"], on_progress=progress)
     frames = probe(output).require_video().frame_count
+    # The conform adds silent stereo when the download has no audio stream; the facts say so
+    # (``silence_added``) and whether there is sound to place at all.
+    facts = sound_facts(source)
+    audio = {**facts.to_json(), "silence_added": not facts.stream}
     return ledger.advance(row.id, S.CONFORMED, files={"conformed": str(output)},
-                          context={"frames": frames})
+                          context={"frames": frames, "audio": audio})
 
 
 def _clip(row: JobRow, *, reused: bool) -> GeneratedClip:
@@ -471,8 +479,17 @@ def _clip(row: JobRow, *, reused: bool) -> GeneratedClip:
         take=row.take, take_group=row.take_group or row.request_hash[:16],
         created_at=row.created_at.astimezone(timezone.utc).isoformat(),
         image=Path(row.files.get("image", row.files.get("source_image", ""))),
-        provenance=provenance, reused=reused,
+        provenance=provenance, reused=reused, sound=_sound(row),
     )
+
+
+def _sound(row: JobRow) -> bool:
+    """Whether the row's clip has sound to place, as its conform recorded (a row conformed
+    before that was recorded is measured now: our silent fill measures as silence)."""
+    facts = SoundFacts.from_json(row.context.get("audio"))
+    if facts is None:
+        facts = sound_facts(Path(row.files["conformed"]))
+    return facts.sound
 
 
 def resume_job(row: JobRow, settings: Settings, *, ledger: Ledger,
