@@ -26,6 +26,7 @@ from stillmotion.cli import (
     serve_commands,
     shot_commands,
     stitch_commands,
+    turnover_commands,
     webhook_commands,
 )
 from stillmotion.cli.console import err_console
@@ -52,7 +53,7 @@ app = typer.Typer(
 for module in (
     demo_commands, generate_commands, shot_commands, media_commands, grab_commands,
     webhook_commands, jobs_commands, conform_commands, stitch_commands, serve_commands,
-    provider_commands, review_commands,
+    provider_commands, review_commands, turnover_commands,
 ):
     app.add_typer(module.app)  # unnamed: the sub-app's commands join the root
 
