@@ -30,7 +30,7 @@ import opentimelineio as otio
 from stillmotion.errors import TimelineError
 from stillmotion.timecode import parse_rate
 from stillmotion.timeline.edit import is_free, put_in_gap, shows_over
-from stillmotion.timeline.generated import is_generated
+from stillmotion.timeline.generated import generated_only
 from stillmotion.timeline.locate import Located
 from stillmotion.timeline.media import reference_url
 from stillmotion.timeline.metadata import (
@@ -145,12 +145,7 @@ def _record_frame(record_start: Located | Any | int, timebase: TimeBase) -> int:
 
 def is_ai_track(track: Any) -> bool:
     """A video track named "AI Generated[ N]", or holding only generated clips."""
-    return _is_video(track) and (is_ai_name(str(track.name or "")) or _generated_only(track))
-
-
-def _generated_only(track: Any) -> bool:
-    clips = [c for c in track if isinstance(c, otio.schema.Clip)]
-    return bool(clips) and all(is_generated(c) for c in clips)
+    return _is_video(track) and (is_ai_name(str(track.name or "")) or generated_only(track))
 
 
 def _is_video(track: Any) -> bool:
@@ -177,7 +172,7 @@ def _view(track: Any, timebase: TimeBase, start: int, end: int) -> TrackView:
         name=str(track.name or ""), enabled=bool(track.enabled), locked=is_locked(track),
         busy=not is_free(track, timebase, start, end),
         shows=video and shows_over(track, timebase, start, end),
-        generated_only=_generated_only(track),
+        generated_only=generated_only(track),
     )
 
 
