@@ -155,6 +155,12 @@ def test_switching_takes_switches_the_sound_with_the_picture(
     speaking = cli_json(capsys, "generate", source, "--at", case.at, "--prompt", SPEECH,
                         *_local(server, ledger))
     output = Path(speaking["timeline"])
+    lufs = job(ledger, speaking["job_id"]).context["audio"]["lufs"]
+    code, out, err = cli(capsys, "jobs", "show", speaking["job_id"], "--ledger", ledger)
+    assert code == 0, err
+    # The preview's capability rows do not promise sound, yet its speech prompts get a bed.
+    assert (f"sound           not promised by the model; the file has sound, {lufs:g} LUFS "
+            "integrated") in out
 
     # Take 2 (same shot, a silent prompt) replaces the slot: its sound goes with take 1.
     quiet = cli_json(capsys, "generate", source, "--at", case.at, "--prompt", SILENT,
@@ -164,6 +170,14 @@ def test_switching_takes_switches_the_sound_with_the_picture(
     assert _block(picture)["take"] == 2 and _block(picture)["job_id"] == quiet["job_id"]
     assert _clips(tl, "Audio") == [] and _block(picture)["link_id"] == ""
     assert [t["sound"] for t in _block(picture)["takes"]] == [True, False]
+    page = tmp_path / "review.html"
+    code, _, err = cli(capsys, "review", output, "-o", page, "--ledger", ledger)
+    assert code == 0, err
+    html = page.read_text(encoding="utf-8")
+    assert (f"<dt>Sound</dt><dd>not promised by the model; the file has sound, {lufs:g} LUFS "
+            "integrated</dd>") in html
+    assert ("<dt>Sound</dt><dd>not promised by the model; the file&#x27;s audio is "
+            "silent</dd>") in html  # take 2
 
     back = tmp_path / "project" / "take1.otio"
     code, _, err = cli(capsys, "takes", output, "--at", case.at, "--use", "1", "-o", back)

@@ -48,6 +48,27 @@ class SoundFacts:
         return cls(bool(data["stream"]), float(lufs) if isinstance(lufs, (int, float)) else None)
 
 
+def describe_sound(context: Any) -> str | None:
+    """One line for people about a job's sound, from its ledger context (``audio_promised``,
+    ``audio``): whether the model promised sound, whether the file has it, how loud; None when
+    nothing was recorded (a job from before sound facts were kept)."""
+    data = context if isinstance(context, dict) else {}
+    facts = SoundFacts.from_json(data.get("audio"))
+    promised = data.get("audio_promised")
+    if facts is None and not isinstance(promised, bool):
+        return None
+    parts = [] if not isinstance(promised, bool) else \
+        ["promised by the model" if promised else "not promised by the model"]
+    if facts is not None:
+        if facts.sound:
+            parts.append(f"the file has sound, {facts.lufs:g} LUFS integrated")
+        elif facts.stream:
+            parts.append("the file's audio is silent")
+        else:
+            parts.append("the file has no audio (silence added by the conform)")
+    return "; ".join(parts)
+
+
 def sound_facts(path: Path, info: MediaInfo | None = None) -> SoundFacts:
     """Measure ``path``'s first audio stream (one decode of the sound only)."""
     info = info or probe(path)
