@@ -9,6 +9,7 @@ ffmpeg and the real OTIO adapters.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,14 @@ import opentimelineio as otio
 import pytest
 
 from stillmotion.server import RunningServer, serve_in_background
-from stillmotion.timeline.io import read_timeline
+from stillmotion.timeline.io import read_timeline, write_timeline
 from stillmotion.timeline.metadata import GeneratedClipMetadata, read_metadata, write_metadata
 from stillmotion.timeline.place import place_generated
 from stillmotion.timeline.sound import place_sound
 from stillmotion.timeline.timebase import TimeBase
 from support.generate_env import (
     FAST,
+    TEN_25,
     Case,
     case_25,
     case_2997_df,
@@ -35,7 +37,7 @@ from support.generate_env import (
     snapshot,
     write_case,
 )
-from support.timelines import R23, gap, timeline, track
+from support.timelines import R23, gap, media_clip, timeline, track
 
 SPEECH = 'Slow dolly in over 1 s; she says "we made it" quietly'
 SILENT = "Slow dolly in over 1 s; warm evening light"
@@ -79,6 +81,11 @@ def _clips(tl: Any, kind: str) -> list[tuple[str, Any, int, int]]:
 
 def _generated(tl: Any, kind: str) -> list[tuple[str, Any, int, int]]:
     return [c for c in _clips(tl, kind) if "stillmotion" in c[1].metadata]
+
+
+def _folder(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _block(clip: Any) -> dict[str, Any]:
@@ -226,3 +233,33 @@ def test_the_audio_track_is_reused_when_free_and_a_new_one_taken_when_busy(
                                                                  "AI Generated 2"]
     assert ai_audio[1] is music  # nothing already there moved
     write_metadata(busy.clip, _meta("b"))  # still a clip we can write to
+
+
+def test_extend_and_fill_gap_place_sound_under_what_they_place(
+    server: RunningServer, media_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    media = small_clip(media_dir, "r25_ten")
+    a = media_clip("A", media, rate=Fraction(25), source_start=TEN_25, duration=20,
+                   available=(TEN_25, 50))
+    b = media_clip("B", media, rate=Fraction(25), source_start=TEN_25 + 30, duration=20,
+                   available=(TEN_25, 50))
+    cut = write_timeline(timeline("gap", Fraction(25), TEN_25,
+                                  [track("V1", [a, gap(15, Fraction(25)), b])]),
+                         _folder(tmp_path / "project") / "cut.otio")
+    ledger = tmp_path / "ledger.sqlite3"
+
+    extended = cli_json(capsys, "extend", cut, "--clip", "B", "--prompt", SPEECH,
+                        "-o", tmp_path / "project" / "extended.otio", *_local(server, ledger))
+    monkeypatch.setenv("GEMINI_API_KEY", "dummy-test-key")
+    filled = cli_json(capsys, "fill-gap", cut, "--at", "25", "--prompt", SPEECH,
+                      "--provider", "veo", "--model", "veo-3.1-fast-generate-preview",
+                      "--base-url", server.root_url, "--preset", "h264-web",
+                      "-o", tmp_path / "project" / "filled.otio", "--ledger", str(ledger))
+    for result, start, frames in ((extended, 55, 25), (filled, 20, 15)):
+        tl = read_timeline(Path(str(result["timeline"])))
+        (_, picture, p_start, p_length), = _generated(tl, "Video")
+        (a_track, sound, a_start, a_length), = _generated(tl, "Audio")
+        assert (p_start, p_length) == (a_start, a_length) == (start, frames)
+        assert a_track == "AI Generated" and sound.source_range == picture.source_range
+        assert _block(sound)["link_id"] == _block(picture)["link_id"] != ""
