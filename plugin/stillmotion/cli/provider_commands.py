@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +21,7 @@ import typer
 
 from stillmotion.api import capabilities, model_rows
 from stillmotion.api.capabilities import ModelCapability
+from stillmotion.api.providers.base import last_frame_beside
 from stillmotion.api.providers.registry import DIALECTS
 from stillmotion.cli.console import console
 from stillmotion.cli.generate_commands import (
@@ -30,6 +32,7 @@ from stillmotion.cli.generate_commands import (
     run_request,
 )
 from stillmotion.cli.options import (
+    AssumeDfOpt,
     BaseUrlOpt,
     BudgetOpt,
     JsonOpt,
@@ -43,6 +46,7 @@ from stillmotion.cli.options import (
     PresetOpt,
     ProviderOpt,
     SizeOpt,
+    typed_playhead,
 )
 from stillmotion.cli.pipeline_progress import pipeline_progress
 from stillmotion.errors import ConfigError, JobError, StillmotionError
@@ -56,14 +60,15 @@ from stillmotion.media.frames import grab_frame
 from stillmotion.settings import Settings
 from stillmotion.timecode import format_size, parse_rate, parse_size
 from stillmotion.timeline.gaps import GapSpan, gap_at
-from stillmotion.timeline.generated import find_generated_clips
+from stillmotion.timeline.generated import GeneratedClip, find_generated_clips
 from stillmotion.timeline.io import default_output_path, read_timeline
 from stillmotion.timeline.locate import locate, playhead_frame
 from stillmotion.timeline.shots import ClipSpan
 from stillmotion.timeline.timebase import TimeBase
 
 _WIRE = {"veo": "aspectRatio+resolution", "runway": "ratio", "fal": "follows the still",
-         "openrouter": "resolution+aspect_ratio"}
+         "openrouter": "resolution+aspect_ratio", "kling": "mode std/pro, follows the still",
+         "seedance": "resolution+ratio", "wan": "resolution, follows the still"}
 
 
 def _shape(provider: str, size: tuple[int, int]) -> str:
@@ -74,6 +79,12 @@ def _shape(provider: str, size: tuple[int, int]) -> str:
         return capabilities.pixel_ratio(size)
     if provider == "openrouter":
         return " ".join(capabilities.shape_words(size))
+    if provider == "kling":
+        return f"{capabilities.kling_mode(size)} {format_size(size)}"
+    if provider == "seedance":
+        return f"{capabilities.tier(size)} {capabilities.ratio_word(size)}"
+    if provider == "wan":
+        return f"{capabilities.tier(size).upper()} {format_size(size)}"
     return format_size(size)
 
 
@@ -124,10 +135,13 @@ def providers_table(settings: Settings) -> list[dict[str, Any]]:
     for name in PROVIDERS:
         variables = KEY_VARIABLES.get(name, ())
         found = key_variable_set(name)
+        pair = DIALECTS[name].pair if name in DIALECTS else None
+        whole = found is not None and (pair is None or bool(os.environ.get(pair)))
         table.append({
             "provider": name,
             "key_variables": list(variables),
-            "key_set": found is not None if variables else None,
+            "key_pair": pair,
+            "key_set": whole if variables else None,
             "key_from": found,
             "root": DIALECTS[name].root if name in DIALECTS else None,
             "shape_on_wire": _WIRE.get(name, "WxH"),
@@ -150,7 +164,8 @@ def print_providers(table: list[dict[str, Any]]) -> None:
             key = "no key needed"
         else:
             state = f"set ({entry['key_from']})" if entry["key_set"] else "NOT set"
-            key = f"key {' or '.join(variables)}: {state}"
+            pair = f" + {entry['key_pair']}" if entry["key_pair"] else ""
+            key = f"key {' or '.join(variables)}{pair}: {state}"
         root = f"; root {entry['root']}" if entry["root"] else ""
         listed = f"; model catalogue {entry['catalogue']}" if entry["catalogue"] else ""
         if entry["model_required"]:
@@ -192,14 +207,36 @@ def gap_seconds(cap: ModelCapability, gap: GapSpan, rate: Fraction,
     return seconds
 
 
+def _generated(opened: Any, span: ClipSpan) -> GeneratedClip | None:
+    """The generated clip shown at ``span``, if it is one."""
+    return next((g for g in find_generated_clips(opened)
+                 if g.track_index == span.track_index and g.record_start_frame == span.start),
+                None)
+
+
+def provider_last_frame(opened: Any, span: ClipSpan) -> Path | None:
+    """The provider's own last frame of the generated clip ``span`` (Seedance's
+    ``return_last_frame``), when the clip shows its video to the end: an extend chain then
+    continues from the exact frame the vendor rendered rather than one decoded back from the
+    conformed file. None for any other clip."""
+    found = _generated(opened, span)
+    if found is None or found.metadata is None or not found.metadata.original_file:
+        return None
+    shown = found.clip.source_range
+    whole = getattr(found.clip.media_reference, "available_range", None)
+    if shown is None or whole is None \
+            or shown.end_time_exclusive() != whole.end_time_exclusive():
+        return None
+    still = last_frame_beside(Path(found.metadata.original_file))
+    return still if still.is_file() else None
+
+
 def extend_natively(timeline_path: Path, opened: Any, span: ClipSpan, prompt: str, seconds: int,
                     *, settings: Settings, output: Path | None, overwrite: bool,
                     new_take: bool, quiet: bool, audio: bool = True) -> dict[str, Any]:
     """``extend --native``: continue the job behind the generated clip ``span`` with the
     provider's own extension; only the new ``seconds`` are shown, right after the clip."""
-    found = next((g for g in find_generated_clips(opened)
-                  if g.track_index == span.track_index and g.record_start_frame == span.start),
-                 None)
+    found = _generated(opened, span)
     if found is None or found.metadata is None:
         raise ConfigError(f"--native continues a clip stillmotion generated, and '{span.name}' "
                           "is not one (or its file format dropped our metadata); extend it "
@@ -268,6 +305,7 @@ def fill_gap_command(
     new_take: NewTakeOpt = False,
     overwrite: OverwriteOpt = False,
     no_audio: NoAudioOpt = False,
+    assume_df: AssumeDfOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Fill a gap: a clip from the last frame before it to the first frame after it,
@@ -283,7 +321,7 @@ def fill_gap_command(
         raise ConfigError(f"fill-gap needs a model that takes a last frame, and {chosen} "
                           f"{cap.model} does not; use one of: {takers}.")
     opened = read_timeline(timeline_path)
-    gap = gap_at(opened, playhead_frame(opened, at), label=at)
+    gap = gap_at(opened, playhead_frame(opened, typed_playhead(at, assume_df)), label=at)
     explicit = parse_size_option(size)
     seconds = gap_seconds(cap, gap, TimeBase.of(opened).rate, explicit)
     shot = prepare_shot(

@@ -25,6 +25,7 @@ from stillmotion.cli.generate_commands import (
     run_shot,
 )
 from stillmotion.cli.options import (
+    AssumeDfOpt,
     BaseUrlOpt,
     BudgetOpt,
     JsonOpt,
@@ -39,9 +40,10 @@ from stillmotion.cli.options import (
     ProviderOpt,
     SecondsOpt,
     SizeOpt,
+    typed_playhead,
 )
 from stillmotion.cli.pipeline_progress import pipeline_progress
-from stillmotion.cli.provider_commands import extend_natively
+from stillmotion.cli.provider_commands import extend_natively, provider_last_frame
 from stillmotion.errors import ConfigError, StillmotionError
 from stillmotion.jobs import cost
 from stillmotion.jobs.ledger import Ledger, LedgerState
@@ -183,6 +185,7 @@ def extend_command(
         "extension (Veo 3.1, /v1/videos) instead of a new job from its last frame.")]
     = False,
     no_audio: NoAudioOpt = False,
+    assume_df: AssumeDfOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Continue a clip from its last frame, placed right after its out point."""
@@ -192,7 +195,7 @@ def extend_command(
         raise ConfigError("--crossfade cannot be negative; give seconds such as 0.5.")
     opened = read_timeline(timeline)
     span = clip_by_name(opened, clip) if clip is not None else \
-        clip_at(opened, playhead_frame(opened, at or ""))
+        clip_at(opened, playhead_frame(opened, typed_playhead(at or "", assume_df)))
     overlap = round(Fraction(crossfade) * TimeBase.of(opened).rate)
     if overlap >= span.end - span.start:
         raise ConfigError(f"A {crossfade} s crossfade is longer than the clip '{span.name}'; "
@@ -212,7 +215,8 @@ def extend_command(
         timeline, str(span.end - 1), prompt, output=output, media_dir=media_dir,
         seconds=seconds, size=parse_size_option(size), provider=provider, model=model,
         preset=preset, new_take=new_take, overwrite=overwrite, purpose="extend",
-        record_frame=span.end - overlap, audio=not no_audio)
+        record_frame=span.end - overlap,
+        image=None if overlap else provider_last_frame(opened, span), audio=not no_audio)
     print_result(run_shot(shot, settings, quiet=as_json), as_json)
 
 @app.command("remix")
@@ -267,10 +271,12 @@ def takes_command(
     output: OutputOpt = None,
     overwrite: OverwriteOpt = False,
     no_audio: NoAudioOpt = False,
+    assume_df: AssumeDfOpt = False,
 ) -> None:
     """Switch which take a generated clip shows (and its sound); writes a new timeline."""
     opened = read_timeline(timeline)
-    placed = use_take(opened, playhead_frame(opened, at), use, audio=not no_audio)
+    placed = use_take(opened, playhead_frame(opened, typed_playhead(at, assume_df)), use,
+                      audio=not no_audio)
     written = write_timeline(opened, output or default_output_path(timeline),
                              overwrite=overwrite, source=timeline)
     console.print(f"Take {use} now shows on \"{placed.track_name}\": {written}", markup=False)

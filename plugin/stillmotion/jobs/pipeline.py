@@ -90,6 +90,18 @@ class ConformSpec:
     size: tuple[int, int]
     preset: str = "resolve-dnxhr-hq"
     fit: str = "letterbox"
+    sar: Fraction = Fraction(1)  # anamorphic media's pixel aspect; ``size`` is then stored size
+
+    @property
+    def display_aspect(self) -> Fraction:
+        """The shape the picture shows at (what a provider size is chosen for)."""
+        return Fraction(self.size[0], self.size[1]) * self.sar
+
+    def as_json(self) -> dict[str, str]:
+        """The ledger's form (no ``sar`` key for square pixels: older request hashes hold)."""
+        spec = {"rate": format_rate(self.rate), "size": format_size(self.size),
+                "preset": self.preset, "fit": self.fit}
+        return spec if self.sar == 1 else {**spec, "sar": format_rate(self.sar)}
 
 
 @dataclass(frozen=True)
@@ -185,7 +197,7 @@ def plan_shot(request: ShotRequest, target: ConformSpec, settings: Settings,
     elif settings.size and settings.size != "auto":
         size = parse_size(settings.size)
     else:
-        size = capabilities.choose_size(cap, Fraction(*target.size))
+        size = capabilities.choose_size(cap, target.display_aspect)
     seconds = request.seconds if request.seconds is not None else cap.default_seconds
     if request.last_image is not None and not request.last_image.is_file():
         raise ConfigError(f"The last-frame still {request.last_image} does not exist; grab it "
@@ -199,8 +211,7 @@ def plan_shot(request: ShotRequest, target: ConformSpec, settings: Settings,
         "remix_of": request.remix_of,
         **({"extend_of": request.extend_of} if request.extend_of else {}),
         **({"last_image_sha256": file_sha256(request.last_image)} if request.last_image else {}),
-        "conform": {"rate": format_rate(target.rate), "size": format_size(target.size),
-                    "preset": target.preset, "fit": target.fit},
+        "conform": target.as_json(),
     }
     digest = request_hash(request.image.read_bytes(), request.prompt, params)
     existing = ledger.find_request(digest) if ledger is not None else None
@@ -281,9 +292,7 @@ def _claim(plan: Plan, request: ShotRequest, target: ConformSpec, book: Ledger,
                   if request.last_image else {})},
         context={**(context or {}), "media_dir": str(media_dir.absolute()),
                  "audio_promised": plan.audio_promised,
-                 "conform": {"rate": format_rate(target.rate),
-                             "size": format_size(target.size),
-                             "preset": target.preset, "fit": target.fit}},
+                 "conform": target.as_json()},
         cost_estimate=plan.estimate.amount, currency=plan.estimate.currency,
         goal=goal, new_take=request.new_take,
     )
@@ -456,7 +465,8 @@ def _conform(row: JobRow, ledger: Ledger, media_dir: Path,
             _emit(on_event, "conform", f"Conforming to {spec['preset']}", event.fraction)
 
         conform_mod.conform(source, output, preset=spec["preset"], size=parse_size(spec["size"]),
-                            rate=parse_rate(spec["rate"]), fit=spec["fit"], on_progress=progress)
+                            rate=parse_rate(spec["rate"]), fit=spec["fit"], on_progress=progress,
+                            sar=parse_rate(spec.get("sar", "1")))
     frames = probe(output).require_video().frame_count
     # The conform adds silent stereo when the download has no audio stream; the facts say so
     # (``silence_added``) and whether there is sound to place at all.

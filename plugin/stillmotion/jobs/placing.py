@@ -109,7 +109,7 @@ def prepare_shot(
         new_take=new_take, take_group=take_group_for(timeline_path, located, purpose),
         source=source,
     )
-    target = ConformSpec(rate=located.record_rate, size=facts.size, preset=preset)
+    target = ConformSpec(rate=located.record_rate, size=facts.size, preset=preset, sar=facts.sar)
     context = {
         "timeline": str(timeline_path.absolute()), "at": at, "output": str(final),
         "overwrite": overwrite, "for_resolve": for_resolve, "source": source,
