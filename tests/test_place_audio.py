@@ -104,8 +104,9 @@ def test_sound_is_placed_under_its_picture_at_the_same_frame_and_linked(
     before = snapshot(project), snapshot(media_dir)
     ledger = tmp_path / "ledger.sqlite3"
 
+    # --for resolve: the sound clip passes the Resolve OTIO import rules too (shaping refuses).
     result = cli_json(capsys, "generate", source, "--at", case.at, "--prompt", SPEECH,
-                      "--preset", case.preset, *_local(server, ledger))
+                      "--preset", case.preset, "--for", "resolve", *_local(server, ledger))
 
     placed = read_timeline(Path(result["timeline"]))
     pictures = _generated(placed, otio.schema.TrackKind.Video)
