@@ -23,10 +23,10 @@ from typing import Any
 
 import opentimelineio as otio
 
-from stillmotion.timeline.edit import put_in_gap, spans
+from stillmotion.timeline.edit import put_in_gap
 from stillmotion.timeline.metadata import METADATA_NAMESPACE, read_metadata, write_metadata
 from stillmotion.timeline.place import PlacedClip, target_track
-from stillmotion.timeline.timebase import TimeBase, whole
+from stillmotion.timeline.timebase import TimeBase
 
 AUDIO = otio.schema.TrackKind.Audio
 
@@ -79,18 +79,16 @@ def link_of(clip: Any) -> str:
     return str(block.get("link_id") or "") if block is not None else ""
 
 
-def linked_sound(timeline: Any, link_id: str) -> list[tuple[Any, int, int]]:
-    """The sound clips joined to ``link_id``: (track, child index, record start frame)."""
+def linked_sound(timeline: Any, link_id: str) -> list[tuple[Any, int]]:
+    """The sound clips joined to ``link_id``: (audio track, index of the clip in it)."""
     if not link_id:
         return []
-    timebase = TimeBase.of(timeline)
     found = []
     for track in timeline.tracks:
         if not isinstance(track, otio.schema.Track) or track.kind != AUDIO:
             continue
-        for span in spans(track, timebase):
-            if isinstance(span.item, otio.schema.Clip) and link_of(span.item) == link_id:
-                found.append((track, span.index, whole(span.start)))
+        found += [(track, index) for index, child in enumerate(track)
+                  if isinstance(child, otio.schema.Clip) and link_of(child) == link_id]
     return found
 
 
@@ -98,7 +96,7 @@ def remove_sound(timeline: Any, link_id: str) -> int:
     """Replace every sound clip joined to ``link_id`` by a gap of its length (nothing after it
     moves); returns how many were removed."""
     removed = linked_sound(timeline, link_id)
-    for track, index, _ in reversed(removed):
+    for track, index in reversed(removed):
         duration = track[index].duration()
         del track[index]
         track.insert(index, otio.schema.Gap(source_range=otio.opentime.TimeRange(
