@@ -46,6 +46,7 @@ from stillmotion.jobs import cost
 from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState, public_url, request_hash
 from stillmotion.jobs.providers import EMBEDDED, open_provider, provider_base_url
 from stillmotion.media import conform as conform_mod
+from stillmotion.media.credentials import conform_recipe, signed_output, signed_still
 from stillmotion.media.frames import fit_image
 from stillmotion.media.probe import probe
 from stillmotion.media.provenance import read_provenance
@@ -322,12 +323,12 @@ def drive(row: JobRow, settings: Settings, *, ledger: Ledger,
             else open_provider(row.provider, service_settings(row, settings))
         with opened as service:
             if row.state in (S.PREPARED, S.SUBMITTING):
-                row = _submit(row, service, ledger, media_dir, on_event, resubmit)
+                row = _submit(row, service, ledger, media_dir, on_event, resubmit, settings)
             if row.state in (S.SUBMITTED, S.RUNNING):
                 row = _wait(row, service, ledger, settings, on_event, clock)
             row = _download(row, service, ledger, media_dir, on_event)
     if row.state is S.DOWNLOADED:
-        row = _conform(row, ledger, media_dir, on_event)
+        row = _conform(row, ledger, media_dir, on_event, settings)
     return _clip(row, reused=False)
 
 
@@ -347,11 +348,13 @@ def _stem(row: JobRow) -> str:
 
 
 def _submit(row: JobRow, provider: Provider, ledger: Ledger, media_dir: Path,
-            on_event: EventHandler | None, resubmit: bool) -> JobRow:
+            on_event: EventHandler | None, resubmit: bool, settings: Settings) -> JobRow:
     size = parse_size(row.size or "")
     still = media_dir / f"{_stem(row)}_first_frame.png"
     if not still.exists():
-        fit_image(Path(row.files["source_image"]), still, size, fit="crop")
+        source = Path(row.files["source_image"])
+        with signed_still(still, source, settings) as unsigned:  # Content Credentials
+            fit_image(source, unsigned, size, fit="crop")
     ledger.update(row.id, files={"image": str(still)})
     last = None
     if "last_source_image" in row.files:
@@ -453,7 +456,7 @@ def _download(row: JobRow, provider: Provider, ledger: Ledger, media_dir: Path,
 
 
 def _conform(row: JobRow, ledger: Ledger, media_dir: Path,
-             on_event: EventHandler | None) -> JobRow:
+             on_event: EventHandler | None, settings: Settings) -> JobRow:
     spec = row.context["conform"]
     preset = conform_mod.get_preset(spec["preset"])
     output = media_dir / f"{_stem(row)}{preset.extension}"
@@ -464,9 +467,14 @@ def _conform(row: JobRow, ledger: Ledger, media_dir: Path,
         def progress(event: Any) -> None:
             _emit(on_event, "conform", f"Conforming to {spec['preset']}", event.fraction)
 
-        conform_mod.conform(source, output, preset=spec["preset"], size=parse_size(spec["size"]),
-                            rate=parse_rate(spec["rate"]), fit=spec["fit"], on_progress=progress,
-                            sar=parse_rate(spec.get("sar", "1")))
+        # Content Credentials: conform into a sibling, signed onto ``output`` with the download
+        # as ingredient (credentials.signed_output; nothing at ``output`` if signing fails).
+        with signed_output(output, conform_recipe(source, f"conformed to {spec['preset']}"),
+                           settings, lambda note: _emit(on_event, "sign", note)) as unsigned:
+            conform_mod.conform(source, unsigned, preset=spec["preset"],
+                                size=parse_size(spec["size"]), rate=parse_rate(spec["rate"]),
+                                fit=spec["fit"], on_progress=progress,
+                                sar=parse_rate(spec.get("sar", "1")))
     frames = probe(output).require_video().frame_count
     # The conform adds silent stereo when the download has no audio stream; the facts say so
     # (``silence_added``) and whether there is sound to place at all.
