@@ -264,3 +264,22 @@ def test_extend_and_fill_gap_place_sound_under_what_they_place(
         assert (p_start, p_length) == (a_start, a_length) == (start, frames)
         assert a_track == "AI Generated" and sound.source_range == picture.source_range
         assert _block(sound)["link_id"] == _block(picture)["link_id"] != ""
+
+
+@pytest.mark.parametrize("suffix", [".xml", ".fcpxml", ".edl", ".kdenlive"])
+def test_the_sound_clip_survives_the_other_formats(
+    suffix: str, server: RunningServer, media_dir: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    case = case_25(small_clip(media_dir, "r25_ten"))
+    source = write_case(case, tmp_path / "project")
+    output = tmp_path / "project" / f"placed{suffix}"
+    result = cli_json(capsys, "generate", source, "--at", case.at, "--prompt", SPEECH,
+                      "-o", output, *_local(server, tmp_path / "ledger.sqlite3"))
+    tl = read_timeline(Path(str(result["timeline"])), rate="25" if suffix == ".edl" else None)
+    pictures = [c for c in _clips(tl, "Video") if c[2] == case.record_frame]
+    sounds = [c for c in _clips(tl, "Audio") if c[2] == case.record_frame]
+    assert [c[3] for c in pictures] == [result["frames"]]
+    # The CMX 3600 writer (otio-cmx3600-adapter) writes picture events only: an EDL carries
+    # the generated clip without its sound, which stays in the media file.
+    assert [c[3] for c in sounds] == ([] if suffix == ".edl" else [result["frames"]])
