@@ -45,6 +45,7 @@ from stillmotion.cli.options import (
 )
 from stillmotion.cli.pipeline_progress import pipeline_progress
 from stillmotion.cli.provider_commands import extend_natively, provider_last_frame
+from stillmotion.cli.reading import reads_timeline
 from stillmotion.errors import ConfigError, StillmotionError
 from stillmotion.jobs import cost
 from stillmotion.jobs.ledger import Ledger, LedgerState
@@ -105,6 +106,7 @@ def _batch(shots: list[Shot], settings: Settings, concurrency: int, quiet: bool,
 app = typer.Typer()
 
 @app.command("batch")
+@reads_timeline
 def batch_command(
     timeline: Annotated[Path, typer.Argument(help="Timeline file with prompt markers.")],
     from_markers: Annotated[bool, typer.Option(
@@ -161,6 +163,7 @@ def batch_command(
         raise typer.Exit(6 if results else 4)
 
 @app.command("extend")
+@reads_timeline
 def extend_command(
     timeline: Annotated[Path, typer.Argument(help="Timeline file.")],
     prompt: Annotated[str, typer.Option("--prompt", help="What happens next.")],
@@ -223,6 +226,7 @@ def extend_command(
     print_result(run_shot(shot, settings, quiet=as_json), as_json)
 
 @app.command("remix")
+@reads_timeline
 def remix_command(
     job_id: Annotated[str, typer.Argument(help="A finished job (id, prefix or remote id).")],
     prompt: Annotated[str, typer.Option("--prompt", help="The new prompt.")],
@@ -268,6 +272,7 @@ def remix_command(
     print_result(clip_summary(made, None, None), as_json)
 
 @app.command("takes")
+@reads_timeline
 def takes_command(
     timeline: Annotated[Path, typer.Argument(help="A timeline stillmotion wrote (.otio).")],
     at: Annotated[str, typer.Option("--at", help="Playhead on the generated clip.")],

@@ -28,6 +28,7 @@ from stillmotion.timeline.io import default_output_path, read_timeline, write_ti
 from stillmotion.timeline.locate import Located, locate
 from stillmotion.timeline.metadata import GeneratedClipMetadata, TakeRecord
 from stillmotion.timeline.place import PlacedClip, place_generated
+from stillmotion.timeline.relink import options_from_context, reading_context, reading_options
 from stillmotion.timeline.resolve_shape import make_resolve_shaped
 from stillmotion.timeline.sound import place_sound, sync_sound
 from stillmotion.timeline.takes import switch_take
@@ -113,7 +114,8 @@ def prepare_shot(
     context = {
         "timeline": str(timeline_path.absolute()), "at": at, "output": str(final),
         "overwrite": overwrite, "for_resolve": for_resolve, "source": source,
-        "record_frame": record_frame, **({} if audio else {"no_audio": True}),
+        "record_frame": record_frame, "reading": reading_context(),
+        **({} if audio else {"no_audio": True}),
     }
     return Shot(located, request, target, folder, final, context)
 
@@ -223,7 +225,8 @@ def place_and_write(clip: GeneratedClip, *, ledger: Ledger, context: dict[str, A
                     prompt_parts: dict[str, str] | None = None) -> tuple[PlacedClip, Path]:
     """Place on a fresh read of the input timeline, write the new file, mark the row placed."""
     timeline_path = Path(context["timeline"])
-    timeline = read_timeline(timeline_path)
+    with reading_options(options_from_context(context.get("reading"))):
+        timeline = read_timeline(timeline_path)   # the --rate and --relink-dir of the run
     placed = place_clip(timeline, clip, ledger=ledger, context=context,
                         prompt_parts=prompt_parts)
     output = Path(context["output"])
