@@ -35,10 +35,13 @@ def test_demo_runs_offline_and_places_the_clip_at_the_playhead(
     timeline = otio.adapters.read_from_file(printed["new timeline"])
     assert timeline.global_start_time.to_frames() == DEMO_START
     ai_tracks = [t for t in timeline.tracks if t.name == "AI Generated"]
-    assert len(ai_tracks) == 1
+    assert [t.kind for t in ai_tracks] == ["Video", "Audio"]  # the prompt's sound goes under
     clips = list(ai_tracks[0].find_clips())
     assert len(clips) == 1
     clip = clips[0]
+    [sound] = ai_tracks[1].find_clips()
+    assert sound.range_in_parent() == clip.range_in_parent()
+    assert sound.metadata["stillmotion"]["link_id"] == clip.metadata["stillmotion"]["link_id"]
     assert clip.range_in_parent().start_time.to_frames() == DEMO_PLAYHEAD
     block = clip.metadata["stillmotion"]
     assert block["preview"] is True and block["provider"] == "preview"

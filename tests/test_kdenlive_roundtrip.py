@@ -165,17 +165,21 @@ def test_generate_keeps_mixes_compositions_filters_markers_and_guides(
     assert _track_names(third) == ["V1", "V2", "AI Generated"]
 
 
+@pytest.mark.parametrize("prompt", ["Slow push in over 1 s",
+                                    "Slow push in over 1 s; she says hello"])
 def test_a_track_inserted_under_a_composition_renumbers_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, project: Path, server: RunningServer,
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], prompt: str,
 ) -> None:
     """Frame 2: nothing on V2 overlaps the clip, so the AI track goes between V1 and V2 and
-    the V1-V2 composition (tracks 1 and 2) now joins tracks 1 and 3, the same two tracks."""
+    the V1-V2 composition (tracks 1 and 2) now joins tracks 1 and 3, the same two tracks.
+    A prompt with speech gets a sound clip on an AI audio track, which the project does not
+    hold: it must not upset the matching of tracks."""
     isolate(monkeypatch, tmp_path)
     before = _elements(project)
     out = project.with_name("low.kdenlive")
     code, _, err = cli(capsys, "generate", project, "--at", "frame:2", "--prompt",
-                       "Slow push in over 1 s", "-o", out, "--ledger", tmp_path / "l.sqlite3",
+                       prompt, "-o", out, "--ledger", tmp_path / "l.sqlite3",
                        "--provider", "preview", "--base-url", server.base_url, *FAST)
     assert code == 0, err
     assert _track_names(out) == ["V1", "AI Generated", "V2"]

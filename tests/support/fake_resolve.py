@@ -33,6 +33,16 @@ Resolve 21.0.4 (the reference's "Resolve 21" facts), for the build given as ``ve
   deletes nothing (measured on Studio 21.0.4);
 - ``Timeline.GetMarkers()`` maps frame ids relative to the timeline start to marker dicts.
 
+Sound (Blackmagic's README and the reference's "Resolve 21" facts): a timeline starts with one
+video and one audio track ("Audio 1"); ``AddTrack("audio", subType)`` appends an audio track
+of that layout (mono when the sub-type is left out); ``AppendToTimeline`` with ``mediaType`` 2
+puts the file's sound alone on audio track ``trackIndex`` (refused, [], for a file without
+sound), with the same quirks as the picture (overlap silently dropped with a phantom item,
+``endFrame`` convention, floored rate conversion); ``mediaType`` 1 puts the picture alone
+(without ``mediaType`` the fake also places picture only: the linked pair Resolve would make is
+not modelled); ``SetClipsLinked(items, True)`` joins items that are on the timeline into one
+link group (False when any is not), ``False`` as second argument unlinks them.
+
 From Blackmagic's README: ``GetCurrentTimecode`` answers only on the Cut, Edit, Color and Deliver
 pages. Assumed, not documented: appending moves the playhead to the end of the new clip (so the
 front end must restore it); a marker on a frame that already has one is refused.
@@ -65,6 +75,8 @@ PAGES = ("media", "cut", "edit", "fusion", "color", "fairlight", "deliver")
 RATE_TEXT = {Fraction(24000, 1001): "23.976", Fraction(30000, 1001): "29.97",
              Fraction(60000, 1001): "59.94", Fraction(48000, 1001): "47.952"}
 _ids = itertools.count(1)
+AUDIO_LAYOUTS = ("mono", "stereo", "5.1", "5.1film", "7.1", "7.1film",
+                 *(f"adaptive{n}" for n in range(1, 25)))
 # The first build with each call newer than Resolve 17 (method name -> version).
 ADDED_IN: dict[str, tuple[int, int, int]] = {
     "SetTrackEnable": (18, 0, 0), "SetTrackLock": (18, 0, 0),
@@ -146,6 +158,7 @@ class FakeMediaPoolItem(_Node):
         self.frames = video.frame_count
         self.size = video.size
         self.start_tc = video.start_timecode or "00:00:00:00"
+        self.has_sound = info.audio is not None
         self.metadata: dict[str, str] = {}
         self.third_party: dict[str, str] = {}
         self.color = ""
@@ -230,6 +243,7 @@ class FakeTimelineItem(_Node):
         self.markers: dict[int, Marker] = {}
         self.takes: list[Take] = []
         self.selected = 0
+        self.link: int | None = None  # the link group (SetClipsLinked)
 
     def GetName(self) -> str:
         return self.name
@@ -314,7 +328,7 @@ class FakeTimelineItem(_Node):
     def describe(self) -> tuple[Any, ...]:
         return (self.start, self.duration, self.left_offset, self.media.id, self.color,
                 tuple(sorted((k, m.custom_data) for k, m in self.markers.items())),
-                tuple(t.media.id for t in self.takes), self.selected)
+                tuple(t.media.id for t in self.takes), self.selected, self.link)
 
 
 @dataclass
@@ -323,6 +337,7 @@ class FakeTrack:
     enabled: bool = True
     items: list[FakeTimelineItem] = field(default_factory=list)
     locked: bool = False
+    layout: str = ""  # audio tracks: mono, stereo, 5.1 …
 
 
 class FakeTimeline(_Node):
@@ -336,6 +351,7 @@ class FakeTimeline(_Node):
         self.start_frame = tc_to_frame(start_timecode, rate, drop_frame)
         self.size = size
         self.tracks: list[FakeTrack] = [FakeTrack("Video 1")]
+        self.audio_tracks: list[FakeTrack] = [FakeTrack("Audio 1", layout="stereo")]
         self.playhead = self.start_frame
         self.markers: dict[int, Marker] = {}
         self.selected: list[FakeTimelineItem] = []
@@ -346,6 +362,20 @@ class FakeTimeline(_Node):
         self.tracks.append(FakeTrack(name or f"Video {len(self.tracks) + 1}", enabled,
                                      locked=locked))
         return len(self.tracks)
+
+    def add_audio_track(self, name: str | None = None, *, enabled: bool = True,
+                        locked: bool = False, layout: str = "stereo") -> int:
+        self.audio_tracks.append(FakeTrack(name or f"Audio {len(self.audio_tracks) + 1}",
+                                           enabled, locked=locked, layout=layout))
+        return len(self.audio_tracks)
+
+    def put_sound(self, track: int, media: FakeMediaPoolItem, record_frame: int,
+                  duration: int) -> FakeTimelineItem:
+        """Place a clip's sound directly on audio track ``track`` (test setup)."""
+        item = FakeTimelineItem(self.root, media, record_frame, duration, 0)
+        assert self._free(track, record_frame, record_frame + duration, "audio"), "overlap"
+        self.audio_tracks[track - 1].items.append(item)
+        return item
 
     def put(self, track: int, media: FakeMediaPoolItem, record_frame: int, *,
             left_offset: int = 0, duration: int | None = None) -> FakeTimelineItem:
@@ -375,17 +405,22 @@ class FakeTimeline(_Node):
 
     def snapshot(self) -> tuple[Any, ...]:
         """Everything an editor could see change on the timeline (not the playhead)."""
-        return tuple((t.name, t.enabled, tuple(sorted(i.describe() for i in t.items)))
-                     for t in self.tracks)
+        return tuple((t.name, t.enabled, t.layout, tuple(sorted(i.describe() for i in t.items)))
+                     for t in [*self.tracks, *self.audio_tracks])
 
-    def _free(self, track: int, start: int, end: int) -> bool:
+    def _free(self, track: int, start: int, end: int, kind: str = "video") -> bool:
+        tracks = self.tracks if kind == "video" else self.audio_tracks
         return all(i.start + i.duration <= start or i.start >= end
-                   for i in self.tracks[track - 1].items)
+                   for i in tracks[track - 1].items)
+
+    def _kind(self, track_type: str) -> list[FakeTrack] | None:
+        return {"video": self.tracks, "audio": self.audio_tracks}.get(track_type)
 
     def _track(self, track_type: str, index: int) -> FakeTrack | None:
-        if track_type != "video" or not 1 <= index <= len(self.tracks):
+        tracks = self._kind(track_type)
+        if tracks is None or not 1 <= index <= len(tracks):
             return None
-        return self.tracks[index - 1]
+        return tracks[index - 1]
 
     # Resolve API
     def GetName(self) -> str:
@@ -422,21 +457,29 @@ class FakeTimeline(_Node):
         return settings.get(name, "")
 
     def GetTrackCount(self, track_type: str, /) -> int:
-        return len(self.tracks) if track_type == "video" else 0
+        return len(self._kind(track_type) or [])
 
-    def AddTrack(self, track_type: str, /) -> bool:
-        failed, value = self._scripted("AddTrack", track_type)
+    def AddTrack(self, track_type: str, sub_type: str | None = None, /) -> bool:
+        failed, value = self._scripted("AddTrack", track_type, sub_type)
         if failed:
             return bool(value)
+        if track_type == "audio":
+            layout = sub_type or "mono"
+            if layout not in AUDIO_LAYOUTS:
+                return False
+            self.add_audio_track(layout=layout)
+            return True
         if track_type != "video":
             return False
         self.add_track()
         return True
 
     def DeleteTrack(self, track_type: str, index: int, /) -> bool:
-        if self._track(track_type, index) is None or len(self.tracks) == 1:
+        tracks = self._kind(track_type)
+        if self._track(track_type, index) is None or tracks is None or \
+                (track_type == "video" and len(tracks) == 1):
             return False
-        del self.tracks[index - 1]
+        del tracks[index - 1]
         return True
 
     def GetTrackName(self, track_type: str, index: int, /) -> str:
@@ -527,10 +570,23 @@ class FakeTimeline(_Node):
             return bool(value)
         if self is not self.project.current_timeline:
             return False
-        found = [(t, i) for t in self.tracks for i in t.items if i in items]
+        found = [(t, i) for t in [*self.tracks, *self.audio_tracks] for i in t.items
+                 if i in items]
         for track, item in found:
             track.items.remove(item)
         return len(found) == len(items)
+
+    def SetClipsLinked(self, items: list[Any], linked: bool, /) -> bool:
+        failed, value = self._scripted("SetClipsLinked", items, linked)
+        if failed:
+            return bool(value)
+        placed = [i for t in [*self.tracks, *self.audio_tracks] for i in t.items]
+        if not items or any(all(item is not p for p in placed) for item in items):
+            return False
+        group = next(_ids) if linked else None
+        for item in items:
+            item.link = group
+        return True
 
 
 class FakeMediaPool(_Node):
@@ -644,17 +700,21 @@ class FakeMediaPool(_Node):
         if start < 0 or source_frames <= 0 or start + source_frames > media.frames:
             return None
         track = int(info.get("trackIndex", 1))
-        if not 1 <= track <= len(timeline.tracks) or timeline.tracks[track - 1].locked:
+        kind = "audio" if info.get("mediaType") == 2 else "video"
+        tracks = timeline.audio_tracks if kind == "audio" else timeline.tracks
+        if not 1 <= track <= len(tracks) or tracks[track - 1].locked:
+            return None
+        if kind == "audio" and not media.has_sound:
             return None
         # Resolve floors the conversion from source frames to record frames.
         duration = math.floor(source_frames * timeline.rate / media.fps)
         record = info.get("recordFrame")
         if record is None:
-            record = max((i.start + i.duration for i in timeline.tracks[track - 1].items),
+            record = max((i.start + i.duration for i in tracks[track - 1].items),
                          default=timeline.start_frame)
         item = FakeTimelineItem(self.root, media, int(record), duration, start)
-        if timeline._free(track, item.start, item.start + duration):
-            timeline.tracks[track - 1].items.append(item)
+        if timeline._free(track, item.start, item.start + duration, kind):
+            tracks[track - 1].items.append(item)
         # else: silently dropped, yet the phantom item is still returned
         timeline.playhead = item.start + duration
         return item

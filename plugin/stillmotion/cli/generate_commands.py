@@ -23,6 +23,7 @@ from stillmotion.cli.options import (
     LedgerOpt,
     MediaDirOpt,
     ModelOpt,
+    NoAudioOpt,
     NoCredentialsOpt,
     OutputOpt,
     PresetOpt,
@@ -224,6 +225,7 @@ def generate_command(
         "--image", help="Send this still (e.g. a graded export) instead of the source "
         "frame.")] = None,
     webhook_port: WebhookPortOpt = None,
+    no_audio: NoAudioOpt = False,
     assume_df: AssumeDfOpt = False,
     as_json: JsonOpt = False,
     no_credentials: NoCredentialsOpt = False,
@@ -250,7 +252,7 @@ def generate_command(
                         # A dry run writes no timeline: an existing output must not hide
                         # the errors and the plan it is run to show (reported below instead).
                         overwrite=overwrite or dry_run_flag,
-                        for_resolve=for_app == "resolve", image=image)
+                        for_resolve=for_app == "resolve", image=image, audio=not no_audio)
     if len(choices) > 1:
         several_models(shot, choices, settings, dry=dry_run_flag, as_json=as_json)
         return

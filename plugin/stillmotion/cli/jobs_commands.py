@@ -19,6 +19,7 @@ from stillmotion.cli.console import console, err_console
 from stillmotion.errors import ConfigError, JobStateError, LedgerError, StillmotionError
 from stillmotion.jobs.cost import format_money
 from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState, ResumeAction, resume_action
+from stillmotion.media.sound import describe_sound
 from stillmotion.settings import Settings, load_settings
 
 LedgerOption = Annotated[
@@ -67,6 +68,9 @@ def _print_detail(row: JobRow) -> None:
                 "sent_at", "finished_at", "request_hash"):
         if data[key] is not None:
             console.print(f"{key:15} {data[key]}", markup=False)
+    sound = describe_sound(data["context"])
+    if sound is not None:
+        console.print(f"{'sound':15} {sound}", markup=False)
     for key in ("files", "request", "context"):
         if data[key]:
             console.print(f"{key:15} {json.dumps(data[key], sort_keys=True)}", markup=False)

@@ -40,6 +40,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON result for s
 OutputOpt = Annotated[Path | None, typer.Option(
     "-o", "--output", help="New timeline (default: <name>.stillmotion.<ext>).")]
 NewTakeOpt = Annotated[bool, typer.Option("--new-take")]
+NoAudioOpt = Annotated[bool, typer.Option(
+    "--no-audio", help="Place the picture only: the clip's sound stays in its file.")]
 NoCredentialsOpt = Annotated[bool, typer.Option(
     "--no-credentials", help="Write no Content Credentials (C2PA manifest) into the media "
     "written (STILLMOTION_CREDENTIALS=false).")]

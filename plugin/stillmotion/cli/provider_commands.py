@@ -41,6 +41,7 @@ from stillmotion.cli.options import (
     MediaDirOpt,
     ModelOpt,
     NewTakeOpt,
+    NoAudioOpt,
     NoCredentialsOpt,
     OutputOpt,
     OverwriteOpt,
@@ -267,7 +268,7 @@ def provider_last_frame(opened: Any, span: ClipSpan) -> Path | None:
 
 def extend_natively(timeline_path: Path, opened: Any, span: ClipSpan, prompt: str, seconds: int,
                     *, settings: Settings, output: Path | None, overwrite: bool,
-                    new_take: bool, quiet: bool) -> dict[str, Any]:
+                    new_take: bool, quiet: bool, audio: bool = True) -> dict[str, Any]:
     """``extend --native``: continue the job behind the generated clip ``span`` with the
     provider's own extension; only the new ``seconds`` are shown, right after the clip."""
     found = _generated(opened, span)
@@ -296,7 +297,8 @@ def extend_natively(timeline_path: Path, opened: Any, span: ClipSpan, prompt: st
                          preset=spec["preset"], fit=spec["fit"])
     context = {"timeline": str(timeline_path.absolute()), "at": str(span.end),
                "output": str(final), "overwrite": overwrite, "source": source,
-               "record_frame": span.end, "tail_seconds": seconds, "extends": row.id}
+               "record_frame": span.end, "tail_seconds": seconds, "extends": row.id,
+               **({} if audio else {"no_audio": True})}
     return run_request(request, target, media_dir_for(final, None), context, settings,
                        quiet=quiet)
 
@@ -338,6 +340,7 @@ def fill_gap_command(
     budget: BudgetOpt = None,
     new_take: NewTakeOpt = False,
     overwrite: OverwriteOpt = False,
+    no_audio: NoAudioOpt = False,
     assume_df: AssumeDfOpt = False,
     as_json: JsonOpt = False,
     no_credentials: NoCredentialsOpt = False,
@@ -359,7 +362,7 @@ def fill_gap_command(
         timeline_path, str(gap.start - 1), prompt, output=output,
         media_dir=media_dir, seconds=seconds, size=explicit, provider=chosen,
         model=cap.model, preset=preset, new_take=new_take, overwrite=overwrite,
-        purpose="fill-gap", record_frame=gap.start)
+        purpose="fill-gap", record_frame=gap.start, audio=not no_audio)
     after = locate(opened, gap.end, timeline_path=timeline_path)
     last = shot.media_dir / "stills" / \
         f"{after.media_path.stem}_f{after.source_frame_index}.png"

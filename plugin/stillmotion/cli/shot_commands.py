@@ -33,6 +33,7 @@ from stillmotion.cli.options import (
     MediaDirOpt,
     ModelOpt,
     NewTakeOpt,
+    NoAudioOpt,
     NoCredentialsOpt,
     OutputOpt,
     OverwriteOpt,
@@ -125,6 +126,7 @@ def batch_command(
     concurrency: Annotated[int, typer.Option(
         "--concurrency", help="Jobs running at once (services allow about two).")] = 2,
     overwrite: OverwriteOpt = False,
+    no_audio: NoAudioOpt = False,
     as_json: JsonOpt = False,
     no_credentials: NoCredentialsOpt = False,
 ) -> None:
@@ -148,7 +150,8 @@ def batch_command(
         shots.append(prepare_shot(
             timeline, str(marker.record_frame), marker.prompt, output=target,
             media_dir=media_dir, seconds=seconds, size=parse_size_option(size),
-            provider=provider, model=model, preset=preset, overwrite=overwrite))
+            provider=provider, model=model, preset=preset, overwrite=overwrite,
+            audio=not no_audio))
     results, failures = _batch(shots, settings, concurrency, as_json, target, timeline)
     if as_json:
         console.print_json(json.dumps({"placed": results, "failed": failures}))
@@ -186,6 +189,7 @@ def extend_command(
         "--native", help="Continue a generated clip's own job with the provider's "
         "extension (Veo 3.1, /v1/videos) instead of a new job from its last frame.")]
     = False,
+    no_audio: NoAudioOpt = False,
     assume_df: AssumeDfOpt = False,
     as_json: JsonOpt = False,
     no_credentials: NoCredentialsOpt = False,
@@ -211,14 +215,14 @@ def extend_command(
         print_result(extend_natively(timeline, opened, span, prompt, seconds,
                                      settings=settings, output=output,
                                      overwrite=overwrite, new_take=new_take,
-                                     quiet=as_json), as_json)
+                                     quiet=as_json, audio=not no_audio), as_json)
         return
     shot = prepare_shot(
         timeline, str(span.end - 1), prompt, output=output, media_dir=media_dir,
         seconds=seconds, size=parse_size_option(size), provider=provider, model=model,
         preset=preset, new_take=new_take, overwrite=overwrite, purpose="extend",
         record_frame=span.end - overlap,
-        image=None if overlap else provider_last_frame(opened, span))
+        image=None if overlap else provider_last_frame(opened, span), audio=not no_audio)
     print_result(run_shot(shot, settings, quiet=as_json), as_json)
 
 @app.command("remix")
@@ -275,11 +279,13 @@ def takes_command(
     use: Annotated[int, typer.Option("--use", help="The take to show.")],
     output: OutputOpt = None,
     overwrite: OverwriteOpt = False,
+    no_audio: NoAudioOpt = False,
     assume_df: AssumeDfOpt = False,
 ) -> None:
-    """Switch which take a generated clip shows; writes a new timeline."""
+    """Switch which take a generated clip shows (and its sound); writes a new timeline."""
     opened = read_timeline(timeline)
-    placed = use_take(opened, playhead_frame(opened, typed_playhead(at, assume_df)), use)
+    placed = use_take(opened, playhead_frame(opened, typed_playhead(at, assume_df)), use,
+                      audio=not no_audio)
     written = write_timeline(opened, output or default_output_path(timeline),
                              overwrite=overwrite, source=timeline)
     console.print(f"Take {use} now shows on \"{placed.track_name}\": {written}", markup=False)

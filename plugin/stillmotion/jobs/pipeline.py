@@ -50,6 +50,7 @@ from stillmotion.media.credentials import conform_recipe, signed_output, signed_
 from stillmotion.media.frames import fit_image
 from stillmotion.media.probe import probe
 from stillmotion.media.provenance import read_provenance
+from stillmotion.media.sound import SoundFacts, sound_facts
 from stillmotion.prompt import validate_prompt
 from stillmotion.settings import Settings, load_settings
 from stillmotion.timecode import format_rate, format_size, parse_rate, parse_size
@@ -129,6 +130,7 @@ class Plan:
     estimate: cost.Estimate
     request_hash: str
     existing: JobRow | None
+    audio_promised: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,7 @@ class GeneratedClip:
     image: Path
     provenance: dict[str, Any]
     reused: bool = False
+    sound: bool = False  # the file carries sound (not our silent fill, not silence)
 
 
 @dataclass
@@ -214,7 +217,7 @@ def plan_shot(request: ShotRequest, target: ConformSpec, settings: Settings,
     digest = request_hash(request.image.read_bytes(), request.prompt, params)
     existing = ledger.find_request(digest) if ledger is not None else None
     return Plan(provider, cap.model, size, seconds, request.prompt, request.image, estimate,
-                digest, existing)
+                digest, existing, audio_promised=cap.audio)
 
 
 def generate(
@@ -289,6 +292,7 @@ def _claim(plan: Plan, request: ShotRequest, target: ConformSpec, book: Ledger,
                **({"last_source_image": str(request.last_image.absolute())}
                   if request.last_image else {})},
         context={**(context or {}), "media_dir": str(media_dir.absolute()),
+                 "audio_promised": plan.audio_promised,
                  "conform": target.as_json()},
         cost_estimate=plan.estimate.amount, currency=plan.estimate.currency,
         goal=goal, new_take=request.new_take,
@@ -472,8 +476,12 @@ def _conform(row: JobRow, ledger: Ledger, media_dir: Path,
                                 fit=spec["fit"], on_progress=progress,
                                 sar=parse_rate(spec.get("sar", "1")))
     frames = probe(output).require_video().frame_count
+    # The conform adds silent stereo when the download has no audio stream; the facts say so
+    # (``silence_added``) and whether there is sound to place at all.
+    facts = sound_facts(source)
+    audio = {**facts.to_json(), "silence_added": not facts.stream}
     return ledger.advance(row.id, S.CONFORMED, files={"conformed": str(output)},
-                          context={"frames": frames})
+                          context={"frames": frames, "audio": audio})
 
 
 def _clip(row: JobRow, *, reused: bool) -> GeneratedClip:
@@ -489,8 +497,17 @@ def _clip(row: JobRow, *, reused: bool) -> GeneratedClip:
         take=row.take, take_group=row.take_group or row.request_hash[:16],
         created_at=row.created_at.astimezone(timezone.utc).isoformat(),
         image=Path(row.files.get("image", row.files.get("source_image", ""))),
-        provenance=provenance, reused=reused,
+        provenance=provenance, reused=reused, sound=_sound(row),
     )
+
+
+def _sound(row: JobRow) -> bool:
+    """Whether the row's clip has sound to place, as its conform recorded (a row conformed
+    before that was recorded is measured now: our silent fill measures as silence)."""
+    facts = SoundFacts.from_json(row.context.get("audio"))
+    if facts is None:
+        facts = sound_facts(Path(row.files["conformed"]))
+    return facts.sound
 
 
 def resume_job(row: JobRow, settings: Settings, *, ledger: Ledger,

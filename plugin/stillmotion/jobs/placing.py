@@ -21,6 +21,7 @@ from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState
 from stillmotion.jobs.pipeline import ConformSpec, GeneratedClip, ShotRequest
 from stillmotion.media.frames import grab_frame
 from stillmotion.media.probe import probe
+from stillmotion.media.sound import SoundFacts
 from stillmotion.prompt import validate_prompt
 from stillmotion.timecode import format_rate
 from stillmotion.timeline.generated import find_generated_clips
@@ -30,6 +31,7 @@ from stillmotion.timeline.metadata import GeneratedClipMetadata, TakeRecord
 from stillmotion.timeline.place import PlacedClip, place_generated
 from stillmotion.timeline.relink import options_from_context, reading_context, reading_options
 from stillmotion.timeline.resolve_shape import make_resolve_shaped
+from stillmotion.timeline.sound import place_sound, sync_sound
 from stillmotion.timeline.takes import switch_take
 
 
@@ -75,12 +77,14 @@ def prepare_shot(
     purpose: str = "generate",
     record_frame: int | None = None,
     image: Path | None = None,
+    audio: bool = True,
 ) -> Shot:
     """Read the timeline, check the output, locate the clip and grab its exact source frame.
 
     ``record_frame`` places the result somewhere other than the playhead (``extend`` grabs the
     clip's last frame but places after its out point); ``purpose`` keeps such takes apart.
     ``image`` sends that still (e.g. Resolve's graded viewer export) instead of the source frame.
+    ``audio`` False (``--no-audio``) places the picture only.
     """
     validate_prompt(prompt)
     timeline = read_timeline(timeline_path)
@@ -112,6 +116,7 @@ def prepare_shot(
         "timeline": str(timeline_path.absolute()), "at": at, "output": str(final),
         "overwrite": overwrite, "for_resolve": for_resolve, "source": source,
         "record_frame": record_frame, "reading": reading_context(),
+        **({} if audio else {"no_audio": True}),
     }
     return Shot(located, request, target, folder, final, context)
 
@@ -131,7 +136,7 @@ def metadata_for(clip: GeneratedClip, source: dict[str, Any], takes: list[JobRow
                    original=row.files.get("download"), prompt=row.prompt,
                    created_at=row.created_at.isoformat(),
                    cost_estimate=float(row.cost_estimate) if row.cost_estimate else None,
-                   provider=row.provider, model=row.model or "")
+                   sound=_row_sound(row), provider=row.provider, model=row.model or "")
         for row in finished
     )
     return GeneratedClipMetadata(
@@ -144,19 +149,38 @@ def metadata_for(clip: GeneratedClip, source: dict[str, Any], takes: list[JobRow
         preview=clip.preview, take=number.get(clip.job_id, len(records) or 1),
         take_group=clip.take_group, takes=records, created_at=clip.created_at,
         extra={"remote_id": clip.remote_id, "provenance": clip.provenance,
-               "rate": format_rate(clip.rate)},
+               "rate": format_rate(clip.rate), **_audio_extra(takes, clip)},
     )
+
+
+def _row_sound(row: JobRow) -> bool | None:
+    facts = SoundFacts.from_json(row.context.get("audio"))
+    return None if facts is None else facts.sound
+
+
+def _audio_extra(takes: list[JobRow], clip: GeneratedClip) -> dict[str, Any]:
+    """The clip's sound facts for its metadata: promised by the model, found, loudness."""
+    row = next((r for r in takes if r.id == clip.job_id), None)
+    if row is None:
+        return {}
+    facts = dict(row.context.get("audio") or {})
+    if "audio_promised" in row.context:
+        facts["promised"] = bool(row.context["audio_promised"])
+    return {"audio": facts} if facts else {}
 
 
 def place_on_timeline(
     timeline: Any, at: str, clip: GeneratedClip, metadata: GeneratedClipMetadata, *,
     timeline_path: Path, record_frame: int | None = None, frames: int | None = None,
-    tail_seconds: int | None = None,
+    tail_seconds: int | None = None, audio: bool = True,
 ) -> PlacedClip:
     """Put ``clip`` at the playhead; a new take of a shot already placed there replaces the
     shown media of that clip instead of stacking another track. ``frames`` shows only the
     clip's first frames (``fill-gap`` trims to the gap; the rest stays as handle);
-    ``tail_seconds`` shows only its last seconds (a native extension holds its source first)."""
+    ``tail_seconds`` shows only its last seconds (a native extension holds its source first).
+    The clip's sound goes on an AI audio track, linked to the picture, unless ``audio`` is
+    False (``--no-audio``) or the clip is silent."""
+    sound = audio and clip.sound
     head = 0 if tail_seconds is None else \
         max(0, clip.frames - round(Fraction(tail_seconds) * clip.rate))
     length = clip.frames - head if frames is None else min(clip.frames - head, frames)
@@ -165,18 +189,24 @@ def place_on_timeline(
         same_group = existing.metadata is not None \
             and existing.metadata.take_group == clip.take_group
         if same_group:
-            return switch_take(existing, timeline, media_path=clip.conformed,
-                               duration_frames=length, rate=clip.rate, metadata=metadata,
-                               original_path=clip.original)
+            old_link = existing.metadata.link_id if existing.metadata is not None else ""
+            switched = switch_take(existing, timeline, media_path=clip.conformed,
+                                   duration_frames=length, rate=clip.rate, metadata=metadata,
+                                   original_path=clip.original)
+            sync_sound(timeline, switched, old_link=old_link, sound=sound)
+            return switched
     start: Located | int = record_frame if record_frame is not None else \
         locate(timeline, at, timeline_path=timeline_path)
     info = probe(clip.original).require_video()
-    return place_generated(
+    placed = place_generated(
         timeline, record_start=start, media_path=clip.conformed, duration_frames=length,
         rate=clip.rate, name=f"AI {metadata.source_clip or 'shot'} take {metadata.take}",
         metadata=metadata, original_path=clip.original, original_frames=info.frame_count,
         original_rate=info.rate, media_start_frame=head,
     )
+    if sound:
+        place_sound(timeline, placed)
+    return placed
 
 
 def place_clip(timeline: Any, clip: GeneratedClip, *, ledger: Ledger, context: dict[str, Any],
@@ -188,7 +218,8 @@ def place_clip(timeline: Any, clip: GeneratedClip, *, ledger: Ledger, context: d
                              timeline_path=Path(context["timeline"]),
                              record_frame=context.get("record_frame"),
                              frames=context.get("place_frames"),
-                             tail_seconds=context.get("tail_seconds"))
+                             tail_seconds=context.get("tail_seconds"),
+                             audio=not context.get("no_audio"))
 
 
 def place_and_write(clip: GeneratedClip, *, ledger: Ledger, context: dict[str, Any],

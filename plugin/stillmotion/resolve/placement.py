@@ -24,7 +24,8 @@ from stillmotion.timeline.tracks import AI_TRACK_NAME, TrackView, is_ai_name
 from stillmotion.timeline.tracks import choose_track as choose_rule
 
 AI_TRACK = AI_TRACK_NAME
-VIDEO_ONLY = 1  # AppendToTimeline mediaType: the generated clip's audio stays in the bin
+VIDEO_ONLY = 1  # AppendToTimeline mediaType: picture only (the sound is placed on its own)
+AUDIO_ONLY = 2
 
 
 @dataclass(frozen=True)
@@ -114,16 +115,52 @@ def place_clip(
     """
     index, name, new = choose_track(session, timeline, record_frame, record_frame + frames,
                                     rollback)
-    where = f"track V{index} at {clock.to_text(record_frame)}"
+    item, duration = append_verified(
+        session, media_pool, timeline, media_item, kind=VIDEO, index=index,
+        record_frame=record_frame, frames=frames, rollback=rollback,
+        where=f"track V{index} at {clock.to_text(record_frame)}",
+    )
+    return Slot(index, name, new, record_frame, duration), item
 
+
+def track_items(session: ResolveSession, timeline: Timeline, kind: str,
+                index: int) -> list[TimelineItem]:
+    """The items on track ``index`` of ``kind`` ("video" or "audio"; [] for an empty track)."""
+    return list(session.read(
+        timeline.GetItemListInTrack(kind, index), "GetItemListInTrack",
+        f"Resolve did not list the clips on track {kind[0].upper()}{index}",
+        "reopen the timeline and try again",
+    ))
+
+
+def append_verified(
+    session: ResolveSession,
+    media_pool: MediaPool,
+    timeline: Timeline,
+    media_item: MediaPoolItem,
+    *,
+    kind: str,
+    index: int,
+    record_frame: int,
+    frames: int,
+    rollback: Rollback,
+    where: str,
+) -> tuple[TimelineItem, int]:
+    """Append ``frames`` frames of ``media_item`` on track ``index`` of ``kind`` (picture only
+    on video tracks, sound only on audio tracks) and prove it is there: (item, duration).
+
+    Public tools pass ``endFrame = frames - 1`` (an inclusive end); one frame short means it is
+    exclusive in this Resolve, so the item is removed and appended again the other way.
+    """
     path = media_item.GetClipProperty("File Path")
+    media_type = VIDEO_ONLY if kind == VIDEO else AUDIO_ONLY
 
     def append(end_frame: int) -> TimelineItem:
         info: dict[str, Any] = {
             "mediaPoolItem": media_item, "startFrame": 0, "endFrame": end_frame,
-            "trackIndex": index, "recordFrame": record_frame, "mediaType": VIDEO_ONLY,
+            "trackIndex": index, "recordFrame": record_frame, "mediaType": media_type,
         }
-        before = len(session.items(timeline, index))
+        before = len(track_items(session, timeline, kind, index))
         session.require(
             media_pool.AppendToTimeline([info]), "AppendToTimeline",
             f"Resolve did not place the clip on {where}",
@@ -131,7 +168,7 @@ def place_clip(
         )
         # Ours only if the track gained an item, starting here, showing our file: an item that
         # was already there must never be taken for ours (and later deleted by the rollback).
-        after = session.items(timeline, index)
+        after = track_items(session, timeline, kind, index)
         placed = next((item for item in after if int(item.GetStart()) == record_frame
                        and _shows(item, path)), None)
         if placed is None or len(after) != before + 1:
@@ -143,7 +180,6 @@ def place_clip(
         rollback.add(f"the clip on {where}", lambda: timeline.DeleteClips([placed]))
         return placed
 
-    # Public tools pass frames - 1 (an inclusive end); one frame short means it is exclusive here.
     item = append(frames - 1)
     duration = int(item.GetDuration())
     if duration == frames - 1:
@@ -156,7 +192,7 @@ def place_clip(
             f"rate ({media_item.GetClipProperty('FPS')}) must match the timeline's, so conform "
             "it again.", operation="AppendToTimeline",
         )
-    return Slot(index, name, new, record_frame, duration), item
+    return item, duration
 
 
 def generated_item(

@@ -23,6 +23,7 @@ from stillmotion.resolve.placement import Slot, add_take, is_ai_track, place_cli
 from stillmotion.resolve.protocol import MediaPoolItem, Resolve, TimelineItem
 from stillmotion.resolve.restore import Rollback, undo_on_failure, users_view
 from stillmotion.resolve.session import ResolveSession, TimelineClock
+from stillmotion.resolve.sound import place_sound
 from stillmotion.resolve.still import (
     GRAB_ROUTES,
     SourceFrame,
@@ -104,6 +105,7 @@ class PlacedClip:
     take: int | None = None
     marker_frame: int = 0
     metadata: dict[str, str] = field(default_factory=dict)
+    sound_track: int | None = None  # the audio track holding the linked sound (None: none)
 
 
 def generate_at_playhead(
@@ -122,15 +124,17 @@ def generate_at_playhead(
     generate: GenerateFn | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    audio: bool = True,
 ) -> PlacedClip:
-    """Generate a clip from the frame under the playhead and place it there (or add a take)."""
+    """Generate a clip from the frame under the playhead and place it there (or add a take);
+    its sound goes under it, linked, unless ``audio`` is False or the clip is silent."""
     config = settings if settings is not None else load_settings()
     shot = capture_shot(resolve, grab=grab, new_take=new_take, settings=config, sleep=sleep,
                         clock=clock)
     clip = run_pipeline(shot, prompt=prompt, seconds=seconds, size=size, provider=provider,
                         model=model, settings=config, media_dir=media_dir, on_event=on_event,
                         generate=generate)
-    return place_generated(resolve, shot, clip, settings=config)
+    return place_generated(resolve, shot, clip, settings=config, audio=audio)
 
 
 def capture_shot(
@@ -238,14 +242,16 @@ def shot_request(
 
 
 def place_generated(
-    resolve: Resolve, shot: Shot, clip: GeneratedClip, *, settings: Settings, save: bool = True
+    resolve: Resolve, shot: Shot, clip: GeneratedClip, *, settings: Settings, save: bool = True,
+    audio: bool = True,
 ) -> PlacedClip:
     """Import the clip into the AI bin, place it (or add a take), tag it, save (main thread).
 
     All of it is one group: a failure part-way undoes every edit. Background tasks are paused
     first where the build can (autosave mid-edit breaks scripts); ``save=False`` leaves the one
-    save at the end to a caller placing several clips. The ledger row then moves to ``placed``
-    with where it went, so ``stillmotion jobs`` shows it.
+    save at the end to a caller placing several clips. A new clip with sound gets it on an
+    audio track, linked (unless ``audio`` is False): a failure there undoes the picture too.
+    The ledger row then moves to ``placed`` with where it went, so ``stillmotion jobs`` shows it.
     """
     session = ResolveSession(resolve)
     project = session.project()
@@ -274,6 +280,7 @@ def place_generated(
         media_item = imported[0]
         frames = _frames_of(session, media_item, clip)
         metadata = _tag_media(session, media_item, clip, shot)
+        sound_track = None
         with undo_on_failure(Rollback()) as rollback:
             slot_item = take_slot(session, timeline, clk, shot.take_of, shot.playhead, frames,
                                   clip.job_id)
@@ -284,6 +291,10 @@ def place_generated(
                 )
                 take = None
                 marker_frame = 0
+                if audio and clip.sound:
+                    sound_track = place_sound(session, media_pool, timeline, clk, media_item,
+                                              picture=item, slot=slot,
+                                              rollback=rollback).track_index
             else:
                 target, item = slot_item
                 take = add_take(session, item, media_item, frames=frames, rollback=rollback)
@@ -299,7 +310,7 @@ def place_generated(
         track_name=slot.track_name,
         new_track=slot.new_track, record_frame=slot.record_frame,
         timecode=clk.to_text(slot.record_frame), duration=slot.duration, take=take,
-        marker_frame=marker_frame, metadata=metadata,
+        marker_frame=marker_frame, metadata=metadata, sound_track=sound_track,
     )
     _record_placement(settings, shot, placed)
     return placed
@@ -308,7 +319,8 @@ def place_generated(
 def _record_placement(settings: Settings, shot: Shot, placed: PlacedClip) -> None:
     where = {"resolve": {"project": shot.project, "timeline": shot.timeline,
                          "track": placed.track_index, "record_frame": placed.record_frame,
-                         "timecode": placed.timecode, "take": placed.take}}
+                         "timecode": placed.timecode, "take": placed.take,
+                         "sound_track": placed.sound_track}}
     with Ledger(settings.ledger_path) as ledger:
         if ledger.get(placed.clip.job_id).state is LedgerState.CONFORMED:
             ledger.advance(placed.clip.job_id, LedgerState.PLACED, context=where)

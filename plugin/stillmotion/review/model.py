@@ -43,6 +43,7 @@ class Take:
     state: str = ""
     in_use: bool = False
     notes: tuple[str, ...] = ()
+    sound: str | None = None  # promised by the model, in the file, loudness (None: unknown)
 
 
 @dataclass(frozen=True)

@@ -210,6 +210,7 @@ def _facts(take: Take, page_dir: Path) -> str:
     rows.append(("Preview", esc({True: "yes (local preview render)", False: "no",
                                  None: "unknown"}[take.preview])))
     rows.append(("Provenance", esc("; ".join(provenance_lines(take.provenance)) or "unknown")))
+    rows.append(("Sound", esc(take.sound or "unknown")))
     if take.created_at:
         rows.append(("Made", esc(when(take.created_at))))
     if take.state:

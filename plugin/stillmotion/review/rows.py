@@ -19,6 +19,7 @@ from stillmotion.errors import MediaError
 from stillmotion.jobs.ledger import JobRow, Ledger
 from stillmotion.media.probe import probe
 from stillmotion.media.provenance import read_provenance
+from stillmotion.media.sound import describe_sound
 from stillmotion.review.model import SourceStill, Take
 
 MEDIA_KEYS = ("download", "conformed")
@@ -82,6 +83,7 @@ def take_from_row(row: JobRow, number: int | None, *, in_use: bool = False,
         conformed=_path(row.files.get("conformed")), original=_path(row.files.get("download")),
         remote_id=row.remote_id or "", created_at=row.created_at.isoformat(),
         state=row.state.value, in_use=in_use, notes=notes,
+        sound=describe_sound(row.context),
     )
 
 

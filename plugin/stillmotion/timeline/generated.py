@@ -49,6 +49,13 @@ def is_generated(clip: Any) -> bool:
     return any(str(m.name).strip().lower() == MARKER_NAME.lower() for m in clip.markers)
 
 
+def generated_only(track: Any) -> bool:
+    """Whether ``track`` holds clips and every one of them is generated (formats that drop
+    track names still show which tracks are ours this way)."""
+    clips = [c for c in track if isinstance(c, otio.schema.Clip)]
+    return bool(clips) and all(is_generated(c) for c in clips)
+
+
 def find_generated_clips(timeline: Any) -> list[GeneratedClip]:
     """Every generated clip on the timeline's top-level video tracks, bottom track first."""
     timebase = TimeBase.of(timeline)

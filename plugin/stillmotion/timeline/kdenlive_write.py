@@ -45,7 +45,9 @@ def write_in_place(timeline: Any, source: Path, target: Path) -> None:
     root = _parse(source.read_text(encoding="utf-8"))
     project = _Project(root)
     timebase = TimeBase.of(timeline)
-    tracks = list(timeline.tracks)
+    # Our AI audio tracks (a generated clip's sound) are not written here: the project's
+    # tracks are matched one for one, so they must not count (the sound stays in the file).
+    tracks = [t for t in timeline.tracks if not _is_ai_sound(t)]
     new = [t for t in tracks if _is_ai(t) and not project.ai_playlists(str(t.name))]
     known = [t for t in tracks if all(t is not n for n in new)]
     aligned = len(known) == len(project.timeline_tracks)
@@ -64,6 +66,11 @@ def write_in_place(timeline: Any, source: Path, target: Path) -> None:
 def _is_ai(track: Any) -> bool:
     return isinstance(track, otio.schema.Track) and \
         track.kind == otio.schema.TrackKind.Video and is_ai_name(str(track.name or ""))
+
+
+def _is_ai_sound(track: Any) -> bool:
+    return isinstance(track, otio.schema.Track) and \
+        track.kind == otio.schema.TrackKind.Audio and is_ai_name(str(track.name or ""))
 
 
 def store_metadata(timeline: Any, path: Path) -> None:

@@ -44,6 +44,7 @@ class TakeRecord:
     prompt: str = ""
     created_at: str = ""
     cost_estimate: float | None = None
+    sound: bool | None = None  # the file carries sound (not our silent fill); None: unknown
     provider: str = ""
     model: str = ""
     """Which provider and model made the take, so takes of one slot from several models can be
@@ -67,6 +68,7 @@ class TakeRecord:
             prompt=_str(data, "prompt", ""),
             created_at=_str(data, "created_at", ""),
             cost_estimate=_opt_float(data, "cost_estimate"),
+            sound=data["sound"] if isinstance(data.get("sound"), bool) else None,
             provider=_str(data, "provider", ""),
             model=_str(data, "model", ""),
         )
@@ -79,6 +81,8 @@ class GeneratedClipMetadata:
     ``take`` is the take currently shown; ``takes`` lists every take of ``take_group`` so a later
     ``stillmotion takes --use N`` can switch media without asking the service again.
     ``cost_estimate`` is in ``currency`` (None when unknown); ``seconds`` is what was requested.
+    ``link_id`` is shared by a picture clip and the sound clip placed with it ("" when placed
+    without sound), so takes and tools move them together.
     """
 
     prompt: str
@@ -101,6 +105,7 @@ class GeneratedClipMetadata:
     take_group: str = field(default_factory=new_take_group)
     takes: tuple[TakeRecord, ...] = ()
     created_at: str = field(default_factory=utc_now_text)
+    link_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     version: int = SCHEMA_VERSION
 
@@ -161,6 +166,7 @@ class GeneratedClipMetadata:
             take_group=_str(data, "take_group", "") or new_take_group(),
             takes=tuple(TakeRecord.from_dict(_mapping(t)) for t in takes),
             created_at=_str(data, "created_at", ""),
+            link_id=_str(data, "link_id", ""),
             extra={str(k): plain(v) for k, v in data.items() if k not in known},
             version=_int(data, "version", SCHEMA_VERSION),
         )

@@ -30,7 +30,7 @@ import opentimelineio as otio
 from stillmotion.errors import TimelineError
 from stillmotion.timecode import parse_rate
 from stillmotion.timeline.edit import is_free, put_in_gap, shows_over
-from stillmotion.timeline.generated import is_generated
+from stillmotion.timeline.generated import generated_only
 from stillmotion.timeline.locate import Located
 from stillmotion.timeline.media import reference_url
 from stillmotion.timeline.metadata import (
@@ -99,7 +99,7 @@ def place_generated(
     length = duration_frames
     if not same_timecode_base(media_rate, timebase.rate):
         length = max(1, round(Fraction(duration_frames) * timebase.rate / media_rate))
-    track, created = _target_track(timeline, timebase, start, start + length, after_track)
+    track, created = target_track(timeline, timebase, start, start + length, after_track)
     like = _url_style(timeline, record_start)
     clip = build_clip(
         timebase, name, media=Path(media_path), media_rate=media_rate,
@@ -145,12 +145,7 @@ def _record_frame(record_start: Located | Any | int, timebase: TimeBase) -> int:
 
 def is_ai_track(track: Any) -> bool:
     """A video track named "AI Generated[ N]", or holding only generated clips."""
-    return _is_video(track) and (is_ai_name(str(track.name or "")) or _generated_only(track))
-
-
-def _generated_only(track: Any) -> bool:
-    clips = [c for c in track if isinstance(c, otio.schema.Clip)]
-    return bool(clips) and all(is_generated(c) for c in clips)
+    return _is_video(track) and (is_ai_name(str(track.name or "")) or generated_only(track))
 
 
 def _is_video(track: Any) -> bool:
@@ -168,31 +163,38 @@ def is_locked(track: Any) -> bool:
 
 
 def _view(track: Any, timebase: TimeBase, start: int, end: int) -> TrackView:
-    """``track`` as the track rule sees it over record frames [start, end)."""
+    """``track`` as the track rule sees it over record frames [start, end).
+
+    Sound never hides sound (audio tracks are summed), so an audio track never "shows over".
+    """
+    video = track.kind == otio.schema.TrackKind.Video
     return TrackView(
         name=str(track.name or ""), enabled=bool(track.enabled), locked=is_locked(track),
         busy=not is_free(track, timebase, start, end),
-        shows=shows_over(track, timebase, start, end), generated_only=_generated_only(track),
+        shows=video and shows_over(track, timebase, start, end),
+        generated_only=generated_only(track),
     )
 
 
-def _target_track(
-    timeline: Any, timebase: TimeBase, start: int, end: int, after_track: int | None
+def target_track(
+    timeline: Any, timebase: TimeBase, start: int, end: int, after_track: int | None,
+    kind: str = otio.schema.TrackKind.Video,
 ) -> tuple[Any, bool]:
     """(track to use, whether it was created) for record frames [start, end): the track rule
-    of :mod:`stillmotion.timeline.tracks` over the video tracks."""
+    of :mod:`stillmotion.timeline.tracks` over the tracks of ``kind`` (video or audio)."""
     tracks = list(timeline.tracks)
-    video = [i for i, t in enumerate(tracks) if _is_video(t)]
-    views = [_view(tracks[i], timebase, start, end) for i in video]
-    floor = None if after_track is None else sum(1 for i in video if i <= after_track) - 1
+    same = [i for i, t in enumerate(tracks)
+            if isinstance(t, otio.schema.Track) and t.kind == kind]
+    views = [_view(tracks[i], timebase, start, end) for i in same]
+    floor = None if after_track is None else sum(1 for i in same if i <= after_track) - 1
     choice = choose_track(views, floor=floor)
     if choice.index is not None:
-        return tracks[video[choice.index]], False
-    track = otio.schema.Track(name=choice.new_name, kind=otio.schema.TrackKind.Video)
-    if floor is None or not video:
+        return tracks[same[choice.index]], False
+    track = otio.schema.Track(name=choice.new_name, kind=kind)
+    if floor is None or not same:
         timeline.tracks.append(track)
     else:
-        timeline.tracks.insert(video[choice.above] + 1 if choice.above >= 0 else 0, track)
+        timeline.tracks.insert(same[choice.above] + 1 if choice.above >= 0 else 0, track)
     return track, True
 
 

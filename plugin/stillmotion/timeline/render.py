@@ -11,8 +11,10 @@ Rules:
   anywhere is black). With ``tracks`` (names, or ``V1``/``A2`` as editors number them), only
   those are used, even when disabled in the timeline.
 - **Sound.** The enabled audio tracks (or the chosen ones) are summed, gaps silent. When the
-  timeline has no audio tracks at all, or the chosen tracks are all video, the sound is that of
-  the pictures shown (so ``--track "AI Generated"`` keeps the generated clips' own sound).
+  timeline has no audio tracks but stillmotion's own ("AI Generated" audio tracks holding only
+  generated sound, which the generated pictures carry too), or the chosen tracks are all video,
+  the sound is that of the pictures shown (so ``--track "AI Generated"`` keeps the generated
+  clips' own sound, and placing a clip's sound never silences a picture-only timeline).
 - **Length.** The timeline's duration (the chosen tracks' longest), or ``record_range``:
   an OTIO TimeRange in track time (0 = the first frame, ``global_start_time`` not included) or
   a pair of timeline-relative frames (start, end exclusive).

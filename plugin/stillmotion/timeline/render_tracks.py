@@ -14,7 +14,9 @@ from typing import Any
 import opentimelineio as otio
 
 from stillmotion.errors import ConfigError
+from stillmotion.timeline.generated import generated_only
 from stillmotion.timeline.timebase import TimeBase
+from stillmotion.timeline.tracks import is_ai_name
 
 
 def _kind(track: Any) -> str | None:
@@ -25,6 +27,12 @@ def _kind(track: Any) -> str | None:
     if track.kind == otio.schema.TrackKind.Audio:
         return "A"
     return None
+
+
+def _ours(track: Any) -> bool:
+    """An "AI Generated[ N]" track holding nothing but generated clips (or nothing)."""
+    clips = any(isinstance(c, otio.schema.Clip) for c in track)
+    return is_ai_name(str(track.name or "")) and (not clips or generated_only(track))
 
 
 def _numbered(timeline: Any) -> list[tuple[str, Any]]:
@@ -49,7 +57,10 @@ def choose_tracks(
     if names is None:
         video = [t for number, t in numbered if number[0] == "V" and t.enabled]
         every_audio = [t for number, t in numbered if number[0] == "A"]
-        return video, [t for t in every_audio if t.enabled], not every_audio
+        # Our own AI audio tracks carry only the generated clips' sound, which their pictures
+        # hold too: on a timeline that had no audio tracks before, sound still follows picture.
+        ours_only = all(_ours(t) for t in every_audio)
+        return video, [t for t in every_audio if t.enabled], ours_only
     wanted = [names] if isinstance(names, str) else list(names)
     if not wanted:
         raise ConfigError("Name at least one track to render, or none to render them all.")

@@ -16,10 +16,12 @@ import opentimelineio as otio
 
 from stillmotion.errors import TimelineError
 from stillmotion.media.probe import probe
+from stillmotion.media.sound import sound_facts
 from stillmotion.timecode import parse_rate
 from stillmotion.timeline.generated import GeneratedClip, find_generated_clips
 from stillmotion.timeline.metadata import GeneratedClipMetadata, write_metadata
 from stillmotion.timeline.place import PlacedClip, build_clip, completed_metadata, marker_for
+from stillmotion.timeline.sound import sync_sound
 from stillmotion.timeline.timebase import TimeBase, same_timecode_base
 
 
@@ -95,8 +97,12 @@ def switch_take(
     )
 
 
-def use_take(timeline: Any, frame: int, take: int) -> PlacedClip:
-    """Show take ``take`` of the generated clip under ``frame`` (``stillmotion takes --use``)."""
+def use_take(timeline: Any, frame: int, take: int, *, audio: bool = True) -> PlacedClip:
+    """Show take ``take`` of the generated clip under ``frame`` (``stillmotion takes --use``).
+
+    The sound linked to the old take goes; the new take's sound is placed and linked unless
+    ``audio`` is False or the take is silent (a take recorded before sound facts were kept is
+    measured)."""
     existing = generated_at(timeline, frame)
     metadata = existing.metadata
     if metadata is None:
@@ -117,10 +123,13 @@ def use_take(timeline: Any, frame: int, take: int) -> PlacedClip:
         cost_estimate=metadata.cost_estimate if chosen.cost_estimate is None
         else chosen.cost_estimate,
     )
-    return switch_take(existing, timeline, media_path=media, duration_frames=facts.frame_count,
-                       rate=facts.rate, metadata=updated,
-                       original_path=Path(chosen.original) if chosen.original else None,
-                       media_in=take_in(metadata, take))
+    placed = switch_take(existing, timeline, media_path=media,
+                         duration_frames=facts.frame_count, rate=facts.rate, metadata=updated,
+                         original_path=Path(chosen.original) if chosen.original else None,
+                         media_in=take_in(metadata, take))
+    sound = chosen.sound if chosen.sound is not None else sound_facts(media).sound
+    sync_sound(timeline, placed, old_link=metadata.link_id, sound=audio and sound)
+    return placed
 
 
 TAKE_IN_KEY = "take_in"

@@ -1,4 +1,4 @@
-"""The one rule for which video track a generated clip goes on (OTIO files and Resolve alike).
+"""The one rule for which track a generated clip (or its sound) goes on, OTIO and Resolve alike.
 
 Why pure: the OTIO placer (``timeline/place.py``) and the Resolve placer
 (``resolve/placement.py``) each describe their tracks as plain :class:`TrackView` values over
@@ -19,6 +19,9 @@ What an editor expects, over the record frames ``[start, end)`` the clip will ta
   to what it covers); without a source track, on top of the stack. A front end that can only
   add tracks on top (Resolve's ``AddTrack``) adds it there, which is above both as well.
   Nothing already on the timeline is moved, trimmed or overlapped.
+
+The sound of a generated clip follows the same rule over the audio tracks, described with
+``shows`` always False (sound never hides sound) and no ``floor``.
 """
 
 from __future__ import annotations
