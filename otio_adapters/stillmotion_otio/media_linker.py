@@ -29,7 +29,7 @@ import opentimelineio as otio
 
 from stillmotion.errors import StillmotionError
 from stillmotion.jobs.ledger import Ledger
-from stillmotion.jobs.placing import MEDIA_FOLDER
+from stillmotion.jobs.shots import MEDIA_FOLDER
 from stillmotion.settings import load_settings
 from stillmotion.timeline.media import file_url_path, reference_url
 from stillmotion.timeline.metadata import METADATA_NAMESPACE, plain
@@ -135,6 +135,7 @@ def _ledger_file(job_id: str, ledger: Path | None) -> str | None:
         if not path.is_file():
             return None
         with Ledger(path) as book:
-            return book.get(job_id).files.get("conformed")
+            conformed = book.get(job_id).files.conformed
+            return str(conformed) if conformed is not None else None
     except (StillmotionError, ValueError):
         return None

@@ -11,7 +11,6 @@ migrations) is :mod:`stillmotion.jobs.store`.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -184,6 +183,22 @@ class Ledger(Store):
             return self._set(conn, row, self._changes(
                 row, files=files, context=context, request=request, progress=progress,
                 cost_estimate=cost_estimate))
+
+    def mark_placed(self, job_id: str, *, files: JobFiles | None = None,
+                    context: JobContext | None = None) -> JobRow:
+        """``conformed -> placed`` with where it went; a job placed before (a reused one, shown
+        on another timeline too) stays placed and only records the new place."""
+        with self._write() as conn:
+            row = self._fetch(conn, job_id)
+            columns = self._changes(row, files=files, context=context, request=None,
+                                    progress=None, cost_estimate=None)
+            if row.state is _S.CONFORMED:
+                columns["state"] = _S.PLACED.value
+                if reaches(_S.PLACED, row.goal):
+                    columns["finished_at"] = iso(self._clock())
+            elif row.state is not _S.PLACED:
+                raise self._illegal(row, _S.PLACED)
+            return self._set(conn, row, columns)
 
     def fail(self, job_id: str, reason: str, *, billable: bool = True) -> JobRow:
         """Mark a job failed with ``reason`` (one sentence, no secrets), from any unfinished state.

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from stillmotion.errors import ConfigError, JobStateError, LedgerError
 from stillmotion.jobs.records import (
@@ -37,6 +37,7 @@ from stillmotion.jobs.states import JobRow, LedgerState
 
 APPLICATION_ID = 0x534D4C47  # "SMLG": marks the file as a stillmotion ledger.
 _S = LedgerState
+_Opened = TypeVar("_Opened", bound="Store")
 
 
 def now_utc() -> datetime:
@@ -192,7 +193,7 @@ class Store:
         with self._lock:
             self._conn.close()
 
-    def __enter__(self) -> Store:
+    def __enter__(self: _Opened) -> _Opened:
         return self
 
     def __exit__(self, *exc: object) -> None:
