@@ -60,7 +60,7 @@ def test_generates_through_the_local_server_and_never_submits_twice(
     assert again.clip.reused and again.clip.job_id == clip.job_id  # type: ignore[attr-defined]
     assert again.track_index == 3  # type: ignore[attr-defined]
     with Ledger(settings.ledger_path) as ledger:
-        rows = ledger.list()
+        rows = ledger.jobs()
     assert [row.id for row in rows] == [clip.job_id]
     assert rows[0].state is LedgerState.PLACED
-    assert rows[0].context["resolve"]["record_frame"] == 86409
+    assert rows[0].context.resolve.record_frame == 86409

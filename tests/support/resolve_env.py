@@ -20,6 +20,7 @@ import pytest
 
 from stillmotion.jobs.ledger import Ledger, LedgerState
 from stillmotion.jobs.pipeline import ConformSpec, GeneratedClip, PipelineEvent, ShotRequest
+from stillmotion.jobs.records import Provenance
 from stillmotion.media.conform import conform
 from stillmotion.media.probe import probe
 from stillmotion.media.synth import ClipSpec, render_clip
@@ -82,7 +83,7 @@ class StandInPipeline:
             rate=target.rate, cost=Decimal(0), preview=True,
             take=row.take, take_group=group,
             created_at=datetime.now(timezone.utc).isoformat(), image=request.image,
-            provenance={},
+            provenance=Provenance(),
         )
 
 
