@@ -18,7 +18,7 @@ import opentimelineio as otio
 import pytest
 
 from stillmotion.errors import TimelineError
-from stillmotion.media.assemble import Show
+from stillmotion.media.assembly import Show
 from stillmotion.media.synth import ClipSpec, render_clip
 from stillmotion.timeline.locate import locate
 from stillmotion.timeline.metadata import GeneratedClipMetadata

@@ -42,6 +42,24 @@ def check_output(output: Path, *, inputs: Iterable[Path] = (), overwrite: bool =
     return target
 
 
+def writable_folder(folder: Path) -> Path:
+    """Create ``folder`` if needed and prove a file can be written in it; returns it.
+
+    Why a probe and not a permission check: as root, or on a read-only or full volume, the
+    permission bits say nothing; a job must be refused before it is paid for, not after the
+    download has nowhere to go.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(folder / ".stillmotion-write-check") as probe:
+            probe.write_bytes(b"")
+            probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"Cannot write into the media folder {folder} "
+                          f"({exc.strerror or exc}); choose another with --media-dir.") from exc
+    return folder
+
+
 def temporary_sibling(final: Path) -> Path:
     """A hidden name beside ``final`` with the same suffix (ffmpeg picks the muxer from it)."""
     token = secrets.token_hex(4)

@@ -19,6 +19,7 @@ import typer
 
 from stillmotion.api import capabilities
 from stillmotion.api.capabilities import ModelCapability
+from stillmotion.api.providers.registry import DIALECTS
 from stillmotion.cli.console import console
 from stillmotion.cli.generate_commands import (
     cli_settings,
@@ -44,7 +45,7 @@ from stillmotion.cli.pipeline_progress import pipeline_progress
 from stillmotion.errors import ConfigError, StillmotionError
 from stillmotion.jobs import actions, cost
 from stillmotion.jobs.ledger import Ledger
-from stillmotion.jobs.providers import DIALECTS, KEY_VARIABLES, PROVIDERS, key_variable_set
+from stillmotion.jobs.providers import KEY_VARIABLES, PROVIDERS, key_variable_set
 from stillmotion.timecode import format_size
 from stillmotion.timeline.gaps import GapSpan, gap_at
 from stillmotion.timeline.io import read_timeline
@@ -105,7 +106,7 @@ def providers_table(prices: dict[str, float]) -> list[dict[str, Any]]:
             "key_variables": list(variables),
             "key_set": found is not None if variables else None,
             "key_from": found,
-            "root": DIALECTS[name][1] if name in DIALECTS else None,
+            "root": DIALECTS[name].root if name in DIALECTS else None,
             "shape_on_wire": _WIRE.get(name, "WxH"),
             "models": [_row(c, prices) for c in capabilities.capabilities()
                        if c.provider == name],

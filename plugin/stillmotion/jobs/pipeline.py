@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from stillmotion.api import capabilities
 from stillmotion.api.providers.base import Provider
 from stillmotion.errors import ConfigError, JobError
+from stillmotion.files import writable_folder
 from stillmotion.jobs import cost, stages
 from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState, public_url, request_hash
 from stillmotion.jobs.placers import OtioPlacer, Placer
@@ -170,7 +171,7 @@ def _claim(plan: Plan, request: ShotRequest, target: ConformSpec, book: Ledger,
     if not budget_reserved:
         cost.check_budget(plan.estimate, run_budget=settings.budget,
                           daily_budget=settings.daily_budget, ledger=book)
-    media_dir.mkdir(parents=True, exist_ok=True)
+    writable_folder(media_dir)
     take_group = request.take_group or (existing.take_group if existing else None) \
         or plan.request_hash[:16]
     context = context or JobContext()
@@ -213,7 +214,7 @@ def drive(row: JobRow, settings: Settings, *, ledger: Ledger,
     media_dir = row.context.media_dir
     if media_dir is None:
         raise JobError(f"Job {row.id} has no media folder recorded; make a new take.")
-    media_dir.mkdir(parents=True, exist_ok=True)
+    writable_folder(media_dir)
     if row.state in (S.PREPARED, S.SUBMITTING, S.SUBMITTED, S.RUNNING, S.COMPLETED):
         opened = contextlib.nullcontext(provider) if provider is not None \
             else open_provider(row.provider, service_settings(row, settings))

@@ -17,26 +17,22 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from stillmotion.api.providers import fal, runway, veo
-from stillmotion.api.providers.base import Provider
-from stillmotion.api.providers.dialect import DialectProvider
-from stillmotion.api.providers.openai_videos import VideosProvider
+from stillmotion.api.providers.registry import DIALECTS, load
 from stillmotion.errors import ConfigError
 from stillmotion.settings import Settings
 
+if TYPE_CHECKING:
+    from stillmotion.api.providers.base import Provider
+    from stillmotion.api.providers.dialect import DialectProvider
+
 EMBEDDED = "embedded"
-DIALECTS: dict[str, tuple[Callable[..., DialectProvider], str, tuple[str, ...]]] = {
-    veo.NAME: (veo.VeoProvider.open, veo.DEFAULT_ROOT, veo.KEY_VARIABLES),
-    runway.NAME: (runway.RunwayProvider.open, runway.DEFAULT_ROOT, runway.KEY_VARIABLES),
-    fal.NAME: (fal.FalProvider.open, fal.DEFAULT_ROOT, fal.KEY_VARIABLES),
-}
-"""Each vendor dialect: its provider's opener, the vendor's API root, its key variables."""
 PROVIDERS = ("preview", "openai", *DIALECTS)
 KEY_VARIABLES: dict[str, tuple[str, ...]] = {
     "preview": (), "openai": ("STILLMOTION_API_KEY", "OPENAI_API_KEY"),
-    **{name: keys for name, (_, _, keys) in DIALECTS.items()},
+    **{name: dialect.keys for name, dialect in DIALECTS.items()},
 }
 """Where each provider's key is looked for, in order (preview needs none)."""
 
@@ -49,11 +45,10 @@ def key_variable_set(provider: str) -> str | None:
 
 def open_dialect(name: str, settings: Settings) -> DialectProvider:
     """A vendor dialect's provider: its key from its own variable, ``base_url`` as the root."""
-    opener, default_root, _ = DIALECTS[name]
     found = key_variable_set(name)
     key = os.environ.get(found) if found else None
-    return opener(settings.base_url or default_root, key, default_model=settings.model,
-                  timeout=settings.request_timeout)
+    return load(name).open(settings.base_url or DIALECTS[name].root, key,
+                           default_model=settings.model, timeout=settings.request_timeout)
 
 
 def embedded_server_dir(settings: Settings) -> str:
@@ -67,6 +62,8 @@ def open_provider(name: str, settings: Settings) -> Iterator[Provider]:
     when the block ends."""
     if name not in PROVIDERS:
         raise ConfigError(f"Unknown provider '{name}'; choose one of: {', '.join(PROVIDERS)}.")
+    from stillmotion.api.providers.openai_videos import VideosProvider  # loads the HTTP stack
+
     if name == "preview" and not settings.base_url:
         from stillmotion.server import serve_in_background
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stillmotion.errors import ConfigError
-from stillmotion.files import check_output
+from stillmotion.files import check_output, writable_folder
 from stillmotion.jobs.records import ConformSpec, JobContext, SourceFacts
 from stillmotion.jobs.stages import grab, locate_shot
 from stillmotion.jobs.values import ShotRequest
@@ -87,8 +87,7 @@ def prepare_shot(
     final = check_output(target_path, inputs=[timeline_path], overwrite=overwrite)
     located = locate_shot(timeline, at, timeline_path)
     folder = media_dir_for(final, media_dir)
-    stills = folder / "stills"
-    stills.mkdir(parents=True, exist_ok=True)
+    stills = writable_folder(folder / "stills")
     if image is not None:
         if not image.is_file():
             raise ConfigError(f"The still {image} does not exist; export it again.")

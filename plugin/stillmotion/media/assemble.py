@@ -41,14 +41,23 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator, Sequence
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import TypeAlias
 
 from stillmotion.errors import ConfigError
 from stillmotion.files import atomic_path, check_output
+from stillmotion.media.assembly import (
+    Assembly,
+    Blank,
+    Dissolve,
+    Element,
+    Show,
+    source_frames,
+    split,
+)
 from stillmotion.media.conform import (
     AUDIO_RATE,
     COLOUR_TAGS,
@@ -64,105 +73,10 @@ from stillmotion.media.conform import (
     silent_audio,
     video_chain,
 )
-from stillmotion.media.ffmpeg import ProgressCallback, media_arg, seconds_arg
+from stillmotion.media.ffmpeg import Progress, ProgressCallback, media_arg, seconds_arg
 from stillmotion.media.probe import MediaInfo, probe
-from stillmotion.media.sampling import shown_frame
 from stillmotion.media.stitch import Segment, StitchResult, stitch
 from stillmotion.timecode import format_rate
-
-
-@dataclass(frozen=True)
-class SourceSpan:
-    """A media file played from file frame ``first`` at ``play_rate`` frames per output second.
-
-    ``rate`` is the file's own frame rate (the unit of ``first``); ``label`` names the clip in
-    messages. ``play_rate`` equals ``rate`` at normal speed, twice it at 2x, and 0 for a freeze.
-    """
-
-    path: Path
-    first: int
-    rate: Fraction
-    play_rate: Fraction
-    label: str = ""
-
-    @property
-    def speed(self) -> Fraction:
-        """Source seconds per output second (what the sound is re-timed by)."""
-        return self.play_rate / self.rate
-
-
-@dataclass(frozen=True)
-class Blank:
-    """``frames`` frames of black picture and silence."""
-
-    frames: int
-
-
-@dataclass(frozen=True)
-class Show:
-    """Output slots ``skip`` .. ``skip + frames - 1`` of ``span`` (slot 0 shows ``span.first``)."""
-
-    span: SourceSpan
-    skip: int
-    frames: int
-
-
-@dataclass(frozen=True)
-class Dissolve:
-    """A crossfade from ``outgoing`` to ``incoming`` (each ``window`` frames long), of which
-    window frames ``skip`` .. ``skip + frames - 1`` are shown."""
-
-    outgoing: Show | Blank
-    incoming: Show | Blank
-    skip: int
-    frames: int
-
-    @property
-    def window(self) -> int:
-        return self.outgoing.frames
-
-
-Element: TypeAlias = Blank | Show | Dissolve
-
-
-@dataclass(frozen=True)
-class Assembly:
-    """What to render: the picture's elements in order and the sound layers to sum.
-
-    ``sound`` None takes the sound of the pictures shown; an empty tuple is silence.
-    """
-
-    rate: Fraction
-    picture: tuple[Element, ...]
-    sound: tuple[tuple[Element, ...], ...] | None = None
-
-    @property
-    def frames(self) -> int:
-        return sum(element.frames for element in self.picture)
-
-    def spans(self) -> Iterator[SourceSpan]:
-        """Every span used, picture first (repeats included)."""
-        layers = (self.picture,) if self.sound is None else (self.picture, *self.sound)
-        for layer in layers:
-            for element in layer:
-                yield from _spans_of(element)
-
-
-def _spans_of(element: Element) -> Iterator[SourceSpan]:
-    if isinstance(element, Show):
-        yield element.span
-    elif isinstance(element, Dissolve):
-        yield from _spans_of(element.outgoing)
-        yield from _spans_of(element.incoming)
-
-
-def source_frames(show: Show, rate: Fraction) -> tuple[int, int]:
-    """The first and last file frame ``show`` displays at output ``rate``."""
-    span = show.span
-    step = span.play_rate / rate
-    first = shown_frame(show.skip, step)
-    last = shown_frame(show.skip + show.frames - 1, step)
-    return span.first + first, span.first + last
 
 
 @dataclass(frozen=True)
@@ -197,6 +111,15 @@ def _decode_plan(show: Show, rate: Fraction) -> _Decode:
                    show.skip - int(slot))
 
 
+GRAPH_INPUTS = 64
+"""The most inputs one ffmpeg graph opens. Every input holds a file, a demuxer thread and a
+decoder, so a timeline of hundreds of clips in one graph runs into the open-file limit (256 by
+default on macOS) and into memory; a longer edit is rendered in parts of at most this many."""
+INTERMEDIATE_PRESET = "prores-hq"
+"""The intra-only codec parts are rendered in when the master's own preset is not intra-only
+(joined parts are then encoded once more, into the master's codec)."""
+
+
 def assemble(
     assembly: Assembly,
     output: Path,
@@ -206,12 +129,15 @@ def assemble(
     fit: str = "letterbox",
     overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
+    max_inputs: int = GRAPH_INPUTS,
 ) -> StitchResult:
     """Render ``assembly`` into ``output`` in ``preset`` at ``size`` (default: the first picture's).
 
     Plain cuts of whole frames at the output rate with their own sound go through
     :func:`~stillmotion.media.stitch.stitch` (stream copy when the files allow); anything else is
-    one filter graph. Nothing is written to ``output`` unless the whole render succeeds.
+    one filter graph, or consecutive graphs of at most ``max_inputs`` inputs each joined by
+    stream copy when the edit is longer. Nothing is written to ``output`` unless the whole
+    render succeeds.
     """
     if assembly.frames < 1:
         raise ConfigError("There is nothing to render (0 frames); choose a range or tracks "
@@ -233,9 +159,83 @@ def assemble(
     target = make_target(first_video, preset=chosen, size=size, rate=assembly.rate, fit=fit)
     inputs, graph = _Graph(target, infos).build(assembly)
     with atomic_path(target_path) as temp:
-        render_graph(inputs, graph, target, temp, frames=assembly.frames,
-                     on_progress=on_progress, what=f"Rendering {target_path.name}")
+        if inputs.count("-i") <= max_inputs:
+            render_graph(inputs, graph, target, temp, frames=assembly.frames,
+                         on_progress=on_progress, what=f"Rendering {target_path.name}")
+        else:
+            part_target = target if chosen.intra_only else make_target(
+                first_video, preset=INTERMEDIATE_PRESET, size=target.size, rate=assembly.rate,
+                fit=fit)
+            _render_in_parts(assembly, part_target, infos, temp, max_inputs, on_progress,
+                             final_preset=chosen.name)
     return StitchResult(target_path, "graph", assembly.frames, assembly.rate, refusal, None)
+
+
+def _cuts(assembly: Assembly, target: ConformTarget, infos: dict[Path, MediaInfo],
+          max_inputs: int) -> list[int]:
+    """Output frames where a new part starts, each part as long as its graph opens at most
+    ``max_inputs`` inputs; parts end only between picture elements (sound layers are cut
+    anywhere)."""
+    cuts: list[int] = []
+    start = 0
+    end = 0
+    for element in assembly.picture:
+        grown = end + element.frames
+        if end > start and _input_count(assembly, target, infos, start, grown) > max_inputs:
+            cuts.append(end)
+            start = end
+        if _input_count(assembly, target, infos, start, grown) > max_inputs:
+            raise ConfigError(f"One shot of the edit needs more than {max_inputs} ffmpeg inputs "
+                              "on its own; raise the input limit.")
+        end = grown
+    return cuts
+
+
+def _input_count(assembly: Assembly, target: ConformTarget, infos: dict[Path, MediaInfo],
+                 start: int, end: int) -> int:
+    edges = [edge for edge in (start, end) if 0 < edge < assembly.frames]
+    part = split(assembly, edges)[1 if start > 0 else 0]
+    return _Graph(target, infos).build(part)[0].count("-i")
+
+
+def _render_in_parts(assembly: Assembly, target: ConformTarget, infos: dict[Path, MediaInfo],
+                     output: Path, max_inputs: int, on_progress: ProgressCallback | None, *,
+                     final_preset: str) -> None:
+    """Render ``assembly`` as consecutive intra-only parts and join them into ``output``.
+
+    Each part is its own graph on the same sample grid (``origin``), so the joined sound has
+    the whole edit's exact sample count; the parts join by stream copy when ``final_preset``
+    is the parts' own, and by one re-encode of a few inputs otherwise.
+    """
+    cuts = _cuts(assembly, target, infos, max_inputs)
+    total = Fraction(assembly.frames) / target.rate
+    with tempfile.TemporaryDirectory(prefix=f".{output.stem}.parts-", dir=output.parent) as work:
+        paths = []
+        for index, (origin, part) in enumerate(
+                zip([0, *cuts], split(assembly, cuts), strict=True)):
+            path = Path(work) / f"part{index:04d}{target.preset.extension}"
+            inputs, graph = _Graph(target, infos, origin=origin).build(part)
+            offset = Fraction(origin) / target.rate
+            render_graph(inputs, graph, target, path, frames=part.frames,
+                         on_progress=_shifted(on_progress, offset, total),
+                         what=f"Rendering part {index + 1} of {len(cuts) + 1}")
+            paths.append(path)
+        stitch([Segment(path) for path in paths], output, preset=final_preset,
+               size=target.size, rate=target.rate, overwrite=True)
+
+
+def _shifted(callback: ProgressCallback | None, offset: Fraction,
+             total: Fraction) -> ProgressCallback | None:
+    """Report a part's progress as progress through the whole edit (done only at its end)."""
+    if callback is None:
+        return None
+
+    def report(event: Progress) -> None:
+        seconds = float(offset) + event.seconds
+        callback(Progress(seconds=seconds, total=float(total), frame=event.frame,
+                          speed=event.speed, done=event.done and seconds >= float(total)))
+
+    return report
 
 
 def _copy_refusal(assembly: Assembly, preset: Preset) -> str | None:
@@ -267,9 +267,12 @@ def _segments(assembly: Assembly) -> list[Segment]:
 class _Graph:
     """Builds the inputs and filter graph lines; each element becomes one labelled stream."""
 
-    def __init__(self, target: ConformTarget, infos: dict[Path, MediaInfo]) -> None:
+    def __init__(self, target: ConformTarget, infos: dict[Path, MediaInfo], *,
+                 origin: int = 0) -> None:
+        """``origin``: the output frame this graph starts at, for the sample grid."""
         self.target = target
         self.infos = infos
+        self.origin = origin
         self.inputs: list[str] = []
         self.lines: list[str] = []
         self._opened: dict[tuple[Path, str], int] = {}
@@ -330,6 +333,7 @@ class _Graph:
     def _samples(self, start: int, frames: int) -> int:
         """Samples of output frames [start, start + frames) on the cumulative sample grid."""
         per_frame = Fraction(AUDIO_RATE) / self.target.rate
+        start += self.origin
         return round_half_up((start + frames) * per_frame) - round_half_up(start * per_frame)
 
     # -- picture ------------------------------------------------------------------------------

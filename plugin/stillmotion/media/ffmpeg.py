@@ -12,6 +12,7 @@ import functools
 import math
 import os
 import shutil
+import signal
 import subprocess
 import threading
 from collections import deque
@@ -188,11 +189,32 @@ def run(
     finally:
         reader.join(timeout=5)
     if proc.returncode != 0:
+        if _out_of_space(proc.returncode, tail):
+            where = f" holding {Path(output).parent}" if output is not None else ""
+            raise TranscodeError(
+                f"{what} stopped because the disk{where} is full or a file size limit was "
+                "reached; free some space or write elsewhere, then run it again (a job carries "
+                "on with `stillmotion jobs resume`).",
+                path=output, stderr_tail=_tail(tail),
+            )
         detail = tail[-1] if tail else f"exit code {proc.returncode}"
         raise TranscodeError(
             f"{what} failed: {detail}", path=output, stderr_tail=_tail(tail)
         )
     return "".join(captured)
+
+
+_NO_ROOM = "No space left on device"  # strerror(ENOSPC) in ffmpeg's messages
+_TOO_LARGE = "File too large"  # strerror(EFBIG)
+
+
+def _out_of_space(returncode: int, tail: Sequence[str]) -> bool:
+    """Whether ffmpeg stopped for want of room: killed by SIGXFSZ (a file size limit, which
+    Python's children get back at its default action) or told ENOSPC / EFBIG by the system."""
+    xfsz = getattr(signal, "SIGXFSZ", None)  # not on Windows
+    if xfsz is not None and returncode == -xfsz:
+        return True
+    return any(_NO_ROOM in line or _TOO_LARGE in line for line in tail)
 
 
 def _progress_from(state: dict[str, str], total: float | None) -> Progress:

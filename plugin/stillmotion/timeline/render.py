@@ -49,14 +49,14 @@ from typing import Any
 import opentimelineio as otio
 
 from stillmotion.errors import TimelineError
-from stillmotion.media.assemble import (
+from stillmotion.media.assemble import assemble
+from stillmotion.media.assembly import (
     Assembly,
     Blank,
     Dissolve,
     Element,
     Show,
     SourceSpan,
-    assemble,
     source_frames,
 )
 from stillmotion.media.conform import DEFAULT_PRESET

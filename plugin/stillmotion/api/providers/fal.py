@@ -40,11 +40,12 @@ from stillmotion.api.providers.dialect import (
     refusal,
     unknown_status,
 )
+from stillmotion.api.providers.registry import DIALECTS
 from stillmotion.errors import ConfigError, ResponseValidationError, ServiceError
 
 NAME = "fal"
-DEFAULT_ROOT = "https://queue.fal.run"
-KEY_VARIABLES = ("FAL_KEY",)
+DEFAULT_ROOT = DIALECTS[NAME].root
+KEY_VARIABLES = DIALECTS[NAME].keys
 POLICY_TYPE = "content_policy_violation"
 
 STATUSES = {"IN_QUEUE": JobStatus.QUEUED, "IN_PROGRESS": JobStatus.RUNNING,

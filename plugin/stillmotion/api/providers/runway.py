@@ -35,11 +35,12 @@ from stillmotion.api.providers.dialect import (
     refusal,
     unknown_status,
 )
+from stillmotion.api.providers.registry import DIALECTS
 from stillmotion.errors import ConfigError, ResponseValidationError, ServiceError
 
 NAME = "runway"
-DEFAULT_ROOT = "https://api.dev.runwayml.com"
-KEY_VARIABLES = ("RUNWAYML_API_SECRET",)
+DEFAULT_ROOT = DIALECTS[NAME].root
+KEY_VARIABLES = DIALECTS[NAME].keys
 API_VERSION = "2024-11-06"
 PROMPT_MAX = 1000
 KNOBS = {"seed": int}

@@ -37,6 +37,7 @@ from stillmotion.api.providers.dialect import (
     input_named,
     refusal,
 )
+from stillmotion.api.providers.registry import DIALECTS
 from stillmotion.errors import (
     AuthenticationError,
     ConfigError,
@@ -46,8 +47,8 @@ from stillmotion.errors import (
 )
 
 NAME = "veo"
-DEFAULT_ROOT = "https://generativelanguage.googleapis.com"
-KEY_VARIABLES = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+DEFAULT_ROOT = DIALECTS[NAME].root
+KEY_VARIABLES = DIALECTS[NAME].keys
 API = "/v1beta"
 PARAMETER_KNOBS = {"negativePrompt": str, "personGeneration": str, "seed": int}
 """``GenerationRequest.extra`` keys Veo takes, sent in ``parameters`` under these names."""

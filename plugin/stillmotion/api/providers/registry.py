@@ -1,0 +1,48 @@
+"""Which vendor dialects exist, where their code lives, their API roots and key variables.
+
+Why a table of names instead of imports: listing providers (``stillmotion providers``, the
+Resolve dialog, the settings check) must not load every vendor's client and its HTTP stack; a
+dialect's module is imported only when a job opens it (:func:`load`). The vendor modules read
+their own root and key variables from this table, so each fact is written once.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from stillmotion.api.providers.dialect import DialectProvider
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """A vendor dialect as known before its module is imported."""
+
+    name: str
+    module: str
+    """Module (under ``stillmotion.api.providers``) holding the provider class."""
+    cls: str
+    root: str
+    """The vendor's documented API root; ``--base-url`` replaces it."""
+    keys: tuple[str, ...]
+    """Environment variables holding the key, looked up in order (names, never values)."""
+
+
+DIALECTS: dict[str, Dialect] = {d.name: d for d in (
+    Dialect("veo", "veo", "VeoProvider", "https://generativelanguage.googleapis.com",
+            ("GEMINI_API_KEY", "GOOGLE_API_KEY")),
+    Dialect("runway", "runway", "RunwayProvider", "https://api.dev.runwayml.com",
+            ("RUNWAYML_API_SECRET",)),
+    Dialect("fal", "fal", "FalProvider", "https://queue.fal.run", ("FAL_KEY",)),
+)}
+"""Every vendor dialect by provider name."""
+
+
+def load(name: str) -> type[DialectProvider]:
+    """Import dialect ``name``'s module and return its provider class."""
+    entry = DIALECTS[name]
+    module = importlib.import_module(f"stillmotion.api.providers.{entry.module}")
+    provider: type[DialectProvider] = getattr(module, entry.cls)
+    return provider
