@@ -13,6 +13,7 @@ from pathlib import Path
 
 from stillmotion.errors import ConfigError, StillmotionError
 from stillmotion.jobs.ledger import JobRow
+from stillmotion.jobs.records import SourceFacts
 from stillmotion.review.from_timeline import PlacedShot, placed_shots
 from stillmotion.review.model import Review, Shot, SourceStill, Take
 from stillmotion.review.rows import (
@@ -94,20 +95,19 @@ def _ledger_shot(key: str, members: list[JobRow], ledger: LedgerIndex,
         takes.append(take_from_row(row, numbers.get(row.id), in_use=row.id == in_use,
                                    notes=notes))
     first = members[0]
-    facts = first.request.source
-    source = facts.to_json() if facts is not None else {}
+    source = first.request.source or SourceFacts()
     label = " · ".join(str(p) for p in (
-        source.get("clip"), source.get("timecode") and f"source {source['timecode']}",
-        source.get("frame") is not None and f"frame {source['frame']}",
-        source.get("media") and Path(str(source["media"])).name) if p)
+        source.clip, source.timecode and f"source {source.timecode}",
+        source.frame is not None and f"frame {source.frame}",
+        source.media and Path(source.media).name) if p)
     notes = (f"Shown on {placed.timeline.name}.",) if placed is not None else (
         "No timeline of this shot was found, so no take can be switched here.",)
     return Shot(
-        key=key, title=str(source.get("clip") or f"Shot {key[:8]}"), takes=tuple(takes),
+        key=key, title=source.clip or f"Shot {key[:8]}", takes=tuple(takes),
         source=next((s for s in map(source_of_row, members) if s is not None), None),
         source_label=label,
         record_timecode=placed.record_timecode if placed is not None
-        else str(source.get("record_timecode") or ""),
+        else source.record_timecode or "",
         switch=placed.switch if placed is not None else None, notes=notes,
     )
 
