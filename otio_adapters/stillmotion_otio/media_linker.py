@@ -29,7 +29,7 @@ import opentimelineio as otio
 
 from stillmotion.errors import StillmotionError
 from stillmotion.jobs.ledger import Ledger
-from stillmotion.jobs.shots import MEDIA_FOLDER
+from stillmotion.jobs.records import MEDIA_FOLDER
 from stillmotion.settings import load_settings
 from stillmotion.timeline.media import file_url_path, reference_url
 from stillmotion.timeline.metadata import METADATA_NAMESPACE, plain

@@ -14,15 +14,13 @@ from pathlib import Path
 
 from stillmotion.errors import ConfigError
 from stillmotion.files import check_output, writable_folder
-from stillmotion.jobs.records import ConformSpec, JobContext, SourceFacts
+from stillmotion.jobs.records import MEDIA_FOLDER, ConformSpec, JobContext, SourceFacts
 from stillmotion.jobs.stages import grab, locate_shot
 from stillmotion.jobs.values import ShotRequest
 from stillmotion.media.probe import probe
 from stillmotion.prompt import validate_prompt
 from stillmotion.timeline.io import default_output_path, read_timeline
 from stillmotion.timeline.locate import Located
-
-MEDIA_FOLDER = "stillmotion_media"
 
 
 @dataclass(frozen=True)
