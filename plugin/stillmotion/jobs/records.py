@@ -23,6 +23,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, TypeVar
 
+from stillmotion.errors import JobError
 from stillmotion.timecode import format_rate, format_size, parse_rate, parse_size
 
 # Version 0: rows written before the records existed (no version stored); 1: these records.
@@ -302,9 +303,10 @@ class JobContext:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def conform_spec(self) -> ConformSpec:
-        """The conform target; every pipeline row has one (a record without is not a job's)."""
+        """The conform target, which every row the pipeline claimed records."""
         if self.conform is None:
-            raise ValueError("this job context has no conform target")
+            raise JobError("This job records no conform target (it was not made by the "
+                           "pipeline); make a new take.")
         return self.conform
 
     def to_json(self) -> Json:
