@@ -13,6 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from stillmotion.errors import JobError
 from stillmotion.jobs.ledger import JobRow, Ledger
 from stillmotion.jobs.records import JobContext, JobFiles
 from stillmotion.jobs.stages import locate_shot
@@ -115,7 +116,8 @@ def place_clip(timeline: Any, clip: GeneratedClip, *, ledger: Ledger,
     row = ledger.get(clip.job_id)
     context = context if context is not None else row.context
     if context.timeline is None or context.at is None:
-        raise ValueError(f"job {row.id} has no timeline to be placed on")
+        raise JobError(f"Job {row.id} records no timeline file to be placed on; place its "
+                       f"clip {clip.conformed} by hand.")
     metadata = metadata_for(clip, row, ledger.takes(clip.take_group), prompt_parts)
     return place_on_timeline(timeline, context.at, clip, metadata,
                              timeline_path=context.timeline, record_frame=context.record_frame,
