@@ -10,18 +10,19 @@ exact sample count and the same level in each stretch.
 
 from __future__ import annotations
 
+import stat
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import opentimelineio as otio
 import pytest
 
 from stillmotion.errors import ConfigError
-from stillmotion.media import assemble as assemble_module
 from stillmotion.media.assemble import assemble
 from stillmotion.media.assembly import Assembly, Blank, Show, SourceSpan, cut, split
+from stillmotion.media.conform import conform
+from stillmotion.media.ffmpeg import ffmpeg_exe
 from stillmotion.media.probe import probe
 from stillmotion.timeline.render import plan_timeline
 from support.conform_media import audio_peak, audio_samples
@@ -42,18 +43,24 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return make_media(tmp_path_factory.mktemp("parts_media"))
 
 
-class GraphSizes:
-    """Wraps the renderer's graph runner to record how many inputs each graph opens."""
+class InputCounts:
+    """Puts a wrapper in front of ffmpeg (STILLMOTION_FFMPEG) that logs how many inputs each
+    ffmpeg process is given: every ffmpeg the render starts, whichever module starts it."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.inputs: list[int] = []
-        real = assemble_module.render_graph
+    def __init__(self, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.log = folder / "inputs.log"
+        wrapper = folder / "counting-ffmpeg"
+        wrapper.write_text(
+            "#!/bin/sh\nn=0\nfor a in \"$@\"; do [ \"$a\" = -i ] && n=$((n+1)); done\n"
+            f'echo $n >> "{self.log}"\nexec "{ffmpeg_exe()}" "$@"\n', encoding="utf-8")
+        wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+        monkeypatch.setenv("STILLMOTION_FFMPEG", str(wrapper))
 
-        def counting(inputs: list[str], *args: Any, **kwargs: Any) -> None:
-            self.inputs.append(inputs.count("-i"))
-            real(inputs, *args, **kwargs)
-
-        monkeypatch.setattr(assemble_module, "render_graph", counting)
+    @property
+    def inputs(self) -> list[int]:
+        """Inputs of each ffmpeg run that read anything (``-version`` checks left out)."""
+        counts = [int(n) for n in self.log.read_text().split()] if self.log.exists() else []
+        return [n for n in counts if n > 0]
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +71,9 @@ def whole_and_parts(
     edit = plan_timeline(sample_edit(media))
     whole = assemble(edit, folder / "whole.mov", size=SIZE).path
     with pytest.MonkeyPatch.context() as monkeypatch:
-        sizes = GraphSizes(monkeypatch)
+        counts = InputCounts(folder, monkeypatch)
         parts = assemble(edit, folder / "parts.mov", size=SIZE, max_inputs=4).path
-    return whole, parts, sizes.inputs
+    return whole, parts, counts.inputs
 
 
 def test_each_part_graph_opens_at_most_the_limit(
@@ -106,10 +113,10 @@ def test_forty_cuts_render_in_parts_frame_exact(
     timeline = otio.schema.Timeline(name="long")
     timeline.tracks.append(track("V1", items))
     edit = plan_timeline(timeline)
-    sizes = GraphSizes(monkeypatch)
+    counts = InputCounts(tmp_path, monkeypatch)
     output = assemble(edit, tmp_path / "long.mp4", size=SIZE, max_inputs=6,
                       preset="h264-web").path
-    assert len(sizes.inputs) >= 7 and max(sizes.inputs) <= 6
+    assert len(counts.inputs) >= 7 and max(counts.inputs) <= 6
     codes = [code(luma) for luma in luma_frames(output)]
     assert len(codes) == 120
     assert [codes[3 * n] for n in range(40)] == [n % 40 for n in range(40)]
@@ -132,3 +139,24 @@ def test_split_keeps_every_layer_as_long_as_the_picture() -> None:
     assert parts[2].sound is not None
     assert parts[2].sound[0] == (Show(span, 8, 6),)
     assert cut(Show(span, 2, 6), 4) == (Show(span, 2, 4), Show(span, 6, 2))
+
+
+@pytest.mark.parametrize("source", ["h264", "dnxhr"])
+def test_forty_plain_cuts_stitch_in_groups(
+    source: str, media: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plain cuts into an intra-only master go through stitch, in groups of at most the limit:
+    by graph from H.264 sources, by stream copy from masters already in the master's format."""
+    clip_path = media["a24.mp4"]
+    if source == "dnxhr":
+        clip_path = conform(clip_path, tmp_path / "a24_dnxhr.mov", size=SIZE)
+    items = [clip(f"shot{n}", clip_path, n % 40, 3) for n in range(40)]
+    timeline = otio.schema.Timeline(name="long")
+    timeline.tracks.append(track("V1", items))
+    counts = InputCounts(tmp_path, monkeypatch)
+    result = assemble(plan_timeline(timeline), tmp_path / "long.mov", size=SIZE, max_inputs=6)
+    assert result.method == ("copy" if source == "dnxhr" else "graph")
+    assert max(counts.inputs) <= 6
+    codes = [code(luma) for luma in luma_frames(result.path)]
+    assert len(codes) == 120
+    assert [codes[3 * n] for n in range(40)] == [n % 40 for n in range(40)]

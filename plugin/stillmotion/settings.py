@@ -51,8 +51,17 @@ class Settings(BaseSettings):
     budget: float | None = None
     daily_budget: float | None = None
     prices: dict[str, float] = Field(default_factory=dict)
+    models: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """User-declared models, keyed ``"provider/model"`` (``[models."openai/muse"]`` in the
+    settings file, or ``STILLMOTION_MODELS`` JSON): sizes or aspect ratios and resolutions,
+    durations, first/last frame, audio, price per second. Checked by
+    :mod:`stillmotion.api.declared` (a mistake there is a plain ConfigError, not a crash)."""
+    catalogue_ttl: float = 6 * 3600.0
+    """Seconds a vendor's model catalogue (OpenRouter's ``/videos/models``) is trusted."""
     request_timeout: float = 60.0
     poll_deadline: float = 1800.0
+    webhook_fallback: float = 30.0
+    """Seconds between fallback polls while webhooks are expected (``--webhook-port``)."""
 
     @classmethod
     def settings_customise_sources(

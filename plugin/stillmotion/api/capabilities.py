@@ -19,6 +19,7 @@ Veo 3.1's limits).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -34,6 +35,7 @@ SIZES_RUNWAY_GEN4 = (*SIZES_720P, (1104, 832), (832, 1104), (960, 960), (1584, 6
 SIZES_RUNWAY_GEN3 = ((1280, 768), (768, 1280))
 SIZES_KLING = (*SIZES_720P, (960, 960))
 EIGHT_ONLY = tuple((size, (8,)) for size in (*SIZES_1080P, *SIZES_4K))
+BUILT_IN, CATALOGUE, SETTINGS = "built-in", "catalogue", "settings"
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,11 @@ class ModelCapability:
     max_side: int = 1920
     size_seconds: tuple[tuple[tuple[int, int], tuple[int, ...]], ...] = ()
     """Sizes that take fewer durations than ``seconds`` (Veo: 1080p and 4k only at 8 s)."""
+    source: str = BUILT_IN
+    """Where the row comes from: built-in (this table), catalogue (the vendor's model list,
+    e.g. OpenRouter's ``/videos/models``) or settings (the user's ``models`` table)."""
+    prices: tuple[tuple[str, str], ...] = ()
+    """Prices that came with the row: (price key as in jobs/cost.py, dollars per second)."""
 
     def seconds_at(self, size: tuple[int, int] | None) -> tuple[int, ...]:
         """The durations accepted at ``size`` (all of ``seconds`` when it has no rule)."""
@@ -88,12 +95,29 @@ _TABLE: tuple[ModelCapability, ...] = (
                     (5, 10), 5, last_frame=True),
     ModelCapability("fal", "fal-ai/kling-video/v2.1/master/image-to-video", SIZES_KLING,
                     (5, 10), 5),
+    # OpenRouter: the two Veo 3.1 rows we know; any other model comes from its catalogue.
+    ModelCapability("openrouter", "google/veo-3.1", (*SIZES_720P, *SIZES_1080P), (4, 6, 8), 8,
+                    last_frame=True, audio=True),
+    ModelCapability("openrouter", "google/veo-3.1-fast", (*SIZES_720P, *SIZES_1080P),
+                    (4, 6, 8), 8, last_frame=True, audio=True),
 )
 
 DEFAULT_MODEL = {
-    "preview": "preview", "openai": "sora-2", "veo": "veo-3.1-fast-generate-preview",
+    "preview": "preview", "veo": "veo-3.1-fast-generate-preview",
     "runway": "gen4_turbo", "fal": "fal-ai/kling-video/v2.1/standard/image-to-video",
+    "openrouter": "google/veo-3.1-fast",
 }
+"""Each provider's model when none is chosen. The /v1/videos gateways (``openai``) have none:
+OpenAI's sora-2 models were shut down on 2026-09-24 and every gateway serves its own names."""
+
+NO_DEFAULT_MODEL = {
+    "openai": "the openai provider has no default model (OpenAI's sora-2 models were shut down "
+              "on 2026-09-24)",
+}
+"""Providers that need a model named, and why (said when none is)."""
+
+GATEWAY_ROW = "gateway"
+"""Source of the permissive row for a /v1/videos gateway model nobody described."""
 
 
 def capabilities() -> tuple[ModelCapability, ...]:
@@ -101,24 +125,35 @@ def capabilities() -> tuple[ModelCapability, ...]:
     return _TABLE
 
 
-def lookup(provider: str, model: str | None) -> ModelCapability:
+def lookup(provider: str, model: str | None,
+           extra: tuple[ModelCapability, ...] = ()) -> ModelCapability:
     """The capability row for ``provider``/``model`` (model None: the provider's default).
 
-    Gateways serve models we have no row for: an unknown model on the ``openai`` dialect is
-    allowed with the sora-2 limits' durations and any size, since the gateway decides.
+    ``extra`` rows (the user's ``models`` table, a vendor catalogue) are looked at first, so a
+    user may also correct one of ours. Gateways serve models we have no row for: an unknown
+    model on the ``openai`` dialect is allowed with the /v1/videos durations and any size,
+    since the gateway decides (its price must still be known: the budget guard refuses an
+    unpriced model).
     """
     chosen = model or DEFAULT_MODEL.get(provider)
     if chosen is None:
-        known = ", ".join(sorted(DEFAULT_MODEL))
+        if provider in NO_DEFAULT_MODEL:
+            why = NO_DEFAULT_MODEL[provider]
+            raise ConfigError(f"{why[:1].upper()}{why[1:]}; choose your gateway's model with "
+                              "--model, STILLMOTION_MODEL or model in the settings file.")
+        known = ", ".join(sorted({*DEFAULT_MODEL, *NO_DEFAULT_MODEL}))
         raise ConfigError(f"Unknown provider '{provider}'; choose one of: {known}.")
-    for row in _TABLE:
+    for row in (*extra, *_TABLE):
         if row.provider == provider and row.model == chosen:
             return row
     if provider == "openai":
-        return ModelCapability("openai", chosen, None, (4, 8, 12, 16, 20), 4)
-    models = ", ".join(r.model for r in _TABLE if r.provider == provider)
+        return ModelCapability("openai", chosen, None, (4, 8, 12, 16, 20), 4,
+                               source=GATEWAY_ROW)
+    models = ", ".join(dict.fromkeys(r.model for r in (*_TABLE, *extra)
+                                     if r.provider == provider))
     raise ConfigError(
-        f"The {provider} provider has no model '{chosen}'; choose one of: {models}."
+        f"The {provider} provider has no model '{chosen}'; choose one of: {models}, or "
+        f"declare its sizes, durations and price in the settings' models table."
     )
 
 
@@ -160,6 +195,11 @@ def validate(cap: ModelCapability, size: tuple[int, int], seconds: int, *,
             f"At {format_size(size)}, {cap.model} takes only {allowed} s, not {seconds} s; "
             "choose a smaller size or that length."
         )
+    if not cap.first_frame:
+        raise ConfigError(
+            f"The {cap.provider} model {cap.model} cannot start from a still (it takes no "
+            "first frame); choose an image-to-video model."
+        )
     if last_frame and not cap.last_frame:
         takers = ", ".join(f"{r.provider} {r.model}" for r in _TABLE if r.last_frame)
         raise ConfigError(
@@ -192,3 +232,47 @@ def resolution(size: tuple[int, int]) -> str:
 def pixel_ratio(size: tuple[int, int]) -> str:
     """``1280x720`` -> ``1280:720`` (Runway's ``ratio``)."""
     return f"{size[0]}:{size[1]}"
+
+
+ASPECT_WORDS = ("16:9", "9:16", "1:1", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21")
+"""Aspect ratios a vendor may name (OpenRouter's ``supported_aspect_ratios``, user tables)."""
+_NAMED_RESOLUTIONS = {"4k": 2160, "2k": 1440, "1k": 1080}
+
+
+def short_side(resolution_word: str) -> int | None:
+    """``720p`` -> 720, ``4K`` -> 2160; None for a word that names no pixel height."""
+    word = resolution_word.strip().lower()
+    if word in _NAMED_RESOLUTIONS:
+        return _NAMED_RESOLUTIONS[word]
+    digits = word.removesuffix("p")
+    return int(digits) if digits.isdigit() and word.endswith("p") else None
+
+
+def size_for(resolution_word: str, aspect: str) -> tuple[int, int] | None:
+    """The pixel size a resolution and aspect ratio stand for (``720p``, ``16:9`` ->
+    1280x720; even sides), or None when either word is not understood."""
+    short = short_side(resolution_word)
+    width_part, _, height_part = aspect.partition(":")
+    if short is None or not (width_part.isdigit() and height_part.isdigit()) \
+            or not int(width_part) or not int(height_part):
+        return None
+    ratio = Fraction(int(width_part), int(height_part))
+    long_side = round(short * max(ratio, 1 / ratio) / 2) * 2
+    return (long_side, short) if ratio >= 1 else (short, long_side)
+
+
+def sizes_for(resolutions: Iterable[str], aspects: Iterable[str]) -> tuple[tuple[int, int], ...]:
+    """Every size a set of resolution and aspect words stands for (unknown words skipped)."""
+    found = (size_for(r, a) for r in resolutions for a in list(aspects))
+    return tuple(dict.fromkeys(s for s in found if s is not None))
+
+
+def shape_words(size: tuple[int, int]) -> tuple[str, str]:
+    """(resolution, aspect ratio) words of a size :func:`size_for` made: 1280x720 -> 720p,
+    16:9 (the inverse, so a row's sizes go back on the wire as the vendor named them)."""
+    short = min(size)
+    word = "4K" if short == 2160 else f"{short}p"
+    for aspect in ASPECT_WORDS:
+        if size_for(word, aspect) == size:
+            return word, aspect
+    return word, aspect_ratio(size)

@@ -6,7 +6,9 @@ from ``min_interval`` by ``backoff`` up to ``max_interval``. At the deadline the
 PollTimeoutError (the job may still finish; ``stillmotion jobs resume`` picks it up later). A
 failed job becomes JobFailedError, or PolicyRejectedError when its code names a moderation or
 policy block. The decisions live in :class:`PollSchedule`; the wait function only calls
-``poll`` and ``sleep``, both injectable, as is the clock.
+``poll`` and ``sleep``, both injectable, as is the clock. When webhooks will say when the job
+ends (``fallback`` seconds given), the service's poll hints are not followed: the wait polls
+every ``fallback`` seconds in case an event is lost, and ``sleep`` ends early when one arrives.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class PollSchedule:
         max_interval: float,
         backoff: float,
         provider: str | None,
+        hints: bool = True,
     ) -> None:
         if deadline_seconds <= 0 or min_interval <= 0 or max_interval < min_interval:
             raise ConfigError("The poll deadline and intervals must be positive, with the "
@@ -74,6 +77,7 @@ class PollSchedule:
         self._max_interval = max_interval
         self._backoff = backoff
         self._provider = provider
+        self._hints = hints
         self._best: float | None = None
 
     def observe(self, state: JobState) -> float | None:
@@ -93,7 +97,7 @@ class PollSchedule:
                 f"Job {state.id} was still {state.raw_status or 'running'} after "
                 f"{self._deadline:g} s; it may still finish, so run `stillmotion jobs resume` "
                 "later to pick it up.", provider=self._provider)
-        if state.poll_after is not None:
+        if state.poll_after is not None and self._hints:
             delay = max(state.poll_after, MIN_HINT)
         else:
             delay = self._interval
@@ -121,11 +125,15 @@ def wait_for_job(
     max_interval: float = 20.0,
     backoff: float = 1.5,
     provider: str | None = None,
+    fallback: float | None = None,
 ) -> JobState:
     """Poll until the job completes and return its last state (see the module docstring)."""
+    if fallback is not None:
+        min_interval = max_interval = fallback
     schedule = PollSchedule(deadline_seconds=deadline_seconds, clock=clock,
                             on_progress=on_progress, min_interval=min_interval,
-                            max_interval=max_interval, backoff=backoff, provider=provider)
+                            max_interval=max_interval, backoff=backoff, provider=provider,
+                            hints=fallback is None)
     while True:
         state = poll()
         delay = schedule.observe(state)

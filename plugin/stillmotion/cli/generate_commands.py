@@ -27,13 +27,15 @@ from stillmotion.cli.options import (
     ProviderOpt,
     SecondsOpt,
     SizeOpt,
+    WebhookPortOpt,
 )
 from stillmotion.cli.pipeline_progress import pipeline_progress
+from stillmotion.cli.webhook_wait import webhook_clock
 from stillmotion.errors import ConfigError
 from stillmotion.jobs.actions import Outcome
 from stillmotion.jobs.cost import format_money
 from stillmotion.jobs.ledger import Ledger
-from stillmotion.jobs.pipeline import GeneratedClip, plan_shot, run_shot
+from stillmotion.jobs.pipeline import Clock, GeneratedClip, plan_shot, run_shot
 from stillmotion.jobs.placers import OtioPlacer
 from stillmotion.jobs.shots import Shot, prepare_shot
 from stillmotion.media.frames import fit_image
@@ -87,11 +89,12 @@ def outcome_summary(outcome: Outcome) -> dict[str, Any]:
                         outcome.placed.track_name if outcome.placed else None)
 
 
-def run_prepared(shot: Shot, settings: Settings, *, quiet: bool) -> dict[str, Any]:
+def run_prepared(shot: Shot, settings: Settings, *, quiet: bool,
+                 clock: Clock | None = None) -> dict[str, Any]:
     """Generate, conform, place and write one prepared shot; returns its summary."""
     with Ledger(settings.ledger_path) as ledger, pipeline_progress(quiet) as events:
         clip, (placed, written) = run_shot(shot, OtioPlacer(shot.context), settings=settings,
-                                           ledger=ledger, on_event=events)
+                                           ledger=ledger, on_event=events, clock=clock)
     return clip_summary(clip, written, placed.track_name)
 
 
@@ -160,6 +163,7 @@ def generate_command(
     image: Annotated[Path | None, typer.Option(
         "--image", help="Send this still (e.g. a graded export) instead of the source "
         "frame.")] = None,
+    webhook_port: WebhookPortOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Generate a clip from the frame under the playhead and place it on "AI Generated"."""
@@ -174,4 +178,5 @@ def generate_command(
     if dry_run_flag:
         dry_run(shot, settings, as_json)
         return
-    print_result(run_prepared(shot, settings, quiet=as_json), as_json)
+    with webhook_clock(webhook_port, settings.webhook_fallback) as clock:
+        print_result(run_prepared(shot, settings, quiet=as_json, clock=clock), as_json)

@@ -61,3 +61,7 @@ FitOpt = Annotated[str, typer.Option("--fit", metavar="MODE", help=FIT_HELP)]
 RatePolicyOpt = Annotated[
     str, typer.Option("--rate-policy", metavar="POLICY", help=RATE_POLICY_HELP)]
 ReplaceOutOpt = Annotated[bool, typer.Option("--overwrite", help="Replace OUT if it exists.")]
+WebhookPortOpt = Annotated[int | None, typer.Option(
+    "--webhook-port", min=0, max=65535,
+    help="Listen on 127.0.0.1:PORT for the service's signed video.completed / video.failed "
+    "webhooks (secret in STILLMOTION_WEBHOOK_SECRET) and poll only as a fallback.")]

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from stillmotion.api import capabilities
+from stillmotion.api import capabilities, model_rows
 from stillmotion.api.capabilities import ModelCapability
 from stillmotion.api.providers.registry import DIALECTS
 from stillmotion.cli.console import console
@@ -46,13 +46,15 @@ from stillmotion.errors import ConfigError, StillmotionError
 from stillmotion.jobs import actions, cost
 from stillmotion.jobs.ledger import Ledger
 from stillmotion.jobs.providers import KEY_VARIABLES, PROVIDERS, key_variable_set
+from stillmotion.settings import Settings
 from stillmotion.timecode import format_size
 from stillmotion.timeline.gaps import GapSpan, gap_at
 from stillmotion.timeline.io import read_timeline
 from stillmotion.timeline.locate import playhead_frame
 from stillmotion.timeline.timebase import TimeBase
 
-_WIRE = {"veo": "aspectRatio+resolution", "runway": "ratio", "fal": "follows the still"}
+_WIRE = {"veo": "aspectRatio+resolution", "runway": "ratio", "fal": "follows the still",
+         "openrouter": "resolution+aspect_ratio"}
 
 
 def _shape(provider: str, size: tuple[int, int]) -> str:
@@ -61,6 +63,8 @@ def _shape(provider: str, size: tuple[int, int]) -> str:
         return f"{capabilities.aspect_ratio(size)} {capabilities.resolution(size)}"
     if provider == "runway":
         return capabilities.pixel_ratio(size)
+    if provider == "openrouter":
+        return " ".join(capabilities.shape_words(size))
     return format_size(size)
 
 
@@ -75,7 +79,8 @@ def _durations(seconds: tuple[int, ...] | list[int]) -> str:
 def _price(cap: ModelCapability, settings_prices: dict[str, float]) -> str:
     size = capabilities.choose_size(cap, Fraction(16, 9))
     try:
-        estimate = cost.estimate(cap.provider, cap.model, size, 1, prices=settings_prices)
+        estimate = cost.estimate(cap.provider, cap.model, size, 1, prices=settings_prices,
+                                 declared=cap.prices, declared_by=cap.source)
     except StillmotionError:
         return "unpriced"
     mark = " (est.)" if estimate.is_estimate else ""
@@ -91,12 +96,21 @@ def _row(cap: ModelCapability, prices: dict[str, float]) -> dict[str, Any]:
         "sizes": sizes, "seconds": list(cap.seconds), "default_seconds": cap.default_seconds,
         "first_frame": cap.first_frame, "last_frame": cap.last_frame,
         "native_extension": cap.native_extension, "audio": cap.audio,
-        "price": _price(cap, prices),
+        "price": _price(cap, prices), "source": cap.source,
     }
 
 
-def providers_table(prices: dict[str, float]) -> list[dict[str, Any]]:
-    """Every provider with its key variables (set or not, never the value) and model rows."""
+def _catalogue_state(name: str, settings: Settings) -> str | None:
+    """``cached`` / ``not read yet`` for a dialect with a model catalogue, else None."""
+    if name not in DIALECTS or not DIALECTS[name].catalogue:
+        return None
+    return "cached" if model_rows.cached_catalogue(name, settings) is not None else \
+        "not read yet"
+
+
+def providers_table(settings: Settings) -> list[dict[str, Any]]:
+    """Every provider with its key variables (set or not, never the value) and its model rows
+    (built-in, from the settings' models table, or from a cached vendor catalogue)."""
     table = []
     for name in PROVIDERS:
         variables = KEY_VARIABLES.get(name, ())
@@ -108,8 +122,9 @@ def providers_table(prices: dict[str, float]) -> list[dict[str, Any]]:
             "key_from": found,
             "root": DIALECTS[name].root if name in DIALECTS else None,
             "shape_on_wire": _WIRE.get(name, "WxH"),
-            "models": [_row(c, prices) for c in capabilities.capabilities()
-                       if c.provider == name],
+            "catalogue": _catalogue_state(name, settings),
+            "model_required": name in capabilities.NO_DEFAULT_MODEL,
+            "models": [_row(c, settings.prices) for c in model_rows.known_rows(name, settings)],
         })
     return table
 
@@ -128,8 +143,14 @@ def print_providers(table: list[dict[str, Any]]) -> None:
             state = f"set ({entry['key_from']})" if entry["key_set"] else "NOT set"
             key = f"key {' or '.join(variables)}: {state}"
         root = f"; root {entry['root']}" if entry["root"] else ""
+        listed = f"; model catalogue {entry['catalogue']}" if entry["catalogue"] else ""
+        if entry["model_required"]:
+            listed += "; no default model: name one with --model"
         console.print(f"{entry['provider']}: {key}{root}; shape sent as "
-                      f"{entry['shape_on_wire']}", markup=False)
+                      f"{entry['shape_on_wire']}{listed}", markup=False)
+        if not entry["models"]:
+            console.print("  no models listed: name one with --model (and declare it in the "
+                          "settings' models table)", markup=False)
         for model in entry["models"]:
             mark = " (default)" if model["default"] else ""
             if model["sizes"] is None:
@@ -145,7 +166,8 @@ def print_providers(table: list[dict[str, Any]]) -> None:
                 f"  {model['model']}{mark}: {seconds} s; {sizes}; first frame "
                 f"{_yes(model['first_frame'])}, last frame {_yes(model['last_frame'])}, "
                 f"native extension {_yes(model['native_extension'])}, audio "
-                f"{_yes(model['audio'])}; {model['price']}", markup=False)
+                f"{_yes(model['audio'])}; {model['price']}; from {model['source']}",
+                markup=False)
 
 
 def gap_seconds(cap: ModelCapability, gap: GapSpan, rate: Fraction,
@@ -165,12 +187,14 @@ def gap_seconds(cap: ModelCapability, gap: GapSpan, rate: Fraction,
 app = typer.Typer()
 
 @app.command("providers")
-def providers_command(as_json: JsonOpt = False) -> None:
+def providers_command(as_json: JsonOpt = False, base_url: BaseUrlOpt = None) -> None:
     """List providers and models: sizes, durations, first/last frame, extension, audio,
-    price, and whether each provider's key variable is set (never the key)."""
-    settings = cli_settings(provider=None, model=None, base_url=None, ledger=None,
+    price, where each row comes from (built-in, catalogue, settings), and whether each
+    provider's key variable is set (never the key). ``--base-url`` names the API whose
+    cached catalogue to show (OpenRouter's own by default); nothing is read from the network."""
+    settings = cli_settings(provider=None, model=None, base_url=base_url, ledger=None,
                             budget=None)
-    table = providers_table(settings.prices)
+    table = providers_table(settings)
     if as_json:
         console.print_json(json.dumps(table))
         return
@@ -202,7 +226,7 @@ def fill_gap_command(
     settings = cli_settings(provider=provider, model=model, base_url=base_url,
                             ledger=ledger, budget=budget)
     chosen = provider or settings.provider
-    cap = capabilities.lookup(chosen, model or settings.model)
+    cap = model_rows.find(chosen, model or settings.model, settings)
     if not cap.last_frame:
         takers = ", ".join(f"{c.provider} {c.model}" for c in capabilities.capabilities()
                            if c.last_frame)

@@ -9,7 +9,6 @@ from an argument, so it stays out of shell history and process lists.
 from __future__ import annotations
 
 import json
-import os
 import queue
 from typing import Annotated
 
@@ -18,9 +17,8 @@ import typer
 from stillmotion.api.webhook_receiver import WebhookReceiver
 from stillmotion.api.webhooks import WebhookEvent, WebhookVerifier
 from stillmotion.cli.console import console, err_console
-from stillmotion.errors import ConfigError
+from stillmotion.cli.webhook_wait import DEFAULT_SECRET_ENV, webhook_secret
 
-DEFAULT_SECRET_ENV = "STILLMOTION_WEBHOOK_SECRET"
 DEFAULT_PORT = 8790
 
 
@@ -46,12 +44,9 @@ def listen(
         "Ctrl-C).")] = None,
 ) -> None:
     """Listen on 127.0.0.1 and print each verified video event as a JSON line."""
-    secret = os.environ.get(secret_env, "")
-    if not secret:
-        raise ConfigError(f"No webhook secret in {secret_env}; set it to the sender's "
-                          "whsec_… secret.")
     events: queue.Queue[WebhookEvent] = queue.Queue()
-    receiver = WebhookReceiver(WebhookVerifier(secret), events.put, port=port)
+    receiver = WebhookReceiver(WebhookVerifier(webhook_secret(secret_env)), events.put,
+                               port=port)
     receiver.start()
     try:
         err_console.print(f"Listening for webhooks on {receiver.url} (Ctrl-C to stop).",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stillmotion.api import capabilities
+from stillmotion.api import model_rows
 from stillmotion.errors import ConfigError, JobError
 from stillmotion.files import check_output
 from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState
@@ -118,7 +118,7 @@ def extend_natively(timeline_path: Path, opened: Any, span: ClipSpan, prompt: st
     if not row.remote_id:
         raise ConfigError(f"Job {row.id} is {row.state.value}; only a finished job can be "
                           "extended (`stillmotion jobs resume` finishes it).")
-    cap = capabilities.lookup(row.provider, row.model)
+    cap = model_rows.find(row.provider, row.model, settings)
     if not cap.native_extension:
         raise ConfigError(f"The {row.provider} model {cap.model} has no native extension; "
                           "extend the clip without --native.")

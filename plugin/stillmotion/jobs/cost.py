@@ -49,6 +49,8 @@ DEFAULT_PRICES: Mapping[str, tuple[str, bool]] = {
     "fal/fal-ai/kling-video/v2.1/standard/image-to-video": ("0.05", True),
     "fal/fal-ai/kling-video/v2.1/pro/image-to-video": ("0.09", True),
     "fal/fal-ai/kling-video/v2.1/master/image-to-video": ("0.28", True),
+    "openrouter/google/veo-3.1": ("0.40", True),
+    "openrouter/google/veo-3.1-fast": ("0.15", True),
 }
 
 _SNAPSHOT = re.compile(r"-\d{4}-\d{2}-\d{2}$")  # dated snapshots: sora-2-pro-2025-10-06
@@ -128,8 +130,15 @@ def estimate(
     seconds: int | str | Decimal,
     *,
     prices: Mapping[str, float | str | Decimal] | None = None,
+    declared: Sequence[tuple[str, str]] = (),
+    declared_by: str = "catalogue",
 ) -> Estimate:
-    """The cost of generating ``seconds`` of video; ``prices`` are the settings' overrides."""
+    """The cost of generating ``seconds`` of video; ``prices`` are the settings' overrides.
+
+    ``declared`` are the prices that came with the model's capability row (a vendor's
+    catalogue, or the user's ``models`` table, named by ``declared_by``): below the settings'
+    ``prices``, above the built-in list. A model none of them prices is refused, never free.
+    """
     length = _decimal(seconds, "The length", "seconds")
     if length == 0:
         raise ConfigError("The length in seconds must be more than zero.")
@@ -139,6 +148,12 @@ def estimate(
         if prices and key in prices:
             per_second = _money(prices[key], f"The price '{key}' in settings")
             basis = f"{key} at the price set in settings"
+            return Estimate(per_second * length, per_second, length, basis, False)
+    stated = dict(declared)
+    for key in keys:
+        if key in stated:
+            per_second = _money(stated[key], f"The {declared_by} price of '{key}'")
+            basis = f"{key} at the {declared_by} price"
             return Estimate(per_second * length, per_second, length, basis, False)
     for key in keys:
         if key in DEFAULT_PRICES:

@@ -21,7 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, TypeVar
 
-from stillmotion.api import capabilities
+from stillmotion.api import capabilities, model_rows
 from stillmotion.api.providers.base import Provider
 from stillmotion.errors import ConfigError, JobError
 from stillmotion.files import writable_folder
@@ -71,11 +71,12 @@ class Plan:
 
 
 def run_shot(shot: Shot, placer: Placer[Placed], *, settings: Settings, ledger: Ledger,
-             on_event: EventHandler | None = None) -> tuple[GeneratedClip, Placed]:
+             on_event: EventHandler | None = None,
+             clock: Clock | None = None) -> tuple[GeneratedClip, Placed]:
     """The story for a prepared shot (located and grabbed by :func:`~stillmotion.jobs.shots.
     prepare_shot`): generate it, then place it with ``placer``."""
     clip = generate(shot.request, shot.target, media_dir=shot.media_dir, settings=settings,
-                    on_event=on_event, ledger=ledger, context=shot.context)
+                    on_event=on_event, ledger=ledger, context=shot.context, clock=clock)
     return clip, placer.place(ledger.get(clip.job_id), clip, ledger)
 
 
@@ -87,7 +88,7 @@ def plan_shot(request: ShotRequest, target: ConformSpec, settings: Settings,
         raise ConfigError(f"The still {request.image} does not exist; grab it again.")
     conform_mod.get_preset(target.preset).check_size(target.size)  # before paying, not after
     provider = request.provider or settings.provider
-    cap = capabilities.lookup(provider, request.model or settings.model)
+    cap = model_rows.find(provider, request.model or settings.model, settings)
     if request.size is not None:
         size = request.size
     elif settings.size and settings.size != "auto":
@@ -99,7 +100,8 @@ def plan_shot(request: ShotRequest, target: ConformSpec, settings: Settings,
         raise ConfigError(f"The last-frame still {request.last_image} does not exist; grab it "
                           "again.")
     capabilities.validate(cap, size, seconds, last_frame=request.last_image is not None)
-    estimate = cost.estimate(provider, cap.model, size, seconds, prices=settings.prices)
+    estimate = cost.estimate(provider, cap.model, size, seconds, prices=settings.prices,
+                             declared=cap.prices, declared_by=cap.source)
     params = {
         "provider": provider, "model": cap.model, "size": format_size(size),
         "seconds": seconds, "fit": "crop", "base_url": provider_base_url(provider, settings),

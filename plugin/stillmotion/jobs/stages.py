@@ -156,10 +156,13 @@ def wait(row: JobRow, provider: Provider, ledger: Ledger, deadline: float,
             last["progress"] = state.progress
             ledger.advance(row.id, S.RUNNING, progress=state.progress)
 
+    wake = clock.wake
     try:
         final = wait_for_job(lambda: provider.poll(remote), deadline_seconds=deadline,
-                             on_progress=report, sleep=clock.sleep, clock=clock.monotonic,
-                             provider=row.provider)
+                             on_progress=report,
+                             sleep=clock.sleep if wake is None else wake.sleeper(remote),
+                             clock=clock.monotonic, provider=row.provider,
+                             fallback=None if wake is None else wake.fallback)
     except (PolicyRejectedError, JobError) as exc:
         if not isinstance(exc, TimeoutError):
             ledger.fail(row.id, exc.message)

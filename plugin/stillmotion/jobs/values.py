@@ -13,6 +13,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
+from stillmotion.api.webhook_wake import WebhookWake
 from stillmotion.jobs.records import Provenance, SourceFacts
 
 
@@ -87,7 +88,9 @@ class GeneratedClip:
 
 @dataclass
 class Clock:
-    """Injectable time for waiting (tests pass fakes)."""
+    """Injectable time for waiting (tests pass fakes); ``wake`` lets webhook events end a
+    wait early (the poll schedule then only falls back)."""
 
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
+    wake: WebhookWake | None = None

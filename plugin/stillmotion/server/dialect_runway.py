@@ -23,6 +23,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from stillmotion.server.dialects import (
     DialectError,
     JobView,
+    bearer,
     content_path,
     create_job,
     decode_image,
@@ -31,6 +32,7 @@ from stillmotion.server.dialects import (
     gate,
     in_thread,
     json_answer,
+    json_object,
     root_url,
     view,
 )
@@ -133,10 +135,6 @@ def task_json(job: JobView, root: str, service: VideoService) -> dict[str, Any]:
 def router(service: VideoService) -> APIRouter:
     """The Runway routes onto ``service``."""
 
-    def presented(request: Request) -> str | None:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
     def auth_error(missing: bool) -> DialectError:
         return runway_error(401, "Missing API key." if missing else "Invalid API key.")
 
@@ -147,7 +145,7 @@ def router(service: VideoService) -> APIRouter:
         if given != API_VERSION:
             raise runway_error(400, f"Invalid API version '{given}'; use {API_VERSION}.")
 
-    api = APIRouter(dependencies=[Depends(gate(service, presented=presented,
+    api = APIRouter(dependencies=[Depends(gate(service, presented=bearer,
                                                auth_error=auth_error, error=runway_error,
                                                check=version))])
     files = APIRouter(dependencies=[Depends(gate(service, presented=lambda r: None,
@@ -162,15 +160,7 @@ def router(service: VideoService) -> APIRouter:
 
     @api.post("/v1/image_to_video")
     async def image_to_video(request: Request) -> JSONResponse:
-        try:
-            body = await request.json()
-        except ValueError:
-            raise runway_error(400, "The body is not JSON.") from None
-        if not isinstance(body, dict):
-            raise runway_error(400, "The body must be a JSON object.")
-        unknown = sorted(set(body) - _KEYS)
-        if unknown:
-            raise runway_error(400, f"Unrecognized key '{unknown[0]}' in the body.")
+        body = await json_object(request, _KEYS, runway_error)
         model = body.get("model")
         rules = MODELS.get(model) if isinstance(model, str) else None
         if rules is None:

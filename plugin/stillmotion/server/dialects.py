@@ -269,6 +269,27 @@ async def in_thread(call: Callable[..., Any], *args: Any,
         raise shape(exc) from None
 
 
+def bearer(request: Request) -> str | None:
+    """The key of an ``Authorization: Bearer KEY`` header (Runway, OpenRouter), if any."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def json_object(request: Request, keys: set[str],
+                      error: Callable[[int, str], DialectError]) -> dict[str, Any]:
+    """A request's JSON object body holding only ``keys``; the dialect's 400 otherwise."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise error(400, "The body is not JSON.") from None
+    if not isinstance(body, dict):
+        raise error(400, "The body must be a JSON object.")
+    unknown = sorted(set(body) - keys)
+    if unknown:
+        raise error(400, f"Unrecognized key '{unknown[0]}' in the body.")
+    return body
+
+
 def json_answer(body: Any, status: int = 200) -> JSONResponse:
     """A JSON answer."""
     return JSONResponse(body, status_code=status)
@@ -277,6 +298,7 @@ def json_answer(body: Any, status: int = 200) -> JSONResponse:
 def mount_dialects(app: FastAPI, service: VideoService) -> None:
     """Add the Veo, Runway and fal routers (and, in test mode, ``/_dialect_faults``)."""
     from stillmotion.server.dialect_fal import router as fal_router
+    from stillmotion.server.dialect_openrouter import router as openrouter_router
     from stillmotion.server.dialect_runway import router as runway_router
     from stillmotion.server.dialect_veo import router as veo_router
 
@@ -306,6 +328,7 @@ def mount_dialects(app: FastAPI, service: VideoService) -> None:
 
     app.include_router(veo_router(service))
     app.include_router(runway_router(service))
+    app.include_router(openrouter_router(service))  # before fal: /api/v1/videos is not a model
     app.include_router(fal_router(service))  # last: it takes every POST nobody else took
 
 

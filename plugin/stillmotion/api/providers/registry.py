@@ -28,6 +28,8 @@ class Dialect:
     """The vendor's documented API root; ``--base-url`` replaces it."""
     keys: tuple[str, ...]
     """Environment variables holding the key, looked up in order (names, never values)."""
+    catalogue: bool = False
+    """Whether the vendor lists its models' capabilities and prices (``catalogue_rows``)."""
 
 
 DIALECTS: dict[str, Dialect] = {d.name: d for d in (
@@ -36,6 +38,8 @@ DIALECTS: dict[str, Dialect] = {d.name: d for d in (
     Dialect("runway", "runway", "RunwayProvider", "https://api.dev.runwayml.com",
             ("RUNWAYML_API_SECRET",)),
     Dialect("fal", "fal", "FalProvider", "https://queue.fal.run", ("FAL_KEY",)),
+    Dialect("openrouter", "openrouter", "OpenRouterProvider", "https://openrouter.ai/api/v1",
+            ("OPENROUTER_API_KEY",), catalogue=True),
 )}
 """Every vendor dialect by provider name."""
 
