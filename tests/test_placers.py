@@ -12,9 +12,11 @@ import pytest
 from stillmotion.jobs.ledger import Ledger, LedgerState
 from stillmotion.jobs.pipeline import generate, resume_job
 from stillmotion.jobs.placers import OtioPlacer
+from stillmotion.jobs.providers import embedded_server
 from stillmotion.jobs.shots import prepare_shot
 from stillmotion.resolve.placer import ResolvePlacer
 from stillmotion.resolve.workflow import capture_shot, run_pipeline
+from stillmotion.server import embedded_base_url
 from stillmotion.settings import Settings
 from support.framecode import luma_of_image, read_code
 from support.generate_env import case_25, code_of, generated, isolate, small_clip, write_case
@@ -40,8 +42,9 @@ def test_a_timeline_file_job_stopped_before_placing_is_placed_by_the_otio_placer
     shot = prepare_shot(cut, case.at, PROMPT, seconds=1, size=(320, 180), preset="h264-web")
     with Ledger(settings.ledger_path) as book:
         # Generated and conformed, then "stopped": nothing placed, no timeline written.
-        clip = generate(shot.request, shot.target, media_dir=shot.media_dir, settings=settings,
-                        ledger=book, context=shot.context)
+        with embedded_server(embedded_base_url):  # as the stillmotion command provides it
+            clip = generate(shot.request, shot.target, media_dir=shot.media_dir,
+                            settings=settings, ledger=book, context=shot.context)
         row = book.get(clip.job_id)
         assert (row.state, row.goal, row.attempts) == (S.CONFORMED, S.PLACED, 1)
         assert not shot.output.exists()

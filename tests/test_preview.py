@@ -19,6 +19,7 @@ from stillmotion.errors import ConfigError, ProbeError
 from stillmotion.media.ffmpeg import Progress
 from stillmotion.media.probe import probe
 from stillmotion.media.synth import ClipSpec, render_clip
+from stillmotion.moves import find_moves, parse_beats, parse_duration, schedule
 from stillmotion.preview import (
     is_preview,
     plan,
@@ -29,7 +30,6 @@ from stillmotion.preview import (
 )
 from stillmotion.preview import render as render_module
 from stillmotion.preview.audio import wants_ambience
-from stillmotion.preview.moves import find_moves, parse_beats, parse_duration, schedule
 from stillmotion.preview.overlay import mark_rect
 from support.camera_probe import luma_frames, measure_camera, render_dot_still, rgb_frame
 from support.framecode import read_code

@@ -8,9 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from stillmotion.errors import ConfigError
+from stillmotion.moves import find_moves
 from stillmotion.preview import plan
 from stillmotion.preview.audio import wants_ambience
-from stillmotion.preview.moves import find_moves
 from stillmotion.prompt import MAX_PROMPT_CHARS, ShotPrompt, lint, validate_prompt
 
 SHOT = ShotPrompt(

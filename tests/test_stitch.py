@@ -15,7 +15,8 @@ from stillmotion.media import loudness
 from stillmotion.media.conform import conform
 from stillmotion.media.ffmpeg import Progress
 from stillmotion.media.probe import audio_duration, probe
-from stillmotion.media.stitch import Segment, parse_inputs, parse_segment, stitch
+from stillmotion.media.segments import Segment, parse_inputs, parse_segment
+from stillmotion.media.stitch import stitch
 from support.conform_media import (
     NTSC_FILM,
     SMALL,

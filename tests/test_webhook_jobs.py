@@ -56,6 +56,15 @@ def server(tmp_path: Path, secret: str, port: int) -> Iterator[RunningServer]:
         yield running
 
 
+@pytest.fixture
+def webhook_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, secret: str) -> None:
+    """An isolated environment with the webhook secret and a fallback no test outlives."""
+    isolate(monkeypatch, tmp_path)
+    monkeypatch.setenv("STILLMOTION_PRICES", '{"openai/preview": 0}')
+    monkeypatch.setenv("STILLMOTION_WEBHOOK_SECRET", secret)
+    monkeypatch.setenv("STILLMOTION_WEBHOOK_FALLBACK", FALLBACK_SECONDS)
+
+
 def _generate(capsys: pytest.CaptureFixture[str], server: RunningServer, media_dir: Path,
               tmp_path: Path, prompt: str, port: int) -> tuple[int, str, Path, Path]:
     case = case_23976(small_clip(media_dir, "r23_hour"))
@@ -73,12 +82,8 @@ def _generate(capsys: pytest.CaptureFixture[str], server: RunningServer, media_d
 @pytest.mark.timeout(120)
 def test_a_completed_event_finishes_the_job_with_at_most_two_polls(
     server: RunningServer, media_dir: Path, tmp_path: Path, secret: str, port: int,
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    webhook_env: None, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    isolate(monkeypatch, tmp_path)
-    monkeypatch.setenv("STILLMOTION_PRICES", '{"openai/preview": 0}')
-    monkeypatch.setenv("STILLMOTION_WEBHOOK_SECRET", secret)
-    monkeypatch.setenv("STILLMOTION_WEBHOOK_FALLBACK", FALLBACK_SECONDS)
     prompt = "Slow dolly in, told by webhook"
     code, text, ledger, project = _generate(capsys, server, media_dir, tmp_path, prompt, port)
     assert code == 0, text
@@ -92,13 +97,9 @@ def test_a_completed_event_finishes_the_job_with_at_most_two_polls(
 
 @pytest.mark.timeout(120)
 def test_a_failed_event_fails_the_job_with_at_most_two_polls(
-    server: RunningServer, media_dir: Path, tmp_path: Path, secret: str, port: int,
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    server: RunningServer, media_dir: Path, tmp_path: Path, port: int,
+    webhook_env: None, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    isolate(monkeypatch, tmp_path)
-    monkeypatch.setenv("STILLMOTION_PRICES", '{"openai/preview": 0}')
-    monkeypatch.setenv("STILLMOTION_WEBHOOK_SECRET", secret)
-    monkeypatch.setenv("STILLMOTION_WEBHOOK_FALLBACK", FALLBACK_SECONDS)
     server.set_faults(fail_jobs=1)
     prompt = "Slow dolly in that fails"
     code, text, ledger, _ = _generate(capsys, server, media_dir, tmp_path, prompt, port)

@@ -28,9 +28,7 @@ from typing import Any
 import opentimelineio as otio
 
 from stillmotion.errors import StillmotionError
-from stillmotion.jobs.ledger import Ledger
-from stillmotion.jobs.records import MEDIA_FOLDER
-from stillmotion.settings import load_settings
+from stillmotion.files import MEDIA_FOLDER
 from stillmotion.timeline.media import file_url_path, reference_url
 from stillmotion.timeline.metadata import METADATA_NAMESPACE, plain
 
@@ -128,8 +126,13 @@ def _local(url: str | None, base_dir: Path | None) -> Path | None:
 def _ledger_file(job_id: str, ledger: Path | None) -> str | None:
     """The ledger row's conformed file; None when there is no ledger or no such row.
 
-    The ledger is opened only if it exists: linking must never create one.
+    The ledger is opened only if it exists: linking must never create one. The ledger and the
+    settings are imported here, not at module level: most links never reach this fallback, and
+    reading a timeline must not pay for loading the jobs layer (see test_light_imports.py).
     """
+    from stillmotion.jobs.ledger import Ledger
+    from stillmotion.settings import load_settings
+
     try:
         path = ledger if ledger is not None else load_settings().ledger_path
         if not path.is_file():

@@ -14,6 +14,11 @@ from pathlib import Path
 
 from stillmotion.errors import ConfigError
 
+MEDIA_FOLDER = "stillmotion_media"
+"""The folder beside an output timeline that holds its conformed clips. Here, in a leaf, because
+the jobs layer writes there and the OTIO media linker looks there, and the linker must not load
+the jobs layer to read one name."""
+
 
 def check_output(output: Path, *, inputs: Iterable[Path] = (), overwrite: bool = False) -> Path:
     """Validate an output path before any work; returns it absolute.

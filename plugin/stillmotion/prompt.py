@@ -4,7 +4,7 @@ Why: video models follow prompts that say what the frame is, what moves, how the
 and for how long, how it is lit and what is heard; vague verbs ("animate it") and impossible
 timing waste paid jobs. :class:`ShotPrompt` writes such a prompt, one labelled line per part,
 and :func:`lint` checks any prompt text before it is sent. Camera verbs and durations are read
-by :mod:`stillmotion.preview.moves`, the same parser the preview engine animates, so the linter
+by :mod:`stillmotion.moves`, the same parser the preview engine animates, so the linter
 and the preview always agree. Camera moves belong in the timing part: the other labelled parts
 describe the scene ("Action: she tilts her head up" is not a camera tilt).
 """
@@ -18,7 +18,7 @@ from fractions import Fraction
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from stillmotion.errors import ConfigError
-from stillmotion.preview.moves import parse_beats, schedule
+from stillmotion.moves import parse_beats, schedule
 
 MAX_PROMPT_CHARS = 32000
 MIN_BEAT_SECONDS = Fraction(1, 2)

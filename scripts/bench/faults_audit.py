@@ -112,7 +112,10 @@ def half_written(project: Path, rows: list[dict[str, Any]]) -> list[str]:
         if not path.is_file():
             continue
         name = path.name
-        if ".partial-" in name or name.startswith(".") or "tmp" in name.lower():
+        hidden = any(part.startswith(".") for part in path.relative_to(project).parts)
+        # A partial sibling (.name.partial-XXXX.ext), anything in a hidden scratch folder, or a
+        # tempfile default name; not "tmp" anywhere in a name (a job id can contain it).
+        if ".partial-" in name or hidden or name.startswith("tmp"):
             bad.append(f"{path.relative_to(project)} (temporary)")
         elif path.stat().st_size == 0:
             bad.append(f"{path.relative_to(project)} (empty)")

@@ -28,7 +28,8 @@ from pathlib import Path
 from stillmotion.media.conform import conform
 from stillmotion.media.ffmpeg import ffmpeg_exe
 from stillmotion.media.probe import probe
-from stillmotion.media.stitch import Segment, stitch
+from stillmotion.media.segments import Segment
+from stillmotion.media.stitch import stitch
 from stillmotion.media.synth import ClipSpec, render_clip
 
 TARGET_SIZE = (1920, 1080)

@@ -26,10 +26,13 @@ from stillmotion.cli import (
     serve_commands,
     shot_commands,
     stitch_commands,
+    turnover_commands,
     webhook_commands,
 )
 from stillmotion.cli.console import err_console
 from stillmotion.errors import StillmotionError
+from stillmotion.jobs.providers import embedded_server
+from stillmotion.server import embedded_base_url
 
 EXIT_CODES = """Exit codes: 0 done; 1 other stillmotion error; 2 usage error; 3 configuration
 (key, provider, model, size, seconds); 4 service unreachable or refused; 5 prompt or image
@@ -50,7 +53,7 @@ app = typer.Typer(
 for module in (
     demo_commands, generate_commands, shot_commands, media_commands, grab_commands,
     webhook_commands, jobs_commands, conform_commands, stitch_commands, serve_commands,
-    provider_commands, review_commands,
+    provider_commands, review_commands, turnover_commands,
 ):
     app.add_typer(module.app)  # unnamed: the sub-app's commands join the root
 
@@ -59,11 +62,13 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv``; returns the exit code instead of raising."""
     command = typer.main.get_command(app)
     try:
-        result = command.main(
-            args=list(argv) if argv is not None else None,
-            prog_name="stillmotion",
-            standalone_mode=False,
-        )
+        # The entry point, not the jobs layer, decides how the embedded preview server starts.
+        with embedded_server(embedded_base_url):
+            result = command.main(
+                args=list(argv) if argv is not None else None,
+                prog_name="stillmotion",
+                standalone_mode=False,
+            )
     except StillmotionError as exc:
         err_console.print(f"stillmotion: {exc.message}", markup=False, highlight=False)
         return exc.exit_code

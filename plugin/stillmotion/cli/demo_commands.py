@@ -18,7 +18,8 @@ from stillmotion.cli.console import console
 from stillmotion.cli.generate_commands import run_prepared
 from stillmotion.cli.progress import progress_bar
 from stillmotion.jobs.shots import prepare_shot
-from stillmotion.media.stitch import Segment, stitch
+from stillmotion.media.segments import Segment
+from stillmotion.media.stitch import stitch
 from stillmotion.media.synth import ClipSpec, render_clip
 from stillmotion.settings import load_settings
 from stillmotion.timeline.io import write_timeline

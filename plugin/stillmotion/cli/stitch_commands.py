@@ -24,7 +24,8 @@ from stillmotion.cli.progress import progress_bar
 from stillmotion.cli.timeline_stitch import TIMELINE_HELP, TRACK_HELP, stitch_from_timeline
 from stillmotion.errors import ConfigError
 from stillmotion.media.conform import DEFAULT_PRESET
-from stillmotion.media.stitch import parse_inputs, stitch
+from stillmotion.media.segments import parse_inputs
+from stillmotion.media.stitch import stitch
 
 INPUT_HELP = ("Clips in order. CLIP takes the whole clip; CLIP@12-96 frames 12 to 96 inclusive "
               "(0 = first frame); CLIP@12- from frame 12 to the end; "

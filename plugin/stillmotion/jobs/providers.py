@@ -1,11 +1,14 @@
 """Open the provider a job runs on: a /v1/videos gateway, the embedded preview server, or a
 vendor dialect (Veo through the Gemini API, Runway, fal).
 
-Why here and not in ``api/``: the ``preview`` provider is the local server started in this
-process (no key, no network), which belongs to the jobs layer's lifetime, not to the client.
-Its data folder is persistent (``<data dir>/preview-server``) so a job survives a crash of the
-process that started it: ``stillmotion jobs resume`` starts the server again on the same folder
-and finds the job under the same id.
+Why here and not in ``api/``: the ``preview`` provider is the local server run in this process
+(no key, no network) for as long as a job needs it. The jobs layer does not import the server:
+the entry points (the ``stillmotion`` command, the Resolve front end) hand it the way to start
+one with :func:`embedded_server`, and :func:`open_provider` starts it only when a job runs on
+``preview`` without a base URL (a job that is only reused starts nothing). Its data folder is
+persistent (``<data dir>/preview-server``) so a job survives a crash of the process that started
+it: ``stillmotion jobs resume`` starts the server again on the same folder and finds the job
+under the same id.
 
 The vendor dialects take their keys from the vendors' own variables (``GEMINI_API_KEY``,
 ``RUNWAYML_API_SECRET``, ``FAL_KEY``), never from STILLMOTION_API_KEY, so a gateway key is not
@@ -17,7 +20,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stillmotion.api.providers.registry import DIALECTS, load
@@ -36,6 +41,25 @@ KEY_VARIABLES: dict[str, tuple[str, ...]] = {
 }
 """Where each provider's key is looked for, in order (preview needs none)."""
 
+EmbeddedServer = Callable[[Path], AbstractContextManager[str]]
+"""Starts the local preview server on a data folder for a ``with`` block, yielding its base URL
+(``stillmotion.server.embedded_base_url``)."""
+
+_EMBEDDED: list[EmbeddedServer] = []
+"""The starters handed in by the entry points, innermost last. A plain list, not a context
+variable, so a worker thread the entry point starts (the Resolve dialog's) sees it too."""
+
+
+@contextlib.contextmanager
+def embedded_server(start: EmbeddedServer) -> Iterator[None]:
+    """Within the block, jobs on ``preview`` without a base URL run on a server ``start``
+    opens. Entry points wrap their work in this; the jobs layer never starts a server itself."""
+    _EMBEDDED.append(start)
+    try:
+        yield
+    finally:
+        _EMBEDDED.remove(start)
+
 
 def key_variable_set(provider: str) -> str | None:
     """The first of ``provider``'s key variables that is set (its name, never its value)."""
@@ -51,9 +75,9 @@ def open_dialect(name: str, settings: Settings) -> DialectProvider:
                            default_model=settings.model, timeout=settings.request_timeout)
 
 
-def embedded_server_dir(settings: Settings) -> str:
+def embedded_server_dir(settings: Settings) -> Path:
     """The folder the embedded preview server keeps its jobs and files in."""
-    return str(settings.data_dir / "preview-server")
+    return settings.data_dir / "preview-server"
 
 
 @contextlib.contextmanager
@@ -65,10 +89,14 @@ def open_provider(name: str, settings: Settings) -> Iterator[Provider]:
     from stillmotion.api.providers.openai_videos import VideosProvider  # loads the HTTP stack
 
     if name == "preview" and not settings.base_url:
-        from stillmotion.server import serve_in_background
-
-        with serve_in_background(data_dir=embedded_server_dir(settings)) as server:
-            local = settings.model_copy(update={"base_url": server.base_url, "api_key": None})
+        if not _EMBEDDED:
+            raise ConfigError(
+                "The preview provider runs on a local server that only the stillmotion command "
+                "and the Resolve script start; run `stillmotion serve` and pass its /v1 URL "
+                "with --base-url."
+            )
+        with _EMBEDDED[-1](embedded_server_dir(settings)) as base_url:
+            local = settings.model_copy(update={"base_url": base_url, "api_key": None})
             provider = VideosProvider.from_settings(local, name="preview", default_base_url=None)
             try:
                 yield provider

@@ -28,9 +28,6 @@ from stillmotion.timecode import format_rate, format_size, parse_rate, parse_siz
 
 # Version 0: rows written before the records existed (no version stored); 1: these records.
 RECORD_VERSION = 1
-# A job's files go here, beside the output timeline, unless told otherwise (--media-dir); the
-# OTIO media linker looks there too, so the name lives in this light module.
-MEDIA_FOLDER = "stillmotion_media"
 Json = dict[str, Any]
 
 

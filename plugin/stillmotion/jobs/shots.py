@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stillmotion.errors import ConfigError
-from stillmotion.files import check_output, writable_folder
-from stillmotion.jobs.records import MEDIA_FOLDER, ConformSpec, JobContext, SourceFacts
+from stillmotion.files import MEDIA_FOLDER, check_output, writable_folder
+from stillmotion.jobs.records import ConformSpec, JobContext, SourceFacts
 from stillmotion.jobs.stages import grab, locate_shot
 from stillmotion.jobs.values import ShotRequest
 from stillmotion.media.probe import probe

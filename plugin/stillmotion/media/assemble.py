@@ -36,7 +36,8 @@ from stillmotion.media.conform import (
 from stillmotion.media.ffmpeg import Progress, ProgressCallback
 from stillmotion.media.graph import Graph
 from stillmotion.media.probe import MediaInfo, probe
-from stillmotion.media.stitch import Segment, StitchResult, stitch
+from stillmotion.media.segments import Segment
+from stillmotion.media.stitch import StitchResult, stitch
 
 GRAPH_INPUTS = 64
 """The most inputs one ffmpeg graph opens. Every input holds a file, a demuxer thread and a

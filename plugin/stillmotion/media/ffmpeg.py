@@ -1,9 +1,9 @@
-"""Finding and running ffmpeg: the only module that imports ffmpeg-python or spawns ffmpeg.
+"""Finding and running ffmpeg: the only module that imports imageio-ffmpeg or spawns ffmpeg.
 
 Why one place: the binary choice (bundled imageio-ffmpeg build, or STILLMOTION_FFMPEG), progress
-parsing and the translation of failures into MediaError subclasses must be the same for every
-caller. Callers build argv lists with :func:`filter_arg` / :func:`media_arg` and hand them to
-:func:`run`; frames never pass through Python.
+parsing, argument escaping and the translation of failures into MediaError subclasses must be the
+same for every caller. Callers build argv lists with :func:`filter_arg` / :func:`media_arg` and
+hand them to :func:`run`; frames never pass through Python.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-import ffmpeg as ffmpeg_python
 import imageio_ffmpeg
 
 from stillmotion.errors import FFmpegNotFound, TranscodeError
@@ -103,9 +102,20 @@ def media_arg(path: Path | str) -> str:
 
 
 def filter_arg(value: str | float | int) -> str:
-    """Escape one filter option value (commas, colons, quotes, brackets) for a filter graph."""
-    escaped = str(ffmpeg_python._utils.escape_chars(str(value), "\\'=:"))
-    return str(ffmpeg_python._utils.escape_chars(escaped, "\\'[],;"))
+    """Escape one filter option value (a file name, text, an expression) for a filter graph.
+
+    ffmpeg unescapes twice (its "Notes on filtergraph escaping"): the graph parser first, which
+    treats ``[ ] , ;`` and quotes as structure, then the filter's option parser, which treats
+    ``: =`` and quotes as structure. So the value is escaped for the option level, then that
+    text again for the graph level; a backslash is escaped first at each level so the escapes
+    added for the other characters survive.
+    """
+    return _backslash_escape(_backslash_escape(str(value), "'=:"), "'[],;")
+
+
+def _backslash_escape(text: str, specials: str) -> str:
+    """``text`` with every backslash and every character of ``specials`` behind a backslash."""
+    return "".join("\\" + char if char == "\\" or char in specials else char for char in text)
 
 
 def seconds_arg(value: Fraction) -> str:

@@ -2,7 +2,7 @@
 
 The local server (``stillmotion serve``) calls :func:`render_preview`, :func:`render_extension`,
 :func:`render_thumbnail` and :func:`render_spritesheet`; the prompt linter reuses the camera
-parser in :mod:`stillmotion.preview.moves`.
+parser in :mod:`stillmotion.moves`.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from stillmotion.errors import ConfigError
-from stillmotion.preview.moves import Beat, Schedule, parse_beats, schedule
+from stillmotion.moves import Beat, Schedule, parse_beats, schedule
 
 ZOOM_STEP = math.log(1.25)
 PAN_STEP = 0.08

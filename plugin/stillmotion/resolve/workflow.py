@@ -206,8 +206,15 @@ def run_pipeline(
     on_event: Callable[[PipelineEvent], None] | None = None,
     generate: GenerateFn | None = None,
 ) -> GeneratedClip:
-    """Run the shared pipeline on the still, conformed to the timeline (no Resolve calls)."""
+    """Run the shared pipeline on the still, conformed to the timeline (no Resolve calls).
+
+    Both Resolve paths (the dialog's worker thread, :func:`generate_at_playhead`) come through
+    here, so this is where the Resolve front end hands the jobs layer the embedded preview
+    server for the default ``preview`` provider.
+    """
     from stillmotion.jobs import pipeline
+    from stillmotion.jobs.providers import embedded_server
+    from stillmotion.server import embedded_base_url
 
     run = generate if generate is not None else pipeline.generate
     request = pipeline.ShotRequest(
@@ -218,7 +225,8 @@ def run_pipeline(
     conform = pipeline.ConformSpec(rate=shot.clock.rate, size=shot.size)
     folder = media_dir if media_dir is not None else default_media_dir(settings, shot.project)
     folder.mkdir(parents=True, exist_ok=True)
-    return run(request, conform, media_dir=folder, settings=settings, on_event=on_event)
+    with embedded_server(embedded_base_url):
+        return run(request, conform, media_dir=folder, settings=settings, on_event=on_event)
 
 
 def place_generated(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from stillmotion.errors import TimelineError
+from stillmotion.finishing.chain import artist_chain
 from stillmotion.review.model import Review, Shot, SourceStill, SwitchCommand, Take
 from stillmotion.review.rows import (
     LedgerIndex,
@@ -102,10 +103,13 @@ def shot_of_placed(placed: PlacedShot, ledger: LedgerIndex, index: int) -> Shot:
 
 def _take_of_record(record: TakeRecord, metadata: GeneratedClipMetadata, ledger: LedgerIndex,
                     base: Path) -> Take:
-    in_use = record.job_id == metadata.job_id
+    in_use = record.job_id == metadata.job_id and record.take == metadata.take
     row = ledger.by_job.get(record.job_id)
     conformed = _local(record.media, base)
     original = _local(record.original, base)
+    artist = artist_chain(metadata, record.take)
+    if artist is not None:
+        return _artist_take(record, artist, metadata, conformed, original, in_use)
     if row is not None:
         take = take_from_row(row, record.take, in_use=in_use)
         return dataclasses.replace(take, prompt=record.prompt or take.prompt,
@@ -124,6 +128,23 @@ def _take_of_record(record: TakeRecord, metadata: GeneratedClipMetadata, ledger:
         remote_id=str(metadata.extra.get("remote_id") or "") if in_use else "",
         created_at=record.created_at, in_use=in_use,
         notes=() if ledger.path is None else ("This job is not in the ledger.",),
+    )
+
+
+def _artist_take(record: TakeRecord, chain: dict[str, Any], metadata: GeneratedClipMetadata,
+                 conformed: Path | None, original: Path | None, in_use: bool) -> Take:
+    """An artist's version shown beside the AI takes, with the chain it came through."""
+    version = chain.get("version")
+    label = f"{chain.get('task') or 'version'} v{version:03d}" if isinstance(version, int) \
+        else str(chain.get("task") or "version")
+    return Take(
+        job_id=record.job_id, number=record.take, prompt=record.prompt or metadata.prompt,
+        provider="artist", model=label, cost_estimate=None, currency=metadata.currency,
+        preview=False, provenance=dict(chain), conformed=conformed, original=original,
+        created_at=record.created_at, in_use=in_use,
+        notes=(f"Artist version {Path(str(chain.get('file') or '')).name} of shot "
+               f"{chain.get('turnover_shot')}, made from AI job {chain.get('ai_job')} take "
+               f"{chain.get('ai_take')}.",),
     )
 
 

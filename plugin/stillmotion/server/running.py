@@ -136,6 +136,17 @@ def serve_in_background(
         service.close()
 
 
+@contextlib.contextmanager
+def embedded_base_url(data_dir: Path) -> Iterator[str]:
+    """The embedded preview server for a ``with`` block: started on ``data_dir``, yields its
+    base URL. Entry points hand this to the jobs layer
+    (:func:`stillmotion.jobs.providers.embedded_server`), which opens it only when a job runs on
+    the ``preview`` provider without a base URL; the folder is the caller's, kept afterwards, so
+    a job outlives the process that started it."""
+    with serve_in_background(data_dir=data_dir) as server:
+        yield server.base_url
+
+
 def _exit_on_term(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 

@@ -44,8 +44,13 @@ def switch_take(
     rate: Fraction,
     metadata: GeneratedClipMetadata,
     original_path: Path | None,
+    media_in: int = 0,
 ) -> PlacedClip:
-    """Replace the clip ``existing`` with one showing ``media_path``, in the same slot."""
+    """Replace the clip ``existing`` with one showing ``media_path``, in the same slot.
+
+    ``media_in`` is the take's first frame shown (a take trimmed by the editor keeps its
+    in-point when switched back to; see :data:`TAKE_IN_KEY`).
+    """
     timebase = TimeBase.of(timeline)
     track = timeline.tracks[existing.track_index]
     old = existing.clip
@@ -53,7 +58,8 @@ def switch_take(
     length = duration_frames
     if not same_timecode_base(media_rate, timebase.rate):
         length = max(1, round(Fraction(duration_frames) * timebase.rate / media_rate))
-    shown = min(length, existing.duration_frames)
+    media_in = max(0, min(media_in, length - 1))
+    shown = min(length - media_in, existing.duration_frames)
     original_frames = original_rate = None
     if original_path is not None and original_path.exists():
         facts = probe(original_path).require_video()
@@ -67,8 +73,9 @@ def switch_take(
         original_rate=original_rate,
     )
     if shown < length:
+        start = clip.source_range.start_time
         clip.source_range = otio.opentime.TimeRange(
-            clip.source_range.start_time,
+            otio.opentime.RationalTime(start.value + media_in, start.rate),
             otio.opentime.RationalTime(shown, clip.source_range.duration.rate),
         )
     index = list(track).index(old)
@@ -109,4 +116,16 @@ def use_take(timeline: Any, frame: int, take: int) -> PlacedClip:
     )
     return switch_take(existing, timeline, media_path=media, duration_frames=facts.frame_count,
                        rate=facts.rate, metadata=updated,
-                       original_path=Path(chosen.original) if chosen.original else None)
+                       original_path=Path(chosen.original) if chosen.original else None,
+                       media_in=take_in(metadata, take))
+
+
+TAKE_IN_KEY = "take_in"
+"""Metadata key (take number as text -> first media frame shown) of takes the editor trimmed."""
+
+
+def take_in(metadata: GeneratedClipMetadata, take: int) -> int:
+    """The recorded in-point of ``take`` (0 when none was recorded)."""
+    table = metadata.extra.get(TAKE_IN_KEY)
+    value = table.get(str(take)) if isinstance(table, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

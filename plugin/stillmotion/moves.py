@@ -3,6 +3,8 @@
 Why one parser: the preview engine animates what this module reads, and the prompt linter warns
 about what it reads, so both must agree on every verb, modifier and duration. Nothing here knows
 about pixels or ffmpeg; :mod:`stillmotion.preview.path` turns the beats into a camera path.
+It is a leaf module (beside ``prompt``), not part of ``preview``, so the prompt linter can use it
+without importing the engine above it.
 
 A prompt is cut into sentences (full stops that are not decimal points, ``;``, ``!``, ``?``,
 new lines) and each sentence into clauses at commas and sequencing words ("then", "after

@@ -1,0 +1,2 @@
+"""Finishing: turn generated shots over to artists (plates with handles, EDL, OTIO, CSV) and
+bring their versions back as takes; uses jobs, media and timeline, used by the front ends."""
