@@ -28,6 +28,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent / "resolve"
 LAUNCHERS = ("stillmotion Generate.py", "stillmotion Generate (Lua).lua")
+# Menu entries made from a launcher by changing one line (one launcher to maintain, not two):
+# installed name -> (launcher, line in it, replacement line).
+VARIANTS = {
+    "stillmotion Generate for selected clips.py": (
+        "stillmotion Generate.py", 'MODE = "generate"\n', 'MODE = "selection"\n'),
+}
 CONFIG_NAME = "stillmotion_resolve.ini"
 MENUS = ("Utility", "Edit")
 OS_NAMES = ("darwin", "windows", "linux")
@@ -98,6 +104,15 @@ def install(*, home: Path, os_name: str, env: Mapping[str, str], dry_run: bool,
             if not dry_run:
                 folder.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source / name, folder / name)
+        for name, (launcher, line, replacement) in VARIANTS.items():
+            written.append(folder / name)
+            say(dry_run, f"write {folder / name} (from {launcher})")
+            if not dry_run:
+                text = (source / launcher).read_text(encoding="utf-8")
+                if line not in text:
+                    raise SystemExit(f"{source / launcher} has no line {line.strip()}; "
+                                     "reinstall stillmotion and try again.")
+                (folder / name).write_text(text.replace(line, replacement, 1), encoding="utf-8")
         written.append(folder / CONFIG_NAME)
         say(dry_run, f"write {folder / CONFIG_NAME} (python {python})")
         if not dry_run:
@@ -110,7 +125,7 @@ def uninstall(*, home: Path, os_name: str, env: Mapping[str, str], dry_run: bool
     removed = []
     for menu in MENUS:
         folder = scripts_root(os_name, home, env) / menu
-        for name in (*LAUNCHERS, CONFIG_NAME):
+        for name in (*LAUNCHERS, *VARIANTS, CONFIG_NAME):
             target = folder / name
             if target.exists():
                 removed.append(target)
@@ -141,8 +156,8 @@ def main(argv: Sequence[str] | None = None, *, home: Path | None = None,
     install(home=where, os_name=args.os, env=environment, dry_run=args.dry_run,
             python=Path(sys.executable))
     if not args.dry_run:
-        print("Done: in Resolve, open Workspace > Scripts > stillmotion Generate (restart Resolve "
-              "if it was running).")
+        print("Done: in Resolve, open Workspace > Scripts > stillmotion Generate or stillmotion "
+              "Generate for selected clips (restart Resolve if it was running).")
     return 0
 
 

@@ -1,10 +1,11 @@
-"""Veo, Runway and fal end to end over real HTTP against ``stillmotion serve``.
+"""Every vendor dialect end to end over real HTTP against ``stillmotion serve``.
 
-One local server (key required) speaks all three dialects on their own paths and renders with
-the preview engine. The real commands run in-process: ``stillmotion generate``, ``extend`` and
-``fill-gap`` with ``--provider veo|runway|fal --base-url http://127.0.0.1:PORT`` and a dummy key
-in the vendor's variable. What the server received is read back from its job store (the first
-and last frames carry burnt-in frame codes), what was placed is read back from the new timeline.
+One local server (key required) speaks all six dialects (Veo, Runway, fal, Kling, Seedance,
+Wan) on their own paths and renders with the preview engine. The real commands run in-process:
+``stillmotion generate``, ``extend`` and ``fill-gap`` with ``--provider P --base-url
+http://127.0.0.1:PORT`` and a dummy key in the vendor's variable (Kling: a key pair, its secret
+made at run time). What the server received is read back from its job store (the first and last
+frames carry burnt-in frame codes), what was placed is read back from the new timeline.
 The faults a client must survive are injected into the server: status words nobody documented,
 expired result URLs, refusals of the prompt and of the image.
 """
@@ -12,6 +13,7 @@ expired result URLs, refusals of the prompt and of the image.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Iterator
 from fractions import Fraction
@@ -20,11 +22,17 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 
-from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatus, Provider
+from stillmotion.api.providers.base import (
+    GenerationRequest,
+    JobState,
+    JobStatus,
+    Provider,
+    last_frame_beside,
+)
 from stillmotion.errors import ContentExpiredError
 from stillmotion.jobs.ledger import LedgerState
 from stillmotion.jobs.providers import open_provider
-from stillmotion.media.frames import grab_frame
+from stillmotion.media.frames import fit_image, grab_frame
 from stillmotion.media.probe import probe
 from stillmotion.media.synth import ClipSpec, render_clip
 from stillmotion.server import RunningServer, serve_in_background
@@ -38,16 +46,30 @@ from support.generate_env import TEN_25, ai_items, cli, cli_json, isolate, job
 from support.timelines import gap, media_clip, timeline, track
 
 KEY = "dummy-test-key"
+KLING_SECRET = secrets.token_hex(16)
+"""The secret half of the Kling key pair (the access half is KEY), made at run time."""
 R25 = Fraction(25)
 SIZE = (160, 90)
 PROMPT = "Slow dolly in; warm evening light"
-KEY_VARIABLES = {"veo": "GEMINI_API_KEY", "runway": "RUNWAYML_API_SECRET", "fal": "FAL_KEY"}
+KEY_VARIABLES = {"veo": "GEMINI_API_KEY", "runway": "RUNWAYML_API_SECRET", "fal": "FAL_KEY",
+                 "kling": "KLING_ACCESS_KEY", "seedance": "ARK_API_KEY",
+                 "wan": "DASHSCOPE_API_KEY"}
 CREATE_ROUTES = {"veo": "POST /v1beta/models/{model}:predictLongRunning",
-                 "runway": "POST /v1/image_to_video", "fal": "POST /{model_path:falmodel}"}
+                 "runway": "POST /v1/image_to_video", "fal": "POST /{model_path:falmodel}",
+                 "kling": "POST /v1/videos/image2video",
+                 "seedance": "POST /api/v3/contents/generations/tasks",
+                 "wan": "POST /api/v1/services/aigc/video-generation/video-synthesis"}
 FILL_MODELS = {"veo": ("veo-3.1-fast-generate-preview", 4, (1280, 720)),
                "runway": ("gen3a_turbo", 5, (1280, 768)),
-               "fal": ("fal-ai/kling-video/v2.1/pro/image-to-video", 5, (1280, 720))}
-GENERATE_SECONDS = {"veo": 4, "runway": 5, "fal": 5}
+               "fal": ("fal-ai/kling-video/v2.1/pro/image-to-video", 5, (1280, 720)),
+               "kling": ("kling-v3", 3, (1280, 720)),
+               "seedance": ("dreamina-seedance-2-0-260128", 4, (1280, 720)),
+               "wan": ("wan2.7-i2v", 2, (1280, 720))}
+GENERATE_SECONDS = {"veo": 4, "runway": 5, "fal": 5, "kling": 5, "seedance": 4, "wan": 2}
+SIGNED_OUTPUTS = {"runway": "GET /_runway/outputs/{task}.mp4",
+                  "kling": "GET /_kling/videos/{task}.mp4",
+                  "seedance": "GET /_ark/{task}/video.mp4", "wan": "GET /_wan/{task}.mp4"}
+"""Dialects whose result URLs are signed afresh on every poll, and their download routes."""
 DIALECTS = list(KEY_VARIABLES)
 # Record layout (timeline-relative, 25 fps from 10:00:00:00): A 0-20 shows media 5..24, a
 # 30-frame gap, B 50-70 shows media 30..49.
@@ -57,7 +79,8 @@ A_LAST, B_FIRST, GAP = 24, 30, (20, 50)
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     with serve_in_background(tmp_path_factory.mktemp("dialect-serve"), fast=True,
-                             test_mode=True, require_key=KEY, workers=2) as running:
+                             test_mode=True, require_key=KEY, kling_secret=KLING_SECRET,
+                             workers=2) as running:
         yield running
 
 
@@ -68,6 +91,7 @@ def live(server: RunningServer, monkeypatch: pytest.MonkeyPatch,
     isolate(monkeypatch, tmp_path)
     for variable in KEY_VARIABLES.values():
         monkeypatch.setenv(variable, KEY)
+    monkeypatch.setenv("KLING_SECRET_KEY", KLING_SECRET)
     server.set_faults()
     server.reset_stats()
     dialect_state(server.service).replace()
@@ -178,6 +202,39 @@ def test_veo_native_extension(live: RunningServer, cut: Path, tmp_path: Path,
     assert (tail.source_range.start_time.value, tail.source_range.duration.value) == (100, 100)
 
 
+def test_a_seedance_extend_chain_continues_from_the_returned_last_frame(
+        live: RunningServer, coded_media: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # Two source clips back to back (0-60, 60-120); the generated clip covers 5-105 above
+    # them. Extending it sends the frame Seedance returned, not a frame grabbed from A2.
+    a = media_clip("A", coded_media, rate=R25, source_start=0, duration=60, available=(0, 60))
+    a2 = media_clip("A2", coded_media, rate=R25, source_start=0, duration=60,
+                    available=(0, 60))
+    project = tmp_path / "project"
+    project.mkdir()
+    cut = Path(write_timeline(timeline("chain", R25, TEN_25, [track("V1", [a, a2])]),
+                              project / "chain.otio"))
+    common = _common("seedance", live, tmp_path)
+    first = cli_json(capsys, "generate", cut, "--at", "10:00:00:05", "--prompt", PROMPT,
+                     "--seconds", "4", *common)
+    returned = last_frame_beside(Path(first["original"]))
+    assert returned.is_file()  # content.last_frame_url, fetched with the video
+    (name,) = [clip for _, clip, _, _ in ai_items(read_timeline(first["timeline"]))]
+    result = cli_json(capsys, "extend", first["timeline"], "--clip", name, "--prompt",
+                      "The steam keeps rising", "--seconds", "4", *common,
+                      "-o", str(tmp_path / "project" / "chained.otio"))
+
+    row = job(tmp_path / "ledger.sqlite3", result["job_id"])
+    assert row.files["source_image"] == str(returned.absolute())
+    _, extension = _jobs(live, "seedance")
+    sent = luma_of_image(live.service.store.path(extension.image or ""))
+    rendered = luma_of_image(returned)
+    assert sent.shape == rendered.shape and abs(sent - rendered).mean() < 2.0
+    assert live.stats()["requests"]["GET /_ark/{task}/last_frame.png"] == 2  # one per job
+    placed = list(ai_items(read_timeline(result["timeline"])))
+    assert sorted((start, end) for _, _, start, end in placed) == [(5, 105), (105, 205)]
+
+
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_fill_gap(dialect: str, live: RunningServer, cut: Path, tmp_path: Path,
                   capsys: pytest.CaptureFixture[str]) -> None:
@@ -228,6 +285,12 @@ def test_the_table_refuses_before_anything_is_sent(
     code, _, err = cli(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
                        "--seconds", "4", "--size", "1920x1080", *_common("veo", live, tmp_path))
     assert code == 3 and "takes only 8 s" in err
+    code, _, err = cli(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
+                       "--seconds", "16", *_common("wan", live, tmp_path))
+    assert code == 3 and "16 s is not allowed for wan2.7-i2v" in err
+    code, _, err = cli(capsys, "fill-gap", cut, "--at", "10:00:01:10", "--prompt", "p",
+                       "--model", "kling-v2-6", *_common("kling", live, tmp_path))
+    assert code == 3 and "kling kling-v2-6 does not" in err and "kling kling-v3" in err
     assert live.stats()["total_requests"] == 0
 
 
@@ -235,10 +298,15 @@ def test_the_table_refuses_before_anything_is_sent(
 
 
 def _request(dialect: str, still: Path) -> GenerationRequest:
-    """A small job per dialect (fal renders at the still's own size, so it is sent as is)."""
-    size = (160, 90) if dialect == "fal" else (1280, 720)
+    """A small job per dialect: fal renders at the still's own size, so it is sent as is; the
+    others get it fitted to the size, as the pipeline sends it (Kling refuses small stills)."""
+    if dialect == "fal":
+        return GenerationRequest(prompt=PROMPT, model=None, seconds=GENERATE_SECONDS[dialect],
+                                 size=(160, 90), first_frame=still)
+    fitted = fit_image(still, still.with_name("still_1280x720.png"), (1280, 720),
+                       overwrite=True)
     return GenerationRequest(prompt=PROMPT, model=None, seconds=GENERATE_SECONDS[dialect],
-                             size=size, first_frame=still)
+                             size=(1280, 720), first_frame=fitted)
 
 
 def _finish(provider: Provider, job_id: str) -> tuple[JobState, list[JobState]]:
@@ -260,7 +328,8 @@ def still(coded_media: Path, tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(("dialect", "words"), [
     ("runway", ["WARMING_UP", "ASSIGNED_TO_GPU"]), ("fal", ["IN_WARMUP"]),
-    ("veo", ["RESERVING_CAPACITY"])])
+    ("veo", ["RESERVING_CAPACITY"]), ("kling", ["queueing"]), ("seedance", ["preparing"]),
+    ("wan", ["SUSPENDED"])])
 def test_unknown_running_status_words_are_waited_through(
         dialect: str, words: list[str], live: RunningServer, still: Path) -> None:
     dialect_state(live.service).replace(DialectFaultPlan(status_values=words))
@@ -271,12 +340,16 @@ def test_unknown_running_status_words_are_waited_through(
     assert unknown == [(w, JobStatus.RUNNING) for w in words]  # raw kept, treated as running
 
 
-def test_an_unknown_ending_word_fails_the_job(live: RunningServer, cut: Path, tmp_path: Path,
+@pytest.mark.parametrize("dialect", list(SIGNED_OUTPUTS))
+def test_an_unknown_ending_word_fails_the_job(dialect: str, live: RunningServer, cut: Path,
+                                              tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     dialect_state(live.service).replace(DialectFaultPlan(status_values=["ABORTED"]))
     code, _, err = cli(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
-                       "--seconds", "5", *_common("runway", live, tmp_path))
+                       "--seconds", str(GENERATE_SECONDS[dialect]),
+                       *_common(dialect, live, tmp_path))
     assert code == 6 and "failed (ABORTED)" in err
+    assert _creates(live, dialect) == 1
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
@@ -286,24 +359,28 @@ def test_expired_result_urls(dialect: str, live: RunningServer, still: Path,
     with open_provider(dialect, Settings(base_url=live.root_url)) as provider:
         done, _ = _finish(provider, provider.submit(_request(dialect, still)).id)
         state.replace(DialectFaultPlan(expired_downloads=1, expired_status=403))
-        if dialect == "runway":  # a signed URL: asked for afresh once, then it works
+        if dialect in SIGNED_OUTPUTS:  # a signed URL: asked for afresh once, then it works
             provider.download(done, tmp_path / "fresh.mp4")
-            assert probe(tmp_path / "fresh.mp4").require_video().frame_count == 150
-            assert live.stats()["requests"]["GET /_runway/outputs/{task}.mp4"] == 2
+            frames = GENERATE_SECONDS[dialect] * 30
+            assert probe(tmp_path / "fresh.mp4").require_video().frame_count == frames
+            assert live.stats()["requests"][SIGNED_OUTPUTS[dialect]] == 2
             state.replace(DialectFaultPlan(expired_downloads=2, expired_status=410))
         with pytest.raises(ContentExpiredError, match="generate the clip again") as caught:
             provider.download(done, tmp_path / "gone.mp4")
-    assert "HTTP 410" in caught.value.message if dialect == "runway" else \
+    assert "HTTP 410" in caught.value.message if dialect in SIGNED_OUTPUTS else \
         "HTTP 403" in caught.value.message
     assert not (tmp_path / "gone.mp4").exists()
 
 
-def test_an_expired_result_through_the_cli(live: RunningServer, cut: Path, tmp_path: Path,
+@pytest.mark.parametrize("dialect", list(SIGNED_OUTPUTS))
+def test_an_expired_result_through_the_cli(dialect: str, live: RunningServer, cut: Path,
+                                           tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     dialect_state(live.service).replace(DialectFaultPlan(expired_downloads=2,
                                                          expired_status=410))
     code, _, err = cli(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
-                       "--seconds", "5", *_common("runway", live, tmp_path))
+                       "--seconds", str(GENERATE_SECONDS[dialect]),
+                       *_common(dialect, live, tmp_path))
     assert code == 6, err
     assert "no longer available (HTTP 410" in err and "generate the clip again" in err
     assert not list((tmp_path / "project" / "stillmotion_media").glob("*_original.mp4"))
@@ -339,6 +416,19 @@ def test_a_wrong_key_names_the_variable(dialect: str, live: RunningServer, cut: 
                        *_common(dialect, live, tmp_path))
     assert code == 4 and KEY_VARIABLES[dialect] in err
     assert "not-the-key" not in err and KEY not in err
+
+
+@pytest.mark.parametrize("unset", ["KLING_SECRET_KEY", "KLING_ACCESS_KEY"])
+def test_half_a_kling_key_pair_is_refused_before_sending(
+        unset: str, live: RunningServer, cut: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv(unset)
+    code, _, err = cli(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
+                       "--seconds", "5", *_common("kling", live, tmp_path))
+    assert code == 3, err
+    assert f"but {unset} is not; set {unset} too." in err
+    assert err.count(". ") == 0 and KEY not in err and KLING_SECRET not in err
+    assert live.stats()["total_requests"] == 0
 
 
 def test_providers_lists_keys_set_never_their_values(

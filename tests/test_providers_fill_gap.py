@@ -69,3 +69,22 @@ def test_the_generated_length_covers_the_gap() -> None:
         gap_seconds(veo, GapSpan(0, 200, "A", 0, "B", 0), R24, None)
     ntsc = Fraction(24000, 1001)
     assert gap_seconds(veo, GapSpan(0, 96, "A", 0, "B", 0), ntsc, None) == 6  # 4.004 s
+
+
+@pytest.mark.parametrize(("provider", "model", "seconds"), [
+    ("kling", "kling-v3", 3), ("seedance", "dreamina-seedance-2-0-260128", 4),
+    ("wan", "wan2.7-i2v", 2)])
+def test_the_new_last_frame_models_cover_a_short_gap(provider: str, model: str,
+                                                      seconds: int) -> None:
+    cap = capabilities.lookup(provider, model)
+    assert cap.last_frame
+    assert gap_seconds(cap, GapSpan(0, 30, "A", 0, "B", 0), Fraction(25), None) == seconds
+    assert gap_seconds(cap, GapSpan(0, 300, "A", 0, "B", 0), R24, None) == 13
+    with pytest.raises(ConfigError, match="longer than the 15 s"):
+        gap_seconds(cap, GapSpan(0, 400, "A", 0, "B", 0), R24, None)
+
+
+def test_kling_v2_6_takes_no_last_frame() -> None:
+    with pytest.raises(ConfigError, match="kling-v2-6 cannot take a last frame"):
+        capabilities.validate(capabilities.lookup("kling", "kling-v2-6"), (1280, 720), 5,
+                              last_frame=True)

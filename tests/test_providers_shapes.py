@@ -256,10 +256,13 @@ def test_fal_refuses_a_last_frame_the_model_has_no_field_for(stills: Stills) -> 
 
 
 @pytest.mark.parametrize(("provider", "variable"), [
-    ("veo", "GEMINI_API_KEY"), ("runway", "RUNWAYML_API_SECRET"), ("fal", "FAL_KEY")])
+    ("veo", "GEMINI_API_KEY"), ("runway", "RUNWAYML_API_SECRET"), ("fal", "FAL_KEY"),
+    ("kling", "KLING_ACCESS_KEY and KLING_SECRET_KEY"), ("seedance", "ARK_API_KEY"),
+    ("wan", "DASHSCOPE_API_KEY")])
 def test_a_missing_key_names_its_variable(
         monkeypatch: pytest.MonkeyPatch, provider: str, variable: str) -> None:
-    for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "RUNWAYML_API_SECRET", "FAL_KEY"):
+    for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "RUNWAYML_API_SECRET", "FAL_KEY",
+                 "KLING_ACCESS_KEY", "KLING_SECRET_KEY", "ARK_API_KEY", "DASHSCOPE_API_KEY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("STILLMOTION_API_KEY", "a-gateway-key-never-sent-to-vendors")
     with pytest.raises(ConfigError, match=f"set {variable}"), \

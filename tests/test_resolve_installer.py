@@ -45,6 +45,10 @@ def test_install_and_uninstall_per_os(
         for name in installer.LAUNCHERS:
             copied = root / menu / name
             assert copied.read_bytes() == (ROOT / "scripts" / "resolve" / name).read_bytes()
+        launcher = (ROOT / "scripts" / "resolve" / "stillmotion Generate.py").read_text()
+        selection = (root / menu / "stillmotion Generate for selected clips.py").read_text()
+        assert selection == launcher.replace('MODE = "generate"', 'MODE = "selection"')
+        assert selection != launcher
         config = configparser.ConfigParser(interpolation=None)
         config.read(root / menu / "stillmotion_resolve.ini", encoding="utf-8")
         record = config["stillmotion"]

@@ -64,3 +64,33 @@ def test_generates_through_the_local_server_and_never_submits_twice(
     assert [row.id for row in rows] == [clip.job_id]
     assert rows[0].state is LedgerState.PLACED
     assert rows[0].context.resolve.record_frame == 86409
+
+
+def test_selected_clips_through_the_local_server_concurrently(
+    make_clip: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """Three selected shots, the real pipeline three at a time, one ledger row each."""
+    from stillmotion.resolve import generate_for_selection
+
+    settings = Settings(data_dir=tmp_path / "data", cache_dir=tmp_path / "cache",
+                        ledger=tmp_path / "ledger.sqlite3")
+    scene = build_scene(make_clip("hd_23976_tc"), rate=Fraction(24000, 1001), playhead_offset=0)
+    [shot] = scene.timeline.tracks[0].items
+    shot.duration = 24
+    media = shot.media
+    later = [scene.timeline.put(1, media, 86400 + 24 * n, left_offset=24 * n, duration=24)
+             for n in (1, 2)]
+    scene.timeline.select(shot, *later)
+    placed = generate_for_selection(
+        scene.resolve, prompt="slow dolly in over 1 s", seconds=1, provider="preview",
+        settings=settings, size=(320, 180), grab="source", concurrency=3,
+        sleep=scene.resolve.sleep, clock=scene.resolve.clock)
+
+    assert placed.failures == []
+    assert sorted(p.record_frame for p in placed) == [86412, 86436, 86460]
+    # Each clip starts from its own shot's middle frame: source frames 12, 36 and 60.
+    assert sorted(read_code(luma_of_image(p.clip.image)) for p in placed) == [12, 36, 60]
+    with Ledger(settings.ledger_path) as ledger:
+        rows = ledger.jobs()
+    assert len(rows) == 3 and {row.state for row in rows} == {LedgerState.PLACED}
+    assert scene.resolve.manager.saves == 1

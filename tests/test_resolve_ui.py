@@ -174,6 +174,38 @@ def test_resolve_failure_during_grab_is_one_sentence(
     assert not dialog.busy and pipeline.calls == []
 
 
+def test_generate_for_selected_clips_shows_a_line_per_shot(
+    make_clip: Callable[[str], Path], pipeline: StandInPipeline, settings: Settings
+) -> None:
+    scene = build_scene(make_clip("hd_23976_tc"), rate=Fraction(24000, 1001), left_offset=10,
+                        playhead_offset=0)
+    media = scene.timeline.tracks[0].items[0].media
+    second = scene.timeline.put(1, media, 86400 + 62, duration=40)
+    scene.timeline.select(scene.timeline.tracks[0].items[0], second)
+    view = RecordingView(FormValues(prompt="slow dolly in over 1 s", seconds="1", size="320x180"))
+    dialog = GenerateDialog(scene.resolve, view, settings=settings, generate=pipeline,
+                            sleep=scene.resolve.sleep, clock=scene.resolve.clock)
+    assert dialog.start_selection()
+    assert dialog.busy and not dialog.start() and not dialog.start_selection()
+    drive(dialog)
+
+    assert view.busy == [True, False] and view.errors == []
+    final = view.statuses[-1].splitlines()
+    assert final[0].startswith("hd_23976_tc.mov at 01:00:01:07: placed job ")
+    assert final[1].startswith("hd_23976_tc.mov at 01:00:03:10: placed job ")
+    assert final[-1] == "Done: Placed 2 of 2 clips"
+    assert view.statuses[1].splitlines() == ["hd_23976_tc.mov at 01:00:01:07: waiting",
+                                             "hd_23976_tc.mov at 01:00:03:10: waiting"]
+    assert sorted(i.start for i in scene.timeline.tracks[1].items) == [86431, 86482]
+    assert scene.resolve.manager.saves == 1
+
+    bad = RecordingView(FormValues(prompt="x", seconds="1", size="320x180",
+                                   marker_color="Mauve"))
+    dialog = GenerateDialog(scene.resolve, bad, settings=settings, generate=pipeline)
+    assert not dialog.start_selection()
+    assert "'Mauve' is not a Resolve marker colour" in bad.errors[0]
+
+
 class Widget:
     """A UIManager element: properties as attributes, children, combo-box items."""
 
@@ -313,3 +345,20 @@ def test_menu_script_shows_an_error_window(capsys: pytest.CaptureFixture[str]) -
     assert out.startswith("stillmotion: No project is open in DaVinci Resolve")
     run_menu_script({})
     assert "Workspace > Scripts" in capsys.readouterr().out
+
+
+def test_selection_menu_entry_titles_the_window_and_offers_both_buttons(
+    settings: Settings,
+) -> None:
+    from stillmotion.resolve.ui import FusionView
+
+    manager = RecordingUIManager(lambda window, dispatcher: None)
+    view = FusionView(SimpleNamespace(UIManager=manager), manager, (320, 180), settings,
+                      "selection")
+    [window] = manager.windows
+    assert window.props["WindowTitle"] == "stillmotion: generate for selected clips"
+    assert window.items["selection"].Text == "Generate for selected clips"
+    window.items["marker_color"].Text = "Green"
+    assert view.values().marker_color == "Green"
+    view.set_busy(True)
+    assert not window.items["selection"].Enabled and not window.items["generate"].Enabled

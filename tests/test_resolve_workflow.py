@@ -145,21 +145,19 @@ def test_reuses_a_free_ai_track_and_never_overlaps_a_busy_one(
     film_scene: Scene, pipeline: StandInPipeline, settings: Settings
 ) -> None:
     scene = film_scene
-    first = run_generate(scene, pipeline, settings)
-    # Same spot again: the AI track is busy there, so a second AI track goes on top. (The viewer
-    # now shows the generated clip, so the shot is read from its source.)
-    with pytest.raises(TimelineError, match="viewer shows a generated clip"):
-        run_generate(scene, pipeline, settings, prompt="another idea")
-    second = run_generate(scene, pipeline, settings, prompt="another idea", grab="source")
-    assert (second.track_index, second.track_name, second.new_track) == (3, "AI Generated 2",
-                                                                         True)
+    first = run_generate(scene, pipeline, settings, seconds=2)
+    # Same spot, another length: the slot does not fit, the AI track is busy there, so a second
+    # AI track goes on top (a clip of the slot's length would become a take: test_resolve_21).
+    second = run_generate(scene, pipeline, settings, prompt="another idea")
+    assert (second.track_index, second.track_name, second.new_track, second.take) == (
+        3, "AI Generated 2", True, None)
     assert [i.start for i in scene.timeline.tracks[1].items] == [first.record_frame]
     assert scene.timeline.tracks[1].items[0].media.path == first.clip.conformed
-    # Further along, both AI tracks are free over the whole span: the lowest is reused (the
-    # track rule of timeline/tracks.py, as for timeline files), no new track.
+    # Further along, the first AI track is still busy and the second is free over the whole
+    # span: it is reused (the track rule of timeline/tracks.py, as for timeline files).
     scene.timeline.playhead = 86400 + 50
     third = run_generate(scene, pipeline, settings, grab="source")
-    assert (third.track_index, third.new_track) == (2, False)
+    assert (third.track_index, third.new_track) == (3, False)
     assert len(scene.timeline.tracks) == 3
 
 
@@ -173,7 +171,8 @@ def test_an_append_onto_a_busy_track_is_caught_and_undone(
     before = scene.timeline.snapshot()
     monkeypatch.setattr(placement_mod, "choose_track", lambda *a, **k: (2, "AI Generated", False))
     with pytest.raises(ResolveOperationError, match="does not hold it") as caught:
-        run_generate(scene, pipeline, settings, prompt="take the busy track", grab="source")
+        run_generate(scene, pipeline, settings, prompt="take the busy track", grab="source",
+                     seconds=2)
     assert caught.value.operation == "AppendToTimeline"
     assert scene.timeline.snapshot() == before
 

@@ -155,6 +155,39 @@ class Timecode:
         )
 
 
+def is_drop_frame_label(text: str) -> bool:
+    """Whether ``text`` is a timecode typed with ';' (or ',') before the frames."""
+    match = _TC_RE.match(text.strip())
+    return match is not None and match.group(4) in ";,"
+
+
+def drop_frame_spelling(text: str) -> str:
+    """``text`` with ';' before the frames when it is a timecode typed with ':' or '.'.
+
+    Why: ``--assume-df`` reads a colon-typed playhead as the drop-frame label an NLE shows
+    (05:00:30:00 -> 05:00:30;00). Anything else (a frame number, a DF label) is returned as is.
+    """
+    match = _TC_RE.match(text.strip())
+    if match is None or match.group(4) in ";,":
+        return text
+    hh, mm, ss, _, ff = match.groups()
+    return f"{hh}:{mm}:{ss};{ff}"
+
+
+def drop_frame_suggestion(text: str, rate: Fraction) -> str:
+    """The drop-frame label to suggest for a colon-typed ``text`` at ``rate``: its ';'
+    spelling, or the first label of the minute when drop frame skips that one (00:01:00;00)."""
+    spelled = drop_frame_spelling(text)
+    match = _TC_RE.match(spelled.strip())
+    if match is None:
+        return spelled
+    hh, mm, ss, _, ff = match.groups()
+    drop = 2 * (nominal_fps(rate) // 30)
+    if int(ss) == 0 and int(mm) % 10 != 0 and int(ff) < drop:
+        return f"{hh}:{mm}:{ss};{drop:02d}"
+    return spelled
+
+
 def parse_size(text: str) -> tuple[int, int]:
     """Read 'WxH' (also 'W:H' or 'W*H') into even positive integers; ConfigError otherwise."""
     match = re.fullmatch(r"\s*(\d{1,5})\s*[xX:*]\s*(\d{1,5})\s*", text)

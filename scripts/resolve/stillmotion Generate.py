@@ -3,7 +3,8 @@
 Thin on purpose: find the Python environment recorded by install_resolve_scripts.py, make its
 packages importable, and hand Resolve's pre-bound objects to stillmotion.resolve.ui. Python menu
 scripts run on DaVinci Resolve Studio, and on the free Resolve up to 21.0; on the free Resolve
-21.1 and later use "stillmotion Generate (Lua)".
+21.1 and later use "stillmotion Generate (Lua)". The installer also installs this file as
+"stillmotion Generate for selected clips.py" with MODE = "selection".
 """
 
 import configparser
@@ -12,6 +13,7 @@ import site
 import sys
 from pathlib import Path
 
+MODE = "generate"
 CONFIG_NAME = "stillmotion_resolve.ini"
 # Where the installer puts this file, for Resolve builds that run menu scripts without __file__.
 USER_SCRIPTS = {
@@ -60,7 +62,7 @@ def main(namespace):
         print(f"stillmotion: cannot import stillmotion from {record.get('site_packages')} "
               f"({exc}); run the installer again.")
         return
-    run_menu_script(namespace)
+    run_menu_script(namespace, MODE)
 
 
 main(globals())

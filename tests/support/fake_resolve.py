@@ -21,6 +21,18 @@ says real Resolve does:
   failure; calls named in ``studio_only`` return False on the free
   edition; any call can be scripted to fail through ``failures`` (method name -> return value).
 
+Resolve 21.0.4 (the reference's "Resolve 21" facts), for the build given as ``version``:
+
+- ``hasattr`` answers True for any name: an unknown CamelCase attribute is None (calling it
+  raises TypeError), and so is a call the chosen build lacks (:data:`ADDED_IN`, written from the
+  READMEs independently of stillmotion's own table, which it checks);
+- ``Timeline.GetSelectedClips()`` lists the items selected in the Edit page (``select``), and
+  ``DisableBackgroundTasksForCurrentResolveSession()`` answers None and pauses background tasks
+  until Resolve restarts (there is no call to resume them);
+- ``Timeline.DeleteClips`` acts only on the current timeline: on another it returns False and
+  deletes nothing (measured on Studio 21.0.4);
+- ``Timeline.GetMarkers()`` maps frame ids relative to the timeline start to marker dicts.
+
 From Blackmagic's README: ``GetCurrentTimecode`` answers only on the Cut, Edit, Color and Deliver
 pages. Assumed, not documented: appending moves the playhead to the end of the new clip (so the
 front end must restore it); a marker on a frame that already has one is refused.
@@ -53,6 +65,11 @@ PAGES = ("media", "cut", "edit", "fusion", "color", "fairlight", "deliver")
 RATE_TEXT = {Fraction(24000, 1001): "23.976", Fraction(30000, 1001): "29.97",
              Fraction(60000, 1001): "59.94", Fraction(48000, 1001): "47.952"}
 _ids = itertools.count(1)
+# The first build with each call newer than Resolve 17 (method name -> version).
+ADDED_IN: dict[str, tuple[int, int, int]] = {
+    "SetTrackEnable": (18, 0, 0), "SetTrackLock": (18, 0, 0),
+    "GetSelectedClips": (21, 0, 4), "DisableBackgroundTasksForCurrentResolveSession": (21, 0, 4),
+}
 
 
 def rate_text(rate: Fraction) -> str:
@@ -93,6 +110,19 @@ class _Node:
 
     def __init__(self, root: FakeResolve) -> None:
         self.root = root
+
+    def __getattribute__(self, name: str) -> Any:
+        """A call the chosen build lacks is there (hasattr is True) but is None, as on Resolve."""
+        added = ADDED_IN.get(name)
+        if added is not None and object.__getattribute__(self, "root").version < added:
+            return None
+        return object.__getattribute__(self, name)
+
+    def __getattr__(self, name: str) -> Any:
+        """Resolve's proxies answer any CamelCase name (so ``hasattr`` is always True)."""
+        if name[:1].isupper():
+            return None
+        raise AttributeError(name)
 
     def _scripted(self, method: str, *args: Any) -> tuple[bool, Any]:
         """(True, value) when the call is scripted to fail or is Studio-only on Free."""
@@ -307,6 +337,8 @@ class FakeTimeline(_Node):
         self.size = size
         self.tracks: list[FakeTrack] = [FakeTrack("Video 1")]
         self.playhead = self.start_frame
+        self.markers: dict[int, Marker] = {}
+        self.selected: list[FakeTimelineItem] = []
 
     # test-setup helpers
     def add_track(self, name: str | None = None, *, enabled: bool = True,
@@ -323,6 +355,14 @@ class FakeTimeline(_Node):
         assert self._free(track, record_frame, record_frame + length), "setup overlap"
         self.tracks[track - 1].items.append(item)
         return item
+
+    def mark(self, record_frame: int, color: str, name: str = "", note: str = "") -> None:
+        """A timeline marker at an absolute record frame (stored relative to the start)."""
+        self.markers[record_frame - self.start_frame] = Marker(color, name, note, 1, "")
+
+    def select(self, *items: FakeTimelineItem) -> None:
+        """What the editor selected in the Edit page."""
+        self.selected = list(items)
 
     def at(self, frame: int) -> FakeTimelineItem | None:
         """The top-most enabled item under ``frame`` (what the viewer shows)."""
@@ -417,6 +457,30 @@ class FakeTimeline(_Node):
         track = self._track(track_type, index)
         return bool(track and track.enabled)
 
+    def SetTrackEnable(self, track_type: str, index: int, enabled: bool, /) -> bool:
+        failed, value = self._scripted("SetTrackEnable", track_type, index, enabled)
+        if failed:
+            return bool(value)
+        track = self._track(track_type, index)
+        if track is None or not isinstance(enabled, bool):
+            return False
+        track.enabled = enabled
+        return True
+
+    def GetSelectedClips(self) -> list[FakeTimelineItem]:
+        """The Edit page's selection; only the current timeline has one."""
+        failed, value = self._scripted("GetSelectedClips")
+        if failed:
+            return value  # type: ignore[no-any-return]
+        if self is not self.project.current_timeline:
+            return []
+        return [i for i in self.selected if any(i in t.items for t in self.tracks)]
+
+    def GetMarkers(self) -> dict[int, dict[str, Any]]:
+        return {frame: {"color": m.color, "name": m.name, "note": m.note,
+                        "duration": m.duration, "customData": m.custom_data}
+                for frame, m in self.markers.items()}
+
     def GetIsTrackLocked(self, track_type: str, index: int, /) -> bool:
         track = self._track(track_type, index)
         return bool(track and track.locked)
@@ -448,11 +512,21 @@ class FakeTimeline(_Node):
                     available=(first, media.frames)))
                 position = item.start + item.duration
             tracks.append(timelines.track(fake_track.name, children, enabled=fake_track.enabled))
-        otio.adapters.write_to_file(
-            timelines.timeline(self.name, self.rate, self.start_frame, tracks), path)
+        exported = timelines.timeline(self.name, self.rate, self.start_frame, tracks)
+        for frame, marker in sorted(self.markers.items()):  # timeline markers, on the stack
+            exported.tracks.markers.append(otio.schema.Marker(
+                name=marker.name, color=marker.color.upper(), comment=marker.note,
+                marked_range=timelines.span(frame, marker.duration, self.rate)))
+        otio.adapters.write_to_file(exported, path)
         return True
 
-    def DeleteClips(self, items: list[Any], /) -> bool:
+    def DeleteClips(self, items: list[Any], ripple: bool = False, /) -> bool:
+        """Only on the current timeline (measured on 21.0.4): elsewhere False, nothing deleted."""
+        failed, value = self._scripted("DeleteClips", items, ripple)
+        if failed:
+            return bool(value)
+        if self is not self.project.current_timeline:
+            return False
         found = [(t, i) for t in self.tracks for i in t.items if i in items]
         for track, item in found:
             track.items.remove(item)
@@ -666,7 +740,9 @@ class FakeResolve(_Node):
     EXPORT_OTIO = 7  # a constant object, as in Resolve (a string silently writes nothing)
 
     def __init__(self, *, edition: str = "studio", end_frame_inclusive: bool = False,
-                 still_delay: int = 2, studio_only: Sequence[str] = ()) -> None:
+                 still_delay: int = 2, studio_only: Sequence[str] = (),
+                 version: tuple[int, int, int] = (21, 0, 4)) -> None:
+        self.version = version
         super().__init__(self)
         self.edition = edition
         self.end_frame_inclusive = end_frame_inclusive
@@ -675,6 +751,7 @@ class FakeResolve(_Node):
         self.failures: dict[str, Any] = {}
         self.calls: list[tuple[str, str, tuple[Any, ...]]] = []
         self.upsells = 0
+        self.background_paused = False
         self.page = "edit"
         self.manager = FakeProjectManager(self)
         self.sleeps = 0
@@ -722,6 +799,20 @@ class FakeResolve(_Node):
 
     def GetProductName(self) -> str:
         return "DaVinci Resolve Studio" if self.studio else "DaVinci Resolve"
+
+    def GetVersion(self) -> list[Any]:
+        return [*self.version, 5, ""]
+
+    def GetVersionString(self) -> str:
+        return ".".join(str(n) for n in (*self.version, 5))
+
+    def DisableBackgroundTasksForCurrentResolveSession(self) -> None:
+        """Answers None; nothing resumes the tasks but a restart."""
+        failed, value = self._scripted("DisableBackgroundTasksForCurrentResolveSession")
+        if failed:
+            return value  # type: ignore[no-any-return]
+        self.background_paused = True
+        return None
 
     def OpenPage(self, name: str, /) -> bool:
         failed, value = self._scripted("OpenPage", name)

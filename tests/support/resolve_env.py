@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -41,12 +42,14 @@ class StandInPipeline:
     rendered: dict[tuple[Fraction, tuple[int, int], int], Path] = field(default_factory=dict)
     error: Exception | None = None
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    lock: threading.Lock = field(default_factory=threading.Lock)  # jobs may run concurrently
 
     def __call__(
         self, request: ShotRequest, target: ConformSpec, *, media_dir: Path,
         settings: Settings | None = None, on_event: Callable[[PipelineEvent], None] | None = None,
     ) -> GeneratedClip:
-        self.calls.append((request, target))
+        with self.lock:
+            self.calls.append((request, target))
         if on_event is not None:
             on_event(PipelineEvent("submit", None, "Submitting to preview"))
             on_event(PipelineEvent("wait", 0.5, "preview job: in_progress"))
@@ -65,16 +68,8 @@ class StandInPipeline:
             for state in (LedgerState.COMPLETED, LedgerState.DOWNLOADED, LedgerState.CONFORMED):
                 row = book.advance(row.id, state)
         key = (target.rate, target.size, seconds)
-        if key not in self.rendered:
-            original = self.folder / f"gen_{len(self.rendered)}_original.mp4"
-            render_clip(original, ClipSpec(*GENERATED_SIZE, GENERATED_RATE,
-                                           int(GENERATED_RATE * seconds), audio_rate=None,
-                                           label="GEN"))
-            conformed = original.with_name(original.name.replace("_original.mp4", ".mov"))
-            conform(original, conformed, preset=target.preset, size=target.size,
-                    rate=target.rate, fit=target.fit)
-            self.rendered[key] = conformed
-        conformed = self.rendered[key]
+        with self.lock:
+            conformed = self._render(key, target)
         return GeneratedClip(
             job_id=row.id, remote_id=f"video_{number}", provider="preview",
             model="preview", prompt=request.prompt, seconds=seconds, size=GENERATED_SIZE,
@@ -85,6 +80,19 @@ class StandInPipeline:
             created_at=datetime.now(timezone.utc).isoformat(), image=request.image,
             provenance=Provenance(),
         )
+
+    def _render(self, key: tuple[Fraction, tuple[int, int], int], target: ConformSpec) -> Path:
+        seconds = key[2]
+        if key not in self.rendered:
+            original = self.folder / f"gen_{len(self.rendered)}_original.mp4"
+            render_clip(original, ClipSpec(*GENERATED_SIZE, GENERATED_RATE,
+                                           int(GENERATED_RATE * seconds), audio_rate=None,
+                                           label="GEN"))
+            conformed = original.with_name(original.name.replace("_original.mp4", ".mov"))
+            conform(original, conformed, preset=target.preset, size=target.size,
+                    rate=target.rate, fit=target.fit)
+            self.rendered[key] = conformed
+        return self.rendered[key]
 
 
 @pytest.fixture(scope="session")

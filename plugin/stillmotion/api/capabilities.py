@@ -13,7 +13,10 @@ shape following the still). Their rows list the sizes those shapes stand for, so
 fitted to exactly what the model renders and ``--size auto`` works alike for every provider;
 :func:`aspect_ratio`, :func:`resolution` and :func:`pixel_ratio` turn a size back into the wire
 words. Veo 3.0/2.0 and the fal rows follow the vendors' model pages (the reference names only
-Veo 3.1's limits).
+Veo 3.1's limits). Kling, Seedance and Wan take a resolution tier and follow the still's shape
+(:func:`tier`): Kling's std mode renders 720p and pro 1080p (kling-v3 3-15 s with a last
+frame; kling-v2-6 5 or 10 s, its last frame in pro mode only, so not offered), Seedance 2.0
+480p/720p/1080p for 4-15 s, Wan 2.7 720P/1080P for 2-15 s.
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ SIZES_VEO_31 = (*SIZES_720P, *SIZES_1080P, *SIZES_4K)
 SIZES_RUNWAY_GEN4 = (*SIZES_720P, (1104, 832), (832, 1104), (960, 960), (1584, 672))
 SIZES_RUNWAY_GEN3 = ((1280, 768), (768, 1280))
 SIZES_KLING = (*SIZES_720P, (960, 960))
+SIZES_KLING_PRO = ((1920, 1080), (1080, 1920), (1440, 1440))
+SIZES_SEEDANCE = ((864, 480), (480, 864), (640, 640), *SIZES_720P, (960, 960), *SIZES_1080P,
+                  (1440, 1440))
+SIZES_WAN = (*SIZES_720P, (960, 960), *SIZES_1080P, (1440, 1440))
 EIGHT_ONLY = tuple((size, (8,)) for size in (*SIZES_1080P, *SIZES_4K))
 BUILT_IN, CATALOGUE, SETTINGS = "built-in", "catalogue", "settings"
 
@@ -95,6 +102,14 @@ _TABLE: tuple[ModelCapability, ...] = (
                     (5, 10), 5, last_frame=True),
     ModelCapability("fal", "fal-ai/kling-video/v2.1/master/image-to-video", SIZES_KLING,
                     (5, 10), 5),
+    ModelCapability("kling", "kling-v3", (*SIZES_KLING, *SIZES_KLING_PRO), tuple(range(3, 16)),
+                    5, last_frame=True, audio=True),
+    ModelCapability("kling", "kling-v2-6", (*SIZES_KLING, *SIZES_KLING_PRO), (5, 10), 5,
+                    audio=True),
+    ModelCapability("seedance", "dreamina-seedance-2-0-260128", SIZES_SEEDANCE,
+                    tuple(range(4, 16)), 5, last_frame=True, audio=True),
+    ModelCapability("wan", "wan2.7-i2v", SIZES_WAN, tuple(range(2, 16)), 5, last_frame=True,
+                    audio=True),
     # OpenRouter: the two Veo 3.1 rows we know; any other model comes from its catalogue.
     ModelCapability("openrouter", "google/veo-3.1", (*SIZES_720P, *SIZES_1080P), (4, 6, 8), 8,
                     last_frame=True, audio=True),
@@ -105,6 +120,7 @@ _TABLE: tuple[ModelCapability, ...] = (
 DEFAULT_MODEL = {
     "preview": "preview", "veo": "veo-3.1-fast-generate-preview",
     "runway": "gen4_turbo", "fal": "fal-ai/kling-video/v2.1/standard/image-to-video",
+    "kling": "kling-v3", "seedance": "dreamina-seedance-2-0-260128", "wan": "wan2.7-i2v",
     "openrouter": "google/veo-3.1-fast",
 }
 """Each provider's model when none is chosen. The /v1/videos gateways (``openai``) have none:
@@ -227,6 +243,30 @@ def resolution(size: tuple[int, int]) -> str:
     """``1280x720`` -> ``720p``, ``1920x1080`` -> ``1080p``, ``3840x2160`` -> ``4k`` (Veo)."""
     short = min(size)
     return "4k" if short >= 2160 else f"{short}p"
+
+
+def tier(size: tuple[int, int]) -> str:
+    """``1280x720`` -> ``720p`` (also 960x960), ``1920x1080`` -> ``1080p``, ``864x480`` ->
+    ``480p``: the resolution tier of a size (Seedance ``resolution``, Wan ``720P``, Kling's
+    std/pro mode). Square sizes count by their pixels: 960x960 is 720p, 1440x1440 1080p."""
+    if size[0] == size[1]:
+        return "1080p" if size[0] >= 1440 else "720p" if size[0] >= 960 else "480p"
+    return f"{min(size)}p"
+
+
+RATIO_WORDS = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
+"""The aspect ratios Seedance names (Kling and Wan follow the still's own shape)."""
+
+
+def ratio_word(size: tuple[int, int]) -> str:
+    """The ratio word closest to ``size`` (864x480 is 16:9 to Seedance)."""
+    shape = Fraction(*size)
+    return min(RATIO_WORDS, key=lambda r: abs(Fraction(*map(int, r.split(":"))) - shape))
+
+
+def kling_mode(size: tuple[int, int]) -> str:
+    """Kling's mode for a size: ``pro`` renders 1080p, ``std`` 720p."""
+    return "pro" if tier(size) == "1080p" else "std"
 
 
 def pixel_ratio(size: tuple[int, int]) -> str:

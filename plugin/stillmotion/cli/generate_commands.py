@@ -16,6 +16,7 @@ import typer
 
 from stillmotion.cli.console import console
 from stillmotion.cli.options import (
+    AssumeDfOpt,
     BaseUrlOpt,
     BudgetOpt,
     JsonOpt,
@@ -28,6 +29,7 @@ from stillmotion.cli.options import (
     SecondsOpt,
     SizeOpt,
     WebhookPortOpt,
+    typed_playhead,
 )
 from stillmotion.cli.pipeline_progress import pipeline_progress
 from stillmotion.cli.webhook_wait import webhook_clock
@@ -98,8 +100,9 @@ def run_prepared(shot: Shot, settings: Settings, *, quiet: bool,
     return clip_summary(clip, written, placed.track_name)
 
 
-def dry_run(shot: Shot, settings: Settings, as_json: bool) -> None:
-    """Show exactly what would be sent, and send nothing (no ledger row either)."""
+def dry_run(shot: Shot, settings: Settings, as_json: bool, *, overwrite: bool = False) -> None:
+    """Show exactly what would be sent, and send nothing (no ledger row either); an existing
+    output is reported, not refused (``overwrite``: the real run would replace it)."""
     with Ledger(settings.ledger_path) as ledger:
         plan = plan_shot(shot.request, shot.target, settings, ledger)
     fitted = shot.media_dir / "stills" / f"{plan.request_hash[:12]}_{format_size(plan.size)}.png"
@@ -114,6 +117,7 @@ def dry_run(shot: Shot, settings: Settings, as_json: bool) -> None:
         "estimate": str(plan.estimate.amount), "estimate_text": str(plan.estimate),
         "already_in_ledger": existing.id if existing else None,
         "output": str(shot.output),
+        "output_exists": shot.output.exists(),
     }
     if as_json:
         console.print_json(json.dumps(summary))
@@ -121,6 +125,9 @@ def dry_run(shot: Shot, settings: Settings, as_json: bool) -> None:
     console.print("Dry run: nothing was sent.", markup=False)
     for key in ("provider", "model", "size", "seconds", "image", "source_media", "output"):
         console.print(f"  {key:<13} {summary[key]}", markup=False)
+    if summary["output_exists"] and not overwrite:
+        console.print("  The output exists: a real run needs --overwrite or another -o.",
+                      markup=False)
     console.print(f"  {'source_frame':<13} {summary['source_frame']}", markup=False)
     console.print(f"  {'prompt':<13} {plan.prompt}", markup=False)
     console.print(f"  {'estimate':<13} {plan.estimate}", markup=False)
@@ -164,6 +171,7 @@ def generate_command(
         "--image", help="Send this still (e.g. a graded export) instead of the source "
         "frame.")] = None,
     webhook_port: WebhookPortOpt = None,
+    assume_df: AssumeDfOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Generate a clip from the frame under the playhead and place it on "AI Generated"."""
@@ -171,12 +179,16 @@ def generate_command(
         raise ConfigError(f"Unknown --for '{for_app}'; the only choice is resolve.")
     settings = cli_settings(provider=provider, model=model, base_url=base_url,
                             ledger=ledger, budget=budget)
-    shot = prepare_shot(timeline, at, prompt, output=output, media_dir=media_dir,
+    shot = prepare_shot(timeline, typed_playhead(at, assume_df), prompt, output=output,
+                        media_dir=media_dir,
                         seconds=seconds, size=parse_size_option(size), provider=provider,
-                        model=model, preset=preset, new_take=new_take, overwrite=overwrite,
+                        model=model, preset=preset, new_take=new_take,
+                        # A dry run writes no timeline: an existing output must not hide
+                        # the errors and the plan it is run to show (reported below instead).
+                        overwrite=overwrite or dry_run_flag,
                         for_resolve=for_app == "resolve", image=image)
     if dry_run_flag:
-        dry_run(shot, settings, as_json)
+        dry_run(shot, settings, as_json, overwrite=overwrite)
         return
     with webhook_clock(webhook_port, settings.webhook_fallback) as clock:
         print_result(run_prepared(shot, settings, quiet=as_json, clock=clock), as_json)

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from stillmotion.media.conform import PRESETS
+from stillmotion.timecode import drop_frame_spelling
 
 # -- job options (generate and the editor actions built on it) ---------------------------------
 
@@ -40,6 +41,15 @@ OutputOpt = Annotated[Path | None, typer.Option(
     "-o", "--output", help="New timeline (default: <name>.stillmotion.<ext>).")]
 NewTakeOpt = Annotated[bool, typer.Option("--new-take")]
 OverwriteOpt = Annotated[bool, typer.Option("--overwrite")]
+AssumeDfOpt = Annotated[bool, typer.Option(
+    "--assume-df", help="Read a playhead typed with ':' (05:00:30:00) as the drop-frame label "
+    "05:00:30;00 on a 29.97/59.94 drop-frame timeline; without it such a playhead is refused.")]
+
+
+def typed_playhead(at: str, assume_df: bool) -> str:
+    """The playhead as the timeline code reads it: ``--assume-df`` respells a ':'-typed
+    timecode with ';' (see stillmotion.timeline.locate on why ':' is otherwise refused)."""
+    return drop_frame_spelling(at) if assume_df else at
 
 # -- finishing options (conform and stitch) -----------------------------------------------------
 

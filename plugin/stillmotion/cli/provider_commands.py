@@ -11,6 +11,7 @@ of the conformed file stays behind it as handle).
 from __future__ import annotations
 
 import json
+import os
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ import typer
 
 from stillmotion.api import capabilities, model_rows
 from stillmotion.api.capabilities import ModelCapability
+from stillmotion.api.providers.base import last_frame_beside
 from stillmotion.api.providers.registry import DIALECTS
 from stillmotion.cli.console import console
 from stillmotion.cli.generate_commands import (
@@ -28,6 +30,7 @@ from stillmotion.cli.generate_commands import (
     print_result,
 )
 from stillmotion.cli.options import (
+    AssumeDfOpt,
     BaseUrlOpt,
     BudgetOpt,
     JsonOpt,
@@ -40,6 +43,7 @@ from stillmotion.cli.options import (
     PresetOpt,
     ProviderOpt,
     SizeOpt,
+    typed_playhead,
 )
 from stillmotion.cli.pipeline_progress import pipeline_progress
 from stillmotion.errors import ConfigError, StillmotionError
@@ -51,10 +55,12 @@ from stillmotion.timecode import format_size
 from stillmotion.timeline.gaps import GapSpan, gap_at
 from stillmotion.timeline.io import read_timeline
 from stillmotion.timeline.locate import playhead_frame
+from stillmotion.timeline.shots import ClipSpan
 from stillmotion.timeline.timebase import TimeBase
 
 _WIRE = {"veo": "aspectRatio+resolution", "runway": "ratio", "fal": "follows the still",
-         "openrouter": "resolution+aspect_ratio"}
+         "openrouter": "resolution+aspect_ratio", "kling": "mode std/pro, follows the still",
+         "seedance": "resolution+ratio", "wan": "resolution, follows the still"}
 
 
 def _shape(provider: str, size: tuple[int, int]) -> str:
@@ -65,6 +71,12 @@ def _shape(provider: str, size: tuple[int, int]) -> str:
         return capabilities.pixel_ratio(size)
     if provider == "openrouter":
         return " ".join(capabilities.shape_words(size))
+    if provider == "kling":
+        return f"{capabilities.kling_mode(size)} {format_size(size)}"
+    if provider == "seedance":
+        return f"{capabilities.tier(size)} {capabilities.ratio_word(size)}"
+    if provider == "wan":
+        return f"{capabilities.tier(size).upper()} {format_size(size)}"
     return format_size(size)
 
 
@@ -115,10 +127,13 @@ def providers_table(settings: Settings) -> list[dict[str, Any]]:
     for name in PROVIDERS:
         variables = KEY_VARIABLES.get(name, ())
         found = key_variable_set(name)
+        pair = DIALECTS[name].pair if name in DIALECTS else None
+        whole = found is not None and (pair is None or bool(os.environ.get(pair)))
         table.append({
             "provider": name,
             "key_variables": list(variables),
-            "key_set": found is not None if variables else None,
+            "key_pair": pair,
+            "key_set": whole if variables else None,
             "key_from": found,
             "root": DIALECTS[name].root if name in DIALECTS else None,
             "shape_on_wire": _WIRE.get(name, "WxH"),
@@ -141,7 +156,8 @@ def print_providers(table: list[dict[str, Any]]) -> None:
             key = "no key needed"
         else:
             state = f"set ({entry['key_from']})" if entry["key_set"] else "NOT set"
-            key = f"key {' or '.join(variables)}: {state}"
+            pair = f" + {entry['key_pair']}" if entry["key_pair"] else ""
+            key = f"key {' or '.join(variables)}{pair}: {state}"
         root = f"; root {entry['root']}" if entry["root"] else ""
         listed = f"; model catalogue {entry['catalogue']}" if entry["catalogue"] else ""
         if entry["model_required"]:
@@ -183,6 +199,23 @@ def gap_seconds(cap: ModelCapability, gap: GapSpan, rate: Fraction,
     return seconds
 
 
+def provider_last_frame(opened: Any, span: ClipSpan) -> Path | None:
+    """The provider's own last frame of the generated clip ``span`` (Seedance's
+    ``return_last_frame``), when the clip shows its video to the end: an extend chain then
+    continues from the exact frame the vendor rendered rather than one decoded back from the
+    conformed file. None for any other clip."""
+    found = actions.generated_at(opened, span)
+    if found is None or found.metadata is None or not found.metadata.original_file:
+        return None
+    shown = found.clip.source_range
+    whole = getattr(found.clip.media_reference, "available_range", None)
+    if shown is None or whole is None \
+            or shown.end_time_exclusive() != whole.end_time_exclusive():
+        return None
+    still = last_frame_beside(Path(found.metadata.original_file))
+    return still if still.is_file() else None
+
+
 # A sub-app holding ``providers`` and ``fill-gap``; stillmotion.cli merges it into the root app.
 app = typer.Typer()
 
@@ -218,6 +251,7 @@ def fill_gap_command(
     budget: BudgetOpt = None,
     new_take: NewTakeOpt = False,
     overwrite: OverwriteOpt = False,
+    assume_df: AssumeDfOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Fill a gap: a clip from the last frame before it to the first frame after it,
@@ -233,7 +267,7 @@ def fill_gap_command(
         raise ConfigError(f"fill-gap needs a model that takes a last frame, and {chosen} "
                           f"{cap.model} does not; use one of: {takers}.")
     opened = read_timeline(timeline_path)
-    gap = gap_at(opened, playhead_frame(opened, at), label=at)
+    gap = gap_at(opened, playhead_frame(opened, typed_playhead(at, assume_df)), label=at)
     explicit = parse_size_option(size)
     seconds = gap_seconds(cap, gap, TimeBase.of(opened).rate, explicit)
     with Ledger(settings.ledger_path) as book, pipeline_progress(as_json) as events:

@@ -38,6 +38,10 @@ def serve(
         envvar="STILLMOTION_SERVE_KEY", show_default=False,
         help="Refuse /v1 calls without 'Authorization: Bearer KEY' or 'api-key: KEY'.",
     )] = None,
+    require_kling_secret: Annotated[str | None, typer.Option(
+        envvar="STILLMOTION_SERVE_KLING_SECRET", show_default=False,
+        help="With --require-key: the secret key Kling JWTs must be signed with (their iss is "
+        "the required key); default: the required key itself.")] = None,
     webhook_url: Annotated[str | None, typer.Option(
         help="POST signed video.completed / video.failed events here.")] = None,
     webhook_secret: Annotated[str | None, typer.Option(
@@ -63,7 +67,8 @@ def serve(
 ) -> None:
     """Serve /v1/videos locally, rendering real preview clips offline (Ctrl-C stops)."""
     options = ServerOptions(
-        data_dir=data_dir, require_key=require_key, webhook_url=webhook_url,
+        data_dir=data_dir, require_key=require_key, kling_secret=require_kling_secret,
+        webhook_url=webhook_url,
         webhook_secret=webhook_secret, content_ttl=content_ttl, workers=workers, fast=fast,
         extra_models=tuple(extra_model) if extra_model else ("preview",),
         poll_after_ms=poll_after_ms, test_mode=test_mode)

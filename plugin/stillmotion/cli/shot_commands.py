@@ -24,6 +24,7 @@ from stillmotion.cli.generate_commands import (
     print_result,
 )
 from stillmotion.cli.options import (
+    AssumeDfOpt,
     BaseUrlOpt,
     BudgetOpt,
     JsonOpt,
@@ -37,8 +38,10 @@ from stillmotion.cli.options import (
     ProviderOpt,
     SecondsOpt,
     SizeOpt,
+    typed_playhead,
 )
 from stillmotion.cli.pipeline_progress import pipeline_progress
+from stillmotion.cli.provider_commands import provider_last_frame
 from stillmotion.errors import ConfigError, StillmotionError
 from stillmotion.jobs import actions, cost
 from stillmotion.jobs.ledger import Ledger
@@ -177,6 +180,7 @@ def extend_command(
         "--native", help="Continue a generated clip's own job with the provider's "
         "extension (Veo 3.1, /v1/videos) instead of a new job from its last frame.")]
     = False,
+    assume_df: AssumeDfOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Continue a clip from its last frame, placed right after its out point."""
@@ -186,7 +190,7 @@ def extend_command(
         raise ConfigError("--crossfade cannot be negative; give seconds such as 0.5.")
     opened = read_timeline(timeline)
     span = clip_by_name(opened, clip) if clip is not None else \
-        clip_at(opened, playhead_frame(opened, at or ""))
+        clip_at(opened, playhead_frame(opened, typed_playhead(at or "", assume_df)))
     overlap = round(Fraction(crossfade) * TimeBase.of(opened).rate)
     if overlap >= span.end - span.start:
         raise ConfigError(f"A {crossfade} s crossfade is longer than the clip '{span.name}'; "
@@ -208,7 +212,7 @@ def extend_command(
             timeline, span, overlap, prompt, seconds, settings=settings, ledger=book,
             on_event=events, output=output, media_dir=media_dir, size=parse_size_option(size),
             provider=provider, model=model, preset=preset, new_take=new_take,
-            overwrite=overwrite)
+            overwrite=overwrite, image=None if overlap else provider_last_frame(opened, span))
     print_result(outcome_summary(outcome), as_json)
 
 @app.command("remix")
@@ -237,10 +241,11 @@ def takes_command(
     use: Annotated[int, typer.Option("--use", help="The take to show.")],
     output: OutputOpt = None,
     overwrite: OverwriteOpt = False,
+    assume_df: AssumeDfOpt = False,
 ) -> None:
     """Switch which take a generated clip shows; writes a new timeline."""
     opened = read_timeline(timeline)
-    placed = use_take(opened, playhead_frame(opened, at), use)
+    placed = use_take(opened, playhead_frame(opened, typed_playhead(at, assume_df)), use)
     written = write_timeline(opened, output or default_output_path(timeline),
                              overwrite=overwrite, source=timeline)
     console.print(f"Take {use} now shows on \"{placed.track_name}\": {written}", markup=False)

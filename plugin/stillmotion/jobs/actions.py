@@ -26,6 +26,7 @@ from stillmotion.jobs.values import EventHandler, GeneratedClip, ShotRequest
 from stillmotion.settings import Settings
 from stillmotion.timecode import parse_size
 from stillmotion.timeline.gaps import GapSpan
+from stillmotion.timeline.generated import GeneratedClip as GeneratedOnTimeline
 from stillmotion.timeline.generated import find_generated_clips
 from stillmotion.timeline.io import default_output_path
 from stillmotion.timeline.place import PlacedClip
@@ -39,6 +40,13 @@ class Outcome:
     clip: GeneratedClip
     placed: PlacedClip | None = None
     written: Path | None = None
+
+
+def generated_at(opened: Any, span: ClipSpan) -> GeneratedOnTimeline | None:
+    """The generated clip shown at ``span``, if it is one."""
+    return next((g for g in find_generated_clips(opened)
+                 if g.track_index == span.track_index and g.record_start_frame == span.start),
+                None)
 
 
 def _finished(row: JobRow, verb: str) -> JobRow:
@@ -107,9 +115,7 @@ def extend_natively(timeline_path: Path, opened: Any, span: ClipSpan, prompt: st
                     new_take: bool, on_event: EventHandler | None = None) -> Outcome:
     """``extend --native``: continue the job behind the generated clip ``span`` with the
     provider's own extension; only the new ``seconds`` are shown, right after the clip."""
-    found = next((g for g in find_generated_clips(opened)
-                  if g.track_index == span.track_index and g.record_start_frame == span.start),
-                 None)
+    found = generated_at(opened, span)
     if found is None or found.metadata is None:
         raise ConfigError(f"--native continues a clip stillmotion generated, and '{span.name}' "
                           "is not one (or its file format dropped our metadata); extend it "

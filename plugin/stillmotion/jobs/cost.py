@@ -2,7 +2,8 @@
 
 Why here and not in the providers: a price is a local belief about someone else's bill. The
 defaults are list prices per generated second (the /v1/videos Sora rows are OpenAI's historical
-prices; the Veo, Runway and fal rows are estimates from published list prices and are marked so),
+prices; the Veo, Runway, fal, Kling, Seedance and Wan rows are estimates from published list
+prices and are marked so; 1080p rows are Kling's pro mode and the vendors' higher tiers),
 and the user overrides any of them in settings: ``prices`` maps ``"provider/model/WxH"``,
 ``"provider/model"`` or ``"provider"`` to US dollars per second (environment:
 ``STILLMOTION_PRICES='{"openai/sora-2": 0.10}'``). The most specific override wins, and any
@@ -49,6 +50,22 @@ DEFAULT_PRICES: Mapping[str, tuple[str, bool]] = {
     "fal/fal-ai/kling-video/v2.1/standard/image-to-video": ("0.05", True),
     "fal/fal-ai/kling-video/v2.1/pro/image-to-video": ("0.09", True),
     "fal/fal-ai/kling-video/v2.1/master/image-to-video": ("0.28", True),
+    "kling/kling-v3": ("0.084", True),
+    "kling/kling-v3/1920x1080": ("0.112", True),
+    "kling/kling-v3/1080x1920": ("0.112", True),
+    "kling/kling-v3/1440x1440": ("0.112", True),
+    "kling/kling-v2-6": ("0.07", True),
+    "kling/kling-v2-6/1920x1080": ("0.098", True),
+    "kling/kling-v2-6/1080x1920": ("0.098", True),
+    "kling/kling-v2-6/1440x1440": ("0.098", True),
+    "seedance/dreamina-seedance-2-0-260128": ("0.14", True),
+    "seedance/dreamina-seedance-2-0-260128/1920x1080": ("0.30", True),
+    "seedance/dreamina-seedance-2-0-260128/1080x1920": ("0.30", True),
+    "seedance/dreamina-seedance-2-0-260128/1440x1440": ("0.30", True),
+    "wan/wan2.7-i2v": ("0.10", True),
+    "wan/wan2.7-i2v/1920x1080": ("0.15", True),
+    "wan/wan2.7-i2v/1080x1920": ("0.15", True),
+    "wan/wan2.7-i2v/1440x1440": ("0.15", True),
     "openrouter/google/veo-3.1": ("0.40", True),
     "openrouter/google/veo-3.1-fast": ("0.15", True),
 }

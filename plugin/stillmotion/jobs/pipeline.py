@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timezone
 from decimal import Decimal
-from fractions import Fraction
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -94,7 +93,7 @@ def plan_shot(request: ShotRequest, target: ConformSpec, settings: Settings,
     elif settings.size and settings.size != "auto":
         size = parse_size(settings.size)
     else:
-        size = capabilities.choose_size(cap, Fraction(*target.size))
+        size = capabilities.choose_size(cap, target.display_aspect)
     seconds = request.seconds if request.seconds is not None else cap.default_seconds
     if request.last_image is not None and not request.last_image.is_file():
         raise ConfigError(f"The last-frame still {request.last_image} does not exist; grab it "

@@ -11,7 +11,9 @@ it: ``stillmotion jobs resume`` starts the server again on the same folder and f
 under the same id.
 
 The vendor dialects take their keys from the vendors' own variables (``GEMINI_API_KEY``,
-``RUNWAYML_API_SECRET``, ``FAL_KEY``), never from STILLMOTION_API_KEY, so a gateway key is not
+``RUNWAYML_API_SECRET``, ``FAL_KEY``, ``ARK_API_KEY``, ``DASHSCOPE_API_KEY``, Kling's
+``KLING_ACCESS_KEY``; the provider class reads the other half of Kling's pair, the registry
+row's ``pair`` variable, itself), never from STILLMOTION_API_KEY, so a gateway key is not
 sent to another vendor; ``--base-url`` replaces the vendor's root (the client appends the
 documented paths), which is how they run against ``stillmotion serve``.
 """

@@ -118,16 +118,25 @@ class ConformSpec:
     size: tuple[int, int]
     preset: str = "resolve-dnxhr-hq"
     fit: str = "letterbox"
+    sar: Fraction = Fraction(1)  # anamorphic media's pixel aspect; ``size`` is then stored size
+
+    @property
+    def display_aspect(self) -> Fraction:
+        """The shape the picture shows at (what a provider size is chosen for)."""
+        return Fraction(self.size[0], self.size[1]) * self.sar
 
     def to_json(self) -> Json:
-        return {"rate": format_rate(self.rate), "size": format_size(self.size),
-                "preset": self.preset, "fit": self.fit}
+        """No ``sar`` key for square pixels: request hashes made before it existed hold."""
+        spec: Json = {"rate": format_rate(self.rate), "size": format_size(self.size),
+                      "preset": self.preset, "fit": self.fit}
+        return spec if self.sar == 1 else {**spec, "sar": format_rate(self.sar)}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ConformSpec:
         return cls(rate=parse_rate(str(data["rate"])), size=parse_size(str(data["size"])),
                    preset=str(data.get("preset") or "resolve-dnxhr-hq"),
-                   fit=str(data.get("fit") or "letterbox"))
+                   fit=str(data.get("fit") or "letterbox"),
+                   sar=parse_rate(str(data.get("sar") or "1")))
 
 
 @dataclass(frozen=True)

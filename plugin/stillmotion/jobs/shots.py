@@ -98,7 +98,7 @@ def prepare_shot(
         new_take=new_take, take_group=take_group_for(timeline_path, located, purpose),
         source=source_facts(located),
     )
-    target = ConformSpec(rate=located.record_rate, size=facts.size, preset=preset)
+    target = ConformSpec(rate=located.record_rate, size=facts.size, preset=preset, sar=facts.sar)
     context = JobContext(timeline=timeline_path.absolute(), at=at, output=final,
                          overwrite=overwrite, for_resolve=for_resolve, record_frame=record_frame)
     return Shot(located, request, target, folder, final, context)

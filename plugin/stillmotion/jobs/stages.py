@@ -211,7 +211,7 @@ def conform(row: JobRow, ledger: Ledger, media_dir: Path, on_event: EventHandler
             emit(on_event, "conform", f"Conforming to {spec.preset}", event.fraction)
 
         conform_mod.conform(source, output, preset=spec.preset, size=spec.size, rate=spec.rate,
-                            fit=spec.fit, on_progress=progress)
+                            fit=spec.fit, on_progress=progress, sar=spec.sar)
     frames = probe(output).require_video().frame_count
     return ledger.advance(row.id, S.CONFORMED, files=JobFiles(conformed=output),
                           context=JobContext(frames=frames))

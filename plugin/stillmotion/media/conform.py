@@ -187,6 +187,9 @@ class ConformTarget:
     fit: FitMode
     rate_policy: RatePolicy
     preset: Preset
+    # The output's pixel aspect: 1, or the timeline media's when it is anamorphic (``size`` is
+    # then the stored size and the picture is fitted at its display size; see media/fit.py).
+    sar: Fraction = Fraction(1)
 
     @property
     def samples_per_frame(self) -> Fraction:
@@ -202,6 +205,7 @@ def make_target(
     rate: Fraction | None = None,
     fit: str = "letterbox",
     rate_policy: str = "fps",
+    sar: Fraction = Fraction(1),
 ) -> ConformTarget:
     """Validate a conform request; size and rate default to ``source``'s when not given."""
     chosen = preset if isinstance(preset, Preset) else get_preset(preset)
@@ -214,8 +218,10 @@ def make_target(
         size = size or _even_display_size(source)
         rate = rate or source.rate
     chosen.check_size(size)
+    if sar <= 0:
+        raise ConfigError(f"Pixel aspect {sar} is not usable; give a positive ratio such as 4/3.")
     return ConformTarget(size=size, rate=Fraction(rate), fit=mode, rate_policy=policy,
-                         preset=chosen)
+                         preset=chosen, sar=Fraction(sar))
 
 
 def _even_display_size(video: VideoFacts) -> tuple[int, int]:
@@ -248,7 +254,7 @@ def video_chain(video: VideoFacts, target: ConformTarget) -> list[str]:
     """
     return [
         "setpts=PTS-STARTPTS",
-        *fit_filters(target.size, target.fit, sar=video.sar),
+        *fit_filters(target.size, target.fit, sar=video.sar, out_sar=target.sar),
         *rate_filters(video.rate, target),
         *colour_filters(video),
         f"format={target.preset.pix_fmt}",
@@ -399,11 +405,14 @@ def conform(
     rate_policy: str = "fps",
     overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
+    sar: Fraction = Fraction(1),
 ) -> Path:
     """Conform ``input`` into ``output`` in ``preset`` at ``size`` and ``rate`` (default: source).
 
-    ``fit`` is ``letterbox`` (pad) or ``fill`` (crop); ``rate_policy`` ``fps`` or ``retime``. The
-    source's start timecode is kept when the rate does not change. Returns the absolute output.
+    ``fit`` is ``letterbox`` (pad) or ``fill`` (crop); ``rate_policy`` ``fps`` or ``retime``;
+    ``sar`` the output's pixel aspect (an anamorphic timeline's: ``size`` is then its stored
+    size). The source's start timecode is kept when the rate does not change. Returns the
+    absolute output.
     """
     chosen = get_preset(preset)
     chosen.check_output_name(output)
@@ -411,7 +420,7 @@ def conform(
     info = probe(input)
     video = info.require_video()
     target = make_target(video, preset=chosen, size=size, rate=rate, fit=fit,
-                         rate_policy=rate_policy)
+                         rate_policy=rate_policy, sar=sar)
     frames = output_frames(video.frame_count, video.rate, target)
     samples = output_samples(frames, target)
     vchain = ",".join(video_chain(video, target))

@@ -57,14 +57,23 @@ def fit_filters(
     *,
     sar: Fraction = Fraction(1),
     flags: str = "lanczos",
+    out_sar: Fraction = Fraction(1),
 ) -> list[str]:
-    """Filters that turn any picture into exactly ``size`` with square pixels.
+    """Filters that turn any picture into exactly ``size`` with square pixels (``out_sar`` 1).
 
     A source with non-square pixels (``sar`` != 1) is first scaled to its display shape; the
-    chain always ends in ``setsar=1`` so a conformed stream never carries the source's SAR.
+    chain ends in ``setsar=1`` so a conformed stream never carries the source's SAR. An
+    anamorphic output (``out_sar`` != 1: ``size`` is the stored size of, say, 1440x1080 at 4/3)
+    is fitted at its display size (1920x1080), then squeezed to ``size`` and tagged ``out_sar``,
+    so it shows undistorted where the timeline's own anamorphic media does.
     """
     width, height = size
     scale_flags = f":flags={flags}" if flags else ""
+    if out_sar != 1:
+        display = (max(2, round(width * out_sar / 2) * 2), height)
+        return [*fit_filters(display, mode, anchor, sar=sar, flags=flags),
+                f"scale={width}:{height}{scale_flags}",
+                f"setsar={out_sar.numerator}/{out_sar.denominator}"]
     square = [] if sar == 1 else ["scale=trunc(iw*sar/2)*2:ih", "setsar=1"]
     if mode == "stretch":
         return [f"scale={width}:{height}{scale_flags}", "setsar=1"]

@@ -3,15 +3,22 @@
 Why: the reference image sent to a video job must be exactly the frame under the playhead, at
 exactly the provider's size, with the colours a viewer shows. So a frame is picked by index (the
 seconds and timecode selectors are turned into an index first, honouring the media's own start
-timecode, drop frame included), decoded with an input seek half a frame before it (the first
-frame at or after the seek time is returned, see the ffmpeg reference), converted to RGB with an
-explicit matrix and range (swscale's silent default is BT.601, wrong for untagged HD), fitted
-with :mod:`stillmotion.media.fit`, and written atomically in the format the extension names.
+timecode, drop frame included) and found by its presentation time in the stream's own clock
+(the stream's start time, which MPEG-TS/PS put on the PCR clock, plus index / rate; edit lists
+and B-frame reordering are applied by the demuxer and decoder before timestamps are compared).
+ffmpeg keeps those timestamps (``-copyts``), seeks before the frame and keeps only the decoded
+picture whose timestamp lies within half a frame of it; a seek that lands past the frame's
+keyframe (MPEG-TS/PS have no index, so ffmpeg's timestamp search can) yields nothing and is
+retried further back, down to decoding from the first frame. The picture is converted to RGB
+with an explicit matrix and range (swscale's silent default is BT.601, wrong for untagged HD),
+fitted with :mod:`stillmotion.media.fit`, and written atomically in the format the extension
+names.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Literal
@@ -19,7 +26,7 @@ from typing import Literal
 from stillmotion.errors import ConfigError, MediaError
 from stillmotion.files import atomic_path, check_output
 from stillmotion.media.colour import source_matrix, source_range
-from stillmotion.media.ffmpeg import media_arg, run, seconds_arg
+from stillmotion.media.ffmpeg import filter_arg, media_arg, run, seconds_arg
 from stillmotion.media.fit import Anchor, FitMode, fit_filters, parse_fit
 from stillmotion.media.probe import MediaInfo, VideoFacts, is_yuv_format, probe
 from stillmotion.timecode import Timecode
@@ -38,6 +45,10 @@ ANCHORS: tuple[Anchor, ...] = ("center", "top", "bottom", "left", "right")
 DEFAULT_THUMBNAIL_WIDTH = 320
 # How far before the end of file the last-frame grab starts decoding (the reference's 0.5 s).
 LAST_FRAME_WINDOW = Fraction(1, 2)
+# How far (seconds) before the wanted frame each seek tries in turn, before decoding from the start.
+# Indexed containers (MP4, MOV, MKV, MXF) land on the keyframe before the frame at the first try;
+# MPEG-TS/PS GOPs are rarely over a second, long-GOP H.264 can reach ten.
+SEEK_BACKOFFS = (Fraction(0), Fraction(1), Fraction(5), Fraction(30))
 
 # Probe colourspace names -> swscale matrix names.
 # Full-precision chroma and rounding in the YUV->RGB step: without them swscale converts at 8 bits
@@ -135,13 +146,46 @@ def grab_frame(
     else:
         assert timecode is not None
         index = frame_index_for_timecode(info, timecode)
-    half_before = (Fraction(index) - Fraction(1, 2)) / video.rate
-    seek = [] if index == 0 else ["-ss", seconds_arg(half_before)]
     _write_still(
-        [*seek, "-i", media_arg(media)], info=info, fit=fit_chain(video), target=target,
-        kind=kind, sixteen_bit=sixteen_bit, what=f"Grabbing frame {index} of {info.path.name}",
+        frame_passes(info, index), info=info, fit=fit_chain(video), target=target, kind=kind,
+        sixteen_bit=sixteen_bit, what=f"Grabbing frame {index} of {info.path.name}",
     )
     return target
+
+
+@dataclass(frozen=True)
+class DecodePass:
+    """One ffmpeg decode that may yield the wanted picture: input options and picking filters."""
+
+    inputs: list[str]
+    pick: list[str]
+
+
+def frame_passes(info: MediaInfo, index: int) -> list[DecodePass]:
+    """The decodes that find frame ``index`` by its presentation time, cheapest first.
+
+    Every seeking pass keeps only a picture within half a frame of the frame's time and stops
+    decoding just after it, so a seek that lands too late yields nothing rather than a wrong
+    frame. The last pass decodes from the first frame and keeps the first picture from that
+    time on (with variable frame rate, the next picture shown when none falls in the window).
+    """
+    video = info.require_video()
+    shown = video.start_time + Fraction(index) / video.rate
+    half = 1 / (2 * video.rate)
+    since = f"gte(t,{seconds_arg(shown - half)})"
+    window = f"select={filter_arg(f'{since}*lt(t,{seconds_arg(shown + half)})')}"
+    media = media_arg(info.path)
+    passes = []
+    for back in SEEK_BACKOFFS:
+        seek = shown - half - back - info.start_time
+        if seek <= 0:
+            break
+        passes.append(DecodePass(
+            ["-copyts", "-noaccurate_seek", "-ss", seconds_arg(seek), "-i", media],
+            [f"trim=end={seconds_arg(shown + 3 * half)}", window],
+        ))
+    passes.append(DecodePass(["-copyts", "-i", media], [f"select={filter_arg(since)}"]))
+    return passes
 
 
 def last_frame(
@@ -167,7 +211,7 @@ def last_frame(
     video = info.require_video()
     window = LAST_FRAME_WINDOW + max(Fraction(0), info.duration - video.duration)
     _write_still(
-        ["-sseof", "-" + seconds_arg(window), "-i", media_arg(media)], info=info,
+        [DecodePass(["-sseof", "-" + seconds_arg(window), "-i", media_arg(media)], [])], info=info,
         fit=fit_chain(video), target=target, kind=kind, sixteen_bit=sixteen_bit,
         what=f"Grabbing the last frame of {info.path.name}",
         single=False,
@@ -215,8 +259,8 @@ def fit_image(
     info = probe(image)
     video = info.require_video()
     _write_still(
-        ["-i", media_arg(image)], info=info, fit=fit_chain(video), target=target, kind=kind,
-        sixteen_bit=sixteen_bit, what=f"Fitting {info.path.name}",
+        [DecodePass(["-i", media_arg(image)], [])], info=info, fit=fit_chain(video),
+        target=target, kind=kind, sixteen_bit=sixteen_bit, what=f"Fitting {info.path.name}",
     )
     return target
 
@@ -317,7 +361,7 @@ def _encoder_filters(kind: ImageKind, sixteen_bit: bool) -> list[str]:
 
 
 def _write_still(
-    inputs: list[str],
+    passes: list[DecodePass],
     *,
     info: MediaInfo,
     fit: list[str],
@@ -327,7 +371,8 @@ def _write_still(
     what: str,
     single: bool = True,
 ) -> None:
-    """Run one ffmpeg still render into a temporary sibling of ``target``, then rename it.
+    """Run the decode passes in turn into a temporary sibling of ``target`` until one gives a
+    picture, then rename it; MediaError when none does.
 
     ``single`` stops after one picture; otherwise every decoded picture overwrites the image
     and the last one stays (the last-frame grab).
@@ -335,18 +380,22 @@ def _write_still(
     video = info.require_video()
     chain = [*_rgb_filters(video, sixteen_bit), *fit, *_encoder_filters(kind, sixteen_bit)]
     with atomic_path(target) as temp:
-        args = [
-            *inputs,
-            "-map", "0:v:0", "-an", "-sn", "-dn",
-            "-vf", ",".join(chain),
-            *(["-frames:v", "1"] if single else []),
-            *_ENCODE[kind],
-            "-f", "image2", "-update", "1", "-y", media_arg(temp),
-        ]
-        run(args, output=target, what=what)
-        if not temp.exists() or temp.stat().st_size == 0:
-            raise MediaError(
-                f"{what} gave no picture; {info.path.name} may be truncated or damaged: "
-                "re-export or re-download it.",
-                path=info.path,
-            )
+        for attempt in passes:
+            args = [
+                *attempt.inputs,
+                "-map", "0:v:0", "-an", "-sn", "-dn",
+                "-vf", ",".join([*attempt.pick, *chain]),
+                *(["-frames:v", "1"] if single else []),
+                *_ENCODE[kind],
+                "-fps_mode", "passthrough",
+                "-f", "image2", "-update", "1", "-y", media_arg(temp),
+            ]
+            run(args, output=target, what=what)
+            if temp.exists() and temp.stat().st_size > 0:
+                return
+        temp.unlink(missing_ok=True)
+        raise MediaError(
+            f"{what} gave no picture; {info.path.name} may be truncated or damaged: "
+            "re-export or re-download it.",
+            path=info.path,
+        )

@@ -50,6 +50,9 @@ class VideoFacts:
     colorspace: str | None
     color_range: str | None
     start_timecode: str | None
+    # When the first frame is shown, in seconds of the stream's own clock (after edit lists and
+    # B-frame reordering): non-zero in MPEG-TS/PS (the PCR clock), zero in most MP4/MOV/MKV.
+    start_time: Fraction = Fraction(0)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -87,6 +90,8 @@ class MediaInfo:
     video: VideoFacts | None
     audio: AudioFacts | None
     tags: dict[str, str]
+    # The container's start (the earliest stream's), which ffmpeg's input ``-ss`` is counted from.
+    start_time: Fraction = Fraction(0)
 
     def require_video(self) -> VideoFacts:
         """The video stream, or ProbeError naming the file."""
@@ -198,12 +203,13 @@ def _facts(media: Path, container: Any, count_frames: bool) -> MediaInfo:
     video_stream = next((s for s in container.streams.video), None)
     audio_stream = next((s for s in container.streams.audio), None)
     duration = Fraction(container.duration or 0, 1_000_000)
+    start = Fraction(container.start_time or 0, 1_000_000)
     timecode = tags.get("timecode")
     for stream in container.streams:
         timecode = timecode or _tags(stream.metadata).get("timecode")
     video = None
     if video_stream is not None:
-        video = _video_facts(container, video_stream, duration, timecode, count_frames)
+        video = _video_facts(container, video_stream, duration, timecode, count_frames, start)
     audio = None
     if audio_stream is not None:
         ctx = audio_stream.codec_context
@@ -217,12 +223,12 @@ def _facts(media: Path, container: Any, count_frames: bool) -> MediaInfo:
     if video is None and audio is None:
         raise ProbeError(f"{media.name} has no audio or video streams; it is not media.",
                          path=media)
-    return MediaInfo(media, container.format.name, duration, video, audio, tags)
+    return MediaInfo(media, container.format.name, duration, video, audio, tags, start)
 
 
 def _video_facts(
     container: Any, stream: Any, container_duration: Fraction, timecode: str | None,
-    count_frames: bool,
+    count_frames: bool, container_start: Fraction,
 ) -> VideoFacts:
     ctx = stream.codec_context
     rate = Fraction(stream.average_rate or stream.guessed_rate or stream.base_rate or 0)
@@ -231,8 +237,11 @@ def _video_facts(
         duration = stream.duration * time_base
     else:
         duration = container_duration
+    start = container_start
+    if stream.start_time is not None and time_base:
+        start = stream.start_time * time_base
     frames = int(stream.frames or 0)
-    if count_frames or frames <= 0:
+    if count_frames or frames <= 0 or _hidden_by_edit_list(frames, duration, rate):
         frames = _count_packets(container, stream)
     if not rate and duration:
         rate = Fraction(frames) / duration
@@ -255,13 +264,21 @@ def _video_facts(
         colorspace=_SPACE.get(int(ctx.colorspace if ctx.colorspace is not None else 2)),
         color_range=_RANGE.get(int(ctx.color_range or 0)),
         start_timecode=timecode,
+        start_time=start,
     )
 
 
+def _hidden_by_edit_list(frames: int, duration: Fraction, rate: Fraction) -> bool:
+    """Whether the container counts more pictures than its stream lasts, as an MP4/MOV edit
+    list that hides a trimmed GOP's leading pictures leaves it (the count includes them)."""
+    return bool(rate and duration) and frames > round(duration * rate)
+
+
 def _count_packets(container: Any, stream: Any) -> int:
+    """Pictures shown: packets with data that no edit list marks for discarding."""
     count = 0
     container.seek(0)
     for packet in container.demux(stream):
-        if packet.size:
+        if packet.size and not packet.is_discard:
             count += 1
     return count

@@ -22,6 +22,9 @@ from stillmotion.timecode import format_size, parse_size
 
 PARTS = ("framing", "action", "timing", "lighting", "audio")
 AUTO = "auto"
+# Resolve's marker colours (Blackmagic's scripting README), for "Generate for selected clips".
+MARKER_COLORS = ("Blue", "Cyan", "Green", "Yellow", "Red", "Pink", "Purple", "Fuchsia", "Rose",
+                 "Lavender", "Sky", "Mint", "Lemon", "Sand", "Cocoa", "Cream")
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class FormValues:
     size: str = AUTO
     grab: str = "viewer"
     new_take: bool = False
+    marker_color: str = ""  # empty: the selected clips (Resolve 21.0.4+), else every marker
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class GenerateArgs:
     new_take: bool
     estimate: cost.Estimate
     warnings: tuple[str, ...] = ()
+    marker_color: str | None = None
 
 
 def compose_prompt(values: FormValues) -> str:
@@ -92,7 +97,17 @@ def build_args(values: FormValues, *, timeline_size: tuple[int, int],
     estimate = cost.estimate(provider, cap.model, size, seconds, prices=settings.prices)
     warnings = tuple(w.message for w in lint(prompt, seconds))
     return GenerateArgs(prompt, provider, cap.model, seconds, size, values.grab,
-                        values.new_take, estimate, warnings)
+                        values.new_take, estimate, warnings, _marker_color(values.marker_color))
+
+
+def _marker_color(text: str) -> str | None:
+    if not text.strip():
+        return None
+    for color in MARKER_COLORS:
+        if color.lower() == text.strip().lower():
+            return color
+    raise ConfigError(f"'{text.strip()}' is not a Resolve marker colour; choose one of: "
+                      f"{', '.join(MARKER_COLORS)}, or leave it empty for the selected clips.")
 
 
 def auto_size(text: str, cap: capabilities.ModelCapability, timeline_size: tuple[int, int],

@@ -201,7 +201,10 @@ def add_take(
     def undo() -> bool:
         if before:
             return bool(item.DeleteTakeByIndex(index) and item.SelectTakeByIndex(selected))
-        return bool(item.SelectTakeByIndex(1) and item.DeleteTakeByIndex(index)
+        # Back to take 1 first where Resolve allows it (a failed select is not fatal here:
+        # deleting the selected take falls back to take 1), then back to a plain clip.
+        item.SelectTakeByIndex(1)
+        return bool(item.DeleteTakeByIndex(index) and item.GetSelectedTakeIndex() == 1
                     and item.FinalizeTake())
 
     rollback.add(f"take {index} of {item.GetName()}", undo)

@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import TypeVar
 
 from stillmotion.errors import ConfigError, ResolveOperationError
+from stillmotion.resolve import versions
 from stillmotion.resolve.protocol import (
     Folder,
     MediaPool,
@@ -73,11 +74,40 @@ class ResolveSession:
     def __init__(self, resolve: Resolve) -> None:
         self.resolve = resolve
         self.product = str(resolve.GetProductName() or "DaVinci Resolve")
+        self._version: versions.Version | None = None
 
     @property
     def studio(self) -> bool:
         """Whether this is DaVinci Resolve Studio (external scripting, Python on 21.1+)."""
         return "studio" in self.product.lower()
+
+    @property
+    def version(self) -> versions.Version:
+        """(major, minor, patch) from ``GetVersion()``, else ``GetVersionString()``; read once."""
+        if self._version is None:
+            found = versions.parse_version(self.resolve.GetVersion())
+            if found == versions.UNKNOWN:
+                found = versions.parse_version(self.resolve.GetVersionString())
+            self._version = found
+        return self._version
+
+    def supports(self, call: str) -> bool:
+        """Whether this build and edition has ``call`` ("Timeline.GetSelectedClips"): the
+        version table decides, never ``hasattr`` (Resolve answers True for any name)."""
+        return versions.supports(call, self.version, studio=self.studio)
+
+    def quiet_background(self) -> bool:
+        """Pause Resolve's background tasks (caching, autosave) for this Resolve session, where
+        the build has the call; whether it was paused.
+
+        Why: scripts fail at random points while Resolve autosaves. Blackmagic documents no call
+        that resumes them (they come back when Resolve restarts), which is why the front end
+        saves the project itself once its edits are done. The call answers None when it worked
+        and False when it did not; a refusal leaves the edits to run as on older builds.
+        """
+        if not self.supports("Resolve.DisableBackgroundTasksForCurrentResolveSession"):
+            return False
+        return self.resolve.DisableBackgroundTasksForCurrentResolveSession() is not False
 
     def fail(self, operation: str, value: object, failed: str, fix: str) -> ResolveOperationError:
         """The error for a call that returned ``value``; on Free, says the call may need Studio."""
@@ -224,6 +254,20 @@ class ResolveSession:
             )
             tracks.append(Track(index, str(name), bool(enabled)))
         return tracks
+
+    def set_track_enabled(self, timeline: Timeline, index: int, enabled: bool) -> None:
+        """Switch video track ``index`` on or off (``SetTrackEnable``, Resolve 18 and later)."""
+        if not self.supports("Timeline.SetTrackEnable"):
+            raise ResolveOperationError(
+                f"This Resolve ({versions.version_text(self.version)}) cannot switch tracks on "
+                f"and off from a script; switch track V{index} by hand or use the source grab "
+                "route.", operation="SetTrackEnable",
+            )
+        state = "enable" if enabled else "disable"
+        self.require(
+            timeline.SetTrackEnable(VIDEO, index, enabled), "SetTrackEnable",
+            f"Resolve did not {state} track V{index}", f"{state} it by hand and try again",
+        )
 
     def items(self, timeline: Timeline, index: int) -> list[TimelineItem]:
         """The items on video track ``index`` ([] for an empty track)."""

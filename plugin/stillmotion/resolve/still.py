@@ -2,6 +2,8 @@
 
 Why two: ``ExportCurrentFrameAsStill`` gives what the editor sees (grade, effects, scaling) but
 lands on disk a moment after the call returns, may be Studio-only, and exports black over a gap;
+when generated clips cover the shot, the "AI Generated" tracks above it are switched off for the
+export and switched back on afterwards, whatever happens (:func:`ai_tracks_hidden`);
 the source route reads the ungraded frame straight from the media file with the media engine
 (source frame = left offset + record offset, converted to the media's own rate), ignoring
 retimes. Both return a file the pipeline can fit to the provider size.
@@ -9,20 +11,28 @@ retimes. Both return a file the pipeline can fit to the provider size.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from stillmotion.errors import ConfigError, MediaError, ResolveOperationError, TimelineError
+from stillmotion.errors import (
+    ConfigError,
+    MediaError,
+    ResolveOperationError,
+    StillmotionError,
+    TimelineError,
+)
 from stillmotion.files import atomic_path
 from stillmotion.media.ffmpeg import media_arg, run
 from stillmotion.media.frames import grab_frame
 from stillmotion.media.probe import probe
 from stillmotion.resolve.protocol import Project, Timeline, TimelineItem
-from stillmotion.resolve.session import ResolveSession, TimelineClock
+from stillmotion.resolve.session import VIDEO, ResolveSession, TimelineClock, Track
 from stillmotion.timecode import parse_rate
+from stillmotion.timeline.tracks import is_ai_name
 
 GRAB_ROUTES = ("viewer", "source")
 STILL_TIMEOUT = 15.0  # seconds to wait for an exported still to land on disk
@@ -118,6 +128,63 @@ def export_viewer_still(
             "disabled clip); move the playhead onto the picture or use the source grab route."
         )
     return output
+
+
+@contextlib.contextmanager
+def ai_tracks_hidden(
+    session: ResolveSession, timeline: Timeline, tracks: list[Track], source_index: int
+) -> Iterator[list[int]]:
+    """Switch off every enabled "AI Generated" track above track ``source_index`` (and no other)
+    for the block; switch exactly those back on afterwards, also when the block fails.
+
+    Why: the viewer shows the top-most enabled clip, so a generated clip over the shot would be
+    exported instead of the shot. A track Resolve refuses to switch back on is named in the
+    error, so the editor can do it by hand.
+    """
+    covering = [t.index for t in tracks
+                if t.index > source_index and t.enabled and is_ai_name(t.name)]
+    if covering and not session.supports("Timeline.SetTrackEnable"):
+        raise TimelineError(
+            "The viewer shows a generated clip and this Resolve cannot switch tracks off from a "
+            "script; use the source grab route or disable the 'AI Generated' track."
+        )
+    switched: list[int] = []
+    try:
+        for index in covering:
+            session.set_track_enabled(timeline, index, False)
+            switched.append(index)
+        yield covering
+    except StillmotionError as exc:
+        refused = _enable_again(timeline, switched)
+        if refused:
+            exc.message = f"{exc.message.rstrip('.')}, and {_refusal(refused)}."
+            exc.args = (exc.message,)
+        raise
+    except BaseException:
+        _enable_again(timeline, switched)
+        raise
+    refused = _enable_again(timeline, switched)
+    if refused:
+        raise ResolveOperationError(f"{_refusal(refused)}.",
+                                    operation="SetTrackEnable")
+
+
+def _enable_again(timeline: Timeline, indexes: list[int]) -> list[int]:
+    """Switch the tracks back on, each checked; returns the ones Resolve refused."""
+    refused = []
+    for index in indexes:
+        try:
+            done = timeline.SetTrackEnable(VIDEO, index, True)
+        except Exception:  # a remote call failing while we clean up must not hide the cause
+            done = False
+        if not done:
+            refused.append(index)
+    return refused
+
+
+def _refusal(indexes: list[int]) -> str:
+    names = ", ".join(f"V{i}" for i in indexes)
+    return f"Resolve did not switch track {names} back on (SetTrackEnable): switch it on by hand"
 
 
 def wait_for_file(

@@ -6,7 +6,8 @@ validation, the estimate, progress and error text, the threading) lives in
 :class:`GenerateDialog`, tested with a recording view, while :class:`FusionView` only moves text
 between widgets and the controller. Resolve calls (grab, placement) run on the UI thread; the
 pipeline, which waits minutes on a remote job, runs in a worker thread whose events a UIManager
-timer drains into the window.
+timer drains into the window. "Generate for selected clips" runs one job per selected clip (or
+marker) the same way, concurrently, with one progress line per shot, placing each as it ends.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from stillmotion.resolve.form import (
     summary_text,
 )
 from stillmotion.resolve.protocol import Resolve
+from stillmotion.resolve.selection import SelectionRun, ShotFailure, start_selection
 from stillmotion.resolve.session import ResolveSession
 from stillmotion.resolve.still import GRAB_ROUTES
 from stillmotion.resolve.workflow import (
@@ -47,6 +49,8 @@ from stillmotion.timecode import format_size
 if TYPE_CHECKING:
     from stillmotion.jobs.pipeline import GeneratedClip, PipelineEvent
 
+TITLES = {"generate": "stillmotion: generate at playhead",
+          "selection": "stillmotion: generate for selected clips"}
 WINDOW_ID = "stillmotionGenerate"
 TICK_ID = "stillmotionTick"
 TICK_MS = 250
@@ -74,6 +78,15 @@ class _Job:
     error: BaseException | None = None
 
 
+@dataclass
+class _Batch:
+    """A "Generate for selected clips" run: its jobs and the latest line for each shot."""
+
+    run: SelectionRun
+    events: queue.Queue[tuple[str, str]]
+    lines: dict[str, str]
+
+
 class GenerateDialog:
     """Dialog logic: estimate on every edit, grab then pipeline in a worker, then place."""
 
@@ -94,11 +107,12 @@ class GenerateDialog:
         self.sleep = sleep
         self.clock = clock
         self.job: _Job | None = None
+        self.batch: _Batch | None = None
         self.placed: PlacedClip | None = None
 
     @property
     def busy(self) -> bool:
-        return self.job is not None
+        return self.job is not None or self.batch is not None
 
     def timeline_size(self) -> tuple[int, int]:
         session = ResolveSession(self.resolve)
@@ -148,11 +162,70 @@ class GenerateDialog:
         except BaseException as exc:  # reported on the UI thread by poll()
             job.error = exc
 
+    def start_selection(self) -> bool:
+        """Generate for selected clips clicked: take every shot's still here, then run the jobs
+        concurrently; :meth:`poll` places each as it finishes."""
+        if self.busy:
+            return False
+        args = self.refresh()
+        if args is None:
+            return False
+        events: queue.Queue[tuple[str, str]] = queue.Queue()
+        self.view.show_status("Taking the stills of the selected clips")
+        try:
+            run = start_selection(
+                self.resolve, prompt=args.prompt, seconds=args.seconds, size=args.size,
+                provider=args.provider, model=args.model, grab=args.grab,
+                marker_color=args.marker_color, settings=self.settings,
+                on_event=lambda label, event: events.put((label, event_text(event))),
+                generate=self.generate, sleep=self.sleep, clock=self.clock,
+            )
+        except Exception as exc:
+            self.view.show_error(error_text(exc))
+            return False
+        batch = _Batch(run, events, {target.label: "waiting"
+                                     for target, _ in run.pending.values()})
+        run.on_placed = lambda label, placed: batch.lines.__setitem__(label, _placed_text(placed))
+        run.on_failure = lambda failure: batch.lines.__setitem__(failure.label,
+                                                                 _failure_text(failure))
+        for failure in run.placed.failures:
+            batch.lines[failure.label] = _failure_text(failure)
+        self.batch = batch
+        self.view.set_busy(True)
+        self.view.show_status(_lines_text(batch.lines))
+        return True
+
+    def _poll_batch(self, batch: _Batch) -> bool:
+        """Show each shot's latest line and place the jobs that finished (UI thread)."""
+        while True:
+            try:
+                label, text = batch.events.get_nowait()
+            except queue.Empty:
+                break
+            batch.lines[label] = text
+        try:
+            running = batch.run.place_ready(block=False)
+        except Exception as exc:  # the final save
+            running = False
+            batch.lines["project"] = f"Not done: {error_text(exc)}"
+        if running:
+            self.view.show_status(_lines_text(batch.lines))
+            return True
+        self.batch = None
+        self.view.set_busy(False)
+        placed, failed = len(batch.run.placed), len(batch.run.placed.failures)
+        summary = f"Placed {placed} of {placed + failed} clips" + (
+            f"; {failed} not done" if failed else "")
+        self.view.show_status(_lines_text({**batch.lines, "Done": summary}))
+        return False
+
     def poll(self) -> bool:
         """Timer tick on the UI thread: show progress; when the worker ends, place the clip.
 
         Returns True while a job is still running.
         """
+        if self.batch is not None:
+            return self._poll_batch(self.batch)
         job = self.job
         if job is None:
             return False
@@ -174,21 +247,35 @@ class GenerateDialog:
         except Exception as exc:
             self.view.show_error(error_text(exc))
             return False
-        placed = self.placed
-        where = (f"as take {placed.take}" if placed.take
-                 else f"on {placed.track_name} (V{placed.track_index})")
+        estimate = job.args.estimate
         self.view.show_status(
-            f"Placed job {placed.clip.job_id} at {placed.timecode} {where}: {placed.duration} "
-            f"frames, estimated {job.args.estimate.amount} {job.args.estimate.currency}."
+            f"P{_placed_text(self.placed)[1:]}: {self.placed.duration} frames, estimated "
+            f"{estimate.amount} {estimate.currency}."
         )
         return False
+
+
+def _placed_text(placed: PlacedClip) -> str:
+    """Where a clip went, for the status line ("placed job … at 01:00:00:12 on …")."""
+    where = (f"as take {placed.take}" if placed.take
+             else f"on {placed.track_name} (V{placed.track_index})")
+    return f"placed job {placed.clip.job_id} at {placed.timecode} {where}"
+
+
+def _failure_text(failure: ShotFailure) -> str:
+    return f"Not done: {error_text(failure.error)}"
+
+
+def _lines_text(lines: dict[str, str]) -> str:
+    """One progress line per shot."""
+    return "\n".join(f"{label}: {text}" for label, text in lines.items())
 
 
 class FusionView:
     """The UIManager window: fields, a summary line, a status line, Generate and Close."""
 
     def __init__(self, fusion: Any, bmd: Any, timeline_size: tuple[int, int],
-                 settings: Settings) -> None:
+                 settings: Settings, mode: str = "generate") -> None:
         self.ui = fusion.UIManager
         self.dispatcher = bmd.UIDispatcher(self.ui)
         ui = self.ui
@@ -209,14 +296,19 @@ class FusionView:
                                                                 "PlaceholderText": size_hint}),
                        ui.Label({"Text": "Grab"}), ui.ComboBox({"ID": "grab"}),
                        ui.CheckBox({"ID": "new_take", "Text": "New take"})]),
+            ui.HGroup([ui.Label({"Text": "Markers", "Weight": 0.2}),
+                       ui.LineEdit({"ID": "marker_color", "Weight": 0.8, "PlaceholderText":
+                                    "empty: the selected clips (Resolve 21.0.4+), else every "
+                                    "marker; or a marker colour, e.g. Green"})]),
             ui.Label({"ID": "summary", "Text": "", "WordWrap": True}),
             ui.Label({"ID": "status", "Text": "", "WordWrap": True}),
             ui.HGroup([ui.Button({"ID": "generate", "Text": "Generate"}),
+                       ui.Button({"ID": "selection", "Text": "Generate for selected clips"}),
                        ui.Button({"ID": "close", "Text": "Close"})]),
         ]
         self.window = self.dispatcher.AddWindow(
-            {"ID": WINDOW_ID, "WindowTitle": "stillmotion: generate at playhead",
-             "Geometry": [200, 120, 640, 560]}, ui.VGroup(rows))
+            {"ID": WINDOW_ID, "WindowTitle": TITLES[mode],
+             "Geometry": [200, 120, 640, 600]}, ui.VGroup(rows))
         self.items = self.window.GetItems()
         for choice in (settings.provider, *[p for p in PROVIDERS if p != settings.provider]):
             self.items["provider"].AddItem(choice)
@@ -243,6 +335,7 @@ class FusionView:
 
     def set_busy(self, busy: bool) -> None:
         self.items["generate"].Enabled = not busy
+        self.items["selection"].Enabled = not busy
         if busy:
             self.timer.Start()
         else:
@@ -262,11 +355,13 @@ class FusionView:
             else:
                 self.show_status("A job is running; wait for it to finish before closing.")
 
-        for name in ("prompt", *PARTS, "keep", "avoid", "model", "seconds", "size"):
+        for name in ("prompt", *PARTS, "keep", "avoid", "model", "seconds", "size",
+                     "marker_color"):
             getattr(on, name).TextChanged = changed
         on.provider.CurrentIndexChanged = changed
         on.grab.CurrentIndexChanged = changed
         on.generate.Clicked = lambda _event: dialog.start()
+        on.selection.Clicked = lambda _event: dialog.start_selection()
         on.close.Clicked = close
         getattr(on, WINDOW_ID).Close = close
         self.dispatcher.On.Timeout = lambda _event: dialog.poll()
@@ -292,11 +387,12 @@ def show_message(fusion: Any, bmd: Any, text: str) -> None:
     window.Hide()
 
 
-def run_menu_script(namespace: dict[str, Any]) -> None:
-    """Entry point of the Workspace > Scripts launcher: open the dialog, show any error.
+def run_menu_script(namespace: dict[str, Any], mode: str = "generate") -> None:
+    """Entry point of the Workspace > Scripts launchers: open the dialog, show any error.
 
     ``namespace`` is the launcher's globals, where Resolve pre-binds ``resolve``, ``fusion``
-    (or ``fu``), ``bmd`` and ``app``.
+    (or ``fu``), ``bmd`` and ``app``. ``mode`` "selection" (the "Generate for selected clips"
+    menu entry) titles the dialog for that action; both buttons are in either window.
     """
     fusion = namespace.get("fusion") or namespace.get("fu")
     bmd = namespace.get("bmd")
@@ -311,7 +407,7 @@ def run_menu_script(namespace: dict[str, Any]) -> None:
         settings = load_settings()
         session = ResolveSession(resolve)
         view = FusionView(fusion, bmd, session.size(session.timeline(session.project())),
-                          settings)
+                          settings, mode if mode in TITLES else "generate")
         view.run(GenerateDialog(resolve, view, settings=settings))
     except Exception as exc:  # the editor sees one sentence; the Console keeps the details
         text = error_text(exc)

@@ -20,23 +20,25 @@ from typing import TYPE_CHECKING, Any, Protocol
 from stillmotion.errors import ConfigError, ResolveOperationError, TimelineError
 from stillmotion.jobs.ledger import Ledger
 from stillmotion.jobs.records import JobContext, ResolveSpot, SourceFacts
-from stillmotion.resolve.placement import (
-    AI_TRACK,
-    Slot,
-    add_take,
-    generated_item,
-    is_ai_track,
-    place_clip,
-)
+from stillmotion.resolve.placement import Slot, add_take, is_ai_track, place_clip
 from stillmotion.resolve.protocol import MediaPoolItem, Resolve, TimelineItem
 from stillmotion.resolve.restore import Rollback, undo_on_failure, users_view
 from stillmotion.resolve.session import ResolveSession, TimelineClock
 from stillmotion.resolve.still import (
     GRAB_ROUTES,
     SourceFrame,
+    ai_tracks_hidden,
     export_viewer_still,
     grab_source_still,
     source_frame,
+)
+from stillmotion.resolve.takes import (
+    META,
+    TakeTarget,
+    first_take_still,
+    same_shot_slot,
+    take_slot,
+    take_target,
 )
 from stillmotion.settings import Settings, load_settings
 
@@ -46,7 +48,6 @@ if TYPE_CHECKING:
 AI_BIN = "AI Generated"
 CLIP_COLOR = "Violet"
 MARKER_COLOR = "Purple"
-META = "stillmotion."  # prefix of our third-party metadata keys on media pool items
 
 
 class GenerateFn(Protocol):
@@ -57,15 +58,6 @@ class GenerateFn(Protocol):
         settings: Settings | None = None,
         on_event: Callable[[PipelineEvent], None] | None = None,
     ) -> GeneratedClip: ...
-
-
-@dataclass(frozen=True)
-class TakeTarget:
-    """The generated item a new take goes onto, found again by track and record frame."""
-
-    track_index: int
-    record_frame: int
-    take_group: str | None
 
 
 @dataclass(frozen=True)
@@ -148,10 +140,17 @@ def capture_shot(
     grab: str = "viewer",
     new_take: bool = False,
     settings: Settings,
+    record_frame: int | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Shot:
-    """Find the shot under the playhead and take its still (Resolve calls: main thread)."""
+    """Find the shot under the playhead (or at ``record_frame``) and take its still (Resolve
+    calls: main thread).
+
+    Generated clips over the shot do not stop the viewer route: their tracks are switched off for
+    the export. A generated clip of the same shot over the playhead is the slot the new clip goes
+    into as a take when their spans match (:func:`place_generated`).
+    """
     if grab not in GRAB_ROUTES:
         raise ConfigError(f"Unknown grab route '{grab}'; choose one of: {', '.join(GRAB_ROUTES)}.")
     session = ResolveSession(resolve)
@@ -159,33 +158,32 @@ def capture_shot(
     timeline = session.timeline(project)
     clk = session.clock(timeline)
     with users_view(session, timeline, clk):
-        playhead = session.playhead(timeline, clk)
+        playhead = session.playhead(timeline, clk) if record_frame is None else record_frame
         label = clk.to_text(playhead)
-        under = session.items_at(timeline, playhead)
-        take_of = _take_target(under, label) if new_take else None
+        tracks = session.video_tracks(timeline)
+        under = session.items_at(timeline, playhead, tracks=tracks)
         shots = [(track, item) for track, item in under if not is_ai_track(track.name)]
         if not shots:
             raise TimelineError(
                 f"No enabled video clip is under the playhead at {label}; move the playhead "
                 "onto a shot and try again."
             )
-        item = shots[0][1]
+        source_track, item = shots[0]
         clip_name = str(item.GetName())
+        take_of = (take_target(under, label) if new_take
+                   else same_shot_slot(under, source_track.index, clip_name,
+                                       str(timeline.GetName())))
         source = source_frame(session, item, clk, playhead)
         still = _still_path(settings, str(timeline.GetName()), playhead)
-        reused = _first_take_still(under) if take_of else None
+        reused = first_take_still(under) if new_take else None
         if reused is not None:
             still, grab = reused, "first take"
         elif grab == "source":
             grab_source_still(source, clip_name, still)
-        elif is_ai_track(under[0][0].name):
-            raise TimelineError(
-                f"The viewer shows a generated clip at {label}; use the source grab route or "
-                f"disable the '{AI_TRACK}' track."
-            )
         else:
-            export_viewer_still(session, project, timeline, clk, record_frame=playhead,
-                                output=still, sleep=sleep, now=clock)
+            with ai_tracks_hidden(session, timeline, tracks, source_track.index):
+                export_viewer_still(session, project, timeline, clk, record_frame=playhead,
+                                    output=still, sleep=sleep, now=clock)
     return Shot(
         project=str(project.GetName()), timeline=str(timeline.GetName()), clock=clk,
         size=session.size(timeline), playhead=playhead, still=still, grab=grab,
@@ -217,24 +215,38 @@ def run_pipeline(
     from stillmotion.server import embedded_base_url
 
     run = generate if generate is not None else pipeline.generate
-    request = pipeline.ShotRequest(
-        image=shot.still, prompt=prompt, seconds=seconds, size=size, provider=provider,
-        model=model, new_take=shot.take_of is not None,
-        take_group=shot.take_of.take_group if shot.take_of else None, source=shot.provenance(),
-    )
-    conform = pipeline.ConformSpec(rate=shot.clock.rate, size=shot.size)
+    request, conform = shot_request(shot, prompt=prompt, seconds=seconds, size=size,
+                                    provider=provider, model=model)
     folder = media_dir if media_dir is not None else default_media_dir(settings, shot.project)
     folder.mkdir(parents=True, exist_ok=True)
     with embedded_server(embedded_base_url):
         return run(request, conform, media_dir=folder, settings=settings, on_event=on_event)
 
 
+def shot_request(
+    shot: Shot, *, prompt: str, seconds: int | None = None, size: tuple[int, int] | None = None,
+    provider: str | None = None, model: str | None = None,
+) -> tuple[ShotRequest, ConformSpec]:
+    """The pipeline request for a captured shot, and the timeline shape to conform to."""
+    from stillmotion.jobs import pipeline
+
+    request = pipeline.ShotRequest(
+        image=shot.still, prompt=prompt, seconds=seconds, size=size, provider=provider,
+        model=model, new_take=shot.take_of is not None and shot.take_of.required,
+        take_group=shot.take_of.take_group if shot.take_of else None, source=shot.provenance(),
+    )
+    return request, pipeline.ConformSpec(rate=shot.clock.rate, size=shot.size)
+
+
 def place_generated(
-    resolve: Resolve, shot: Shot, clip: GeneratedClip, *, settings: Settings
+    resolve: Resolve, shot: Shot, clip: GeneratedClip, *, settings: Settings, save: bool = True
 ) -> PlacedClip:
     """Import the clip into the AI bin, place it (or add a take), tag it, save (main thread).
 
-    The ledger row then moves to ``placed`` with where it went, so ``stillmotion jobs`` shows it.
+    All of it is one group: a failure part-way undoes every edit. Background tasks are paused
+    first where the build can (autosave mid-edit breaks scripts); ``save=False`` leaves the one
+    save at the end to a caller placing several clips. The ledger row then moves to ``placed``
+    with where it went, so ``stillmotion jobs`` shows it.
     """
     session = ResolveSession(resolve)
     project = session.project()
@@ -248,6 +260,7 @@ def place_generated(
         )
     media_pool = session.media_pool(project)
     clk = shot.clock
+    session.quiet_background()
     with users_view(session, timeline, clk, media_pool):
         folder = session.bin(media_pool, AI_BIN)
         session.require(
@@ -263,7 +276,9 @@ def place_generated(
         frames = _frames_of(session, media_item, clip)
         metadata = _tag_media(session, media_item, clip, shot)
         with undo_on_failure(Rollback()) as rollback:
-            if shot.take_of is None:
+            slot_item = take_slot(session, timeline, clk, shot.take_of, shot.playhead, frames,
+                                  clip.job_id)
+            if slot_item is None:
                 slot, item = place_clip(
                     session, media_pool, timeline, clk, media_item, record_frame=shot.playhead,
                     frames=frames, rollback=rollback,
@@ -271,16 +286,15 @@ def place_generated(
                 take = None
                 marker_frame = 0
             else:
-                target = shot.take_of
-                item = generated_item(session, timeline, clk, target.track_index,
-                                      target.record_frame)
+                target, item = slot_item
                 take = add_take(session, item, media_item, frames=frames, rollback=rollback)
                 duration = int(item.GetDuration())
                 name = str(timeline.GetTrackName("video", target.track_index))
                 slot = Slot(target.track_index, name, False, target.record_frame, duration)
                 marker_frame = min(take - 1, duration - 1)
             _mark(session, item, clip, marker_frame, rollback)
-    session.save_project()
+    if save:
+        session.save_project()
     placed = PlacedClip(
         clip=clip, timeline=shot.timeline, track_index=slot.track_index,
         track_name=slot.track_name,
@@ -318,34 +332,6 @@ def _still_path(settings: Settings, timeline: str, playhead: int) -> Path:
     folder = settings.cache_dir / "resolve-stills"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{_safe_name(timeline)}-{playhead}-{secrets.token_hex(3)}.png"
-
-
-def _take_target(under: list[tuple[Any, TimelineItem]], label: str) -> TakeTarget:
-    generated = [(track, item) for track, item in under if is_ai_track(track.name)]
-    if not generated:
-        raise TimelineError(
-            f"No generated clip is under the playhead at {label} to add a take to; park on an "
-            f"'{AI_TRACK}' clip or generate a new clip instead."
-        )
-    track, item = generated[0]
-    media = item.GetMediaPoolItem()
-    group = media.GetThirdPartyMetadata(META + "take_group") if media is not None else ""
-    return TakeTarget(track.index, int(item.GetStart()), str(group) or None)
-
-
-def _first_take_still(under: list[tuple[Any, TimelineItem]]) -> Path | None:
-    """The still the generated clip under the playhead was made from, if it is still on disk.
-
-    Why: takes of one shot should start from the same picture, and the viewer now shows the
-    generated clip rather than the shot.
-    """
-    for track, item in under:
-        media = item.GetMediaPoolItem()
-        if is_ai_track(track.name) and media is not None:
-            text = str(media.GetThirdPartyMetadata(META + "still") or "")
-            if text and Path(text).is_file():
-                return Path(text)
-    return None
 
 
 def _frames_of(session: ResolveSession, media_item: MediaPoolItem, clip: GeneratedClip) -> int:

@@ -296,11 +296,15 @@ def json_answer(body: Any, status: int = 200) -> JSONResponse:
 
 
 def mount_dialects(app: FastAPI, service: VideoService) -> None:
-    """Add the Veo, Runway and fal routers (and, in test mode, ``/_dialect_faults``)."""
+    """Add the Veo, Runway, Kling, Seedance, Wan and fal routers (and, in test mode,
+    ``/_dialect_faults``)."""
     from stillmotion.server.dialect_fal import router as fal_router
+    from stillmotion.server.dialect_kling import router as kling_router
     from stillmotion.server.dialect_openrouter import router as openrouter_router
     from stillmotion.server.dialect_runway import router as runway_router
+    from stillmotion.server.dialect_seedance import router as seedance_router
     from stillmotion.server.dialect_veo import router as veo_router
+    from stillmotion.server.dialect_wan import router as wan_router
 
     state = dialect_state(service)
 
@@ -328,6 +332,9 @@ def mount_dialects(app: FastAPI, service: VideoService) -> None:
 
     app.include_router(veo_router(service))
     app.include_router(runway_router(service))
+    app.include_router(kling_router(service))
+    app.include_router(seedance_router(service))
+    app.include_router(wan_router(service))
     app.include_router(openrouter_router(service))  # before fal: /api/v1/videos is not a model
     app.include_router(fal_router(service))  # last: it takes every POST nobody else took
 

@@ -26,7 +26,10 @@ class ServerOptions:
     - ``data_dir``: jobs (SQLite) and files survive restarts there; None: a temporary folder
       removed at shutdown.
     - ``require_key``: when set, every /v1 call needs ``Authorization: Bearer KEY`` or
-      ``api-key: KEY``.
+      ``api-key: KEY``; the vendor dialects read it from their own headers, and Kling's
+      JWTs must name it as ``iss`` (the access key).
+    - ``kling_secret``: the secret half of the Kling key pair tokens are verified with (None:
+      ``require_key`` itself).
     - ``content_ttl``: seconds the content stays downloadable after completion
       (``expires_at``); afterwards content answers 410 with code ``video_expired``.
     - ``workers``: renders running at once; ``fast``: the renderer's quick draft setting.
@@ -41,6 +44,7 @@ class ServerOptions:
 
     data_dir: Path | None = None
     require_key: str | None = None
+    kling_secret: str | None = None
     webhook_url: str | None = None
     webhook_secret: str | None = None
     content_ttl: float = DEFAULT_CONTENT_TTL

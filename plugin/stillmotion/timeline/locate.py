@@ -7,6 +7,13 @@ Record and source are different spaces, named throughout:
   which includes the timeline's ``global_start_time`` (01:00:00:00 in Resolve), or a frame
   number (``120`` or ``frame:120``) counted from the timeline's first frame (0 = the start).
   ``Located.record_frame`` is timeline-relative; ``record_frame_absolute`` adds the start.
+- **Drop frame.** At 29.97 and 59.94 a colon-typed label names a different frame than the
+  drop-frame label the NLE shows (05:00:30:00 is 540 frames from 05:00:30;00), so on a timeline
+  that counts drop frame (FCP 7 XML says so in the sequence timecode's ``displayformat``; other
+  formats do not carry it, and drop frame is what Resolve, Premiere and Avid default to at those
+  rates) a playhead typed with ':' is refused with its ';' spelling; the CLI's ``--assume-df``
+  respells it first (:func:`stillmotion.timecode.drop_frame_spelling`). On a timeline that says
+  non-drop, a ';' label is refused the same way. Labels we print follow the timeline.
 - **Source frames** count at the media file's own rate. OTIO source ranges live in the media's
   timecode space (86400 for a 24 fps file starting at 01:00:00:00). The frame grab needs an
   index from the file's first frame, so ``source_frame_index`` = source time minus the start
@@ -39,7 +46,13 @@ import opentimelineio as otio
 
 from stillmotion.errors import ConfigError, TimelineError
 from stillmotion.media.probe import VideoFacts, probe
-from stillmotion.timecode import Timecode, supports_drop_frame
+from stillmotion.timecode import (
+    Timecode,
+    drop_frame_spelling,
+    drop_frame_suggestion,
+    is_drop_frame_label,
+    supports_drop_frame,
+)
 from stillmotion.timeline.generated import is_generated
 from stillmotion.timeline.media import local_path
 from stillmotion.timeline.sampling import boundary, clip_sampling, time_scalar
@@ -161,7 +174,7 @@ def _parse(timeline: Any, timebase: TimeBase, playhead: str | int) -> tuple[int,
     """(timeline-relative record frame, typed as drop frame) for a playhead, range-checked."""
     start = timebase.start_frame(timeline)
     length = boundary(timebase.frames(timeline.duration()))
-    drop_frame = False
+    drop_frame = counts_drop_frame(timeline, timebase.rate)
     if isinstance(playhead, int):
         frame = playhead
         shown = f"frame {playhead}"
@@ -172,7 +185,7 @@ def _parse(timeline: Any, timebase: TimeBase, playhead: str | int) -> tuple[int,
             frame = int(match.group(1))
             shown = f"frame {frame}"
         else:
-            drop_frame = ";" in text or "," in text
+            _check_label_kind(text, timebase.rate, drop_frame)
             frame = _timecode_frames(text, timebase.rate) - start
             shown = text
     first = _record_label(timebase.rate, drop_frame, start)
@@ -188,6 +201,36 @@ def _parse(timeline: Any, timebase: TimeBase, playhead: str | int) -> tuple[int,
             "park it on a clip."
         )
     return frame, drop_frame
+
+
+def counts_drop_frame(timeline: Any, rate: Fraction) -> bool:
+    """Whether the timeline's record timecode is drop frame (see the module docstring)."""
+    if not supports_drop_frame(rate):
+        return False
+    shown: Any = timeline.metadata
+    for key in ("fcp_xml", "timecode", "displayformat"):
+        shown = shown.get(key) if hasattr(shown, "get") else None
+    return str(shown or "DF").strip().upper() != "NDF"
+
+
+def _check_label_kind(text: str, rate: Fraction, drop_frame: bool) -> None:
+    """Refuse a timecode typed as the other kind (drop frame or not) than the timeline's."""
+    typed_drop = is_drop_frame_label(text)
+    if drop_frame and not typed_drop and drop_frame_spelling(text) != text.strip():
+        raise TimelineError(
+            f"The playhead {text} is typed with ':' but the timeline counts {rate_text(rate)} "
+            f"drop-frame timecode, where that is a different frame; type it as "
+            f"{drop_frame_suggestion(text, rate)} (or pass --assume-df to read ':' as drop "
+            "frame)."
+        )
+    if typed_drop and not drop_frame:
+        kind = ("non-drop timecode" if supports_drop_frame(rate)
+                else "timecode, which has no drop frame")
+        raise TimelineError(
+            f"The playhead {text} is a drop-frame timecode but the timeline counts "
+            f"{rate_text(rate)} fps {kind}; type ':' before the frames (and leave out "
+            "--assume-df)."
+        )
 
 
 def _timecode_frames(text: str, rate: Fraction) -> int:

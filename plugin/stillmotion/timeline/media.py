@@ -7,7 +7,9 @@ from the wrong or a missing file must stop with the file name and the place it w
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+import re
+from pathlib import Path, PureWindowsPath
 from typing import Any
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
@@ -15,6 +17,8 @@ from urllib.request import url2pathname
 import opentimelineio as otio
 
 from stillmotion.errors import TimelineError
+
+_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 
 
 def reference_url(reference: Any) -> str | None:
@@ -57,11 +61,30 @@ def local_path(clip: Any, *, base_dir: Path | None = None) -> Path:
     for path in absolute:
         if path.is_file():
             return path
+    drive_path = windows_drive_path(url)
+    if drive_path is not None and os.name != "nt":
+        raise TimelineError(
+            f"The media of clip '{name}' is a Windows path, {drive_path}, which this machine "
+            "cannot open; relink with --media-dir FOLDER (the folder now holding "
+            f"{PureWindowsPath(drive_path).name}) or relink it in the editor."
+        )
     expected = absolute[-1]
     raise TimelineError(
         f"The media of clip '{name}' is offline: {expected} does not exist; put the file back "
         "there or relink it in the editor."
     )
+
+
+def windows_drive_path(url: str) -> str | None:
+    """The Windows drive path (``D:/media/a.mov``) a reference names, bare, with backslashes
+    or as a ``file:`` URL; None for anything else. Elsewhere than on Windows such a path is
+    not relative to the timeline (it would be read as a folder named ``D:``)."""
+    text = unquote(url.strip())
+    if text.lower().startswith("file:"):
+        text = re.sub(r"^file:(//(localhost)?)?/*", "", text, flags=re.IGNORECASE)
+    if _DRIVE.match(text):
+        return text.replace("\\", "/")
+    return None
 
 
 def file_url_path(url: str) -> Path | None:

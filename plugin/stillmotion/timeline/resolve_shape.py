@@ -32,6 +32,7 @@ from stillmotion.errors import MediaError, TimelineError
 from stillmotion.media.probe import MediaInfo, probe
 from stillmotion.timecode import Timecode
 from stillmotion.timeline.media import file_url_path
+from stillmotion.timeline.sampling import available_origin
 from stillmotion.timeline.timebase import TimeBase, exact_rate, frames_at, whole
 
 DEFAULT_MEDIA = "DEFAULT_MEDIA"
@@ -141,19 +142,23 @@ def _shape_reference(
     rate, start, length = _media_space(info, clip)
     available = reference.available_range
     otio_rate = float(rate)
-    if available is not None:
+    if available is not None and clip.source_range is not None:
+        origin = available_origin(clip.source_range.start_time, available, rate)
+    elif available is not None:
         origin = frames_at(available.start_time, rate)
     elif active and clip.source_range is not None and _source_start(clip, rate) < start:
         origin = Fraction(0)
     else:
         origin = Fraction(start)
-    shift = start - whole(origin)
+    # Exact when the origin is not a whole frame (Premiere's 24 fps file timecode on 23.976
+    # media), so the moved source range lands on whole frames.
+    shift = start - (whole(origin) if abs(origin - whole(origin)) < Fraction(1, 10**6) else origin)
     reference.available_range = otio.opentime.TimeRange(
         otio.opentime.RationalTime(start, otio_rate), otio.opentime.RationalTime(length, otio_rate)
     )
     if active and shift and clip.source_range is not None:
         source = clip.source_range
-        moved = frames_at(otio.opentime.RationalTime(shift, otio_rate),
+        moved = frames_at(otio.opentime.RationalTime(float(shift), otio_rate),
                           exact_rate(source.start_time.rate))
         clip.source_range = otio.opentime.TimeRange(
             otio.opentime.RationalTime(source.start_time.value + float(moved),

@@ -106,7 +106,7 @@ def clip_sampling(
     at_media = start * _step(range_rate, rate)
     available = clip.media_reference.available_range
     if available is not None:
-        origin = frames_at(available.start_time, rate)
+        origin = available_origin(trimmed.start_time, available, rate)
     else:
         origin = Fraction(start_frame)
         inside = frame_count is None or whole(at_media) < frame_count
@@ -114,6 +114,48 @@ def clip_sampling(
             origin = Fraction(0)
     step = time_scalar(clip) * _step(timebase.rate, range_rate) * _step(range_rate, rate)
     return ClipSampling(whole(at_media - origin), step, rate, origin)
+
+
+def available_origin(source_start: Any, available: Any, rate: Fraction) -> Fraction:
+    """Where a reference's first frame sits in a clip's source-range timecode space, counted at
+    the file's ``rate``: the source start less the clip's offset into the file (see _offset).
+
+    One reading for locate, the render plan and Resolve shaping alike.
+    """
+    range_rate = exact_rate(source_start.rate)
+    at_media = as_fraction(source_start.value) * _step(range_rate, rate)
+    return at_media - _offset(source_start, available, range_rate) * _step(range_rate, rate)
+
+
+def _offset(start: Any, available: Any, range_rate: Fraction) -> Fraction:
+    """Source-range frames from the reference's first frame to the clip's start.
+
+    Both are counted alike when their rates share a timecode base (labels: 01:00:00:10 at 24 is
+    10 frames into a file starting at 01:00:00:00 at 23.976). But the FCP 7 XML adapter builds
+    both through seconds: Premiere writes a 23.976 file's ``<timecode>`` at 24 fps and its
+    ``<in>`` at 23.976, and the adapter adds ``<in>`` to the timecode converted to seconds, so
+    the label difference is off by 0.1 % of the timecode while the seconds difference is the
+    ``<in>`` exactly. Of the two, the one that is a whole frame inside the reference is taken
+    (at round hours both are whole: 10:00:00:00 is 864 frames more at 24 than at 23.976).
+    """
+    own = exact_rate(available.start_time.rate)
+    by_label = as_fraction(start.value) - frames_at(available.start_time, range_rate)
+    if own == range_rate or not same_timecode_base(own, range_rate):
+        return by_label
+    seconds = as_fraction(start.value) / exact_rate(start.rate) - \
+        as_fraction(available.start_time.value) / own
+    by_seconds = seconds * range_rate
+    length = frames_at(available.duration, range_rate)
+    for candidate in (by_label, by_seconds):
+        if _is_whole(candidate) and round(candidate) >= 0 and (
+                length <= 0 or round(candidate) < length):
+            return candidate
+    return by_seconds if _is_whole(by_seconds) and not _is_whole(by_label) else by_label
+
+
+def _is_whole(frames: Fraction) -> bool:
+    """A whole frame count up to the float noise of OTIO's values (see timebase.whole)."""
+    return abs(frames - round(frames)) < Fraction(1, 1000)
 
 
 def _step(source: Fraction, target: Fraction) -> Fraction:

@@ -12,6 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+LAST_FRAME_SUFFIX = "_last_frame.png"
+"""A downloaded video's sibling ``<stem>_last_frame.png`` holds the provider's own last frame
+(Seedance's ``return_last_frame``); ``extend`` continues a clip from it when it exists."""
+
+
+def last_frame_beside(video: Path) -> Path:
+    """Where the provider's last frame of the video at ``video`` is kept."""
+    return video.with_name(video.stem + LAST_FRAME_SUFFIX)
+
 
 class JobStatus(str, enum.Enum):
     """Normalised job state; unknown raw values map to RUNNING or FAILED as documented."""

@@ -28,6 +28,9 @@ class Dialect:
     """The vendor's documented API root; ``--base-url`` replaces it."""
     keys: tuple[str, ...]
     """Environment variables holding the key, looked up in order (names, never values)."""
+    pair: str | None = None
+    """The variable holding the second half of a key pair (Kling's secret key), which the
+    provider class reads itself when it is opened; None for single-key vendors."""
     catalogue: bool = False
     """Whether the vendor lists its models' capabilities and prices (``catalogue_rows``)."""
 
@@ -38,6 +41,12 @@ DIALECTS: dict[str, Dialect] = {d.name: d for d in (
     Dialect("runway", "runway", "RunwayProvider", "https://api.dev.runwayml.com",
             ("RUNWAYML_API_SECRET",)),
     Dialect("fal", "fal", "FalProvider", "https://queue.fal.run", ("FAL_KEY",)),
+    Dialect("kling", "kling", "KlingProvider", "https://api-singapore.klingai.com",
+            ("KLING_ACCESS_KEY",), pair="KLING_SECRET_KEY"),
+    Dialect("seedance", "seedance", "SeedanceProvider",
+            "https://ark.ap-southeast.bytepluses.com", ("ARK_API_KEY",)),
+    Dialect("wan", "wan", "WanProvider", "https://dashscope-intl.aliyuncs.com",
+            ("DASHSCOPE_API_KEY",)),
     Dialect("openrouter", "openrouter", "OpenRouterProvider", "https://openrouter.ai/api/v1",
             ("OPENROUTER_API_KEY",), catalogue=True),
 )}

@@ -1,0 +1,66 @@
+"""Resolve objects as Lua sees them, for running the Lua launcher in LuaJIT (lupa) on the fake.
+
+Why: Resolve's Lua bridge calls methods with ':' (the object is not passed again), hands lists
+and dicts over as Lua tables (1-based), and takes Lua tables as lists and dicts. The proxy here
+does the same for the fake's Python objects, so the launcher meets what it would meet in Resolve.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lupa import luajit21 as lupa
+
+from support.fake_resolve import FakeResolve
+
+PROXY = """
+local get, call = ...
+local function wrap(obj)
+  return setmetatable({__obj = obj}, {__index = function(_, key)
+    local kind, value = get(obj, key)
+    if kind == 'method' then return function(_, ...) return call(obj, key, ...) end end
+    return value
+  end})
+end
+return wrap
+"""
+
+
+class LuaResolve:
+    """Builds the Lua proxy of a fake Resolve inside one Lua runtime."""
+
+    def __init__(self, lua: Any) -> None:
+        self.lua = lua
+        self.wrap = lua.execute(PROXY, self._get, self._call)
+
+    def proxy(self, resolve: FakeResolve) -> Any:
+        return self.wrap(resolve)
+
+    def _get(self, obj: Any, key: str) -> tuple[str, Any]:
+        value = getattr(obj, key, None)
+        if callable(value):
+            return "method", None
+        return "value", self.to_lua(value)
+
+    def _call(self, obj: Any, key: str, *args: Any) -> Any:
+        return self.to_lua(getattr(obj, key)(*[self.to_py(arg) for arg in args]))
+
+    def to_lua(self, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return self.lua.table_from([self.to_lua(v) for v in value])
+        if isinstance(value, dict):
+            return self.lua.table_from({k: self.to_lua(v) for k, v in value.items()})
+        if hasattr(value, "root") and isinstance(getattr(value, "root", None), FakeResolve):
+            return self.wrap(value)
+        return value
+
+    def to_py(self, value: Any) -> Any:
+        if lupa.lua_type(value) != "table":
+            return value
+        inner = value["__obj"]
+        if inner is not None:
+            return inner
+        keys = list(value.keys())
+        if keys and all(isinstance(k, int) for k in keys):
+            return [self.to_py(value[k]) for k in sorted(keys)]
+        return {k: self.to_py(v) for k, v in value.items()}
