@@ -225,7 +225,7 @@ def test_a_seedance_extend_chain_continues_from_the_returned_last_frame(
                       "-o", str(tmp_path / "project" / "chained.otio"))
 
     row = job(tmp_path / "ledger.sqlite3", result["job_id"])
-    assert row.files["source_image"] == str(returned.absolute())
+    assert row.files.source_image == returned.absolute()
     _, extension = _jobs(live, "seedance")
     sent = luma_of_image(live.service.store.path(extension.image or ""))
     rendered = luma_of_image(returned)
