@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     poll_deadline: float = 1800.0
     webhook_fallback: float = 30.0
     """Seconds between fallback polls while webhooks are expected (``--webhook-port``)."""
+    # Content Credentials: the PEM certificate chain and private key our outputs are signed
+    # with (paths only: key material is read from the file when signing, never stored here);
+    # without them a local development identity is made under data_dir. ``credentials`` False
+    # (``--no-credentials``) writes none; ``trust_anchors`` is a PEM bundle of roots to trust.
+    signing_cert: Path | None = None
+    signing_key: Path | None = None
+    credentials: bool = True
+    trust_anchors: Path | None = None
 
     @classmethod
     def settings_customise_sources(

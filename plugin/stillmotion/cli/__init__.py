@@ -21,6 +21,7 @@ from stillmotion.cli import (
     grab_commands,
     jobs_commands,
     media_commands,
+    provenance_commands,
     provider_commands,
     review_commands,
     serve_commands,
@@ -53,7 +54,7 @@ app = typer.Typer(
 for module in (
     demo_commands, generate_commands, shot_commands, media_commands, grab_commands,
     webhook_commands, jobs_commands, conform_commands, stitch_commands, serve_commands,
-    provider_commands, review_commands, turnover_commands,
+    provider_commands, review_commands, turnover_commands, provenance_commands,
 ):
     app.add_typer(module.app)  # unnamed: the sub-app's commands join the root
 

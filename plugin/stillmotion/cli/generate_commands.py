@@ -23,6 +23,7 @@ from stillmotion.cli.options import (
     LedgerOpt,
     MediaDirOpt,
     ModelOpt,
+    NoCredentialsOpt,
     OutputOpt,
     PresetOpt,
     ProviderOpt,
@@ -40,16 +41,18 @@ from stillmotion.jobs.ledger import Ledger
 from stillmotion.jobs.pipeline import Clock, GeneratedClip, plan_shot, run_shot
 from stillmotion.jobs.placers import OtioPlacer
 from stillmotion.jobs.shots import Shot, prepare_shot
+from stillmotion.media.credentials import credentials_line
 from stillmotion.media.frames import fit_image
 from stillmotion.settings import Settings, load_settings
 from stillmotion.timecode import format_size, parse_size
 
 
 def cli_settings(*, provider: str | None, model: str | None, base_url: str | None,
-                 ledger: Path | None, budget: float | None) -> Settings:
+                 ledger: Path | None, budget: float | None,
+                 no_credentials: bool = False) -> Settings:
     """Settings from the environment with this command's options on top."""
     return load_settings(provider=provider, model=model, base_url=base_url, ledger=ledger,
-                         budget=budget)
+                         budget=budget, credentials=False if no_credentials else None)
 
 
 def parse_size_option(text: str) -> tuple[int, int] | None:
@@ -66,6 +69,7 @@ def clip_summary(clip: GeneratedClip, timeline: Path | None, track: str | None) 
         "conformed": str(clip.conformed), "original": str(clip.original),
         "cost_estimate": str(clip.cost), "preview": clip.preview, "reused": clip.reused,
         "timeline": str(timeline) if timeline else None, "track": track,
+        "credentials": credentials_line(clip.conformed),
     }
 
 
@@ -78,6 +82,7 @@ def print_result(summary: dict[str, Any], as_json: bool) -> None:
     console.print(f"Job {summary['job_id']} take {summary['take']}{reused}", markup=False)
     console.print(f"  clip      {summary['conformed']}", markup=False)
     console.print(f"  original  {summary['original']}", markup=False)
+    console.print(f"  credentials  {summary['credentials']}", markup=False)
     if summary.get("timeline"):
         console.print(f"  timeline  {summary['timeline']}  (track \"{summary['track']}\")",
                       markup=False)
@@ -173,12 +178,13 @@ def generate_command(
     webhook_port: WebhookPortOpt = None,
     assume_df: AssumeDfOpt = False,
     as_json: JsonOpt = False,
+    no_credentials: NoCredentialsOpt = False,
 ) -> None:
     """Generate a clip from the frame under the playhead and place it on "AI Generated"."""
     if for_app not in (None, "resolve"):
         raise ConfigError(f"Unknown --for '{for_app}'; the only choice is resolve.")
     settings = cli_settings(provider=provider, model=model, base_url=base_url,
-                            ledger=ledger, budget=budget)
+                            ledger=ledger, budget=budget, no_credentials=no_credentials)
     shot = prepare_shot(timeline, typed_playhead(at, assume_df), prompt, output=output,
                         media_dir=media_dir,
                         seconds=seconds, size=parse_size_option(size), provider=provider,

@@ -40,6 +40,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON result for s
 OutputOpt = Annotated[Path | None, typer.Option(
     "-o", "--output", help="New timeline (default: <name>.stillmotion.<ext>).")]
 NewTakeOpt = Annotated[bool, typer.Option("--new-take")]
+NoCredentialsOpt = Annotated[bool, typer.Option(
+    "--no-credentials", help="Write no Content Credentials (C2PA manifest) into the media "
+    "written (STILLMOTION_CREDENTIALS=false).")]
 OverwriteOpt = Annotated[bool, typer.Option("--overwrite")]
 AssumeDfOpt = Annotated[bool, typer.Option(
     "--assume-df", help="Read a playhead typed with ':' (05:00:30:00) as the drop-frame label "

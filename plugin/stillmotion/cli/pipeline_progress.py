@@ -40,7 +40,7 @@ def pipeline_progress(quiet: bool = False) -> Iterator[EventHandler]:
         said: set[tuple[str, str]] = set()
 
         def handle(event: PipelineEvent) -> None:
-            if event.stage == "estimate" and not quiet:
+            if event.stage in ("estimate", "sign") and not quiet:
                 err_console.print(event.message, markup=False)
                 return
             if not live:

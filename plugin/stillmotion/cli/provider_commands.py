@@ -38,6 +38,7 @@ from stillmotion.cli.options import (
     MediaDirOpt,
     ModelOpt,
     NewTakeOpt,
+    NoCredentialsOpt,
     OutputOpt,
     OverwriteOpt,
     PresetOpt,
@@ -253,12 +254,13 @@ def fill_gap_command(
     overwrite: OverwriteOpt = False,
     assume_df: AssumeDfOpt = False,
     as_json: JsonOpt = False,
+    no_credentials: NoCredentialsOpt = False,
 ) -> None:
     """Fill a gap: a clip from the last frame before it to the first frame after it,
     generated at the nearest length the model takes and trimmed to the gap exactly."""
     timeline_path = timeline
     settings = cli_settings(provider=provider, model=model, base_url=base_url,
-                            ledger=ledger, budget=budget)
+                            ledger=ledger, budget=budget, no_credentials=no_credentials)
     chosen = provider or settings.provider
     cap = model_rows.find(chosen, model or settings.model, settings)
     if not cap.last_frame:

@@ -32,6 +32,7 @@ from stillmotion.cli.options import (
     MediaDirOpt,
     ModelOpt,
     NewTakeOpt,
+    NoCredentialsOpt,
     OutputOpt,
     OverwriteOpt,
     PresetOpt,
@@ -122,12 +123,13 @@ def batch_command(
         "--concurrency", help="Jobs running at once (services allow about two).")] = 2,
     overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
+    no_credentials: NoCredentialsOpt = False,
 ) -> None:
     """Generate one clip per marker, concurrently, all placed on one new timeline."""
     if not from_markers:
         raise ConfigError("Say where the prompts are: pass --from-markers.")
     settings = cli_settings(provider=provider, model=model, base_url=base_url,
-                            ledger=ledger, budget=budget)
+                            ledger=ledger, budget=budget, no_credentials=no_credentials)
     opened = read_timeline(timeline)
     markers = marker_shots(opened, color=color)
     if not markers:
@@ -182,6 +184,7 @@ def extend_command(
     = False,
     assume_df: AssumeDfOpt = False,
     as_json: JsonOpt = False,
+    no_credentials: NoCredentialsOpt = False,
 ) -> None:
     """Continue a clip from its last frame, placed right after its out point."""
     if (clip is None) == (at is None):
@@ -196,7 +199,7 @@ def extend_command(
         raise ConfigError(f"A {crossfade} s crossfade is longer than the clip '{span.name}'; "
                           "use a shorter one.")
     settings = cli_settings(provider=provider, model=model, base_url=base_url,
-                            ledger=ledger, budget=budget)
+                            ledger=ledger, budget=budget, no_credentials=no_credentials)
     if native:
         if overlap:
             raise ConfigError("--native continues the clip's own video, so it cannot "
@@ -224,11 +227,12 @@ def remix_command(
     base_url: BaseUrlOpt = None,
     output: OutputOpt = None,
     as_json: JsonOpt = False,
+    no_credentials: NoCredentialsOpt = False,
 ) -> None:
     """A new take of a finished job with a new prompt (the service's remix), grouped with
     its takes and shown in the same slot of a new timeline."""
     settings = cli_settings(provider=None, model=None, base_url=base_url, ledger=ledger,
-                            budget=budget)
+                            budget=budget, no_credentials=no_credentials)
     with Ledger(settings.ledger_path) as book, pipeline_progress(as_json) as events:
         outcome = actions.remix(job_id, prompt, settings=settings, ledger=book, output=output,
                                 on_event=events)

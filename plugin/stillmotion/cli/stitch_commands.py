@@ -17,6 +17,7 @@ from stillmotion.cli.options import (
     MasterOutputOpt,
     MasterPresetOpt,
     MasterSizeOpt,
+    NoCredentialsOpt,
     RatePolicyOpt,
     ReplaceOutOpt,
 )
@@ -24,8 +25,10 @@ from stillmotion.cli.progress import progress_bar
 from stillmotion.cli.timeline_stitch import TIMELINE_HELP, TRACK_HELP, stitch_from_timeline
 from stillmotion.errors import ConfigError
 from stillmotion.media.conform import DEFAULT_PRESET
+from stillmotion.media.credentials import chosen_identity, sign_master
 from stillmotion.media.segments import parse_inputs
 from stillmotion.media.stitch import stitch
+from stillmotion.settings import load_settings
 
 INPUT_HELP = ("Clips in order. CLIP takes the whole clip; CLIP@12-96 frames 12 to 96 inclusive "
               "(0 = first frame); CLIP@12- from frame 12 to the end; "
@@ -67,6 +70,7 @@ def stitch_command(
     inputs: Annotated[
         list[str] | None, typer.Argument(metavar="IN...", help=INPUT_HELP)
     ] = None,
+    no_credentials: NoCredentialsOpt = False,
 ) -> None:
     """Trim and join clips into one master, frame-exact, in one ffmpeg pass.
 
@@ -74,14 +78,16 @@ def stitch_command(
     are joined by stream copy in a fraction of a second; anything else is trimmed, fitted,
     re-timed and encoded in one filter graph.
     """
+    identity = chosen_identity(load_settings(credentials=False if no_credentials else None))
     if timeline is not None:
-        result = stitch_from_timeline(
+        result, contributors = stitch_from_timeline(
             timeline, track or [], inputs or [], output, preset=preset, size=size, fps=fps,
             fit=fit, rate_policy=rate_policy, crossfade=crossfade, loudnorm=loudnorm,
             overwrite=overwrite,
         )
     else:
         segments = parse_inputs(inputs or [])
+        contributors = [s.path for s in segments if s.path is not None]
         with progress_bar("Stitching") as update:
             result = stitch(
                 segments, output, preset=preset, size=size_option(size),
@@ -99,6 +105,7 @@ def stitch_command(
         level = "unchanged (silent)" if sound.output is None else f"{sound.output:g} LUFS"
         err_console.print(f"loudness {sound.measured:g} LUFS -> {level}, "
                           f"{sound.normalization}", markup=False)
+    err_console.print(sign_master(result.path, contributors, identity), markup=False)
     console.print(str(result.path), markup=False)
 
 

@@ -14,9 +14,10 @@ from pathlib import Path
 from stillmotion.cli.conform_commands import rate_option, size_option
 from stillmotion.cli.progress import progress_bar
 from stillmotion.errors import ConfigError
+from stillmotion.media.assemble import assemble
 from stillmotion.media.stitch import StitchResult
 from stillmotion.timeline.io import read_timeline
-from stillmotion.timeline.render import render_timeline
+from stillmotion.timeline.render import plan_timeline
 
 TIMELINE_HELP = ("Render this timeline (.otio, .xml, .fcpxml, .edl, .kdenlive) instead of a clip "
                  "list: the enabled video tracks stacked (top-most clip wins) with the audio "
@@ -39,18 +40,19 @@ def stitch_from_timeline(
     crossfade: str | None,
     loudnorm: str | None,
     overwrite: bool,
-) -> StitchResult:
-    """Check the options that only apply to clip lists, then render ``timeline`` to ``output``."""
+) -> tuple[StitchResult, list[Path]]:
+    """Check the options that only apply to clip lists, then render ``timeline`` to ``output``;
+    returns the result and the media files that went into it (the master's ingredients)."""
     if inputs:
         raise ConfigError("Give either clips to stitch or --timeline, not both.")
     if crossfade is not None or loudnorm is not None or rate_policy.strip().lower() != "fps":
         raise ConfigError("--crossfade, --loudnorm and --rate-policy apply to clip lists; a "
                           "timeline is rendered with its own dissolves and speeds.")
     edit = read_timeline(timeline)
+    assembly = plan_timeline(edit, tracks=list(tracks) or None, rate=rate_option(fps),
+                             base_dir=Path(timeline).expanduser().absolute().parent)
     with progress_bar("Rendering") as update:
-        return render_timeline(
-            edit, output, preset=preset, size=size_option(size), rate=rate_option(fps),
-            tracks=list(tracks) or None, fit=fit,
-            base_dir=Path(timeline).expanduser().absolute().parent, overwrite=overwrite,
-            on_progress=update,
-        )
+        result = assemble(assembly, Path(output).expanduser(), preset=preset,
+                          size=size_option(size), fit=fit, overwrite=overwrite,
+                          on_progress=update)
+    return result, list(dict.fromkeys(span.path for span in assembly.spans()))

@@ -221,14 +221,14 @@ def drive(row: JobRow, settings: Settings, *, ledger: Ledger,
             else open_provider(row.provider, service_settings(row, settings))
         with opened as service:
             if row.state in (S.PREPARED, S.SUBMITTING):
-                row = stages.fit(row, ledger, media_dir)
+                row = stages.fit(row, ledger, media_dir, settings)
                 row = stages.submit(row, service, ledger, on_event, resubmit)
             if row.state in (S.SUBMITTED, S.RUNNING):
                 row = stages.wait(row, service, ledger, settings.poll_deadline, on_event, clock)
             original = stages.download(row, service, media_dir, on_event)
             row = stages.verify(row, original, ledger, on_event)
     if row.state is S.DOWNLOADED:
-        row = stages.conform(row, ledger, media_dir, on_event)
+        row = stages.conform(row, ledger, media_dir, on_event, settings)
     return clip_of(row, reused=False)
 
 

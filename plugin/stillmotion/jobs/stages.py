@@ -36,9 +36,11 @@ from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState
 from stillmotion.jobs.records import JobContext, JobFiles, Provenance
 from stillmotion.jobs.values import Clock, EventHandler, emit
 from stillmotion.media import conform as conform_mod
+from stillmotion.media.credentials import conform_recipe, signed_output, signed_still
 from stillmotion.media.frames import fit_image, grab_frame
 from stillmotion.media.probe import probe
 from stillmotion.media.provenance import read_provenance
+from stillmotion.settings import Settings
 from stillmotion.timecode import parse_size
 from stillmotion.timeline.locate import Located, locate
 
@@ -72,15 +74,17 @@ def grab(located: Located, folder: Path) -> Path:
     return still
 
 
-def fit(row: JobRow, ledger: Ledger, media_dir: Path) -> JobRow:
-    """Fit: the still (and the last-frame still) cropped to the request size, recorded as sent."""
+def fit(row: JobRow, ledger: Ledger, media_dir: Path, settings: Settings) -> JobRow:
+    """Fit: the still (and the last-frame still) cropped to the request size, recorded as sent;
+    the still carries Content Credentials when signing is set up."""
     size = parse_size(row.size or "")
     source = row.files.source_image
     if source is None:
         raise JobError(f"Job {row.id} has no still recorded; make a new take.")
     still = media_dir / f"{stem(row)}_first_frame.png"
     if not still.exists():
-        fit_image(source, still, size, fit="crop")
+        with signed_still(still, source, settings) as unsigned:  # Content Credentials
+            fit_image(source, unsigned, size, fit="crop")
     row = ledger.update(row.id, files=JobFiles(image=still))
     if row.files.last_source_image is not None:
         last = media_dir / f"{stem(row)}_last_frame.png"
@@ -197,8 +201,10 @@ def verify(row: JobRow, original: Path, ledger: Ledger, on_event: EventHandler |
                                              download_sha256=file_sha256(original)))
 
 
-def conform(row: JobRow, ledger: Ledger, media_dir: Path, on_event: EventHandler | None) -> JobRow:
-    """Conform: to the timeline's rate, size and finishing codec; the frame count recorded."""
+def conform(row: JobRow, ledger: Ledger, media_dir: Path, on_event: EventHandler | None,
+            settings: Settings) -> JobRow:
+    """Conform: to the timeline's rate, size and finishing codec (signed with the download as
+    ingredient when signing is set up); the frame count recorded."""
     spec = row.context.conform_spec()
     preset = conform_mod.get_preset(spec.preset)
     output = media_dir / f"{stem(row)}{preset.extension}"
@@ -210,8 +216,12 @@ def conform(row: JobRow, ledger: Ledger, media_dir: Path, on_event: EventHandler
         def progress(event: Any) -> None:
             emit(on_event, "conform", f"Conforming to {spec.preset}", event.fraction)
 
-        conform_mod.conform(source, output, preset=spec.preset, size=spec.size, rate=spec.rate,
-                            fit=spec.fit, on_progress=progress, sar=spec.sar)
+        # Content Credentials: conform into a sibling, signed onto ``output`` with the download
+        # as ingredient (credentials.signed_output; nothing at ``output`` if signing fails).
+        with signed_output(output, conform_recipe(source, f"conformed to {spec.preset}"),
+                           settings, lambda note: emit(on_event, "sign", note)) as unsigned:
+            conform_mod.conform(source, unsigned, preset=spec.preset, size=spec.size,
+                                rate=spec.rate, fit=spec.fit, on_progress=progress, sar=spec.sar)
     frames = probe(output).require_video().frame_count
     return ledger.advance(row.id, S.CONFORMED, files=JobFiles(conformed=output),
                           context=JobContext(frames=frames))

@@ -7,14 +7,9 @@ parser in :mod:`stillmotion.moves`.
 
 from __future__ import annotations
 
+from stillmotion.media.marks import PREVIEW_COMMENT, PREVIEW_TAG, is_preview
 from stillmotion.preview.path import CameraPath, plan
-from stillmotion.preview.render import (
-    PREVIEW_COMMENT,
-    PREVIEW_TAG,
-    is_preview,
-    render_extension,
-    render_preview,
-)
+from stillmotion.preview.render import render_extension, render_preview
 from stillmotion.preview.variants import render_spritesheet, render_thumbnail
 
 __all__ = [

@@ -33,7 +33,8 @@ from stillmotion.files import atomic_path, check_output
 from stillmotion.media.ffmpeg import ProgressCallback, media_arg, run
 from stillmotion.media.fit import fit_filters
 from stillmotion.media.frames import last_frame
-from stillmotion.media.probe import MediaInfo, probe
+from stillmotion.media.marks import PREVIEW_COMMENT, PREVIEW_TAG, is_preview
+from stillmotion.media.probe import probe
 from stillmotion.preview.audio import (
     BED_TAG,
     SAMPLE_RATE,
@@ -53,17 +54,10 @@ from stillmotion.preview.overlay import (
 )
 from stillmotion.preview.path import CameraPath, plan
 
-PREVIEW_COMMENT = "stillmotion preview"
-PREVIEW_TAG = "stillmotion_preview"
 DEFAULT_FPS = 30
 MAX_SECONDS = 600
 _BT709 = "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
 _TO_YUV = ["scale=out_color_matrix=bt709:out_range=tv", "format=yuv420p"]
-
-
-def is_preview(info: MediaInfo) -> bool:
-    """Whether a probed file carries the preview tag (our own render)."""
-    return info.tags.get(PREVIEW_TAG) == "1" or info.tags.get("comment") == PREVIEW_COMMENT
 
 
 def render_preview(

@@ -14,6 +14,7 @@ from pathlib import Path
 from stillmotion.errors import ConfigError, TimelineError
 from stillmotion.files import atomic_path, check_output
 from stillmotion.review.assets import ASSETS_FOLDER, ProgressHandler, make_assets
+from stillmotion.review.credentials_view import attach_credentials
 from stillmotion.review.from_media import review_media_dir
 from stillmotion.review.from_timeline import review_timeline
 from stillmotion.review.model import Review
@@ -41,13 +42,13 @@ def gather(*, timeline: Path | None, media_dir: Path | None, ledger: Path | None
         if not review.shots:
             raise TimelineError(f"The timeline {timeline.name} has no generated clips; review "
                                 "the timeline stillmotion generate wrote.")
-        return review
+        return attach_credentials(review)
     assert media_dir is not None
     review = review_media_dir(media_dir, index)
     if not review.shots:
         raise ConfigError(f"No generated takes were found in {media_dir}; give the folder the "
                           "clips were written to, and --ledger if the ledger is elsewhere.")
-    return review
+    return attach_credentials(review)
 
 
 def write_review(review: Review, output: Path, *, overwrite: bool = False,

@@ -20,7 +20,8 @@ class Take:
 
     ``number`` is the take number ``stillmotion takes --use`` understands (None when the
     take is not listed on a timeline); ``conformed`` is the finishing file the timeline uses and
-    ``original`` the service's download, kept for provenance. Unknown values are None.
+    ``original`` the service's download, kept for provenance; ``credentials`` is what the
+    conformed clip's Content Credentials say (status, chain). Unknown values are None.
     """
 
     job_id: str
@@ -34,6 +35,7 @@ class Take:
     currency: str = "USD"
     preview: bool | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
+    credentials: dict[str, Any] = field(default_factory=dict)
     conformed: Path | None = None
     original: Path | None = None
     remote_id: str = ""

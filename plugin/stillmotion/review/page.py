@@ -24,6 +24,7 @@ from stillmotion.errors import ConfigError
 from stillmotion.jobs.cost import format_money
 from stillmotion.prompt import lint
 from stillmotion.review.assets import ReviewAssets, TakeAssets
+from stillmotion.review.credentials_view import credentials_badge, credentials_chain
 from stillmotion.review.model import Review, Shot, Take
 from stillmotion.review.static import CONTENT_SECURITY_POLICY, SCRIPT, STYLE
 
@@ -138,6 +139,7 @@ def _take(shot: Shot, take: Take, assets: TakeAssets, page_dir: Path) -> str:
         badges.append('<span class="badge use">On the timeline</span>')
     if take.preview:
         badges.append('<span class="badge preview">Preview</span>')
+    badges.append(credentials_badge(take))
     classes = "take in-use" if take.in_use else "take"
     number = "" if take.number is None else str(take.number)
     prompt = f'<p class="prompt">{esc(take.prompt)}</p>' if take.prompt else \
@@ -147,7 +149,7 @@ def _take(shot: Shot, take: Take, assets: TakeAssets, page_dir: Path) -> str:
 {_media(name, assets, page_dir)}
 <h3>{esc(name)} {" ".join(badges)}</h3>
 {prompt}{_lint(take)}
-{_facts(take, page_dir)}
+{_facts(take, page_dir)}{credentials_chain(take)}
 <p class="plays">{esc(assets.play_note)}</p>
 {_switch(shot, take)}{_notes(take.notes, problems)}
 </article>"""
@@ -223,12 +225,18 @@ def provenance_lines(provenance: Mapping[str, Any]) -> list[str]:
     lines = []
     rest = dict(provenance)
     if "c2pa" in rest:
-        manifest = rest.pop("c2pa_manifest", None)
+        found = rest.pop("credentials", None) or {}
+        for stale in ("manifest_store", "c2pa_manifest"):  # a path; the pre-c2pa-python summary
+            rest.pop(stale, None)
         if rest.pop("c2pa"):
-            labels = ", ".join(str(x) for x in (manifest or {}).get("labels", [])[:5])
-            lines.append("C2PA manifest present" + (f" ({labels})" if labels else ""))
+            parts = [f"download's C2PA credentials {found.get('status', 'present')}"]
+            if found.get("signer"):
+                parts.append(f"signed by {found['signer']}")
+            if found.get("ai_generator"):
+                parts.append(f"AI source declared by {found['ai_generator']}")
+            lines.append(", ".join(parts))
         else:
-            lines.append("no C2PA manifest")
+            lines.append("no C2PA manifest in the download")
     if rest.pop("preview", None):
         lines.append("rendered by the local preview engine")
     encoder = rest.pop("encoder", None)

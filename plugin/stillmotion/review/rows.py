@@ -104,7 +104,7 @@ def file_provenance(original: Path | None) -> tuple[dict[str, Any], bool | None]
     if original is None or not original.is_file():
         return {}, None
     try:
-        facts = read_provenance(original, probe(original))
+        facts = read_provenance(original, probe(original), keep_store=False)
     except MediaError:
         return {}, None
     return facts, bool(facts.get("preview"))

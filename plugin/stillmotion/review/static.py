@@ -51,6 +51,11 @@ button.play { position: absolute; left: 8px; bottom: 8px; background: rgba(0, 0,
   background: #2d333b; color: var(--dim); }
 .badge.use { background: var(--use); color: #08210f; }
 .badge.preview { background: var(--warn); color: #2a1d00; }
+.badge.cr { background: #dfe7f5; color: #14233d; }
+.badge.cr-valid { background: var(--use); color: #08210f; }
+.badge.cr-tampered { background: #b3261e; color: #fff; }
+.chain { font-size: 12px; margin: 4px 0; }
+.chain ol { margin: 4px 0; padding-left: 18px; }
 .prompt { white-space: pre-wrap; overflow-wrap: anywhere; margin: 4px 0; }
 ul.lint, ul.notes { margin: 4px 0; padding-left: 18px; }
 ul.lint li { color: var(--warn); }

@@ -1,0 +1,196 @@
+"""Our Content Credentials on what stillmotion writes: each output's manifest, signed atomically.
+
+Why: a conform or stitch re-encodes, so the video service's own manifest is lost unless the new
+file carries one that names the download (or, for a master, every contributing clip) as an
+ingredient; a verifier then follows that chain back to the vendor's signature, and the
+AI-generated digital source type travels with it. Signing writes a temporary sibling and renames
+it, so a failed signature leaves no unsigned file where a signed one is expected.
+
+Recipes (C2PA 2.x actions):
+- conformed clip: ``c2pa.opened`` the download (``parentOf``), then ``c2pa.transcoded`` with
+  ``trainedAlgorithmicMedia`` (the clip came from an image-to-video model);
+- master: ``c2pa.created`` as ``trainedAlgorithmicMedia`` when every contributor is generated,
+  ``compositeWithTrainedAlgorithmicMedia`` when only some are, then ``c2pa.placed`` for each
+  contributor (``componentOf``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from stillmotion import __version__
+from stillmotion.errors import MediaError
+from stillmotion.files import atomic_path, remove_partials
+from stillmotion.media.identity import LOCAL_NAME, signing_identity
+from stillmotion.media.provenance import (
+    AI_COMPOSITE_SOURCE,
+    AI_SOURCE,
+    IPTC,
+    MIME_TYPES,
+    SigningIdentity,
+    read_credentials,
+    sign_file,
+)
+from stillmotion.settings import Settings
+
+CLAIM_GENERATOR = {"name": "stillmotion", "version": __version__}
+LOCAL_NOTE = "signed with a local, untrusted identity"
+Notify = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The manifest one output gets: its actions and its ingredient files (with their JSON)."""
+
+    actions: tuple[dict[str, Any], ...]
+    ingredients: tuple[tuple[Path, dict[str, Any]], ...]
+
+    def manifest(self, title: str) -> dict[str, Any]:
+        return {"claim_generator_info": [CLAIM_GENERATOR], "title": title,
+                "assertions": [{"label": "c2pa.actions",
+                                "data": {"actions": list(self.actions)}}]}
+
+
+def _agent() -> dict[str, str]:
+    return dict(CLAIM_GENERATOR)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def conform_recipe(download: Path, description: str) -> Recipe:
+    """A conformed clip: the download opened and transcoded, still AI-generated media."""
+    return Recipe(
+        actions=(
+            {"action": "c2pa.opened", "parameters": {"ingredientIds": ["download"]}},
+            {"action": "c2pa.transcoded", "digitalSourceType": AI_SOURCE,
+             "softwareAgent": _agent(), "description": description, "when": _now()},
+        ),
+        ingredients=((download, {"title": download.name, "relationship": "parentOf",
+                                 "label": "download"}),),
+    )
+
+
+def master_recipe(contributors: Sequence[Path]) -> Recipe:
+    """A stitched or rendered master: every contributing file placed as a component."""
+    unique = list(dict.fromkeys(Path(p) for p in contributors))
+    generated = [read_credentials(p).ai_generator is not None for p in unique]
+    source = AI_SOURCE if generated and all(generated) else \
+        AI_COMPOSITE_SOURCE if any(generated) else IPTC + "composite"
+    labels = [f"clip{i}" for i in range(len(unique))]
+    return Recipe(
+        actions=(
+            {"action": "c2pa.created", "digitalSourceType": source, "softwareAgent": _agent(),
+             "description": f"joined from {len(unique)} clips", "when": _now()},
+            *({"action": "c2pa.placed", "parameters": {"ingredientIds": [label]}}
+              for label in labels),
+        ),
+        ingredients=tuple(
+            (path, {"title": path.name, "relationship": "componentOf", "label": label})
+            for path, label in zip(unique, labels, strict=True)),
+    )
+
+
+def still_recipe(source: Path) -> Recipe:
+    """The still sent to the service: the editor's frame opened, then cropped and resized."""
+    return Recipe(
+        actions=(
+            {"action": "c2pa.opened", "parameters": {"ingredientIds": ["frame"]}},
+            {"action": "c2pa.resized", "softwareAgent": _agent(), "when": _now(),
+             "description": "cropped and resized to the size the service generates"},
+        ),
+        ingredients=((source, {"title": source.name, "relationship": "parentOf",
+                               "label": "frame"}),),
+    )
+
+
+def signed_still(still: Path, source: Path,
+                 settings: Settings) -> contextlib.AbstractContextManager[Path]:
+    """:func:`signed_output` for the fitted still; a source c2pa cannot take as an ingredient
+    (EXR, DPX) leaves the still unsigned rather than claim an origin we cannot show."""
+    if source.suffix.lower() not in MIME_TYPES:
+        settings = settings.model_copy(update={"credentials": False})
+    return signed_output(still, still_recipe(source), settings)
+
+
+def signing_note(identity: SigningIdentity | None, path: Path) -> str:
+    """The one line a command prints about the credentials it wrote."""
+    if identity is None:
+        return f"Wrote {path.name} without Content Credentials (--no-credentials)."
+    if identity.local:
+        return f"Content Credentials on {path.name} {LOCAL_NOTE} ({identity.name})."
+    return f"Content Credentials on {path.name} signed by {identity.name}."
+
+
+def credentials_line(path: Path) -> str:
+    """What a written file's own Content Credentials say about who signed it, in a few words."""
+    credentials = read_credentials(path)
+    active = credentials.active
+    if active is None:
+        return "no Content Credentials"
+    if active.signer == LOCAL_NAME and credentials.status != "tampered":
+        return LOCAL_NOTE
+    return f"signed by {active.signer or 'an unnamed signer'} ({credentials.status})"
+
+
+def chosen_identity(settings: Settings) -> SigningIdentity | None:
+    """The identity to sign with, or None when the user asked for no credentials."""
+    return signing_identity(settings) if settings.credentials else None
+
+
+def sign_into(source: Path, final: Path, recipe: Recipe, identity: SigningIdentity) -> None:
+    """Write ``source`` signed with ``recipe`` onto ``final`` through a temporary sibling."""
+    with atomic_path(final) as temp:
+        sign_file(source, temp, recipe.manifest(final.name), recipe.ingredients, identity)
+
+
+@contextlib.contextmanager
+def signed_output(final: Path, recipe: Recipe, settings: Settings,
+                  on_note: Notify | None = None) -> Iterator[Path]:
+    """Yield a temporary sibling of ``final`` to write into; sign it onto ``final`` afterwards.
+
+    The identity is resolved first, so a bad certificate fails before any work. With
+    ``settings.credentials`` off the written file is simply renamed. Either way nothing reaches
+    ``final`` unless the whole write (and signature) succeeded; the sibling is always removed.
+    """
+    identity = chosen_identity(settings)
+    # A fixed name, so a run killed mid-write leaves siblings the next run sweeps: this one
+    # (``remove_partials(final)`` matches it) and the writer's own partials of it.
+    unsigned = final.with_name(f".{final.stem}.partial-unsigned{final.suffix}")
+    remove_partials(unsigned)
+    unsigned.unlink(missing_ok=True)
+    try:
+        yield unsigned
+        if identity is None:
+            unsigned.replace(final)
+        else:
+            sign_into(unsigned, final, recipe, identity)
+    finally:
+        unsigned.unlink(missing_ok=True)
+    if on_note is not None:
+        on_note(signing_note(identity, final))
+
+
+def sign_master(path: Path, contributors: Sequence[Path],
+                identity: SigningIdentity | None) -> str:
+    """Sign a just-written master in place (temporary sibling + rename); returns the note.
+
+    Resolve ``identity`` with :func:`chosen_identity` before writing the master, so a bad
+    certificate stops the run before the render. On failure the unsigned master is removed, so
+    no file without the promised credentials is left where a signed one is expected.
+    """
+    if identity is None:
+        return signing_note(None, path)
+    try:
+        sign_into(path, path, master_recipe(contributors), identity)
+    except MediaError as exc:
+        path.unlink(missing_ok=True)
+        raise MediaError(f"{exc.message.rstrip('.')}; the unsigned {path.name} was removed.",
+                         path=path) from exc
+    return signing_note(identity, path)
