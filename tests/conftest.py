@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from stillmotion.media.synth import ClipSpec, render_clip
+from support.containers import render_container_clip
 
 # The clip shapes the issues name: generated-clip sizes and the editorial rates.
 CLIP_SPECS: dict[str, ClipSpec] = {
@@ -41,5 +42,20 @@ def make_clip(media_dir: Path) -> Callable[[str], Path]:
         return cache[name]
 
     return make
+
+@pytest.fixture(scope="session")
+def make_container(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Render (once per session) and return the container fixture named in
+    support.containers.CONTAINER_CLIPS (camera and broadcast media with burnt-in codes)."""
+    folder = tmp_path_factory.mktemp("containers")
+    cache: dict[str, Path] = {}
+
+    def make(name: str) -> Path:
+        if name not in cache:
+            cache[name] = render_container_clip(folder, name)
+        return cache[name]
+
+    return make
+
 
 pytest_plugins = ("support.server",)  # preview_server, clean_server, make_server

@@ -285,3 +285,19 @@ def test_a_configured_identity_signs_and_a_trusted_root_validates_it(
     # One generated contributor and one without credentials: a composite with AI media.
     assert found.active.ai_source is not None and found.active.ai_source.endswith(
         "compositeWithTrainedAlgorithmicMedia")
+
+
+def test_a_master_cut_from_camera_media_is_signed_without_listing_it(
+    make_container: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """c2pa cannot read .mts, so such a contributor is counted, not listed as an ingredient;
+    the stitch must not fail for it."""
+    master = tmp_path / "master.mov"
+    code, out, err = cli(capsys, "stitch", f"{make_container('avchd_mts')}@5-8", "-o", master)
+    assert code == 0, out + err
+    with c2pa.Reader(str(master)) as reader:
+        store = json.loads(reader.json())
+    active = store["manifests"][store["active_manifest"]]
+    assert active.get("ingredients", []) == []
+    described = json.dumps(active["assertions"])
+    assert "joined from 1 clips (1 in formats c2pa cannot read, not listed)" in described

@@ -16,27 +16,13 @@ import pytest
 from stillmotion.cli import run
 from stillmotion.media.frames import grab_frame, last_frame
 from stillmotion.media.probe import probe
-from support.containers import CONTAINER_CLIPS, render_container_clip, trim_with_edit_list
+from support.containers import CONTAINER_CLIPS, trim_with_edit_list
 from support.decode import decoded_frame_count, decoded_lumas
 from support.framecode import luma_of_image, read_code
 
 MakeContainer = Callable[[str], Path]
 CONTAINERS = tuple(CONTAINER_CLIPS)
 PICKS = (0, 1, 5, 13, 50)
-
-
-@pytest.fixture(scope="session")
-def make_container(tmp_path_factory: pytest.TempPathFactory) -> MakeContainer:
-    """Render (once per session) and return the container fixture named in CONTAINER_CLIPS."""
-    folder = tmp_path_factory.mktemp("containers")
-    cache: dict[str, Path] = {}
-
-    def make(name: str) -> Path:
-        if name not in cache:
-            cache[name] = render_container_clip(folder, name)
-        return cache[name]
-
-    return make
 
 
 @pytest.fixture(scope="session")

@@ -126,9 +126,10 @@ def test_other_formats_keep_the_generated_clip_in_place(
 
     xml = read_timeline(project / "out.xml")
     assert xml.global_start_time.value == HOUR_23
-    assert ("", name, case.record_frame, end) in _layout(xml)
-    (marked,) = generated(project / "out.xml")        # found by its marker; metadata dropped
-    assert marked.record_start_frame == case.record_frame and marked.metadata is None
+    assert ("AI Generated", name, case.record_frame, end) in _layout(xml)
+    (marked,) = generated(project / "out.xml")        # metadata kept in <comments>
+    assert marked.record_start_frame == case.record_frame
+    assert marked.metadata is not None and marked.metadata.prompt == PROMPT
     assert _media_of(marked.clip) == conformed
 
     # An EDL has no leading gap: its start is the first event's record in (01:00:00:03), so
@@ -142,9 +143,12 @@ def test_other_formats_keep_the_generated_clip_in_place(
                     ("hour", end, 63)]
     (marked,) = generated(project / "out.edl", rate="23.976")
     assert marked.record_start_frame + lead == case.record_frame
+    assert marked.metadata is not None and marked.metadata.prompt == PROMPT   # the sidecar
 
     kdenlive = read_timeline(project / "out.kdenlive")
     assert ("AI Generated", name, case.record_frame, end) in _layout(kdenlive)
+    (converted,) = generated(project / "out.kdenlive")   # metadata in producer properties
+    assert converted.metadata is not None and converted.metadata.prompt == PROMPT
 
     otio_file = generated(project / "out.otio")
     assert otio_file[0].metadata is not None and otio_file[0].metadata.prompt == PROMPT

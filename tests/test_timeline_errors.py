@@ -77,7 +77,7 @@ CASES: list[tuple[str, Case, type[StillmotionError], str]] = [
     ("missing reference", lambda t, hd: locate(one_clip(None, available=None), "frame:5"),
      TimelineError, r"'shot' is offline \(the timeline names no media file"),
     ("generator reference", lambda t, hd: locate(generator_timeline(), "frame:5"),
-     TimelineError, r"'bars' is a SMPTEBars generator"),
+     TimelineError, r"Only the SMPTEBars clip 'bars' is under the playhead"),
     ("remote media", lambda t, hd: locate(one_clip("https://cdn.example/x.mov"), "frame:5"),
      TimelineError, r"not a local file"),
     ("source past the media end", lambda t, hd: locate(one_clip(hd, source=60), "frame:20"),
@@ -113,9 +113,10 @@ CASES: list[tuple[str, Case, type[StillmotionError], str]] = [
      r"could not be read as OpenTimelineIO bundle \(Not a zipfile"),
     ("corrupt fcpxml", corrupt("fcpxml", b"<fcpxml version='1.8'><resources>"),
      TimelineError, r"could not be read as FCPXML"),
-    ("ntsc fcpxml", corrupt("fcpxml", b'<fcpxml version="1.8"><resources><format id="r1" '
-                                      b'frameDuration="1001/24000s"/></resources></fcpxml>'),
-     TimelineError, r"NTSC-rate FCPXML"),
+    ("mixed-rate fcpxml", corrupt("fcpxml", b'<fcpxml version="1.8"><resources><format id="r1" '
+                                           b'frameDuration="1001/24000s"/><format id="r2" '
+                                           b'frameDuration="1/25s"/></resources></fcpxml>'),
+     TimelineError, r"mixes NTSC \(23\.976/29\.97/59\.94\) and whole frame rates"),
     ("a clip, not a timeline", corrupt("otio", otio.schema.Clip(name="x").to_json_string()
                                        .encode()),
      TimelineError, r"holds no timeline"),

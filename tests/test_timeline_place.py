@@ -294,19 +294,17 @@ def test_output_in_the_input_format_keeps_the_clip_in_place(
     assert first + reread_start == placed.record_start_frame + start   # same record frame
     assert end - first == 24
     if suffix != "edl":                     # EDL output is one flattened picture track
-        assert track_name in ("AI Generated", "")   # FCP XML drops track names
+        assert track_name == "AI Generated"
         assert layout[row_index - 1][2:] == (10, 30)      # on the track right above B
-    if suffix == "kdenlive":                # Kdenlive keeps neither metadata nor markers
-        return
     (again,) = [c for c in find_generated_clips(reread) if c.clip.name == "AI take 1"]
+    # Metadata kept in every format: OTIO itself, FCP XML <comments>, Kdenlive producer
+    # properties, the EDL's sidecar.
+    assert again.metadata is not None and again.metadata.job_id == "video_1"
     if suffix == "otio":
-        assert again.metadata is not None and again.metadata.job_id == "video_1"
         assert set(again.clip.media_references()) == {"DEFAULT_MEDIA", ORIGINAL_REFERENCE_KEY}
-    else:                                   # found through the "AI generated" marker
-        assert again.metadata is None and again.problem
 
 
-def test_second_run_on_fcp_xml_output_reuses_the_nameless_ai_track(
+def test_second_run_on_fcp_xml_output_reuses_the_ai_track(
     hd: Path, generated: tuple[Path, Path], tmp_path: Path
 ) -> None:
     conformed, _ = generated
@@ -314,11 +312,10 @@ def test_second_run_on_fcp_xml_output_reuses_the_nameless_ai_track(
     place(tl, locate(tl, "frame:15"), 10, conformed, name="first")
     output = write_timeline(tl, tmp_path / "cut.stillmotion.xml")
     reread = read_timeline(output)
-    assert [t.name for t in reread.video_tracks()] == ["", "", ""]
+    assert [t.name for t in reread.video_tracks()] == ["V1", "V2", "AI Generated"]
     second = place(reread, locate(reread, "frame:30", timeline_path=output), 10, conformed,
                    name="second")
     assert (second.track_index, second.created_track) == (2, False)
     first, placed = find_generated_clips(reread)
     assert (first.clip.name, placed.clip.name) == ("first", "second")
-    assert first.metadata is None and first.problem      # FCP XML kept only the marker
-    assert placed.metadata is not None
+    assert first.metadata is not None and placed.metadata is not None   # kept in <comments>

@@ -13,11 +13,14 @@ from fractions import Fraction
 from pathlib import Path
 
 from stillmotion.files import atomic_path
-from stillmotion.media.ffmpeg import media_arg, run, seconds_arg
+from stillmotion.media.ffmpeg import filter_arg, media_arg, run, seconds_arg
 from stillmotion.media.synth import code_band_filters
 from stillmotion.timecode import format_rate
 
 SIZE = (320, 180)
+# The sound: a rising tone (200 Hz + 400 Hz per second), so every stretch of it is unlike every
+# other and a cut's sound can be placed in the source to the sample (a steady tone repeats).
+CHIRP = "0.5*sin(2*PI*(200+200*t)*t)"
 _H264_B = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
            "-bf", "3", "-g", "12", "-keyint_min", "12"]
 _H264_NO_B = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
@@ -82,7 +85,7 @@ def render_container_clip(folder: Path, name: str) -> Path:
     seconds = Fraction(spec.frames) / spec.rate
     args = [
         "-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={format_rate(spec.rate)}",
-        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+        "-f", "lavfi", "-i", f"aevalsrc={filter_arg(CHIRP)}:s=48000",
         "-vf", ",".join(code_band_filters(width, height)), "-frames:v", str(spec.frames),
         *spec.video, *spec.audio, "-t", seconds_arg(seconds), *spec.muxer,
     ]

@@ -33,6 +33,7 @@ from stillmotion.cli.options import (
     typed_playhead,
 )
 from stillmotion.cli.pipeline_progress import pipeline_progress
+from stillmotion.cli.reading import reads_timeline
 from stillmotion.cli.webhook_wait import webhook_clock
 from stillmotion.errors import ConfigError
 from stillmotion.jobs.actions import Outcome
@@ -147,6 +148,7 @@ def dry_run(shot: Shot, settings: Settings, as_json: bool, *, overwrite: bool = 
 app = typer.Typer()
 
 @app.command("generate")
+@reads_timeline
 def generate_command(
     timeline: Annotated[Path, typer.Argument(help="Timeline file (.otio, .xml, .fcpxml, "
                                              ".edl, .kdenlive, .otioz).")],

@@ -47,6 +47,7 @@ from stillmotion.cli.options import (
     typed_playhead,
 )
 from stillmotion.cli.pipeline_progress import pipeline_progress
+from stillmotion.cli.reading import reads_timeline
 from stillmotion.errors import ConfigError, StillmotionError
 from stillmotion.jobs import actions, cost
 from stillmotion.jobs.ledger import Ledger
@@ -235,6 +236,7 @@ def providers_command(as_json: JsonOpt = False, base_url: BaseUrlOpt = None) -> 
     print_providers(table)
 
 @app.command("fill-gap")
+@reads_timeline
 def fill_gap_command(
     timeline: Annotated[Path, typer.Argument(help="Timeline file with a gap between two "
                                              "clips.")],

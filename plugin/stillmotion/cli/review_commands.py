@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from stillmotion.cli.console import console, err_console
 from stillmotion.cli.options import LedgerOpt
+from stillmotion.cli.reading import reads_timeline
 from stillmotion.review import gather, write_review
 from stillmotion.settings import load_settings
 
@@ -23,6 +24,7 @@ from stillmotion.settings import load_settings
 app = typer.Typer()
 
 @app.command("review")
+@reads_timeline
 def review_command(
     timeline: Annotated[Path | None, typer.Argument(
         help="A timeline stillmotion wrote (.otio keeps every take's metadata).")] = None,

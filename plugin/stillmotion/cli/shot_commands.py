@@ -43,6 +43,7 @@ from stillmotion.cli.options import (
 )
 from stillmotion.cli.pipeline_progress import pipeline_progress
 from stillmotion.cli.provider_commands import provider_last_frame
+from stillmotion.cli.reading import reads_timeline
 from stillmotion.errors import ConfigError, StillmotionError
 from stillmotion.jobs import actions, cost
 from stillmotion.jobs.ledger import Ledger
@@ -103,6 +104,7 @@ def _batch(shots: list[Shot], settings: Settings, concurrency: int, quiet: bool,
 app = typer.Typer()
 
 @app.command("batch")
+@reads_timeline
 def batch_command(
     timeline: Annotated[Path, typer.Argument(help="Timeline file with prompt markers.")],
     from_markers: Annotated[bool, typer.Option(
@@ -157,6 +159,7 @@ def batch_command(
         raise typer.Exit(6 if results else 4)
 
 @app.command("extend")
+@reads_timeline
 def extend_command(
     timeline: Annotated[Path, typer.Argument(help="Timeline file.")],
     prompt: Annotated[str, typer.Option("--prompt", help="What happens next.")],
@@ -219,6 +222,7 @@ def extend_command(
     print_result(outcome_summary(outcome), as_json)
 
 @app.command("remix")
+@reads_timeline
 def remix_command(
     job_id: Annotated[str, typer.Argument(help="A finished job (id, prefix or remote id).")],
     prompt: Annotated[str, typer.Option("--prompt", help="The new prompt.")],
@@ -239,6 +243,7 @@ def remix_command(
     print_result(outcome_summary(outcome), as_json)
 
 @app.command("takes")
+@reads_timeline
 def takes_command(
     timeline: Annotated[Path, typer.Argument(help="A timeline stillmotion wrote (.otio).")],
     at: Annotated[str, typer.Option("--at", help="Playhead on the generated clip.")],

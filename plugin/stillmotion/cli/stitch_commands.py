@@ -22,6 +22,7 @@ from stillmotion.cli.options import (
     ReplaceOutOpt,
 )
 from stillmotion.cli.progress import progress_bar
+from stillmotion.cli.reading import reads_timeline
 from stillmotion.cli.timeline_stitch import TIMELINE_HELP, TRACK_HELP, stitch_from_timeline
 from stillmotion.errors import ConfigError
 from stillmotion.media.conform import DEFAULT_PRESET
@@ -41,6 +42,7 @@ INPUT_HELP = ("Clips in order. CLIP takes the whole clip; CLIP@12-96 frames 12 t
 app = typer.Typer()
 
 @app.command("stitch")
+@reads_timeline
 def stitch_command(
     output: MasterOutputOpt,
     preset: MasterPresetOpt = DEFAULT_PRESET,

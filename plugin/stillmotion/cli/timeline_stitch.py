@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from stillmotion.cli.conform_commands import rate_option, size_option
+from stillmotion.cli.console import err_console
 from stillmotion.cli.progress import progress_bar
 from stillmotion.errors import ConfigError
 from stillmotion.media.assemble import assemble
@@ -50,9 +51,14 @@ def stitch_from_timeline(
                           "timeline is rendered with its own dissolves and speeds.")
     edit = read_timeline(timeline)
     assembly = plan_timeline(edit, tracks=list(tracks) or None, rate=rate_option(fps),
-                             base_dir=Path(timeline).expanduser().absolute().parent)
+                             base_dir=Path(timeline).expanduser().absolute().parent,
+                             on_warning=_warn)
     with progress_bar("Rendering") as update:
         result = assemble(assembly, Path(output).expanduser(), preset=preset,
                           size=size_option(size), fit=fit, overwrite=overwrite,
                           on_progress=update)
     return result, list(dict.fromkeys(span.path for span in assembly.spans()))
+
+
+def _warn(sentence: str) -> None:
+    err_console.print(f"stillmotion: warning: {sentence}", markup=False, highlight=False)

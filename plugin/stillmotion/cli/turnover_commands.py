@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from stillmotion.cli.console import console, err_console
 from stillmotion.cli.options import JsonOpt, LedgerOpt, OutputOpt, OverwriteOpt
+from stillmotion.cli.reading import reads_timeline
 from stillmotion.errors import ConfigError
 from stillmotion.finishing.ingest import IngestRequest, ingest
 from stillmotion.finishing.naming import DEFAULT_PATTERN, DEFAULT_TASK
@@ -58,6 +59,7 @@ def shots_and_frames(description: str, quiet: bool) -> Iterator[
 
 
 @app.command("turnover")
+@reads_timeline
 def turnover_command(
     timeline: Annotated[Path, typer.Argument(help="A timeline stillmotion wrote (.otio).")],
     handles: Annotated[int, typer.Option("--handles", help="Frames of handle each side.")],
@@ -111,6 +113,7 @@ def turnover_command(
 
 
 @app.command("ingest")
+@reads_timeline
 def ingest_command(
     timeline: Annotated[Path, typer.Argument(help="The timeline the shots were turned over from.")],
     folder: Annotated[Path, typer.Argument(help="Folder with the returned versions.")],

@@ -25,6 +25,7 @@ from stillmotion.timeline.io import read_timeline, write_timeline
 from stillmotion.timeline.locate import Located
 from stillmotion.timeline.metadata import GeneratedClipMetadata, TakeRecord
 from stillmotion.timeline.place import PlacedClip, place_generated
+from stillmotion.timeline.relink import options_from_context, reading_options
 from stillmotion.timeline.resolve_shape import make_resolve_shaped
 from stillmotion.timeline.takes import switch_take
 
@@ -161,7 +162,9 @@ class OtioPlacer:
         output = context.output
         if self.resumed and output.exists() and not context.overwrite:
             output = next_free_name(output)
-        timeline = read_timeline(context.timeline)
+        saved = context.reading.to_json() if context.reading is not None else None
+        with reading_options(options_from_context(saved)):  # the --rate and --relink-dir of the run
+            timeline = read_timeline(context.timeline)
         placed = place_clip(timeline, clip, ledger=ledger, context=context,
                             prompt_parts=self.prompt_parts)
         if context.for_resolve:

@@ -280,6 +280,24 @@ class ResolveSpot:
 
 
 @dataclass(frozen=True)
+class TimelineReading:
+    """How the input timeline was read (``--rate``, ``--relink-dir``), so placing after a crash
+    reads it the same way; the JSON is ``stillmotion.timeline.relink.reading_context``'s."""
+
+    rate: str | None = None
+    relink_dirs: tuple[str, ...] = ()
+
+    def to_json(self) -> Json:
+        return {"rate": self.rate, "relink_dirs": list(self.relink_dirs)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TimelineReading:
+        dirs = data.get("relink_dirs")
+        return cls(rate=_text(data, "rate"),
+                   relink_dirs=tuple(str(d) for d in dirs) if isinstance(dirs, list) else ())
+
+
+@dataclass(frozen=True)
 class JobContext:
     """Everything needed to finish and place a job after a crash, beyond the request.
 
@@ -306,6 +324,7 @@ class JobContext:
     download_sha256: str | None = None
     frames: int | None = None
     resolve: ResolveSpot | None = None
+    reading: TimelineReading | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def conform_spec(self) -> ConformSpec:
@@ -317,7 +336,7 @@ class JobContext:
 
     def to_json(self) -> Json:
         nested = {"conform": self.conform, "gap": self.gap, "provenance": self.provenance,
-                  "resolve": self.resolve}
+                  "resolve": self.resolve, "reading": self.reading}
         values: Json = {name: _str_or_none(getattr(self, name))
                         for name in ("media_dir", "timeline", "output", "at", "extends",
                                      "download_sha256")}
@@ -343,7 +362,8 @@ class JobContext:
             gap=nested("gap", GapFacts.from_json), expires_at=_int(data, "expires_at"),
             provenance=nested("provenance", Provenance.from_json),
             download_sha256=_text(data, "download_sha256"), frames=_int(data, "frames"),
-            resolve=nested("resolve", ResolveSpot.from_json), extra=_extra(data, _names(cls)),
+            resolve=nested("resolve", ResolveSpot.from_json),
+            reading=nested("reading", TimelineReading.from_json), extra=_extra(data, _names(cls)),
         )
 
 

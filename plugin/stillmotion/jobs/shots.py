@@ -14,13 +14,14 @@ from pathlib import Path
 
 from stillmotion.errors import ConfigError
 from stillmotion.files import MEDIA_FOLDER, check_output, writable_folder
-from stillmotion.jobs.records import ConformSpec, JobContext, SourceFacts
+from stillmotion.jobs.records import ConformSpec, JobContext, SourceFacts, TimelineReading
 from stillmotion.jobs.stages import grab, locate_shot
 from stillmotion.jobs.values import ShotRequest
 from stillmotion.media.probe import probe
 from stillmotion.prompt import validate_prompt
 from stillmotion.timeline.io import default_output_path, read_timeline
 from stillmotion.timeline.locate import Located
+from stillmotion.timeline.relink import reading_context
 
 
 @dataclass(frozen=True)
@@ -100,5 +101,6 @@ def prepare_shot(
     )
     target = ConformSpec(rate=located.record_rate, size=facts.size, preset=preset, sar=facts.sar)
     context = JobContext(timeline=timeline_path.absolute(), at=at, output=final,
-                         overwrite=overwrite, for_resolve=for_resolve, record_frame=record_frame)
+                         overwrite=overwrite, for_resolve=for_resolve, record_frame=record_frame,
+                         reading=TimelineReading.from_json(reading_context()))
     return Shot(located, request, target, folder, final, context)

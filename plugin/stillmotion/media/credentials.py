@@ -31,8 +31,8 @@ from stillmotion.media.provenance import (
     AI_COMPOSITE_SOURCE,
     AI_SOURCE,
     IPTC,
-    MIME_TYPES,
     SigningIdentity,
+    can_carry,
     read_credentials,
     sign_file,
 )
@@ -79,15 +79,20 @@ def conform_recipe(download: Path, description: str) -> Recipe:
 
 def master_recipe(contributors: Sequence[Path]) -> Recipe:
     """A stitched or rendered master: every contributing file placed as a component."""
-    unique = list(dict.fromkeys(Path(p) for p in contributors))
+    every = list(dict.fromkeys(Path(p) for p in contributors))
+    # Camera files c2pa cannot read (.mts, .mxf …) carry no manifest to chain to: they are
+    # counted in the description, not listed as ingredients (c2pa needs to read an ingredient).
+    unique = [p for p in every if can_carry(p)]
     generated = [read_credentials(p).ai_generator is not None for p in unique]
-    source = AI_SOURCE if generated and all(generated) else \
+    source = AI_SOURCE if generated and all(generated) and len(unique) == len(every) else \
         AI_COMPOSITE_SOURCE if any(generated) else IPTC + "composite"
     labels = [f"clip{i}" for i in range(len(unique))]
+    unlisted = len(every) - len(unique)
+    note = f" ({unlisted} in formats c2pa cannot read, not listed)" if unlisted else ""
     return Recipe(
         actions=(
             {"action": "c2pa.created", "digitalSourceType": source, "softwareAgent": _agent(),
-             "description": f"joined from {len(unique)} clips", "when": _now()},
+             "description": f"joined from {len(every)} clips{note}", "when": _now()},
             *({"action": "c2pa.placed", "parameters": {"ingredientIds": [label]}}
               for label in labels),
         ),
@@ -114,7 +119,7 @@ def signed_still(still: Path, source: Path,
                  settings: Settings) -> contextlib.AbstractContextManager[Path]:
     """:func:`signed_output` for the fitted still; a source c2pa cannot take as an ingredient
     (EXR, DPX) leaves the still unsigned rather than claim an origin we cannot show."""
-    if source.suffix.lower() not in MIME_TYPES:
+    if not can_carry(source):
         settings = settings.model_copy(update={"credentials": False})
     return signed_output(still, still_recipe(source), settings)
 

@@ -3,16 +3,16 @@
 Why: the reference image sent to a video job must be exactly the frame under the playhead, at
 exactly the provider's size, with the colours a viewer shows. So a frame is picked by index (the
 seconds and timecode selectors are turned into an index first, honouring the media's own start
-timecode, drop frame included) and found by its presentation time in the stream's own clock
-(the stream's start time, which MPEG-TS/PS put on the PCR clock, plus index / rate; edit lists
-and B-frame reordering are applied by the demuxer and decoder before timestamps are compared).
-ffmpeg keeps those timestamps (``-copyts``), seeks before the frame and keeps only the decoded
-picture whose timestamp lies within half a frame of it; a seek that lands past the frame's
-keyframe (MPEG-TS/PS have no index, so ffmpeg's timestamp search can) yields nothing and is
-retried further back, down to decoding from the first frame. The picture is converted to RGB
-with an explicit matrix and range (swscale's silent default is BT.601, wrong for untagged HD),
-fitted with :mod:`stillmotion.media.fit`, and written atomically in the format the extension
-names.
+timecode, drop frame included) and found by its presentation time in the stream's own clock (the
+stream's start time, which MPEG-TS/PS put on the PCR clock, plus index / rate; edit lists and
+B-frame reordering are applied by the demuxer and decoder before timestamps are compared: the
+rule of :mod:`stillmotion.media.seek`, which the renderers cut by too). ffmpeg keeps those
+timestamps (``-copyts``), seeks before the frame and keeps only the decoded picture whose
+timestamp lies within half a frame of it; a seek that lands past the frame's keyframe
+(MPEG-TS/PS have no index, so ffmpeg's timestamp search can) yields nothing and is retried
+further back, down to decoding from the first frame. The picture is converted to RGB with an
+explicit matrix and range (swscale's silent default is BT.601, wrong for untagged HD), fitted
+with :mod:`stillmotion.media.fit`, and written atomically in the format the extension names.
 """
 
 from __future__ import annotations
@@ -26,9 +26,10 @@ from typing import Literal
 from stillmotion.errors import ConfigError, MediaError
 from stillmotion.files import atomic_path, check_output
 from stillmotion.media.colour import source_matrix, source_range
-from stillmotion.media.ffmpeg import filter_arg, media_arg, run, seconds_arg
+from stillmotion.media.ffmpeg import media_arg, run, seconds_arg
 from stillmotion.media.fit import Anchor, FitMode, fit_filters, parse_fit
 from stillmotion.media.probe import MediaInfo, VideoFacts, is_yuv_format, probe
+from stillmotion.media.seek import frame_window, input_args, seek_candidates
 from stillmotion.timecode import Timecode
 
 ImageKind = Literal["png", "jpeg", "webp"]
@@ -45,10 +46,6 @@ ANCHORS: tuple[Anchor, ...] = ("center", "top", "bottom", "left", "right")
 DEFAULT_THUMBNAIL_WIDTH = 320
 # How far before the end of file the last-frame grab starts decoding (the reference's 0.5 s).
 LAST_FRAME_WINDOW = Fraction(1, 2)
-# How far (seconds) before the wanted frame each seek tries in turn, before decoding from the start.
-# Indexed containers (MP4, MOV, MKV, MXF) land on the keyframe before the frame at the first try;
-# MPEG-TS/PS GOPs are rarely over a second, long-GOP H.264 can reach ten.
-SEEK_BACKOFFS = (Fraction(0), Fraction(1), Fraction(5), Fraction(30))
 
 # Probe colourspace names -> swscale matrix names.
 # Full-precision chroma and rounding in the YUV->RGB step: without them swscale converts at 8 bits
@@ -164,27 +161,16 @@ class DecodePass:
 def frame_passes(info: MediaInfo, index: int) -> list[DecodePass]:
     """The decodes that find frame ``index`` by its presentation time, cheapest first.
 
-    Every seeking pass keeps only a picture within half a frame of the frame's time and stops
+    The seeks and the time window are :mod:`stillmotion.media.seek`'s (the renderers cut by the
+    same rule). Every seeking pass keeps only a picture inside the frame's window and stops
     decoding just after it, so a seek that lands too late yields nothing rather than a wrong
-    frame. The last pass decodes from the first frame and keeps the first picture from that
-    time on (with variable frame rate, the next picture shown when none falls in the window).
+    frame. The last pass decodes from the first frame and keeps the first picture from the
+    window on (with variable frame rate, the next picture shown when none falls in it).
     """
-    video = info.require_video()
-    shown = video.start_time + Fraction(index) / video.rate
-    half = 1 / (2 * video.rate)
-    since = f"gte(t,{seconds_arg(shown - half)})"
-    window = f"select={filter_arg(f'{since}*lt(t,{seconds_arg(shown + half)})')}"
-    media = media_arg(info.path)
-    passes = []
-    for back in SEEK_BACKOFFS:
-        seek = shown - half - back - info.start_time
-        if seek <= 0:
-            break
-        passes.append(DecodePass(
-            ["-copyts", "-noaccurate_seek", "-ss", seconds_arg(seek), "-i", media],
-            [f"trim=end={seconds_arg(shown + 3 * half)}", window],
-        ))
-    passes.append(DecodePass(["-copyts", "-i", media], [f"select={filter_arg(since)}"]))
+    window = frame_window(info.require_video(), index)
+    passes = [DecodePass(input_args(info, seek), [window.stop(), window.select()])
+              for seek in seek_candidates(info, index)]
+    passes.append(DecodePass(input_args(info, None), [window.from_since()]))
     return passes
 
 

@@ -16,7 +16,10 @@ each slot. A :class:`Show` renders slots ``skip`` to ``skip + frames - 1`` of it
 every slot on the anchor's phase whatever the seek, decoding starts at a source frame whose slot
 is whole (a multiple of the rate ratio's denominator) or, when the file has no frames that early
 (a pre-roll at the start of the file), at the first frame needed with clones in front (``tpad``)
-that the final trim removes. A span with ``play_rate`` 0 is a freeze frame.
+that the final trim removes. A span with ``play_rate`` 0 is a freeze frame. The file frames
+themselves are found as the grab finds them (:mod:`stillmotion.media.seek`: a seek checked to
+yield the first one, then pictures picked by presentation time in the file's own clock), so a
+span plays the same frames from MPEG-TS/PS, MXF, MKV, MP4 and MOV; only then are they restamped.
 
 Dissolves. A :class:`Dissolve` blends two ``window``-frame streams (the outgoing clip running on
 past its cut, the incoming one started early: OTIO's in/out offsets) with
@@ -29,15 +32,16 @@ offset would be the window start minus the outgoing stream's start.
 
 Sound. 48 kHz stereo; element boundaries fall on sample ``round_half_up(frame * 48000 / rate)``
 counted from the first output frame, so the total is exact. A span's sound starts at the source
-time of its first shown slot (clamped at the start of the file) and is re-timed by the span's
-speed with ``atempo`` (a freeze frame is silent). Layers are summed (``amix`` without
-normalisation, as an NLE mixes). ``Assembly.sound`` None means the sound of the pictures shown.
+time of its first shown slot in the file's own clock (clamped at the start of the file; read
+from the picture's seek, which :data:`~stillmotion.media.seek.SOUND_LEAD` puts early enough) and
+is re-timed by the span's speed with ``atempo`` (a freeze frame is silent). Layers are summed
+(``amix`` without normalisation, as an NLE mixes). ``Assembly.sound`` None means the sound of
+the pictures shown.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -55,8 +59,17 @@ from stillmotion.media.conform import (
     silent_audio,
     video_chain,
 )
-from stillmotion.media.ffmpeg import media_arg, seconds_arg
+from stillmotion.media.ffmpeg import seconds_arg
 from stillmotion.media.probe import MediaInfo
+from stillmotion.media.seek import (
+    SOUND_LEAD,
+    checked_seek,
+    cut_filters,
+    frame_time,
+    input_args,
+    sound_cut,
+    sound_seek,
+)
 from stillmotion.timecode import format_rate
 
 
@@ -104,6 +117,7 @@ class Graph:
         self.inputs: list[str] = []
         self.lines: list[str] = []
         self._opened: dict[tuple[Path, str], int] = {}
+        self._seeks: dict[tuple[Path, int], Fraction | None] = {}
         self._used: set[tuple[int, str]] = set()
         self._labels = 0
 
@@ -141,22 +155,36 @@ class Graph:
     def _join(self, labels: Sequence[str], kinds: str, out: str) -> str:
         if len(labels) == 1:
             self.lines.append(f"{labels[0]}{'null' if kinds.startswith('v=1') else 'anull'}{out}")
+        elif kinds.startswith("v=1"):
+            # concat places each element after the previous one's end-of-stream time, which a
+            # sped-up 1-frame element reports as its start: the next element then lands on the
+            # same time and the encoder drops a frame. Every element is whole frames at the
+            # output rate, so the joined frames are numbered afresh.
+            self.lines.append(f"{''.join(labels)}concat=n={len(labels)}:{kinds},"
+                              f"settb={format_rate(1 / self.target.rate)},setpts=N{out}")
         else:
             self.lines.append(f"{''.join(labels)}concat=n={len(labels)}:{kinds}{out}")
         return out
 
-    def _input(self, path: Path, seek: Fraction, kind: str) -> str:
-        """An input pad for ``kind`` (v/a) of ``path`` opened with an input seek to ``seek``."""
-        key = (path, seconds_arg(seek))
+    def _input(self, info: MediaInfo, seek: Fraction | None, kind: str) -> str:
+        """An input pad for ``kind`` (v/a) of ``info``'s file opened at ``seek`` (None: from
+        the start) in its own clock."""
+        key = (info.path, "start" if seek is None else seconds_arg(seek))
         index = self._opened.get(key)
         if index is None or (index, kind) in self._used:
             index = sum(1 for arg in self.inputs if arg == "-i")
-            if seek > 0:
-                self.inputs += ["-ss", seconds_arg(seek)]
-            self.inputs += ["-i", media_arg(path)]
+            self.inputs += input_args(info, seek)
             self._opened[key] = index
         self._used.add((index, kind))
         return f"[{index}:{kind}:0]"
+
+    def _seek(self, info: MediaInfo, frame: int) -> Fraction | None:
+        """The checked seek for ``frame`` of ``info`` (early enough for its sound too), asked
+        once per graph: picture and sound of a span open the same input."""
+        key = (info.path, frame)
+        if key not in self._seeks:
+            self._seeks[key] = checked_seek(info, frame, lead=SOUND_LEAD)
+        return self._seeks[key]
 
     def _samples(self, start: int, frames: int) -> int:
         """Samples of output frames [start, start + frames) on the cumulative sample grid."""
@@ -190,10 +218,10 @@ class Graph:
 
     def _show(self, show: Show) -> str:
         span = show.span
-        facts = self.infos[span.path].require_video()
+        info = self.infos[span.path]
+        facts = info.require_video()
         plan = _decode_plan(show, self.target.rate)
-        seek = (plan.start - Fraction(1, 2)) / facts.rate if plan.start else Fraction(0)
-        pad = self._input(span.path, seek, "v")
+        pad = self._input(info, self._seek(info, plan.start), "v")
         if span.play_rate == 0:
             timing = [f"tpad=stop={show.frames}:stop_mode=clone",
                       f"settb={format_rate(1 / self.target.rate)}", "setpts=N"]
@@ -201,7 +229,7 @@ class Graph:
             timing = [f"tpad=start={plan.pad}:stop=1:start_mode=clone:stop_mode=clone",
                       f"settb={format_rate(1 / span.play_rate)}", "setpts=N"]
         chain = [
-            f"trim=end_frame={plan.count}", *timing, *video_chain(facts, self.target),
+            *cut_filters(facts, plan.start, plan.count), *timing, *video_chain(facts, self.target),
             f"trim=start_frame={plan.drop}:end_frame={plan.drop + show.frames}",
             "setpts=PTS-STARTPTS",
         ]
@@ -228,17 +256,19 @@ class Graph:
 
     def _show_sound(self, show: Show, samples: int) -> str:
         span = show.span
-        if self.infos[span.path].audio is None or span.play_rate == 0:
+        info = self.infos[span.path]
+        if info.audio is None or span.play_rate == 0:
             return self._emit(silent_audio(samples))
         rate = self.target.rate
         position = max(span.first + show.skip * span.play_rate / rate, Fraction(0))
-        frame = math.floor(position)
-        seek = (frame - Fraction(1, 2)) / span.rate if frame else Fraction(0)
-        begin = position / span.rate - seek
         length = Fraction(show.frames) / rate * span.speed
-        pad = self._input(span.path, seek, "a")
-        chain = [f"atrim=start={seconds_arg(begin)}:end={seconds_arg(begin + length)}",
-                 *_sound_chain(span.speed, self.target, samples)]
+        if info.video is None:  # a sound file: its own clock from its start
+            begin = info.start_time + position / span.rate
+            pad = self._input(info, sound_seek(info, begin), "a")
+        else:  # the picture's seek: its first decoded frame is at or before the sound's start
+            begin = frame_time(info.video, position)
+            pad = self._input(info, self._seek(info, _decode_plan(show, rate).start), "a")
+        chain = [*sound_cut(begin, length), *_sound_chain(span.speed, self.target, samples)]
         return self._emit(f"{pad}{','.join(chain)}")
 
 

@@ -159,6 +159,12 @@ class Credentials:
                 "chain": [m.to_json() for m in self.chain]}
 
 
+def can_carry(path: Path) -> bool:
+    """Whether c2pa reads and writes manifests in ``path``'s format (MP4, MOV, PNG, JPEG …;
+    not camera formats such as .mts, .mxf or .mkv, nor EXR or DPX)."""
+    return path.suffix.lower() in MIME_TYPES
+
+
 def mime_type(path: Path) -> str:
     """The media type c2pa needs for ``path``; MediaError for formats it cannot carry."""
     kind = MIME_TYPES.get(path.suffix.lower())
@@ -175,7 +181,7 @@ def read_credentials(path: Path, *, trust_anchors: Path | None = None) -> Creden
     ``trust_anchors`` is a PEM bundle of extra root certificates; a signer chaining to one (or
     to c2pa's own list) reads ``valid``, any other intact signature ``untrusted``.
     """
-    if path.suffix.lower() not in MIME_TYPES:
+    if not can_carry(path):
         return Credentials("none", note=f"c2pa cannot carry credentials in {path.suffix} files")
     try:
         with _context(trust_anchors) as context:

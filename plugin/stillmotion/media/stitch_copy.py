@@ -16,6 +16,7 @@ from stillmotion.errors import StillmotionError
 from stillmotion.media.conform import AUDIO_RATE, ConformTarget
 from stillmotion.media.ffmpeg import ProgressCallback, media_arg, run
 from stillmotion.media.probe import MediaInfo, audio_duration, probe
+from stillmotion.media.seek import frame_time
 from stillmotion.media.segments import Part
 from stillmotion.timecode import format_rate
 
@@ -103,8 +104,10 @@ def copy_join(
         samples += int(part_samples)
         lines.append(f"file {_quote('file:' + str(part.info.path.absolute()))}")
         if not whole:
-            lines.append(f"inpoint {_micros(part.first / video.rate, up=True)}us")
-            lines.append(f"outpoint {_micros((part.first + part.count) / video.rate, up=False)}us")
+            # The concat demuxer's points are in the file's own clock, as the grab's times.
+            start, end = frame_time(video, part.first), frame_time(video, part.first + part.count)
+            lines.append(f"inpoint {_micros(start, up=True)}us")
+            lines.append(f"outpoint {_micros(end, up=False)}us")
     listing = work / "join.ffconcat"
     listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
     run(

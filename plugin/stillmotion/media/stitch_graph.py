@@ -19,7 +19,15 @@ from stillmotion.media.conform import (
     silent_audio,
     video_chain,
 )
-from stillmotion.media.ffmpeg import media_arg, seconds_arg
+from stillmotion.media.ffmpeg import seconds_arg
+from stillmotion.media.seek import (
+    SOUND_LEAD,
+    checked_seek,
+    cut_filters,
+    frame_time,
+    input_args,
+    sound_cut,
+)
 from stillmotion.media.segments import Part
 from stillmotion.timecode import format_rate
 
@@ -29,9 +37,10 @@ def build_graph(
 ) -> tuple[list[str], str]:
     """ffmpeg input arguments and one filter graph ending in ``[v]`` and ``[a]``.
 
-    Each clip is opened with an input seek half a frame before its first frame (the first frame
-    at or after the seek time comes out) and cut to its frame count with ``trim``, so the cut is
-    frame-exact without decoding from the start; its sound is cut to the same span.
+    Each clip is opened at a seek from which its first frame decodes and cut by
+    :mod:`stillmotion.media.seek`'s rule (from that frame's presentation time in the file's own
+    clock, then its frame count), so the cut is frame-exact in every container without decoding
+    from the start; its sound is cut to the same span of the same clock.
     """
     inputs: list[str] = []
     lines: list[str] = []
@@ -47,19 +56,15 @@ def build_graph(
             continue
         index = sum(1 for arg in inputs if arg == "-i")
         facts = part.info.require_video()
-        seek = (part.first - Fraction(1, 2)) / facts.rate if part.first else Fraction(0)
-        if part.first:
-            inputs += ["-ss", seconds_arg(seek)]
-        inputs += ["-i", media_arg(part.info.path)]
-        chain = [f"trim=end_frame={part.count}", *video_chain(facts, target), *settb]
+        inputs += input_args(part.info, checked_seek(part.info, part.first, lead=SOUND_LEAD))
+        chain = [*cut_filters(facts, part.first, part.count), *video_chain(facts, target),
+                 *settb]
         lines.append(f"[{index}:v:0]{','.join(chain)}[v{k}]")
         if part.info.audio is None:
             lines.append(f"{silent_audio(part.samples)}[a{k}]")
         else:
-            start = Fraction(part.first) / facts.rate - seek
-            end = Fraction(part.first + part.count) / facts.rate - seek
-            cut = f"atrim=start={seconds_arg(start)}:end={seconds_arg(end)}"
-            audio = [cut, *audio_chain(facts.rate, target, part.samples)]
+            cut = sound_cut(frame_time(facts, part.first), Fraction(part.count) / facts.rate)
+            audio = [*cut, *audio_chain(facts.rate, target, part.samples)]
             lines.append(f"[{index}:a:0]{','.join(audio)}[a{k}]")
     lines += _join_lines(parts, target, fade)
     return inputs, ";\n".join(lines) + "\n"

@@ -9,32 +9,47 @@ must be smoothed the same way for every caller:
 - **EDL** carries no frame rate. ``read_timeline(path, rate=...)`` uses the rate given; without
   one it is guessed (:func:`guess_edl_rate`): ``FCM: DROP FRAME`` or a ';' timecode means
   30000/1001, otherwise the largest frame field decides (>=50 -> 60, >=30 -> 50, >=25 -> 30,
-  >=24 -> 25, else 24). A guess can only be a lower bound, so pass the rate when you know it.
+  >=24 -> 25, else 24). A guess can only be a lower bound, so pass the rate when you know it
+  (``--rate``; a ';' in the timecodes then means drop frame, and a ';' frame field of 30 or more
+  guesses 60000/1001).
   The CMX adapter encodes the first record timecode as a negative track offset; on read it is
   moved into ``global_start_time`` (01:00:00:00 stays 01:00:00:00) and on write moved back.
+  Locators typed with a drop-frame ';' are read (the adapter would drop them). Our metadata
+  travels in the sidecar ``<stem>.stillmotion.json`` (:mod:`stillmotion.timeline.sidecar`).
   An EDL holds one picture track: on write the enabled video tracks are flattened (the top-most
   enabled clip at every frame, so a generated clip becomes its own event) and at most two
   enabled audio tracks are kept.
-- **FCPXML** from the installed otio-fcpx-xml-adapter truncates NTSC rates to integers (23.976
-  becomes 23) and misplaces every clip, so NTSC FCPXML is refused with a hint; 24/25/30/50/60 work.
+- **FCPXML** is prepared by :mod:`stillmotion.timeline.fcpxml` before the installed
+  otio-fcpx-xml-adapter reads it: ``<media-rep src>`` (Resolve, FCPXML 1.9+) names the asset's
+  file, and NTSC rates (which the adapter truncates to integers) are read exactly.
   The adapter drops the sequence's ``tcStart``: record frames count from 00:00:00:00 (a leading
   gap), so timecode playheads still read as FCP shows them.
 - **.otioz** bundles name their media ``media/<file>`` inside the zip: unzip the bundle beside
   the .otioz for those paths to resolve (locate says where it looked). Writing .otioz copies
   every referenced file into the new bundle and fails if one is not on disk.
-- **FCP 7 XML** ``<enabled>FALSE</enabled>`` is kept by the adapter only as
-  ``metadata["fcp_xml"]["enabled"]``: on read it becomes OTIO's ``enabled`` (so a disabled clip
-  or track is skipped by locate), and on write OTIO's ``enabled`` is written back through that
-  key (the adapter emits it as the element).
+- **FCP 7 XML**: ``enabled``, track names and our metadata are carried through the adapter's
+  ``metadata["fcp_xml"]`` (:mod:`stillmotion.timeline.fcp7`).
 - **Kdenlive**: the installed adapter (deprecated upstream) keeps tracks, record positions and
   media, but not the start timecode, clip names (it names clips after their media), enabled
-  flags, markers or metadata.
+  flags, markers or metadata; titles and other Kdenlive generators are given a
+  GeneratorReference (:mod:`stillmotion.timeline.kdenlive`) rather than read as offline.
 - **Collections**: a file holding a SerializableCollection (FCPXML does this) yields its first
   Timeline, depth first.
 
-Writing never touches the input: the output is checked with :func:`stillmotion.files.check_output`
-(refusing the input itself, an existing file without ``overwrite``, a missing folder) and written
-through :func:`stillmotion.files.atomic_path`, so a failed write leaves nothing behind.
+- **Relinking**: offline clips are relinked by :func:`stillmotion.timeline.relink.relink` to
+  the folders of the current :func:`~stillmotion.timeline.relink.reading_options` (the CLI's
+  ``--relink-dir``), for every format and every command.
+
+Writing a .kdenlive timeline read from a .kdenlive project edits that project
+(:mod:`stillmotion.timeline.kdenlive_write`): only the AI tracks change, so the editor's mixes,
+compositions, filters, markers and guides survive, and our metadata travels in producer
+properties. FCPXML read from FCPXML is edited the same way
+(:mod:`stillmotion.timeline.fcpxml_write`: our clips as connected clips).
+
+Writing never touches the input: the output is checked with
+:func:`stillmotion.files.check_output` (refusing the input itself, an existing file without
+``overwrite``, a missing folder) and written through :func:`stillmotion.files.atomic_path`, so a
+failed write leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -42,7 +57,8 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-from collections.abc import Iterator, Mapping
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -52,9 +68,21 @@ import opentimelineio as otio
 from stillmotion.errors import ConfigError, TimelineError
 from stillmotion.files import atomic_path, check_output, remove_partials
 from stillmotion.timecode import parse_rate
+from stillmotion.timeline import (
+    fcp7,
+    fcpxml,
+    fcpxml_write,
+    kdenlive,
+    kdenlive_write,
+    losses,
+    sidecar,
+)
+from stillmotion.timeline.relink import current_options, relink
 from stillmotion.timeline.timebase import TimeBase, exact_rate, whole
 
 OUTPUT_TAG = "stillmotion"
+# Formats with no place for our metadata: it goes in a sidecar (stillmotion.timeline.sidecar).
+SIDECAR_FORMATS = frozenset({"edl"})
 
 # Human names for the formats people export, used in messages.
 _FORMAT_NAMES = {
@@ -70,7 +98,9 @@ _FORMAT_NAMES = {
 }
 _COMMON = ".otio, .xml (FCP 7/Premiere), .fcpxml, .edl or .kdenlive"
 _EDL_TIMECODE = re.compile(r"\b\d{2}:\d{2}:\d{2}([:;])(\d{2})\b")
-_FCPXML_NTSC = re.compile(r'frameDuration\s*=\s*"\s*1001\s*/', re.IGNORECASE)
+# The CMX adapter drops a locator typed with a drop-frame ';' (its pattern wants ':'); our
+# "AI generated" marker on a DF EDL is such a line, so it is read with ':' (same frame label).
+_DF_LOCATOR = re.compile(r"(^\*\s*LOC:\s*\d\d:\d\d:\d\d);", re.MULTILINE)
 _OUTPUT_NAME = re.compile(rf"^(?P<base>.*)\.{OUTPUT_TAG}(?:-(?P<n>\d+))?$")
 _MAX_REASON = 160
 
@@ -111,12 +141,11 @@ def default_output_path(input_path: Path | str) -> Path:
 
 def guess_edl_rate(text: str) -> Fraction:
     """A frame rate for an EDL that does not say (see the module docstring for the rule)."""
-    if re.search(r"^\s*FCM:\s*DROP\s+FRAME", text, re.IGNORECASE | re.MULTILINE):
-        return Fraction(30000, 1001)
     found = _EDL_TIMECODE.findall(text)
-    if any(separator == ";" for separator, _ in found):
-        return Fraction(30000, 1001)
     largest = max((int(frames) for _, frames in found), default=0)
+    drop = re.search(r"^\s*FCM:\s*DROP\s+FRAME", text, re.IGNORECASE | re.MULTILINE)
+    if drop or any(separator == ";" for separator, _ in found):
+        return Fraction(60000, 1001) if largest >= 30 else Fraction(30000, 1001)
     for floor, rate in ((50, 60), (30, 50), (25, 30), (24, 25)):
         if largest >= floor:
             return Fraction(rate)
@@ -126,10 +155,12 @@ def guess_edl_rate(text: str) -> Fraction:
 def read_timeline(path: Path | str, *, rate: str | float | Fraction | None = None) -> Any:
     """Read the timeline in ``path`` (adapter chosen by extension) as an ``otio.schema.Timeline``.
 
-    ``rate`` is used for EDLs only (other formats carry their rate); without it the EDL rate is
-    guessed. Raises TimelineError with one sentence for an unknown extension, a missing, empty
-    or unreadable file, NTSC FCPXML, and a file that holds no timeline; ConfigError for a bad
-    ``rate``.
+    ``rate`` is used for EDLs only (other formats carry their rate); without it the current
+    reading options' rate (``--rate``) is used, else the EDL rate is guessed. Offline clips are
+    then relinked to the current reading options' folders (``--relink-dir``). Raises
+    TimelineError with one sentence for an unknown extension, a missing, empty or unreadable
+    file, FCPXML mixing NTSC and whole rates, an ambiguous relink and a file that holds no
+    timeline; ConfigError for a bad ``rate`` or a missing relink folder.
     """
     source = Path(path).expanduser()
     suffix = _suffix(source)
@@ -144,18 +175,26 @@ def read_timeline(path: Path | str, *, rate: str | float | Fraction | None = Non
         raise TimelineError(f"The timeline {source} is a folder, not a file; give the file.")
     if source.is_file() and source.stat().st_size == 0:
         raise TimelineError(f"The timeline {source.name} is empty (0 bytes); export it again.")
+    wanted = current_options()
+    rate = rate if rate is not None else wanted.rate
     options: dict[str, Any] = {}
     if suffix == "edl":
         edl_rate = parse_rate(rate) if rate is not None else guess_edl_rate(_text(source))
         options["rate"] = float(edl_rate)
-    if suffix == "fcpxml" and _FCPXML_NTSC.search(_text(source)):
-        raise TimelineError(
-            f"{source.name} is NTSC-rate FCPXML, which the installed FCPXML adapter misreads "
-            "(it truncates 23.976 to 23); export FCP 7 XML, OTIO or an EDL instead."
-        )
+    rates: dict[float, float] = {}
     try:
         with _quiet():
-            result = otio.adapters.read_from_file(str(source), **options)
+            if suffix == "fcpxml":
+                text, rates = fcpxml.prepared(_text(source), source.name)
+                result = otio.adapters.read_from_string(text, adapter_name="fcpx_xml")
+            elif suffix == "edl":
+                text = _DF_LOCATOR.sub(r"\1:", _text(source))
+                result = otio.adapters.read_from_string(text, adapter_name="cmx_3600",
+                                                        **options)
+            else:
+                result = otio.adapters.read_from_file(str(source), **options)
+    except TimelineError:
+        raise
     except Exception as exc:
         raise TimelineError(
             f"{source.name} could not be read as {format_name(source)} ({_reason(exc)}); check "
@@ -166,10 +205,19 @@ def read_timeline(path: Path | str, *, rate: str | float | Fraction | None = Non
         raise TimelineError(
             f"{source.name} holds no timeline; export a sequence or timeline, not a bin or clip."
         )
+    timeline = fcpxml.restore_rates(timeline, rates)
+    if suffix == "fcpxml":
+        fcpxml_write.restore_metadata(timeline, _text(source))
     if suffix == "edl":
         _edl_offset_to_global_start(timeline)
+        sidecar.apply_sidecar(timeline, source)
     if suffix == "xml":
-        _fcp_enabled_to_otio(timeline)
+        fcp7.after_reading(timeline)
+    if suffix == "kdenlive":
+        kdenlive.mark_generators(timeline, _text(source))
+        kdenlive_write.restore_metadata(timeline, _text(source))
+    base = source if source.is_dir() else source.parent
+    relink(timeline, wanted.relink_dirs, base_dir=base.absolute(), report=wanted.report)
     return timeline
 
 
@@ -188,7 +236,10 @@ def write_timeline(
     output without ``overwrite`` and a missing folder. The caller's timeline is not modified
     (formats that need reshaping, like EDL, get a copy). Adapter failures become TimelineError.
     Media paths are written as they are: relative ones stay relative, so keep the output in
-    the input's folder (as :func:`default_output_path` does).
+    the input's folder (as :func:`default_output_path` does). When a new version of a source
+    timeline goes through an adapter that drops some of it (counted by reading it back), the
+    user is told what (through the reading options' reporter) and the full timeline is also
+    written beside it as ``<file name>.otio`` (``cut.stillmotion.edl.otio``).
     """
     target = Path(path).expanduser()
     suffix = _suffix(target)
@@ -204,6 +255,10 @@ def write_timeline(
     final = check_output(target, inputs=inputs, overwrite=overwrite)
     prepared = _prepared_for(timeline, adapter_name)
     remove_partials(final)  # a run killed mid-write (then resumed) leaves its temp sibling
+    if adapter is None and _in_place(suffix, inputs):
+        with atomic_path(final) as temp:
+            _edit_in_place(timeline, suffix, inputs[0], temp)
+        return final
     with atomic_path(final) as temp:
         try:
             with _quiet():
@@ -218,7 +273,66 @@ def write_timeline(
                 f"The {format_name(final)} writer produced no file for {final.name}; write an "
                 ".otio file instead."
             )
+        if suffix == "kdenlive":
+            kdenlive_write.store_metadata(timeline, temp)
+        dropped = _dropped(prepared, temp, adapter_name) \
+            if inputs and adapter_name != "otio_json" else []
+        companion = final.with_name(f"{final.name}.otio")   # cut.edl -> cut.edl.otio
+        if dropped:
+            check_output(companion, inputs=inputs, overwrite=overwrite)
+    if dropped:
+        write_timeline(timeline, companion, overwrite=overwrite, source=inputs[0])
+        _say(f"{final.name} is written as {format_name(final)}, which drops "
+             f"{', '.join(dropped)} of this timeline; the full timeline is in {companion.name}.")
+    if suffix in SIDECAR_FORMATS:
+        sidecar.write_sidecar(timeline, final)
     return final
+
+
+def _dropped(prepared: Any, written: Path, adapter_name: str) -> list[str]:
+    """What the adapter-written file lacks of ``prepared`` (see :mod:`losses`); [] when the
+    file cannot be read back to tell."""
+    options: dict[str, Any] = {}
+    if adapter_name == "cmx_3600":
+        options["rate"] = float(TimeBase.of(prepared).rate)
+    try:
+        with _quiet():
+            if adapter_name == "fcpx_xml":
+                text, rates = fcpxml.prepared(_text(written), written.name)
+                back = fcpxml.restore_rates(
+                    otio.adapters.read_from_string(text, adapter_name=adapter_name), rates)
+            else:
+                back = otio.adapters.read_from_file(str(written), adapter_name=adapter_name,
+                                                    **options)
+    except Exception:  # an adapter that cannot read its own output: nothing to compare
+        return []
+    reread = _first_timeline(back)
+    if reread is None:
+        return []
+    return losses.lost(losses.inventory(prepared), losses.inventory(reread))
+
+
+def _say(sentence: str) -> None:
+    report = current_options().report
+    if report is not None:
+        report(sentence)
+
+
+def _in_place(suffix: str, inputs: list[Path]) -> bool:
+    """True when the new file is written by editing its input (same format, one we edit)."""
+    return suffix in ("kdenlive", "fcpxml") and bool(inputs) and \
+        _suffix(inputs[0]) == suffix and inputs[0].is_file()
+
+
+def _edit_in_place(timeline: Any, suffix: str, source: Path, temp: Path) -> None:
+    writer = kdenlive_write if suffix == "kdenlive" else fcpxml_write
+    try:
+        writer.write_in_place(timeline, source, temp)
+    except (OSError, ET.ParseError) as exc:
+        raise TimelineError(
+            f"Could not edit {source.name} into {format_name(source)} ({_reason(exc)}); write "
+            "an .otio file instead."
+        ) from exc
 
 
 def _suffix(path: Path) -> str:
@@ -287,37 +401,12 @@ def _edl_offset_to_global_start(timeline: Any) -> None:
     timeline.global_start_time = timebase.time(start)
 
 
-_FCP_KEY = "fcp_xml"
-
-
-def _switchable(timeline: Any) -> Iterator[Any]:
-    """Every track and clip (nested ones too): the items FCP XML has ``<enabled>`` on."""
-    yield from timeline.find_children(descended_from_type=otio.schema.Track)
-    yield from timeline.find_clips()
-
-
-def _fcp_enabled_to_otio(timeline: Any) -> None:
-    for item in _switchable(timeline):
-        block = item.metadata.get(_FCP_KEY)
-        if isinstance(block, Mapping) and str(block.get("enabled", "")).upper() == "FALSE":
-            item.enabled = False
-
-
-def _otio_enabled_to_fcp(timeline: Any) -> Any:
-    copy = timeline.deepcopy()
-    for item in _switchable(copy):
-        if _FCP_KEY not in item.metadata:
-            item.metadata[_FCP_KEY] = {}
-        item.metadata[_FCP_KEY]["enabled"] = "TRUE" if item.enabled else "FALSE"
-    return copy
-
-
 def _prepared_for(timeline: Any, adapter_name: str) -> Any:
     """The object to hand to the adapter: the timeline itself, or a reshaped copy."""
     if adapter_name == "cmx_3600":
         return _edl_ready(timeline)
     if adapter_name == "fcp_xml":
-        return _otio_enabled_to_fcp(timeline)
+        return fcp7.before_writing(timeline)
     return timeline
 
 

@@ -29,9 +29,9 @@ ignores time warps, so this is computed there), and rates sharing a timecode bas
 23.976, 30 and 29.97) are converted frame for frame, like timecode labels; others through
 seconds. A clip holds the record frames from its start to its end, each rounded half up.
 
-Tracks are searched from the top of the stack down; disabled tracks, disabled clips and gaps
-let the track below show through. Transitions take no record time in OTIO: inside a dissolve
-the clip whose cut range holds the playhead is the one returned.
+Tracks are searched from the top of the stack down; disabled tracks, disabled clips, gaps,
+titles and generators let the track below show through. Transitions take no record time in
+OTIO: inside a dissolve the clip whose cut range holds the playhead is the one returned.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ from stillmotion.timecode import (
     is_drop_frame_label,
     supports_drop_frame,
 )
+from stillmotion.timeline.fillers import filler_label, is_filler
 from stillmotion.timeline.generated import is_generated
 from stillmotion.timeline.media import local_path
 from stillmotion.timeline.sampling import boundary, clip_sampling, time_scalar
@@ -123,11 +124,17 @@ def locate(
     frame, drop_frame = _parse(timeline, timebase, playhead)
     start = timebase.start_frame(timeline)
     record_tc = _record_label(timebase.rate, drop_frame, start + frame)
-    hit = _top_clip(timeline, timebase, frame + _MID)
+    passed: list[Any] = []
+    hit = _top_clip(timeline, timebase, frame + _MID, passed)
+    if hit is None and passed:
+        raise TimelineError(
+            f"Only {filler_label(passed[0])} is under the playhead at {record_tc}, with no shot "
+            "below it; park the playhead on a shot."
+        )
     if hit is None:
         raise TimelineError(
-            f"There is no enabled video clip under the playhead at {record_tc} (only gaps or "
-            "disabled clips and tracks); park it on a shot."
+            f"There is no enabled video clip under the playhead at {record_tc} (only gaps, "
+            "titles or generators, or disabled clips and tracks); park it on a shot."
         )
     clip = hit.clip
     track = timeline.tracks[hit.track_index]
@@ -251,16 +258,20 @@ def _is_video_track(item: Any) -> bool:
     return isinstance(item, otio.schema.Track) and item.kind == otio.schema.TrackKind.Video
 
 
-def _top_clip(timeline: Any, timebase: TimeBase, frame: Fraction) -> _Hit | None:
+def _top_clip(timeline: Any, timebase: TimeBase, frame: Fraction,
+              passed: list[Any]) -> _Hit | None:
     """The top-most enabled source clip; generated clips are passed over, so a re-run on
-    stillmotion's own output still grabs the editor's shot under them."""
+    stillmotion's own output still grabs the editor's shot under them, and so are titles,
+    slugs and other generators (:mod:`stillmotion.timeline.fillers`)."""
     tracks = list(timeline.tracks)
     for index in reversed(range(len(tracks))):
         track = tracks[index]
         if not _is_video_track(track) or not track.enabled:
             continue
         found = _clip_in_track(track, timebase, frame)
-        if found is not None and not is_generated(found[0]):
+        if found is not None and is_filler(found[0]):
+            passed.append(found[0])
+        elif found is not None and not is_generated(found[0]):
             clip, offset = found
             return _Hit(clip, index, offset)
     return None

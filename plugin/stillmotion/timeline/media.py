@@ -28,6 +28,13 @@ def reference_url(reference: Any) -> str | None:
     return None
 
 
+def media_file_name(clip: Any) -> str:
+    """The file name at the end of a clip's media path ('' without one), whichever separators
+    the exporting machine used (``D:\\media\\A001.mov`` or ``/Volumes/A/A001.mov``)."""
+    url = reference_url(clip.media_reference) or ""
+    return re.split(r"[\\/]", url.rstrip("\\/"))[-1] if url else ""
+
+
 def local_path(clip: Any, *, base_dir: Path | None = None) -> Path:
     """The existing local file behind ``clip``'s active media reference.
 

@@ -34,13 +34,16 @@ Rules:
   and the incoming one starts ``in_offset`` early, as ``Item.visible_range`` says; a gap or
   disabled clip on either side is black and silence (a fade). Other transition kinds, nested
   stacks and speed effects on whole tracks are refused with a message.
+- **Titles and generators** (:mod:`stillmotion.timeline.fillers`: titles, slugs, mattes, bars)
+  are black and silent where they show, each reported once through ``on_warning``: stillmotion
+  cannot draw them, and refusing would make a whole project with one title unrenderable.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -64,6 +67,7 @@ from stillmotion.media.ffmpeg import ProgressCallback
 from stillmotion.media.probe import MediaInfo, probe
 from stillmotion.media.stitch import StitchResult
 from stillmotion.timecode import parse_rate, parse_size
+from stillmotion.timeline.fillers import filler_label, is_filler
 from stillmotion.timeline.media import local_path
 from stillmotion.timeline.render_tracks import choose_tracks, record_range_frames, render_length
 from stillmotion.timeline.sampling import boundary, clip_sampling
@@ -123,6 +127,7 @@ def plan_timeline(
     record_range: Any = None,
     rate: Fraction | str | float | None = None,
     base_dir: Path | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> Assembly:
     """The :class:`Assembly` that renders ``timeline`` (see the module docstring for the rules).
 
@@ -141,6 +146,10 @@ def plan_timeline(
     picture = [spans.element(owner, u, v) for u, v, owner in _flatten(layers, first, last)]
     for element in picture:
         spans.check(element)
+    for clip in spans.fillers.values():
+        if on_warning is not None:
+            on_warning(f"Rendering {filler_label(clip)} as black: stillmotion cannot draw "
+                       "titles or generators.")
     sound: tuple[tuple[Element, ...], ...] | None = None
     if not follow:
         sound = tuple(
@@ -165,6 +174,7 @@ def render_timeline(
     base_dir: Path | None = None,
     overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> StitchResult:
     """Render ``timeline`` (or its chosen ``tracks``) into the media file ``output``.
 
@@ -172,7 +182,7 @@ def render_timeline(
     atomically; an existing one is replaced only with ``overwrite``.
     """
     assembly = plan_timeline(timeline, tracks=tracks, record_range=record_range, rate=rate,
-                             base_dir=base_dir)
+                             base_dir=base_dir, on_warning=on_warning)
     chosen_size = parse_size(size) if isinstance(size, str) else size
     return assemble(assembly, Path(output).expanduser(), preset=preset, size=chosen_size,
                     fit=fit, overwrite=overwrite, on_progress=on_progress)
@@ -307,18 +317,26 @@ class _Spans:
         self.base_dir = base_dir
         self._infos: dict[Path, MediaInfo] = {}
         self._spans: dict[int, SourceSpan] = {}
+        self.fillers: dict[int, Any] = {}
 
     def element(self, owner: _ClipUse | _Fade | None, start: int, end: int, *,
                 picture: bool = True) -> Element:
-        if owner is None:
+        if owner is None or (isinstance(owner, _ClipUse) and self._filler(owner)):
             return Blank(end - start)
         if isinstance(owner, _ClipUse):
             return Show(self.span(owner.clip, picture), start - owner.anchor, end - start)
         window = owner.end - owner.start
-        sides = [Blank(window) if use is None else
+        sides = [Blank(window) if use is None or self._filler(use) else
                  Show(self.span(use.clip, picture), owner.start - use.anchor, window)
                  for use in (owner.outgoing, owner.incoming)]
         return Dissolve(sides[0], sides[1], start - owner.start, end - start)
+
+    def _filler(self, use: _ClipUse) -> bool:
+        """True (and remembered for the warning) when the clip is a title or generator."""
+        if is_filler(use.clip):
+            self.fillers[id(use.clip)] = use.clip
+            return True
+        return False
 
     def check(self, element: Element) -> None:
         """TimelineError when a picture element needs frames its file does not have."""

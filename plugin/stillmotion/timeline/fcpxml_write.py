@@ -1,0 +1,192 @@
+"""Write FCPXML by editing the editor's own document: our clips become connected clips.
+
+Why: the installed FCPXML adapter regenerates a document from OTIO and drops transitions,
+markers and keywords. Here the input document is kept as it is and each generated clip of the
+timeline's AI tracks is added as a connected ``<asset-clip>`` (FCP's way of stacking a clip
+above the storyline) on the first free lane above the primary-storyline item under its first
+frame, with an ``<asset>`` for its file. Our metadata rides in the clip's ``<metadata><md>``
+(key :data:`METADATA_KEY`), which :func:`restore_metadata` reads back (the adapter does not).
+Clips added by an earlier run are removed first, so re-runs and ``takes`` rewrite ours only.
+
+No marker is added on our clip: the adapter reads a clip's markers with ``.//marker``, so a
+marker on a connected clip would also land on the editor's shot below it (and make that shot
+look generated).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from stillmotion.errors import TimelineError
+from stillmotion.timeline.generated import find_generated_clips
+from stillmotion.timeline.media import file_url_path, media_file_name, reference_url
+from stillmotion.timeline.metadata import METADATA_NAMESPACE, plain
+
+METADATA_KEY = "com.stillmotion.metadata"
+_DOCTYPE = re.compile(r"<!DOCTYPE[^>]*>")
+# Children of a story element that the FCPXML DTD puts after its anchored (connected) items.
+_AFTER_ANCHORS = frozenset({"marker", "chapter-marker", "rating", "keyword", "analysis-marker",
+                            "audio-role-source", "filter-video", "filter-video-mask",
+                            "filter-audio", "metadata"})
+_STORY = ("asset-clip", "clip", "gap", "ref-clip", "sync-clip", "mc-clip", "title", "video")
+
+
+def write_in_place(timeline: Any, source: Path, target: Path) -> None:
+    """Write ``source`` with ``timeline``'s generated clips connected into the new ``target``."""
+    root = ET.fromstring(source.read_text(encoding="utf-8"),
+                         parser=ET.XMLParser(target=ET.TreeBuilder(insert_comments=True)))
+    sequence = root.find(".//sequence")
+    spine = sequence.find("spine") if sequence is not None else None
+    resources = root.find("resources")
+    if sequence is None or spine is None or resources is None:
+        raise TimelineError(f"{source.name} has no sequence with a spine to add the clip to; "
+                            "write an .otio file instead.")
+    _remove_ours(root)
+    frame = _seconds(_format(root, sequence).get("frameDuration", ""))
+    if frame is None:
+        raise TimelineError(f"{source.name} names no frame duration for its sequence; write an "
+                            ".otio file instead.")
+    modern = _version(root) >= (1, 9)
+    for found in find_generated_clips(timeline):
+        clip = found.clip
+        asset = _asset(root, resources, clip, sequence.get("format", ""), frame, modern)
+        start = found.record_start_frame * frame
+        parent = _item_at(spine, start)
+        if parent is None:
+            raise TimelineError(f"Nothing on the primary storyline of {source.name} is under "
+                                "the generated clip to connect it to; write an .otio file "
+                                "instead.")
+        offset = _seconds(parent.get("start", "0s")) or Fraction(0)
+        local = offset + start - (_seconds(parent.get("offset", "0s")) or Fraction(0))
+        lanes = [int(c.get("lane", "0")) for c in parent if c.get("lane", "").lstrip("-")
+                 .isdigit()]
+        connected = ET.Element("asset-clip", {
+            "ref": asset.get("id", ""), "lane": str(max([0, *lanes]) + 1),
+            "offset": _text(local), "name": str(clip.name or ""),
+            "duration": _text(found.duration_frames * frame), "start": "0s",
+            "format": sequence.get("format", "")})
+        parent.insert(_anchor_index(parent), connected)
+        block = clip.metadata.get(METADATA_NAMESPACE)
+        if isinstance(block, Mapping):
+            ET.SubElement(ET.SubElement(connected, "metadata"), "md", {
+                "key": METADATA_KEY, "value": json.dumps(plain(block), sort_keys=True)})
+    body = ET.tostring(root, encoding="unicode")
+    doctype = _DOCTYPE.search(source.read_text(encoding="utf-8"))
+    prolog = '<?xml version="1.0" encoding="UTF-8"?>\n' + (
+        doctype.group(0) + "\n" if doctype else "")
+    target.write_text(prolog + body + "\n", encoding="utf-8")
+
+
+def _anchor_index(parent: ET.Element) -> int:
+    """Where a connected clip goes among ``parent``'s children: after its own anchored items,
+    before its markers, keywords, filters and metadata (the DTD's order, which FCP checks)."""
+    children = list(parent)
+    later = [i for i, child in enumerate(children) if child.tag in _AFTER_ANCHORS]
+    return later[0] if later else len(children)
+
+
+def restore_metadata(timeline: Any, text: str) -> None:
+    """Put the metadata :func:`write_in_place` stored back on our clips (by their file)."""
+    root = ET.fromstring(text)
+    sources = {a.get("id"): _asset_source(a) for a in root.iter("asset")}
+    blocks: dict[str, Any] = {}
+    for clip in root.iter("asset-clip"):
+        for md in clip.findall("metadata/md"):
+            if md.get("key") == METADATA_KEY:
+                name = _file_name(sources.get(clip.get("ref")) or "")
+                try:
+                    blocks[name] = json.loads(md.get("value", ""))
+                except ValueError:
+                    continue
+    for clip in timeline.find_clips():
+        block = blocks.get(media_file_name(clip).lower())
+        if isinstance(block, dict) and METADATA_NAMESPACE not in clip.metadata:
+            clip.metadata[METADATA_NAMESPACE] = block
+
+
+def _file_name(src: str) -> str:
+    path = file_url_path(src)
+    return (path.name if path is not None else src.rstrip("/").split("/")[-1]).lower()
+
+
+def _remove_ours(root: ET.Element) -> None:
+    parents = {child: parent for parent in root.iter() for child in parent}
+    for clip in list(root.iter("asset-clip")):
+        if any(md.get("key") == METADATA_KEY for md in clip.findall("metadata/md")):
+            parents[clip].remove(clip)
+
+
+def _asset(root: ET.Element, resources: ET.Element, clip: Any, format_id: str,
+           frame: Fraction, modern: bool) -> ET.Element:
+    url = reference_url(clip.media_reference) or ""
+    path = file_url_path(url)
+    src = Path(path if path is not None else url).absolute().as_uri()
+    for asset in resources.findall("asset"):
+        if _asset_source(asset) == src:
+            return asset
+    ids = {e.get("id") for e in root.iter() if e.get("id")}
+    number = 1
+    while f"sm{number}" in ids:
+        number += 1
+    available = clip.media_reference.available_range
+    frames = round(available.duration.value) if available is not None else \
+        round(clip.source_range.duration.value)
+    asset = ET.SubElement(resources, "asset", {
+        "id": f"sm{number}", "name": Path(src).stem, "start": "0s",
+        "duration": _text(frames * frame), "hasVideo": "1", "format": format_id})
+    if modern:
+        ET.SubElement(asset, "media-rep", {"kind": "original-media", "src": src})
+    else:
+        asset.set("src", src)
+    return asset
+
+
+def _asset_source(asset: ET.Element) -> str:
+    if asset.get("src"):
+        return str(asset.get("src"))
+    rep = asset.find("media-rep")
+    return str(rep.get("src", "")) if rep is not None else ""
+
+
+def _item_at(spine: ET.Element, time: Fraction) -> ET.Element | None:
+    for item in spine:
+        if item.tag not in _STORY:
+            continue
+        start = _seconds(item.get("offset", "0s")) or Fraction(0)
+        length = _seconds(item.get("duration", "0s")) or Fraction(0)
+        if start <= time < start + length:
+            return item
+    return None
+
+
+def _format(root: ET.Element, sequence: ET.Element) -> ET.Element:
+    found = root.find(f"resources/format[@id='{sequence.get('format', '')}']")
+    return found if found is not None else ET.Element("format")
+
+
+def _version(root: ET.Element) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in root.get("version", "1.8").split("."))
+    except ValueError:
+        return (1, 8)
+
+
+def _seconds(text: str) -> Fraction | None:
+    value = (text or "").strip().rstrip("s")
+    if not value:
+        return None
+    try:
+        return Fraction(value)
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def _text(seconds: Fraction) -> str:
+    return "0s" if seconds == 0 else f"{seconds.numerator}/{seconds.denominator}s"
+
