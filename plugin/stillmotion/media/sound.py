@@ -11,6 +11,7 @@ bed, a vendor's silent track and our own fill all measure as silence.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ class SoundFacts:
     @classmethod
     def from_json(cls, data: Any) -> SoundFacts | None:
         """The facts a ledger row recorded; None when it recorded none (an older row)."""
-        if not isinstance(data, dict) or "stream" not in data:
+        if not isinstance(data, Mapping) or "stream" not in data:
             return None
         lufs = data.get("lufs")
         return cls(bool(data["stream"]), float(lufs) if isinstance(lufs, (int, float)) else None)
