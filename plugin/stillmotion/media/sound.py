@@ -49,13 +49,12 @@ class SoundFacts:
         return cls(bool(data["stream"]), float(lufs) if isinstance(lufs, (int, float)) else None)
 
 
-def describe_sound(context: Any) -> str | None:
+def describe_sound(context: Mapping[str, Any]) -> str | None:
     """One line for people about a job's sound, from its ledger context (``audio_promised``,
     ``audio``): whether the model promised sound, whether the file has it, how loud; None when
     nothing was recorded (a job from before sound facts were kept)."""
-    data = context if isinstance(context, dict) else {}
-    facts = SoundFacts.from_json(data.get("audio"))
-    promised = data.get("audio_promised")
+    facts = SoundFacts.from_json(context.get("audio"))
+    promised = context.get("audio_promised")
     if facts is None and not isinstance(promised, bool):
         return None
     parts = [] if not isinstance(promised, bool) else \

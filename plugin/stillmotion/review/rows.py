@@ -83,7 +83,7 @@ def take_from_row(row: JobRow, number: int | None, *, in_use: bool = False,
         conformed=row.files.conformed, original=row.files.download,
         remote_id=row.remote_id or "", created_at=row.created_at.isoformat(),
         state=row.state.value, in_use=in_use, notes=notes,
-        sound=describe_sound(row.context),
+        sound=describe_sound(row.context.to_json()),
     )
 
 
