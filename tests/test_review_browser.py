@@ -16,6 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import opentimelineio as otio
 import pytest
 
 from stillmotion.cli import run
@@ -251,7 +252,10 @@ def test_review_bad_inputs_say_one_sentence(
 def test_a_format_that_drops_metadata_still_shows_the_generated_clips(
     batch: Batch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    xml = write_timeline(read_timeline(batch.final), tmp_path / "final.xml")
+    # Written by the plain OTIO FCP 7 XML adapter, as another tool would: it drops our
+    # metadata (stillmotion's own writer keeps it in <comments>).
+    xml = tmp_path / "final.xml"
+    otio.adapters.write_to_file(read_timeline(batch.final), str(xml), adapter_name="fcp_xml")
     page_path = _review(capsys, xml, "-o", tmp_path / "xml.html", "--ledger", batch.ledger)
     text = page_path.read_text(encoding="utf-8")
     assert text.count('<section class="shot"') == 2
