@@ -88,10 +88,10 @@ def test_generate_and_stitch_sign_a_chain_an_independent_reader_validates(
         row = job(ledger, clip["job_id"])
         assert row.state is LedgerState.PLACED
         # The still sent to the service is signed too, its parent the editor's frame.
-        state, store = _independent_read(Path(row.files["image"]))
+        state, store = _independent_read(Path(row.files.image))
         assert state == "Valid" and _failures(store) <= {"signingCredential.untrusted"}
         (frame,) = store["manifests"][store["active_manifest"]]["ingredients"]
-        assert frame["title"] == Path(row.files["source_image"]).name
+        assert frame["title"] == Path(row.files.source_image).name
         assert frame["relationship"] == "parentOf"
 
     master = tmp_path / "master.mov"
@@ -149,7 +149,7 @@ def test_generate_with_no_credentials_writes_none(
     result = json.loads(stdout)
     assert result["credentials"] == "no Content Credentials"
     for written in (result["conformed"], job(tmp_path / "ledger.sqlite3",
-                                             result["job_id"]).files["image"]):
+                                             result["job_id"]).files.image):
         with pytest.raises(c2pa.C2paError):
             c2pa.Reader(written)
     assert not (data / "credentials").exists()

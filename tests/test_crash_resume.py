@@ -76,7 +76,7 @@ def _row(ledger: Path, prompt: str) -> JobRow | None:
     if not ledger.exists():
         return None
     with Ledger(ledger) as book:
-        rows = [r for r in book.list() if r.prompt == prompt]
+        rows = [r for r in book.jobs() if r.prompt == prompt]
     return rows[0] if rows else None
 
 
@@ -143,7 +143,7 @@ def test_kill_while_waiting_and_while_downloading_then_resume(
     killed = {stage: _row(ledger, prompt) for stage, prompt in prompts.items()}
     assert killed["wait"] is not None and killed["wait"].state in (S.SUBMITTED, S.RUNNING)
     assert killed["download"] is not None and killed["download"].state is S.COMPLETED
-    assert "download" not in killed["download"].files
+    assert killed["download"].files.download is None
     assert not any((tmp_path / stage / "cut.stillmotion.otio").exists() for stage in cases)
 
     # A kill mid-body (or mid-conform) leaves a hidden partial file no clean-up ran for; plant
@@ -167,8 +167,8 @@ def test_kill_while_waiting_and_while_downloading_then_resume(
         row = _row(ledger, prompts[stage])
         assert row is not None and row.state is S.PLACED, (stage, row)
         assert creates.get(prompts[stage]) == 1, creates
-        assert code_of(row.files["image"]) == case.source_frame
-        written = Path(row.files["timeline"])
+        assert code_of(row.files.image) == case.source_frame
+        written = Path(row.files.timeline)
         assert written == tmp_path / stage / "cut.stillmotion.otio"
         (placed,) = generated(written)
         assert placed.track_name == "AI Generated"

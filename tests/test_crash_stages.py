@@ -171,13 +171,13 @@ def test_kill_in_each_stage_then_resume_with_one_create(
     assert server.stats()["creates"] == {prompt: 1}
     row = row_for(ledger, prompt)
     assert row is not None and row.state is S.PLACED and row.id == killed.id, row
-    written = Path(row.files["timeline"])
+    written = Path(row.files.timeline)
     assert written == timeline.parent / "cut.stillmotion.otio"
     (placed,) = generated(written)
     assert placed.record_start_frame == case.record_frame
     assert placed.metadata is not None and placed.metadata.job_id == row.id
     for key in ("download", "conformed"):
-        assert probe(Path(row.files[key])).require_video().frame_count > 0, key
+        assert probe(Path(getattr(row.files, key))).require_video().frame_count > 0, key
     assert _partials(tmp_path / "project") == []
     hidden = [p.name for p in (tmp_path / "project").rglob(".*")]
     assert hidden == []

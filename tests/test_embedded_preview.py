@@ -92,7 +92,7 @@ def _row(ledger: Path) -> JobRow | None:
     if not ledger.exists():
         return None
     with Ledger(ledger) as book:
-        rows = book.list()
+        rows = book.jobs()
     return rows[0] if rows else None
 
 
@@ -132,6 +132,6 @@ def test_a_killed_preview_job_resumes_on_the_same_server_folder(
     assert (done.id, done.remote_id) == (killed.id, killed.remote_id)
     server_dir = tmp_path / "user-data" / "preview-server"
     assert [p.name for p in (server_dir / "videos").iterdir()] == [killed.remote_id]
-    assert code_of(done.files["image"]) == case.source_frame
-    (placed,) = generated(Path(done.files["timeline"]))
+    assert code_of(done.files.image) == case.source_frame
+    (placed,) = generated(Path(done.files.timeline))
     assert placed.record_start_frame == case.record_frame

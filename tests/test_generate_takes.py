@@ -121,7 +121,7 @@ def test_dry_run_sends_nothing_and_prints_the_estimate(
     assert not any(route.startswith("POST") for route in stats["requests"])
     assert not (tmp_path / "project" / "cut.stillmotion.otio").exists()
     with Ledger(ledger) as book:
-        assert book.list() == []
+        assert book.jobs() == []
 
 
 def _marker_timeline(media: Path) -> otio.schema.Timeline:
@@ -161,11 +161,11 @@ def test_batch_from_markers_places_the_others_when_one_is_refused(
     for clip in placed:
         assert clip.metadata is not None
         assert clip.metadata.source_frame == clip.record_start_frame
-        assert code_of(job(ledger, clip.metadata.job_id).files["image"]) == \
+        assert code_of(job(ledger, clip.metadata.job_id).files.image) == \
             clip.record_start_frame
     assert server.stats()["total_creates"] == 4
     with Ledger(ledger) as book:
-        states = sorted(row.state.value for row in book.list())
+        states = sorted(row.state.value for row in book.jobs())
     assert states == ["failed", "placed", "placed", "placed"]
 
 
@@ -178,7 +178,7 @@ def test_extend_places_right_after_the_clips_out_point(
     result = cli_json(capsys, "extend", source, "--clip", "pal", "--prompt", "Keep drifting",
                       *_local(server, ledger))
     row = job(ledger, result["job_id"])
-    assert code_of(row.files["source_image"]) == 44       # the clip's last frame
+    assert code_of(row.files.source_image) == 44       # the clip's last frame
     extension = _only(Path(result["timeline"]))
     assert extension.record_start_frame == 40
     assert extension.duration_frames == round(Fraction(25))
@@ -199,7 +199,7 @@ def test_remix_makes_a_new_take_grouped_with_the_first(
     assert server.stats()["requests"].get("POST /v1/videos/{video_id}/remix") == 1
     original, remix = job(ledger, first["job_id"]), job(ledger, remixed["job_id"])
     assert remix.state is LedgerState.PLACED
-    assert remix.request["remix_of"] == original.remote_id
+    assert remix.request.remix_of == original.remote_id
     assert remix.take_group == original.take_group
     written = Path(remixed["timeline"])
     assert written == tmp_path / "project" / "cut-2.stillmotion.otio"

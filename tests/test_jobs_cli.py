@@ -13,6 +13,7 @@ import pytest
 
 from stillmotion.cli import run
 from stillmotion.jobs.ledger import PIPELINE_ORDER, JobRow, Ledger, LedgerState
+from stillmotion.jobs.records import JobFiles
 from stillmotion.settings import Settings
 
 S = LedgerState
@@ -36,7 +37,7 @@ def ledger_path(tmp_path: Path) -> Path:
 def _job(book: Ledger, key: str, state: LedgerState, prompt: str = "pan left") -> JobRow:
     row = book.claim(key * 16, provider="openai", model="sora-2", size="1280x720", seconds=8,
                      prompt=prompt, cost_estimate=Decimal("0.80"),
-                     files={"image": "/stills/a.png"}).row
+                     files=JobFiles(image=Path("/stills/a.png"))).row
     if state is S.PREPARED:
         return row
     row = book.mark_submitting(row.id)
@@ -144,7 +145,7 @@ def test_forget_refuses_billable_jobs_without_yes(
         assert f"Forgot {row.id} ({state})" in capsys.readouterr().out
     assert run(["jobs", "forget", jobs["placed"].id, "--ledger", str(ledger_path)]) == 0
     with Ledger(ledger_path) as book:
-        assert {r.id for r in book.list()} == {jobs["failed"].id, jobs["prepared"].id}
+        assert {r.id for r in book.jobs()} == {jobs["failed"].id, jobs["prepared"].id}
 
 
 # -- resume: the pipeline is the lead's; a stand-in records what the command hands it ----------
@@ -166,7 +167,7 @@ def pipeline(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
             current = ledger.mark_submitting(current.id, resubmit=resubmit)
             current = ledger.record_submitted(current.id, "video_new")
         for step in PIPELINE_ORDER[PIPELINE_ORDER.index(current.state) + 1:]:
-            files = {"timeline": "cut.ai.otio"} if step is S.PLACED else {}
+            files = JobFiles(timeline=Path("cut.ai.otio")) if step is S.PLACED else None
             current = ledger.advance(current.id, step, files=files)
         return current
 

@@ -22,6 +22,7 @@ from stillmotion.jobs.ledger import (
     request_hash,
     resume_action,
 )
+from stillmotion.jobs.records import JobContext, JobFiles, JobRequest
 from support import ledger_worker
 
 S = LedgerState
@@ -152,7 +153,7 @@ def test_two_real_processes_claiming_at_once_get_exactly_one_new_claim(tmp_path:
     assert all(o[2] for o in taken)
     assert sorted(o[4] for o in taken) == list(range(1, 2 * racers + 1))
     with Ledger(tmp_path / "race0.sqlite3") as book:
-        assert len(book.list()) == 2 + 2 * racers
+        assert len(book.jobs()) == 2 + 2 * racers
 
 
 # -- states -------------------------------------------------------------------------------------
@@ -161,8 +162,8 @@ def test_two_real_processes_claiming_at_once_get_exactly_one_new_claim(tmp_path:
 def test_the_whole_legal_chain_and_what_it_records(tmp_path: Path) -> None:
     clock = Clock(datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc))
     with Ledger(tmp_path / "l.sqlite3", clock=clock) as book:
-        row = _claim(book, files={"image": tmp_path / "still.png"},
-                     context={"timeline": "cut.otio", "playhead": "01:00:10:00"},
+        row = _claim(book, files=JobFiles(image=tmp_path / "still.png"),
+                     context=JobContext(timeline=Path("cut.otio"), at="01:00:10:00"),
                      cost_estimate=Decimal("0.80"), take_group="shot-12")
         assert row.state is S.PREPARED and row.sent_at is None and row.attempts == 0
         clock.now += timedelta(seconds=1)
@@ -175,17 +176,16 @@ def test_the_whole_legal_chain_and_what_it_records(tmp_path: Path) -> None:
         row = book.advance(row.id, S.RUNNING, progress=0.6)
         assert row.progress == 0.6
         row = book.advance(row.id, S.COMPLETED)
-        row = book.advance(row.id, S.DOWNLOADED, files={"download": tmp_path / "take.mp4"})
-        row = book.advance(row.id, S.CONFORMED, files={"conformed": "take.mov"})
+        row = book.advance(row.id, S.DOWNLOADED, files=JobFiles(download=tmp_path / "take.mp4"))
+        row = book.advance(row.id, S.CONFORMED, files=JobFiles(conformed=Path("take.mov")))
         assert row.finished_at is None and not row.finished
-        row = book.advance(row.id, S.PLACED, files={"timeline": "cut.ai.otio"},
-                           context={"track": "AI Generated"})
+        row = book.advance(row.id, S.PLACED, files=JobFiles(timeline=Path("cut.ai.otio")),
+                           context=JobContext(frames=48))
         assert row.finished and row.finished_at == clock.now
-        assert row.files == {"image": str(tmp_path / "still.png"),
-                             "download": str(tmp_path / "take.mp4"),
-                             "conformed": "take.mov", "timeline": "cut.ai.otio"}
-        assert row.context == {"timeline": "cut.otio", "playhead": "01:00:10:00",
-                               "track": "AI Generated"}
+        assert row.files == JobFiles(image=tmp_path / "still.png",
+                                     download=tmp_path / "take.mp4",
+                                     conformed=Path("take.mov"), timeline=Path("cut.ai.otio"))
+        assert row.context == JobContext(timeline=Path("cut.otio"), at="01:00:10:00", frames=48)
         assert book.takes("shot-12") == [row] and book.get(row.id) == row
         assert book.interrupted() == []
 
@@ -263,7 +263,7 @@ def test_forget_refuses_a_job_that_may_still_be_billed(ledger: Ledger) -> None:
         assert ledger.forget(row.id, force=True).id == row.id
     done = _row_in(ledger, S.PLACED, key="done")
     ledger.forget(done.id)
-    assert ledger.list() == []
+    assert ledger.jobs() == []
     # A forgotten request may be claimed afresh.
     assert ledger.claim(done.request_hash, provider="openai", model="sora-2").is_new
 
@@ -271,21 +271,21 @@ def test_forget_refuses_a_job_that_may_still_be_billed(ledger: Ledger) -> None:
 def test_secrets_never_reach_the_ledger(ledger: Ledger) -> None:
     row = _claim(
         ledger, base_url="https://user:sk-secret@gateway.example:8443/v1?api-key=sk-secret#x",
-        request={"prompt": "p", "api_key": "sk-secret", "headers": {"Authorization": "Bearer x",
-                 "X-Goog-Api-Key": "k", "Accept": "application/json"}},
-        context={"webhook_secret": "whsec_x", "timeline": "cut.otio"},
+        request=JobRequest(prompt="p", extra={"api_key": "sk-secret", "headers": {
+            "Authorization": "Bearer x", "X-Goog-Api-Key": "k", "Accept": "application/json"}}),
+        context=JobContext(timeline=Path("cut.otio"), extra={"webhook_secret": "whsec_x"}),
     )
     assert row.base_url == "https://gateway.example:8443/v1"
-    assert row.request == {"prompt": "p", "headers": {"Accept": "application/json"}}
-    assert row.context == {"timeline": "cut.otio"}
+    assert row.request == JobRequest(prompt="p", extra={"headers": {"Accept": "application/json"}})
+    assert row.context == JobContext(timeline=Path("cut.otio"))
     raw = (ledger.path).read_bytes() + ledger.path.with_name(ledger.path.name + "-wal").read_bytes()
     assert b"sk-secret" not in raw and b"whsec_x" not in raw
 
 
 def test_lists_interrupted_rows_and_resume_actions(ledger: Ledger) -> None:
     rows = {state: _row_in(ledger, state, key=state.value) for state in LEGAL_NEXT}
-    assert {r.state for r in ledger.list(states=["running", S.FAILED])} == {S.RUNNING, S.FAILED}
-    assert len(ledger.list(limit=3)) == 3
+    assert {r.state for r in ledger.jobs(states=["running", S.FAILED])} == {S.RUNNING, S.FAILED}
+    assert len(ledger.jobs(limit=3)) == 3
     waiting = [r.state for r in ledger.interrupted()]
     assert set(waiting) == {S.PREPARED, S.SUBMITTING, S.SUBMITTED, S.RUNNING, S.COMPLETED,
                             S.DOWNLOADED, S.CONFORMED}
@@ -382,7 +382,7 @@ def test_a_ledger_locked_too_long_is_one_sentence(tmp_path: Path) -> None:
             with pytest.raises(LedgerError, match=r"is locked by another stillmotion process "
                                                   r"\(waited up to 0.2 s\); let it finish"):
                 book.claim("c" * 64, provider="preview", model=None)
-            assert book.list() == []  # readers are not blocked by a writer in WAL mode
+            assert book.jobs() == []  # readers are not blocked by a writer in WAL mode
     finally:
         holder.execute("ROLLBACK")
         holder.close()

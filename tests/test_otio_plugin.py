@@ -13,6 +13,7 @@ import opentimelineio as otio
 import pytest
 
 from stillmotion.jobs.ledger import Ledger
+from stillmotion.jobs.records import JobFiles
 from stillmotion.media.synth import ClipSpec, render_clip
 from stillmotion.timeline.io import writable_suffixes
 from stillmotion.timeline.metadata import GeneratedClipMetadata
@@ -130,7 +131,7 @@ def test_linker_asks_the_ledger(project: dict[str, Any], tmp_path: Path) -> None
         kept = tmp_path / "kept" / "renamed.mov"
         kept.parent.mkdir()
         shutil.move(str(project["conformed"]), str(kept))
-        ledger.update(row.id, files={"conformed": str(kept)})
+        ledger.update(row.id, files=JobFiles(conformed=kept))
     edit = _read(path, ledger=str(ledger_path))
     assert _generated(edit).media_reference.target_url == str(kept)
 

@@ -121,7 +121,7 @@ def test_sound_is_placed_under_its_picture_at_the_same_frame_and_linked(
     assert link and _block(sound)["link_id"] == link
     assert read_metadata(sound) == read_metadata(picture)
     assert _block(picture)["audio"]["sound"] is True
-    facts = job(ledger, result["job_id"]).context["audio"]
+    facts = job(ledger, result["job_id"]).context.audio
     assert facts["stream"] and facts["sound"] and not facts["silence_added"]
     assert facts["lufs"] > -70
     # The input timeline and media are untouched (only new files were added beside them).
@@ -142,7 +142,7 @@ def test_a_silent_generation_and_no_audio_place_picture_only(
     tl = read_timeline(Path(silent["timeline"]))
     assert len(_generated(tl, otio.schema.TrackKind.Video)) == 1
     assert _clips(tl, otio.schema.TrackKind.Audio) == []
-    facts = job(ledger, silent["job_id"]).context["audio"]
+    facts = job(ledger, silent["job_id"]).context.audio
     assert facts == {"stream": True, "lufs": None, "sound": False, "silence_added": False}
 
     muted = cli_json(capsys, "generate", source, "--at", case.at, "--prompt", SPEECH,
@@ -163,7 +163,7 @@ def test_switching_takes_switches_the_sound_with_the_picture(
     speaking = cli_json(capsys, "generate", source, "--at", case.at, "--prompt", SPEECH,
                         *_local(server, ledger))
     output = Path(speaking["timeline"])
-    lufs = job(ledger, speaking["job_id"]).context["audio"]["lufs"]
+    lufs = job(ledger, speaking["job_id"]).context.audio["lufs"]
     code, out, err = cli(capsys, "jobs", "show", speaking["job_id"], "--ledger", ledger)
     assert code == 0, err
     # The preview's capability rows do not promise sound, yet its speech prompts get a bed.

@@ -199,7 +199,7 @@ def test_veo_native_extension(live: RunningServer, cut: Path, tmp_path: Path,
     source, extension = _jobs(live, "veo")
     assert extension.extra["extended_from"] == source.id  # instances[0].video named it
     row = job(tmp_path / "ledger.sqlite3", result["job_id"])
-    assert row.request["extend_of"] == first["remote_id"]
+    assert row.request.extend_of == first["remote_id"]
     # Veo's extension holds the source followed by the new part; only the new 4 s are placed,
     # right after the generated clip's out point.
     assert probe(Path(result["original"])).require_video().frame_count == 240
@@ -234,7 +234,7 @@ def test_a_seedance_extend_chain_continues_from_the_returned_last_frame(
                       "-o", str(tmp_path / "project" / "chained.otio"))
 
     row = job(tmp_path / "ledger.sqlite3", result["job_id"])
-    assert row.files["source_image"] == str(returned.absolute())
+    assert row.files.source_image == returned.absolute()
     _, extension = _jobs(live, "seedance")
     sent = luma_of_image(live.service.store.path(extension.image or ""))
     rendered = luma_of_image(returned)
@@ -272,7 +272,7 @@ def test_fill_gap(dialect: str, fill: tuple[str, int, tuple[int, int]], live: Ru
     assert clip.source_range.duration.value == 30
     assert probe(Path(result["conformed"])).require_video().frame_count == seconds * 25
     row = job(tmp_path / "ledger.sqlite3", result["job_id"])
-    assert read_code(luma_of_image(Path(row.files["last_image"])),
+    assert read_code(luma_of_image(Path(row.files.last_image)),
                      fit_rect(SIZE, size, "crop")) == B_FIRST
     assert _creates(live, dialect) == 1
 

@@ -17,6 +17,7 @@ import opentimelineio as otio
 import pytest
 
 from stillmotion.errors import ConfigError, TimelineError
+from stillmotion.jobs.records import TimelineReading
 from stillmotion.server import RunningServer, serve_in_background
 from stillmotion.timeline.io import guess_edl_rate, read_timeline
 from stillmotion.timeline.locate import locate
@@ -91,8 +92,8 @@ def test_generate_on_a_clip_name_edl_relinks_and_grabs_the_right_frame(
     placed = generated(Path(json.loads(out)["timeline"]), rate="59.94")
     assert [g.record_start_frame for g in placed] == [60]
     # `jobs resume` reads the EDL again in another run: the job keeps how it was read.
-    saved = job(ledger, json.loads(out)["job_id"]).context["reading"]
-    assert saved == {"rate": "59.94", "relink_dirs": [str(tmp_path / "footage")]}
+    saved = job(ledger, json.loads(out)["job_id"]).context.reading
+    assert saved == TimelineReading(rate="59.94", relink_dirs=(str(tmp_path / "footage"),))
 
 
 def test_without_a_relink_folder_the_edl_clip_stays_offline(

@@ -60,10 +60,10 @@ def test_generates_through_the_local_server_and_never_submits_twice(
     assert again.clip.reused and again.clip.job_id == clip.job_id  # type: ignore[attr-defined]
     assert again.track_index == 3  # type: ignore[attr-defined]
     with Ledger(settings.ledger_path) as ledger:
-        rows = ledger.list()
+        rows = ledger.jobs()
     assert [row.id for row in rows] == [clip.job_id]
     assert rows[0].state is LedgerState.PLACED
-    assert rows[0].context["resolve"]["record_frame"] == 86409
+    assert rows[0].context.resolve.record_frame == 86409
 
 
 def test_selected_clips_through_the_local_server_concurrently(
@@ -91,6 +91,6 @@ def test_selected_clips_through_the_local_server_concurrently(
     # Each clip starts from its own shot's middle frame: source frames 12, 36 and 60.
     assert sorted(read_code(luma_of_image(p.clip.image)) for p in placed) == [12, 36, 60]
     with Ledger(settings.ledger_path) as ledger:
-        rows = ledger.list()
+        rows = ledger.jobs()
     assert len(rows) == 3 and {row.state for row in rows} == {LedgerState.PLACED}
     assert scene.resolve.manager.saves == 1

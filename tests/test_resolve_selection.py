@@ -53,7 +53,7 @@ def select(scene: Scene, pipeline: Any, settings: Settings, **options: Any) -> P
 
 
 def still_codes(pipeline: StandInPipeline) -> dict[int, int | None]:
-    return {request.source["record_frame"]: read_code(luma_of_image(request.image))
+    return {request.source.record_frame: read_code(luma_of_image(request.image))
             for request, _ in pipeline.calls}
 
 
@@ -88,7 +88,7 @@ def test_one_failure_is_reported_while_the_others_are_placed(
     scene.timeline.select(*items)
 
     def flaky(request: Any, target: Any, **kwargs: Any) -> Any:
-        if request.source["clip"] == "shot B":
+        if request.source.clip == "shot B":
             raise JobFailedError("The service refused the job (content policy); change the "
                                  "prompt and try again.", code="policy", job_message="policy")
         return pipeline(request, target, **kwargs)

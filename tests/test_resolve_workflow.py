@@ -76,8 +76,8 @@ def test_places_at_exact_record_frame_on_23976(
     assert read_code(luma_of_image(request.image)) == 30
     assert (target.rate, target.size, target.preset) == (NTSC_FILM, (320, 180),
                                                            "resolve-dnxhr-hq")
-    assert request.source["timecode"] == "01:00:00:20"
-    assert request.source["source_frame"] == 30
+    assert request.source.timecode == "01:00:00:20"
+    assert request.source.frame == 30
 
 
 def test_endframe_convention_is_fixed_by_readback(
@@ -279,7 +279,7 @@ def test_topmost_enabled_clip_is_the_shot(
     scene.timeline.put(top, cover, 86400, duration=48)
     run_generate(scene, pipeline, settings, grab="source")
     request, _ = pipeline.calls[0]
-    assert request.source["clip"] == "hd_23976_tc.mov"
+    assert request.source.clip == "hd_23976_tc.mov"
     assert read_code(luma_of_image(request.image)) == 30
 
 

@@ -16,6 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import opentimelineio as otio
 import pytest
 
 from stillmotion.cli import run
@@ -74,7 +75,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory,
         for step in steps:
             assert run([str(a) for a in step]) == 0, step
         with Ledger(ledger) as book:
-            rows = book.list()
+            rows = book.jobs()
         yield Batch(root, cut, root / "final.otio", ledger, root / "stillmotion_media", rows)
 
 
@@ -141,9 +142,9 @@ def test_timeline_review_plays_scrubs_escapes_and_switches(
         assert page.evaluate("document.querySelectorAll('article script').length") == 0
 
         # DNxHR does not play in browsers: the player plays the H.264 download and says so.
-        assert f"original download {Path(a1.files['download']).name}" in articles[a1.id]["plays"]
+        assert f"original download {Path(a1.files.download).name}" in articles[a1.id]["plays"]
         assert "DNxHR" in articles[a1.id]["plays"]
-        assert f"conformed file {Path(b1.files['conformed']).name}" in articles[b1.id]["plays"]
+        assert f"conformed file {Path(b1.files.conformed).name}" in articles[b1.id]["plays"]
 
         # Hover scrub: the spritesheet is shown, at a tile chosen by the pointer.
         box = page.evaluate(f"{SCRUB_BOX}({a1.id!r}).getBoundingClientRect().toJSON()")
@@ -157,7 +158,7 @@ def test_timeline_review_plays_scrubs_escapes_and_switches(
         page.screenshot(tmp_path / "review-scrub.png")
 
         # Videos play: currentTime advances, from the right file.
-        for job, suffix in ((a1.id, "_original.mp4"), (b1.id, Path(b1.files["conformed"]).name)):
+        for job, suffix in ((a1.id, "_original.mp4"), (b1.id, Path(b1.files.conformed).name)):
             played = _plays(page, job)
             assert played["error"] is None and not played["hidden"], played
             assert played["src"].endswith(suffix), played
@@ -251,7 +252,10 @@ def test_review_bad_inputs_say_one_sentence(
 def test_a_format_that_drops_metadata_still_shows_the_generated_clips(
     batch: Batch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    xml = write_timeline(read_timeline(batch.final), tmp_path / "final.xml")
+    # Written by the plain OTIO FCP 7 XML adapter, as another tool would: it drops our
+    # metadata (stillmotion's own writer keeps it in <comments>).
+    xml = tmp_path / "final.xml"
+    otio.adapters.write_to_file(read_timeline(batch.final), str(xml), adapter_name="fcp_xml")
     page_path = _review(capsys, xml, "-o", tmp_path / "xml.html", "--ledger", batch.ledger)
     text = page_path.read_text(encoding="utf-8")
     assert text.count('<section class="shot"') == 2

@@ -138,6 +138,7 @@ def _ledger_file(job_id: str, ledger: Path | None) -> str | None:
         if not path.is_file():
             return None
         with Ledger(path) as book:
-            return book.get(job_id).files.get("conformed")
+            conformed = book.get(job_id).files.conformed
+            return str(conformed) if conformed is not None else None
     except (StillmotionError, ValueError):
         return None

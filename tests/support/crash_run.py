@@ -61,7 +61,7 @@ def row_for(ledger: Path, prompt: str) -> JobRow | None:
     if not ledger.exists():
         return None
     with Ledger(ledger) as book:
-        rows = [r for r in book.list() if r.prompt == prompt]
+        rows = [r for r in book.jobs() if r.prompt == prompt]
     return rows[0] if rows else None
 
 

@@ -21,6 +21,7 @@ import pytest
 
 from stillmotion.jobs.ledger import Ledger, LedgerState
 from stillmotion.jobs.pipeline import ConformSpec, GeneratedClip, PipelineEvent, ShotRequest
+from stillmotion.jobs.records import Provenance
 from stillmotion.media.conform import conform
 from stillmotion.media.probe import probe
 from stillmotion.media.synth import ClipSpec, render_clip
@@ -77,7 +78,7 @@ class StandInPipeline:
             rate=target.rate, cost=Decimal(0), preview=True,
             take=row.take, take_group=group,
             created_at=datetime.now(timezone.utc).isoformat(), image=request.image,
-            provenance={},
+            provenance=Provenance(),
         )
 
     def _render(self, key: tuple[Fraction, tuple[int, int], int], target: ConformSpec) -> Path:

@@ -15,9 +15,9 @@ from typing import Annotated
 import typer
 
 from stillmotion.cli.console import console
-from stillmotion.cli.generate_commands import run_shot
+from stillmotion.cli.generate_commands import run_prepared
 from stillmotion.cli.progress import progress_bar
-from stillmotion.jobs.placing import prepare_shot
+from stillmotion.jobs.shots import prepare_shot
 from stillmotion.media.segments import Segment
 from stillmotion.media.stitch import stitch
 from stillmotion.media.synth import ClipSpec, render_clip
@@ -71,7 +71,7 @@ def demo(
     console.print(f"Generating at {DEMO_PLAYHEAD} with the local preview provider",
                   markup=False)
     shot = prepare_shot(timeline_path, DEMO_PLAYHEAD, DEMO_PROMPT, provider="preview")
-    result = run_shot(shot, settings, quiet=False)
+    result = run_prepared(shot, settings, quiet=False)
     preview = folder / "demo_preview.mp4"
     with progress_bar("Stitching the preview") as update:
         stitch([Segment(clips[0][0]), Segment(Path(result["conformed"]))], preview,

@@ -36,18 +36,13 @@ from stillmotion.cli.pipeline_progress import pipeline_progress
 from stillmotion.cli.reading import reads_timeline
 from stillmotion.cli.webhook_wait import webhook_clock
 from stillmotion.errors import ConfigError
+from stillmotion.jobs.actions import Outcome
 from stillmotion.jobs.cost import format_money
 from stillmotion.jobs.ledger import Ledger
 from stillmotion.jobs.multi import ModelChoice, MultiResult, parse_choices, run_models, shots_for
-from stillmotion.jobs.pipeline import (
-    Clock,
-    ConformSpec,
-    GeneratedClip,
-    ShotRequest,
-    generate,
-    plan_shot,
-)
-from stillmotion.jobs.placing import Shot, place_and_write, prepare_shot
+from stillmotion.jobs.pipeline import Clock, GeneratedClip, plan_shot, run_shot
+from stillmotion.jobs.placers import OtioPlacer
+from stillmotion.jobs.shots import Shot, prepare_shot
 from stillmotion.media.credentials import credentials_line
 from stillmotion.media.frames import fit_image
 from stillmotion.settings import Settings, load_settings
@@ -97,22 +92,19 @@ def print_result(summary: dict[str, Any], as_json: bool) -> None:
                   markup=False)
 
 
-def run_request(request: ShotRequest, target: ConformSpec, media_dir: Path,
-                context: dict[str, Any], settings: Settings, *, quiet: bool,
-                clock: Clock | None = None) -> dict[str, Any]:
-    """Generate, conform, place and write one request as ``context`` says; its summary."""
-    with Ledger(settings.ledger_path) as ledger, pipeline_progress(quiet) as events:
-        clip = generate(request, target, media_dir=media_dir, settings=settings,
-                        on_event=events, ledger=ledger, context=context, clock=clock)
-        placed, written = place_and_write(clip, ledger=ledger, context=context)
-    return clip_summary(clip, written, placed.track_name)
+def outcome_summary(outcome: Outcome) -> dict[str, Any]:
+    """The summary of a generated clip, placed on a timeline file or not."""
+    return clip_summary(outcome.clip, outcome.written,
+                        outcome.placed.track_name if outcome.placed else None)
 
 
-def run_shot(shot: Shot, settings: Settings, *, quiet: bool,
-             clock: Clock | None = None) -> dict[str, Any]:
+def run_prepared(shot: Shot, settings: Settings, *, quiet: bool,
+                 clock: Clock | None = None) -> dict[str, Any]:
     """Generate, conform, place and write one prepared shot; returns its summary."""
-    return run_request(shot.request, shot.target, shot.media_dir, shot.context, settings,
-                       quiet=quiet, clock=clock)
+    with Ledger(settings.ledger_path) as ledger, pipeline_progress(quiet) as events:
+        clip, (placed, written) = run_shot(shot, OtioPlacer(shot.context), settings=settings,
+                                           ledger=ledger, on_event=events, clock=clock)
+    return clip_summary(clip, written, placed.track_name)
 
 
 def dry_run(shot: Shot, settings: Settings, as_json: bool, *, overwrite: bool = False) -> None:
@@ -260,4 +252,4 @@ def generate_command(
         dry_run(shot, settings, as_json, overwrite=overwrite)
         return
     with webhook_clock(webhook_port, settings.webhook_fallback) as clock:
-        print_result(run_shot(shot, settings, quiet=as_json, clock=clock), as_json)
+        print_result(run_prepared(shot, settings, quiet=as_json, clock=clock), as_json)

@@ -71,7 +71,7 @@ def _print_detail(row: JobRow) -> None:
     sound = describe_sound(data["context"])
     if sound is not None:
         console.print(f"{'sound':15} {sound}", markup=False)
-    for key in ("files", "request", "context"):
+    for key in ("files", "request", "context"):  # the records as JSON
         if data[key]:
             console.print(f"{key:15} {json.dumps(data[key], sort_keys=True)}", markup=False)
     if row.state is LedgerState.SUBMITTING:
@@ -89,9 +89,11 @@ def _decision_message(row: JobRow) -> str:
 
 
 def _outcome(row: JobRow) -> str:
-    for key in ("timeline", "conformed", "download"):
-        if key in row.files:
-            return f"{row.id}: {row.state.value}, {key} {row.files[key]}"
+    files = row.files
+    for key, path in (("timeline", files.timeline), ("conformed", files.conformed),
+                      ("download", files.download)):
+        if path is not None:
+            return f"{row.id}: {row.state.value}, {key} {path}"
     return f"{row.id}: {row.state.value}"
 
 
@@ -154,7 +156,7 @@ def list_command(
     rows: list[JobRow] = []
     if book is not None:
         with book:
-            rows = book.list(states=state, limit=limit)
+            rows = book.jobs(states=state, limit=limit)
     if as_json:
         console.print_json(json.dumps([row.to_json() for row in rows]))
         return

@@ -1,6 +1,6 @@
 """``providers`` (what each provider and model accepts, and whether its key is set),
-``fill-gap`` (a clip from the last frame before a gap to the first frame after it), and the
-native path of ``extend --native`` (a generated clip's own job continued by the provider).
+and ``fill-gap`` (a clip from the last frame before a gap to the first frame after it; the
+job itself is :func:`stillmotion.jobs.actions.fill_gap`).
 
 Why together: both rest on the capability table. ``providers`` prints it; ``fill-gap`` needs a
 model that takes a last frame and picks the generated length from it: the shortest accepted
@@ -10,7 +10,6 @@ of the conformed file stays behind it as handle).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from decimal import Decimal
@@ -27,10 +26,9 @@ from stillmotion.api.providers.registry import DIALECTS
 from stillmotion.cli.console import console, err_console
 from stillmotion.cli.generate_commands import (
     cli_settings,
-    clip_summary,
+    outcome_summary,
     parse_size_option,
     print_result,
-    run_request,
 )
 from stillmotion.cli.options import (
     AssumeDfOpt,
@@ -52,20 +50,15 @@ from stillmotion.cli.options import (
 )
 from stillmotion.cli.pipeline_progress import pipeline_progress
 from stillmotion.cli.reading import reads_timeline
-from stillmotion.errors import ConfigError, JobError, StillmotionError
-from stillmotion.files import check_output
-from stillmotion.jobs import cost
-from stillmotion.jobs.ledger import Ledger, LedgerState
-from stillmotion.jobs.pipeline import ConformSpec, ShotRequest, generate
-from stillmotion.jobs.placing import media_dir_for, place_and_write, prepare_shot
+from stillmotion.errors import ConfigError, StillmotionError
+from stillmotion.jobs import actions, cost
+from stillmotion.jobs.ledger import Ledger
 from stillmotion.jobs.providers import KEY_VARIABLES, PROVIDERS, key_variable_set
-from stillmotion.media.frames import grab_frame
 from stillmotion.settings import Settings
-from stillmotion.timecode import format_size, parse_rate, parse_size
+from stillmotion.timecode import format_size
 from stillmotion.timeline.gaps import GapSpan, gap_at
-from stillmotion.timeline.generated import GeneratedClip, find_generated_clips
-from stillmotion.timeline.io import default_output_path, read_timeline
-from stillmotion.timeline.locate import locate, playhead_frame
+from stillmotion.timeline.io import read_timeline
+from stillmotion.timeline.locate import playhead_frame
 from stillmotion.timeline.shots import ClipSpan
 from stillmotion.timeline.timebase import TimeBase
 
@@ -242,19 +235,12 @@ def gap_seconds(cap: ModelCapability, gap: GapSpan, rate: Fraction,
     return seconds
 
 
-def _generated(opened: Any, span: ClipSpan) -> GeneratedClip | None:
-    """The generated clip shown at ``span``, if it is one."""
-    return next((g for g in find_generated_clips(opened)
-                 if g.track_index == span.track_index and g.record_start_frame == span.start),
-                None)
-
-
 def provider_last_frame(opened: Any, span: ClipSpan) -> Path | None:
     """The provider's own last frame of the generated clip ``span`` (Seedance's
     ``return_last_frame``), when the clip shows its video to the end: an extend chain then
     continues from the exact frame the vendor rendered rather than one decoded back from the
     conformed file. None for any other clip."""
-    found = _generated(opened, span)
+    found = actions.generated_at(opened, span)
     if found is None or found.metadata is None or not found.metadata.original_file:
         return None
     shown = found.clip.source_range
@@ -264,44 +250,6 @@ def provider_last_frame(opened: Any, span: ClipSpan) -> Path | None:
         return None
     still = last_frame_beside(Path(found.metadata.original_file))
     return still if still.is_file() else None
-
-
-def extend_natively(timeline_path: Path, opened: Any, span: ClipSpan, prompt: str, seconds: int,
-                    *, settings: Settings, output: Path | None, overwrite: bool,
-                    new_take: bool, quiet: bool, audio: bool = True) -> dict[str, Any]:
-    """``extend --native``: continue the job behind the generated clip ``span`` with the
-    provider's own extension; only the new ``seconds`` are shown, right after the clip."""
-    found = _generated(opened, span)
-    if found is None or found.metadata is None:
-        raise ConfigError(f"--native continues a clip stillmotion generated, and '{span.name}' "
-                          "is not one (or its file format dropped our metadata); extend it "
-                          "without --native.")
-    with Ledger(settings.ledger_path) as book:
-        row = book.lookup(found.metadata.job_id)
-    if row.state not in (LedgerState.CONFORMED, LedgerState.PLACED) or not row.remote_id:
-        raise ConfigError(f"Job {row.id} is {row.state.value}; only a finished job can be "
-                          "extended (`stillmotion jobs resume` finishes it).")
-    cap = model_rows.find(row.provider, row.model, settings)
-    if not cap.native_extension:
-        raise ConfigError(f"The {row.provider} model {cap.model} has no native extension; "
-                          "extend the clip without --native.")
-    final = check_output(output or default_output_path(timeline_path),
-                         inputs=[timeline_path], overwrite=overwrite)
-    spec = row.context["conform"]
-    source = dict(row.request.get("source") or {})
-    request = ShotRequest(image=Path(row.files["source_image"]), prompt=prompt,
-                          seconds=seconds, size=parse_size(row.size or ""),
-                          provider=row.provider, model=row.model, new_take=new_take,
-                          source=source, extend_of=row.remote_id)
-    target = ConformSpec(rate=parse_rate(spec["rate"]), size=parse_size(spec["size"]),
-                         preset=spec["preset"], fit=spec["fit"])
-    context = {"timeline": str(timeline_path.absolute()), "at": str(span.end),
-               "output": str(final), "overwrite": overwrite, "source": source,
-               "record_frame": span.end, "tail_seconds": seconds, "extends": row.id,
-               **({} if audio else {"no_audio": True})}
-    return run_request(request, target, media_dir_for(final, None), context, settings,
-                       quiet=quiet)
-
 
 
 # A sub-app holding ``providers`` and ``fill-gap``; stillmotion.cli merges it into the root app.
@@ -358,31 +306,15 @@ def fill_gap_command(
     gap = gap_at(opened, playhead_frame(opened, typed_playhead(at, assume_df)), label=at)
     explicit = parse_size_option(size)
     seconds = gap_seconds(cap, gap, TimeBase.of(opened).rate, explicit)
-    shot = prepare_shot(
-        timeline_path, str(gap.start - 1), prompt, output=output,
-        media_dir=media_dir, seconds=seconds, size=explicit, provider=chosen,
-        model=cap.model, preset=preset, new_take=new_take, overwrite=overwrite,
-        purpose="fill-gap", record_frame=gap.start, audio=not no_audio)
-    after = locate(opened, gap.end, timeline_path=timeline_path)
-    last = shot.media_dir / "stills" / \
-        f"{after.media_path.stem}_f{after.source_frame_index}.png"
-    grab_frame(after.media_path, last, frame=after.source_frame_index, overwrite=True)
-    request = dataclasses.replace(shot.request, last_image=last)
-    context = {**shot.context, "place_frames": gap.frames,
-               "gap": {"start": gap.start, "end": gap.end, "before": gap.before_name,
-                       "after": gap.after_name,
-                       "last_frame_source": {"clip": after.clip_name,
-                                             "media": str(after.media_path),
-                                             "frame": after.source_frame_index}}}
     with Ledger(settings.ledger_path) as book, pipeline_progress(as_json) as events:
-        clip = generate(request, shot.target, media_dir=shot.media_dir, settings=settings,
-                        on_event=events, ledger=book, context=context)
-        if clip.frames < gap.frames:
-            raise JobError(f"The generated clip has {clip.frames} frames, fewer than the "
-                           f"{gap.frames}-frame gap; make a new take with --new-take.")
-        placed, written = place_and_write(clip, ledger=book, context=context)
-    summary = clip_summary(clip, written, placed.track_name)
+        outcome = actions.fill_gap(
+            timeline_path, opened, gap, prompt, seconds, settings=settings, ledger=book,
+            on_event=events, output=output, media_dir=media_dir, size=explicit,
+            provider=chosen, model=cap.model, preset=preset, new_take=new_take,
+            overwrite=overwrite, audio=not no_audio)
+    assert outcome.placed is not None
+    summary = outcome_summary(outcome)
     summary.update({"model_note": note, "gap_start": gap.start, "gap_frames": gap.frames,
-                    "placed_frames": placed.duration_frames,
-                    "record_start": placed.record_start_frame})
+                    "placed_frames": outcome.placed.duration_frames,
+                    "record_start": outcome.placed.record_start_frame})
     print_result(summary, as_json)

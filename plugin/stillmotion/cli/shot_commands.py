@@ -19,10 +19,9 @@ from stillmotion.cli.console import console, err_console
 from stillmotion.cli.generate_commands import (
     cli_settings,
     clip_summary,
+    outcome_summary,
     parse_size_option,
     print_result,
-    run_request,
-    run_shot,
 )
 from stillmotion.cli.options import (
     AssumeDfOpt,
@@ -44,16 +43,17 @@ from stillmotion.cli.options import (
     typed_playhead,
 )
 from stillmotion.cli.pipeline_progress import pipeline_progress
-from stillmotion.cli.provider_commands import extend_natively, provider_last_frame
+from stillmotion.cli.provider_commands import provider_last_frame
 from stillmotion.cli.reading import reads_timeline
 from stillmotion.errors import ConfigError, StillmotionError
-from stillmotion.jobs import cost
-from stillmotion.jobs.ledger import Ledger, LedgerState
-from stillmotion.jobs.pipeline import ConformSpec, GeneratedClip, ShotRequest, generate, plan_shot
-from stillmotion.jobs.placing import Shot, next_free_name, place_clip, prepare_shot
+from stillmotion.jobs import actions, cost
+from stillmotion.jobs.ledger import Ledger
+from stillmotion.jobs.pipeline import GeneratedClip, generate, plan_shot
+from stillmotion.jobs.placers import place_clip
 from stillmotion.jobs.providers import open_provider
+from stillmotion.jobs.records import JobFiles
+from stillmotion.jobs.shots import Shot, prepare_shot
 from stillmotion.settings import Settings
-from stillmotion.timecode import parse_rate, parse_size
 from stillmotion.timeline.io import default_output_path, read_timeline, write_timeline
 from stillmotion.timeline.locate import playhead_frame
 from stillmotion.timeline.shots import clip_at, clip_by_name, marker_shots
@@ -93,11 +93,10 @@ def _batch(shots: list[Shot], settings: Settings, concurrency: int, quiet: bool,
         timeline = read_timeline(timeline_path)
         placed = [(clip, place_clip(timeline, clip, ledger=ledger, context=shot.context))
                   for shot, clip in done]
-        written = write_timeline(timeline, output, overwrite=bool(shots[0].context["overwrite"]),
+        written = write_timeline(timeline, output, overwrite=shots[0].context.overwrite,
                                  source=timeline_path) if placed else None
         for clip, _ in placed:
-            if ledger.get(clip.job_id).state is LedgerState.CONFORMED:
-                ledger.advance(clip.job_id, LedgerState.PLACED, files={"timeline": str(written)})
+            ledger.mark_placed(clip.job_id, files=JobFiles(timeline=written))
     return [clip_summary(c, written, p.track_name) for c, p in placed], failures
 
 
@@ -212,18 +211,21 @@ def extend_command(
         if overlap:
             raise ConfigError("--native continues the clip's own video, so it cannot "
                               "overlap it; drop --crossfade.")
-        print_result(extend_natively(timeline, opened, span, prompt, seconds,
-                                     settings=settings, output=output,
-                                     overwrite=overwrite, new_take=new_take,
-                                     quiet=as_json, audio=not no_audio), as_json)
+        with Ledger(settings.ledger_path) as book, pipeline_progress(as_json) as events:
+            outcome = actions.extend_natively(
+                timeline, opened, span, prompt, seconds, settings=settings, ledger=book,
+                output=output, overwrite=overwrite, new_take=new_take, on_event=events,
+                audio=not no_audio)
+        print_result(outcome_summary(outcome), as_json)
         return
-    shot = prepare_shot(
-        timeline, str(span.end - 1), prompt, output=output, media_dir=media_dir,
-        seconds=seconds, size=parse_size_option(size), provider=provider, model=model,
-        preset=preset, new_take=new_take, overwrite=overwrite, purpose="extend",
-        record_frame=span.end - overlap,
-        image=None if overlap else provider_last_frame(opened, span), audio=not no_audio)
-    print_result(run_shot(shot, settings, quiet=as_json), as_json)
+    with Ledger(settings.ledger_path) as book, pipeline_progress(as_json) as events:
+        outcome = actions.extend_from_last_frame(
+            timeline, span, overlap, prompt, seconds, settings=settings, ledger=book,
+            on_event=events, output=output, media_dir=media_dir, size=parse_size_option(size),
+            provider=provider, model=model, preset=preset, new_take=new_take,
+            overwrite=overwrite, image=None if overlap else provider_last_frame(opened, span),
+            audio=not no_audio)
+    print_result(outcome_summary(outcome), as_json)
 
 @app.command("remix")
 @reads_timeline
@@ -241,35 +243,10 @@ def remix_command(
     its takes and shown in the same slot of a new timeline."""
     settings = cli_settings(provider=None, model=None, base_url=base_url, ledger=ledger,
                             budget=budget, no_credentials=no_credentials)
-    with Ledger(settings.ledger_path) as book:
-        row = book.lookup(job_id)
-    if row.state not in (LedgerState.CONFORMED, LedgerState.PLACED):
-        raise ConfigError(f"Job {row.id} is {row.state.value}; only a finished job can be "
-                          "remixed (`stillmotion jobs resume` finishes it).")
-    context = dict(row.context)
-    previous = row.files.get("timeline")
-    if previous:
-        context["timeline"] = previous
-        context["output"] = str(output or next_free_name(Path(previous)))
-        context["overwrite"] = False
-    spec = context["conform"]
-    request = ShotRequest(
-        image=Path(row.files["source_image"]), prompt=prompt, seconds=row.seconds,
-        size=parse_size(row.size or ""), provider=row.provider, model=row.model,
-        take_group=row.take_group, source=dict(row.request.get("source") or {}),
-        remix_of=row.remote_id)
-    target = ConformSpec(rate=parse_rate(spec["rate"]), size=parse_size(spec["size"]),
-                         preset=spec["preset"], fit=spec["fit"])
-    media = Path(context["media_dir"])
-    if previous:
-        print_result(run_request(request, target, media, context, settings, quiet=as_json),
-                     as_json)
-        return
     with Ledger(settings.ledger_path) as book, pipeline_progress(as_json) as events:
-        made = generate(request, target, media_dir=media, settings=settings,
-                        on_event=events, ledger=book, context=context,
-                        goal=LedgerState.CONFORMED)
-    print_result(clip_summary(made, None, None), as_json)
+        outcome = actions.remix(job_id, prompt, settings=settings, ledger=book, output=output,
+                                on_event=events)
+    print_result(outcome_summary(outcome), as_json)
 
 @app.command("takes")
 @reads_timeline

@@ -25,12 +25,11 @@ from stillmotion.finishing.naming import DEFAULT_PATTERN, check_pattern
 from stillmotion.finishing.plan import plan_shot
 from stillmotion.finishing.sources import job_files, require_metadata
 from stillmotion.finishing.versions import Refusal, Version, find_versions, match_slot
-from stillmotion.jobs.placing import next_free_name
+from stillmotion.jobs.placers import next_free_name
 from stillmotion.media.conform import DEFAULT_PRESET, conform, get_preset
 from stillmotion.media.ffmpeg import Progress
 from stillmotion.media.plates import FrameCallback, extract_frames, sequence_to_movie
 from stillmotion.media.probe import probe
-from stillmotion.timecode import parse_size
 from stillmotion.timeline.handoff import ShotSlot, shot_slots
 from stillmotion.timeline.io import default_output_path, read_timeline, write_timeline
 from stillmotion.timeline.metadata import TakeRecord, utc_now_text
@@ -125,10 +124,10 @@ def _conform_cut(version: Version, cut: _Cut, output: Path, *, rate: Fraction,
 def _target(slot: ShotSlot, request: IngestRequest) -> tuple[tuple[int, int], str]:
     """Size and preset of the AI take: the job's conform settings, else its conformed file."""
     metadata = require_metadata(slot.metadata, slot.clip_name, slot.generated.problem)
-    conform_spec = job_files(request.ledger, metadata).conform
-    preset = request.preset or str(conform_spec.get("preset") or DEFAULT_PRESET)
-    if conform_spec.get("size"):
-        return parse_size(str(conform_spec["size"])), preset
+    spec = job_files(request.ledger, metadata).conform
+    preset = request.preset or (spec.preset if spec is not None else DEFAULT_PRESET)
+    if spec is not None:
+        return spec.size, preset
     return probe(Path(slot.media_path)).require_video().size, preset
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from stillmotion.errors import LedgerError, TimelineError
 from stillmotion.jobs.ledger import Ledger
+from stillmotion.jobs.records import ConformSpec
 from stillmotion.timeline.metadata import GeneratedClipMetadata
 
 
@@ -24,7 +24,7 @@ class JobFiles:
     job_id: str
     download: Path | None
     still: Path | None
-    conform: dict[str, Any]
+    conform: ConformSpec | None
     in_ledger: bool
 
 
@@ -40,17 +40,13 @@ def job_files(ledger_path: Path | None, metadata: GeneratedClipMetadata) -> JobF
             row = None
     if row is None:
         original = metadata.original_file
-        return JobFiles(metadata.job_id, Path(original) if original else None, None, {}, False)
-    files = row.files
-    download = files.get("download") or metadata.original_file
-    still = files.get("image")
-    conform = row.context.get("conform")
+        return JobFiles(metadata.job_id, Path(original) if original else None, None, None,
+                        False)
+    original = metadata.original_file
     return JobFiles(
         job_id=row.id,
-        download=Path(download) if download else None,
-        still=Path(still) if still else None,
-        conform=dict(conform) if isinstance(conform, dict) else {},
-        in_ledger=True,
+        download=row.files.download or (Path(original) if original else None),
+        still=row.files.image, conform=row.context.conform, in_ledger=True,
     )
 
 

@@ -23,7 +23,8 @@ from stillmotion.errors import ConfigError, StillmotionError
 from stillmotion.jobs import cost
 from stillmotion.jobs.ledger import Ledger
 from stillmotion.jobs.pipeline import Clock, EventHandler, GeneratedClip, generate, plan_shot
-from stillmotion.jobs.placing import Shot, place_all_and_write
+from stillmotion.jobs.placers import OtioPlacer
+from stillmotion.jobs.shots import Shot
 from stillmotion.settings import Settings
 from stillmotion.timeline.place import PlacedClip
 
@@ -122,7 +123,8 @@ def run_models(shot: Shot, choices: Sequence[ModelChoice], settings: Settings, *
             return MultiResult(tuple(outcomes), None)
         # Placed last shows: place in reverse so the first choice that finished is on view.
         clips = [o.clip for o in reversed(done) if o.clip is not None]
-        placed, written = place_all_and_write(clips, ledger=ledger, context=shot.context)
+        placed, written = OtioPlacer(shot.context).place_all(ledger.get(clips[0].job_id),
+                                                             clips, ledger)
     where = dict(zip((c.job_id for c in clips), placed, strict=True))
     final = tuple(dataclasses.replace(o, placed=where[o.clip.job_id]) if o.clip else o
                   for o in outcomes)

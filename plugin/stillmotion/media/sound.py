@@ -11,6 +11,7 @@ bed, a vendor's silent track and our own fill all measure as silence.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,19 +43,18 @@ class SoundFacts:
     @classmethod
     def from_json(cls, data: Any) -> SoundFacts | None:
         """The facts a ledger row recorded; None when it recorded none (an older row)."""
-        if not isinstance(data, dict) or "stream" not in data:
+        if not isinstance(data, Mapping) or "stream" not in data:
             return None
         lufs = data.get("lufs")
         return cls(bool(data["stream"]), float(lufs) if isinstance(lufs, (int, float)) else None)
 
 
-def describe_sound(context: Any) -> str | None:
+def describe_sound(context: Mapping[str, Any]) -> str | None:
     """One line for people about a job's sound, from its ledger context (``audio_promised``,
     ``audio``): whether the model promised sound, whether the file has it, how loud; None when
     nothing was recorded (a job from before sound facts were kept)."""
-    data = context if isinstance(context, dict) else {}
-    facts = SoundFacts.from_json(data.get("audio"))
-    promised = data.get("audio_promised")
+    facts = SoundFacts.from_json(context.get("audio"))
+    promised = context.get("audio_promised")
     if facts is None and not isinstance(promised, bool):
         return None
     parts = [] if not isinstance(promised, bool) else \

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from stillmotion.errors import ConfigError, ResolveOperationError, TimelineError
-from stillmotion.jobs.ledger import Ledger, LedgerState
+from stillmotion.jobs.ledger import Ledger
+from stillmotion.jobs.records import JobContext, ResolveSpot, SourceFacts
 from stillmotion.resolve.placement import Slot, add_take, is_ai_track, place_clip
 from stillmotion.resolve.protocol import MediaPoolItem, Resolve, TimelineItem
 from stillmotion.resolve.restore import Rollback, undo_on_failure, users_view
@@ -79,15 +80,15 @@ class Shot:
     def timecode(self) -> str:
         return self.clock.to_text(self.playhead)
 
-    def provenance(self) -> dict[str, Any]:
-        """What the ledger keeps about where the still came from."""
-        return {
-            "host": "resolve", "project": self.project, "timeline": self.timeline,
-            "timecode": self.timecode, "record_frame": self.playhead, "grab": self.grab,
-            "clip": self.clip_name, "still": str(self.still),
-            "media": str(self.source.media) if self.source else None,
-            "source_frame": self.source.frame if self.source else None,
-        }
+    def provenance(self) -> SourceFacts:
+        """What the ledger keeps about where the still came from (enough to place it again)."""
+        return SourceFacts(
+            host="resolve", project=self.project, timeline=self.timeline,
+            timecode=self.timecode, record_frame=self.playhead, grab=self.grab,
+            clip=self.clip_name, still=str(self.still),
+            media=str(self.source.media) if self.source else None,
+            frame=self.source.frame if self.source else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -317,15 +318,11 @@ def place_generated(
 
 
 def _record_placement(settings: Settings, shot: Shot, placed: PlacedClip) -> None:
-    where = {"resolve": {"project": shot.project, "timeline": shot.timeline,
-                         "track": placed.track_index, "record_frame": placed.record_frame,
-                         "timecode": placed.timecode, "take": placed.take,
-                         "sound_track": placed.sound_track}}
+    where = ResolveSpot(project=shot.project, timeline=shot.timeline, track=placed.track_index,
+                        record_frame=placed.record_frame, timecode=placed.timecode,
+                        take=placed.take, sound_track=placed.sound_track)
     with Ledger(settings.ledger_path) as ledger:
-        if ledger.get(placed.clip.job_id).state is LedgerState.CONFORMED:
-            ledger.advance(placed.clip.job_id, LedgerState.PLACED, context=where)
-        else:
-            ledger.update(placed.clip.job_id, context=where)
+        ledger.mark_placed(placed.clip.job_id, context=JobContext(resolve=where))
 
 
 def media_root(settings: Settings) -> Path:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from stillmotion.errors import ConfigError, StillmotionError
 from stillmotion.jobs.ledger import JobRow
+from stillmotion.jobs.records import SourceFacts
 from stillmotion.review.from_timeline import PlacedShot, placed_shots
 from stillmotion.review.model import Review, Shot, SourceStill, Take
 from stillmotion.review.rows import (
@@ -41,7 +42,7 @@ def review_media_dir(folder: Path, ledger: LedgerIndex) -> Review:
         groups.setdefault(group_of(row), []).append(row)
     timelines = _TimelineCache()
     shots = [_ledger_shot(key, members, ledger, timelines) for key, members in groups.items()]
-    claimed = {Path(p).resolve() for row in rows for p in row.files.values()}
+    claimed = {p.resolve() for row in rows for p in row.files.paths()}
     shots += _file_name_shots(root, claimed)
     notes = [] if ledger.path else [
         "No job ledger was found, so takes are grouped by file name only and prompts and costs "
@@ -52,8 +53,9 @@ def review_media_dir(folder: Path, ledger: LedgerIndex) -> Review:
 
 
 def _points_into(row: JobRow, root: Path) -> bool:
-    return any(Path(row.files[key]).resolve().is_relative_to(root)
-               for key in ("download", "conformed", "image") if key in row.files)
+    files = row.files
+    return any(path.resolve().is_relative_to(root)
+               for path in (files.download, files.conformed, files.image) if path is not None)
 
 
 @dataclass
@@ -93,19 +95,19 @@ def _ledger_shot(key: str, members: list[JobRow], ledger: LedgerIndex,
         takes.append(take_from_row(row, numbers.get(row.id), in_use=row.id == in_use,
                                    notes=notes))
     first = members[0]
-    source = dict(first.context.get("source") or first.request.get("source") or {})
+    source = first.request.source or SourceFacts()
     label = " · ".join(str(p) for p in (
-        source.get("clip"), source.get("timecode") and f"source {source['timecode']}",
-        source.get("frame") is not None and f"frame {source['frame']}",
-        source.get("media") and Path(str(source["media"])).name) if p)
+        source.clip, source.timecode and f"source {source.timecode}",
+        source.frame is not None and f"frame {source.frame}",
+        source.media and Path(source.media).name) if p)
     notes = (f"Shown on {placed.timeline.name}.",) if placed is not None else (
         "No timeline of this shot was found, so no take can be switched here.",)
     return Shot(
-        key=key, title=str(source.get("clip") or f"Shot {key[:8]}"), takes=tuple(takes),
+        key=key, title=source.clip or f"Shot {key[:8]}", takes=tuple(takes),
         source=next((s for s in map(source_of_row, members) if s is not None), None),
         source_label=label,
         record_timecode=placed.record_timecode if placed is not None
-        else str(source.get("record_timecode") or ""),
+        else source.record_timecode or "",
         switch=placed.switch if placed is not None else None, notes=notes,
     )
 
@@ -113,7 +115,7 @@ def _ledger_shot(key: str, members: list[JobRow], ledger: LedgerIndex,
 def _latest_placement(key: str, rows: list[JobRow],
                       timelines: _TimelineCache) -> PlacedShot | None:
     """The shot on the newest existing timeline a row of this group was placed on."""
-    paths = {Path(row.files["timeline"]) for row in rows if "timeline" in row.files}
+    paths = {row.files.timeline for row in rows if row.files.timeline is not None}
     existing = sorted((p for p in paths if p.is_file()), key=lambda p: p.stat().st_mtime,
                       reverse=True)
     for path in existing:

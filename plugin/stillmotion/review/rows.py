@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +22,6 @@ from stillmotion.media.provenance import read_provenance
 from stillmotion.media.sound import describe_sound
 from stillmotion.review.model import SourceStill, Take
 
-MEDIA_KEYS = ("download", "conformed")
 # The pipeline's file names: <job>_take<N>.<ext> (conformed), _original.mp4, _first_frame.png.
 PIPELINE_NAME = re.compile(
     r"^(?P<job>.+?)_take(?P<take>\d+)(?P<kind>_original|_first_frame)?\.(?P<ext>[A-Za-z0-9]+)$")
@@ -42,7 +41,7 @@ class LedgerIndex:
         if path is None or not path.is_file():
             return cls(None)
         with Ledger(path) as ledger:
-            rows = ledger.list()
+            rows = ledger.jobs()
         index = cls(path)
         for row in sorted(rows, key=lambda r: (r.created_at, r.take, r.id)):
             index.by_job[row.id] = row
@@ -56,48 +55,48 @@ class LedgerIndex:
 
 def group_of(row: JobRow) -> str:
     """The take group a row belongs to (the pipeline's own default when none was given)."""
-    return row.take_group or row.request_hash[:16]
+    return row.group
 
 
 def has_media(row: JobRow) -> bool:
     """True once the row downloaded (or conformed) a clip: only then is it a take to look at."""
-    return any(key in row.files for key in MEDIA_KEYS)
+    return row.files.download is not None or row.files.conformed is not None
 
 
 def row_numbers(rows: Iterable[JobRow]) -> dict[str, int]:
     """Take numbers as the pipeline gives them: finished rows of a group, 1, 2, … in order."""
-    finished = [row for row in rows if "conformed" in row.files]
+    finished = [row for row in rows if row.files.conformed is not None]
     return {row.id: number for number, row in enumerate(finished, start=1)}
 
 
 def take_from_row(row: JobRow, number: int | None, *, in_use: bool = False,
                   notes: tuple[str, ...] = ()) -> Take:
     """A take with everything the ledger knows about ``row``."""
-    provenance = _mapping(row.context.get("provenance"))
-    preview = bool(provenance.get("preview")) or row.provider == "preview"
+    facts = row.context.provenance
+    provenance = facts.to_json() if facts is not None else {}
+    preview = (facts is not None and facts.preview) or row.provider == "preview"
     return Take(
         job_id=row.id, number=number, prompt=row.prompt, provider=row.provider,
         model=row.model or "", seconds=float(row.seconds) if row.seconds else None,
         size=row.size or "", cost_estimate=row.cost_estimate, currency=row.currency,
         preview=preview, provenance=provenance,
-        conformed=_path(row.files.get("conformed")), original=_path(row.files.get("download")),
+        conformed=row.files.conformed, original=row.files.download,
         remote_id=row.remote_id or "", created_at=row.created_at.isoformat(),
         state=row.state.value, in_use=in_use, notes=notes,
-        sound=describe_sound(row.context),
+        sound=describe_sound(row.context.to_json()),
     )
 
 
 def source_of_row(row: JobRow) -> SourceStill | None:
     """The still a row was generated from: the grabbed frame, else the fitted first frame,
     else the source media's frame named in its context."""
-    for key in ("source_image", "image"):
-        path = _path(row.files.get(key))
+    for path in (row.files.source_image, row.files.image):
         if path is not None and path.is_file():
             return SourceStill(path)
-    source = _mapping(row.context.get("source") or row.request.get("source"))
-    media = _path(source.get("media"))
-    frame = source.get("frame")
-    if media is not None and media.is_file() and isinstance(frame, int):
+    source = row.request.source
+    media = Path(source.media) if source is not None and source.media else None
+    frame = source.frame if source is not None else None
+    if media is not None and media.is_file() and frame is not None:
         return SourceStill(media, frame)
     return None
 
@@ -135,11 +134,3 @@ def take_from_file(media: Path, ledger: LedgerIndex, *, in_use: bool,
 def to_decimal(value: float | None) -> Decimal | None:
     """A cost from JSON metadata as a Decimal (through str, so 0.1 stays 0.1)."""
     return None if value is None else Decimal(str(value))
-
-
-def _path(value: Any) -> Path | None:
-    return Path(value) if isinstance(value, str) and value else None
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return dict(value) if isinstance(value, Mapping) else {}
