@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import threading
 from pathlib import Path
 
 from cryptography import x509
@@ -82,11 +83,17 @@ def _alg(private: object, key: Path) -> str:
                       "P-256/P-384/P-521, Ed25519 or RSA key.")
 
 
+_CREATING = threading.Lock()
+"""Concurrent jobs (batch, several models on one shot) must not each create a key and a
+certificate: one thread's key would end up beside another's certificate."""
+
+
 def local_identity(folder: Path) -> SigningIdentity:
     """The per-install development identity in ``folder``, created on first use."""
     cert, key = folder / "local-signer.pem", folder / "local-signer.key"
-    if not (cert.is_file() and key.is_file()):
-        _create_local(folder, cert, key)
+    with _CREATING:
+        if not (cert.is_file() and key.is_file()):
+            _create_local(folder, cert, key)
     return load_identity(cert, key, local=True)
 
 
