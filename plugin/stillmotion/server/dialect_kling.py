@@ -34,11 +34,11 @@ from stillmotion.server.dialects import (
     content_path,
     create_job,
     dialect_state,
-    expired_download,
     gate,
     in_thread,
     json_answer,
     root_url,
+    signed_result,
     still_size,
     view,
 )
@@ -234,11 +234,7 @@ def router(service: VideoService) -> APIRouter:
 
     @files.get("/_kling/videos/{task}.mp4")
     async def output(task: str, exp: str = "", n: str = "", sig: str = "") -> Response:
-        found = view(service, job_id(task) or "", DIALECT)
-        if found is None or found.status != COMPLETED \
-                or not dialect_state(service).signed_ok(found.record.id, exp, n, sig):
-            raise DialectError(403, CDN_EXPIRED)
-        expired_download(service, found, lambda status: CDN_EXPIRED)
+        found = signed_result(service, job_id(task), DIALECT, exp, n, sig, CDN_EXPIRED)
         return FileResponse(await content_path(service, found, _reshape),
                             media_type="video/mp4")
 

@@ -30,12 +30,12 @@ from stillmotion.server.dialects import (
     create_job,
     decode_image,
     dialect_state,
-    expired_download,
     gate,
     in_thread,
     json_answer,
     json_object,
     root_url,
+    signed_result,
     view,
 )
 from stillmotion.server.errors import APIError
@@ -222,11 +222,7 @@ def router(service: VideoService) -> APIRouter:
 
     @files.get("/_runway/outputs/{task}.mp4")
     async def output(task: str, exp: str = "", n: str = "", sig: str = "") -> Response:
-        found = view(service, job_id(task) or "", DIALECT)
-        if found is None or found.status != COMPLETED \
-                or not dialect_state(service).signed_ok(found.record.id, exp, n, sig):
-            raise DialectError(403, S3_EXPIRED)
-        expired_download(service, found, lambda status: S3_EXPIRED)
+        found = signed_result(service, job_id(task), DIALECT, exp, n, sig, S3_EXPIRED)
         return FileResponse(await content_path(service, found, _reshape),
                             media_type="video/mp4")
 

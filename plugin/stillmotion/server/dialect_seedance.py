@@ -34,11 +34,11 @@ from stillmotion.server.dialects import (
     create_job,
     decode_image,
     dialect_state,
-    expired_download,
     gate,
     in_thread,
     json_answer,
     root_url,
+    signed_result,
     still_size,
     view,
 )
@@ -236,12 +236,7 @@ def router(service: VideoService) -> APIRouter:
         return json_answer(task_json(found, root_url(request), service))
 
     def signed(task: str, exp: str, n: str, sig: str) -> JobView:
-        found = view(service, job_id(task) or "", DIALECT)
-        if found is None or found.status != COMPLETED \
-                or not dialect_state(service).signed_ok(found.record.id, exp, n, sig):
-            raise DialectError(403, TOS_EXPIRED)
-        expired_download(service, found, lambda status: TOS_EXPIRED)
-        return found
+        return signed_result(service, job_id(task), DIALECT, exp, n, sig, TOS_EXPIRED)
 
     @files.get("/_ark/{task}/video.mp4")
     async def video(task: str, exp: str = "", n: str = "", sig: str = "") -> Response:

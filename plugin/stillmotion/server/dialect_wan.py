@@ -31,11 +31,11 @@ from stillmotion.server.dialects import (
     create_job,
     decode_image,
     dialect_state,
-    expired_download,
     gate,
     in_thread,
     json_answer,
     root_url,
+    signed_result,
     still_size,
     view,
 )
@@ -207,11 +207,7 @@ def router(service: VideoService) -> APIRouter:
 
     @files.get("/_wan/{task}.mp4")
     async def output(task: str, exp: str = "", n: str = "", sig: str = "") -> Response:
-        found = view(service, job_id(task) or "", DIALECT)
-        if found is None or found.status != COMPLETED \
-                or not dialect_state(service).signed_ok(found.record.id, exp, n, sig):
-            raise DialectError(403, OSS_EXPIRED)
-        expired_download(service, found, lambda status: OSS_EXPIRED)
+        found = signed_result(service, job_id(task), DIALECT, exp, n, sig, OSS_EXPIRED)
         return FileResponse(await content_path(service, found, _reshape),
                             media_type="video/mp4")
 
