@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
