@@ -42,6 +42,10 @@ RETRY_AFTER_MS = 300
 SEND = ["--provider", "openai", "--model", "preview", "--size", "64x36", "--seconds", "4",
         "--preset", "h264-web", "--concurrency", "4", "--json"]
 Hook = Callable[[Server, int, threading.Event], None]
+IN_PROCESS = threading.Lock()
+"""Held around the bench's own OpenTimelineIO and PyAV calls (writing the marker timeline,
+auditing the results): OTIO's plugin manifest is not safe to load from two threads at once, so
+``--parallel`` kinds take turns there (the jobs themselves run in ``stillmotion`` processes)."""
 
 
 def limit_polls_after_creates(server: Server, jobs: int, done: threading.Event) -> None:
@@ -120,7 +124,8 @@ def run_kind(kind: Kind, jobs: int, root: Path) -> Outcome:
     folder = root / kind.name
     project = folder / "project"
     prompts = prompts_for(kind, jobs)
-    timeline = marker_project(project, prompts)
+    with IN_PROCESS:
+        timeline = marker_project(project, prompts)
     ledger = str(folder / "ledger.sqlite3")
     env = cli_env(folder, **kind.env)
     log = folder / "cli.log"
@@ -147,7 +152,8 @@ def run_kind(kind: Kind, jobs: int, root: Path) -> Outcome:
         server.harvest()
     finally:
         server.stop()
-    count(outcome, prompts, rows, server.creates, videos, project)
+    with IN_PROCESS:
+        count(outcome, prompts, rows, server.creates, videos, project)
     outcome.fired = server.fired
     if server.kills:
         outcome.fired["server SIGKILLed and restarted"] = server.kills
