@@ -32,6 +32,7 @@ from stillmotion.media.provenance import (
     AI_SOURCE,
     IPTC,
     SigningIdentity,
+    active_signer,
     can_carry,
     read_credentials,
     sign_file,
@@ -134,14 +135,15 @@ def signing_note(identity: SigningIdentity | None, path: Path) -> str:
 
 
 def credentials_line(path: Path) -> str:
-    """What a written file's own Content Credentials say about who signed it, in a few words."""
-    credentials = read_credentials(path)
-    active = credentials.active
-    if active is None:
+    """Who signed a file stillmotion just wrote (or reused), in a few words.
+
+    Read without validating (:func:`active_signer`): a validating read re-hashes the whole clip,
+    as long again as signing it; ``stillmotion provenance`` is where a signature is checked.
+    """
+    signer = active_signer(path)
+    if signer is None:
         return "no Content Credentials"
-    if active.signer == LOCAL_NAME and credentials.status != "tampered":
-        return LOCAL_NOTE
-    return f"signed by {active.signer or 'an unnamed signer'} ({credentials.status})"
+    return LOCAL_NOTE if signer == LOCAL_NAME else f"signed by {signer}"
 
 
 def chosen_identity(settings: Settings) -> SigningIdentity | None:
