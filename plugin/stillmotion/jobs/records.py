@@ -311,6 +311,7 @@ class JobContext:
     ``no_audio`` (``--no-audio``: place the picture only), ``audio_promised`` (the model's
     capability row says it makes sound) and ``audio`` (the conform's
     :class:`~stillmotion.media.sound.SoundFacts` JSON plus ``silence_added``).
+    ``no_credentials`` (``--no-credentials``) holds for the job's whole life, resume included.
     """
 
     media_dir: Path | None = None
@@ -332,6 +333,7 @@ class JobContext:
     resolve: ResolveSpot | None = None
     reading: TimelineReading | None = None
     no_audio: bool = False
+    no_credentials: bool = False
     audio_promised: bool | None = None
     audio: Mapping[str, Any] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -354,6 +356,7 @@ class JobContext:
         values.update({k: v.to_json() if v is not None else None for k, v in nested.items()})
         values.update({"overwrite": self.overwrite or None,
                        "for_resolve": self.for_resolve or None, "no_audio": self.no_audio or None,
+                       "no_credentials": self.no_credentials or None,
                        "audio_promised": self.audio_promised,
                        "audio": dict(self.audio) if self.audio is not None else None})
         return _compact(values, self.extra)
@@ -376,6 +379,7 @@ class JobContext:
             resolve=nested("resolve", ResolveSpot.from_json),
             reading=nested("reading", TimelineReading.from_json),
             no_audio=bool(data.get("no_audio")),
+            no_credentials=bool(data.get("no_credentials")),
             audio_promised=bool(data["audio_promised"]) if data.get("audio_promised") is not None
             else None,
             audio=dict(data["audio"]) if isinstance(data.get("audio"), Mapping) else None,
