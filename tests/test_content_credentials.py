@@ -18,8 +18,9 @@ import pytest
 
 from stillmotion.media.credentials import conform_recipe, signed_output
 from stillmotion.media.identity import LOCAL_NAME, local_identity
+from stillmotion.media.manifest_store import AI_SOURCE
 from stillmotion.media.probe import probe
-from stillmotion.media.provenance import AI_SOURCE, read_credentials, read_provenance
+from stillmotion.media.provenance import read_credentials, read_provenance
 from stillmotion.settings import Settings
 from support.c2pa_vendor import Vendor, flip_media_byte, make_vendor, sign_download
 from support.chromium import chromium_page, missing_reason

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from stillmotion.jobs.ledger import LedgerState
-from stillmotion.media.provenance import AI_SOURCE
+from stillmotion.media.manifest_store import AI_SOURCE
 from support.generate_env import case_23976, cli, isolate, job, small_clip, write_case
 
 PROMPT = "Slow dolly in over 1 s; warm evening light"

@@ -16,7 +16,8 @@ import typer
 from stillmotion.cli.console import console
 from stillmotion.cli.options import JsonOpt
 from stillmotion.errors import MediaError
-from stillmotion.media.provenance import Credentials, Manifest, read_credentials
+from stillmotion.media.manifest_store import Credentials, Manifest
+from stillmotion.media.provenance import read_credentials
 from stillmotion.settings import load_settings
 
 STATUS_TEXT = {

@@ -27,10 +27,8 @@ from stillmotion import __version__
 from stillmotion.errors import MediaError
 from stillmotion.files import atomic_path, remove_partials
 from stillmotion.media.identity import LOCAL_NAME, signing_identity
+from stillmotion.media.manifest_store import AI_COMPOSITE_SOURCE, AI_SOURCE, IPTC
 from stillmotion.media.provenance import (
-    AI_COMPOSITE_SOURCE,
-    AI_SOURCE,
-    IPTC,
     SigningIdentity,
     active_signer,
     can_carry,
