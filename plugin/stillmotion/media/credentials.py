@@ -11,7 +11,10 @@ Recipes (C2PA 2.x actions):
   ``trainedAlgorithmicMedia`` (the clip came from an image-to-video model);
 - master: ``c2pa.created`` as ``trainedAlgorithmicMedia`` when every contributor is generated,
   ``compositeWithTrainedAlgorithmicMedia`` when only some are, then ``c2pa.placed`` for each
-  contributor (``componentOf``).
+  contributor (``componentOf``);
+- stills sent to the service: the editor's frame opened, then ``c2pa.resized``;
+- turnover plates: as a conformed clip (movies embedded, EXR/DPX frames with sidecars);
+- the standalone ``conform``: as a conformed clip, AI-generated only if the input says so.
 """
 
 from __future__ import annotations
