@@ -9,6 +9,7 @@ needed to place again after a crash (input timeline, playhead, output path).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -141,13 +142,15 @@ def place_clip(timeline: Any, clip: GeneratedClip, *, ledger: Ledger,
                context: JobContext | None = None,
                prompt_parts: dict[str, str] | None = None) -> PlacedClip:
     """Place ``clip`` on an open timeline as ``context`` (default: its row's) says: at the
-    playhead or a record frame, maybe trimmed."""
+    playhead or a record frame, maybe trimmed, maybe dissolving in (``extend --crossfade``)."""
     row = ledger.get(clip.job_id)
     context = context if context is not None else row.context
     if context.timeline is None or context.at is None:
         raise JobError(f"Job {row.id} records no timeline file to be placed on; place its "
                        f"clip {clip.conformed} by hand.")
     metadata = metadata_for(clip, row, ledger.takes(clip.take_group), prompt_parts)
+    if context.crossfade_frames:
+        metadata = dataclasses.replace(metadata, crossfade_frames=context.crossfade_frames)
     return place_on_timeline(timeline, context.at, clip, metadata,
                              timeline_path=context.timeline, record_frame=context.record_frame,
                              frames=context.place_frames, tail_seconds=context.tail_seconds,
