@@ -92,6 +92,12 @@ def linked_sound(timeline: Any, link_id: str) -> list[tuple[Any, int]]:
     return found
 
 
+def has_sound(timeline: Any, picture: Any) -> bool:
+    """Whether the generated picture clip ``picture`` was placed with its sound: a sound clip
+    on an audio track shares its link id (the one rule every writer asks)."""
+    return bool(linked_sound(timeline, link_of(picture)))
+
+
 def remove_sound(timeline: Any, link_id: str) -> int:
     """Replace every sound clip joined to ``link_id`` by a gap of its length (nothing after it
     moves); returns how many were removed."""
