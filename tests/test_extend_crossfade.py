@@ -19,13 +19,15 @@ import numpy as np
 import opentimelineio as otio
 import pytest
 
+from stillmotion.errors import TimelineError
+from stillmotion.media.assembly import Blank, Dissolve, Show
 from stillmotion.media.ffmpeg import media_arg, run
 from stillmotion.media.probe import probe
 from stillmotion.media.synth import code_band_filters
 from stillmotion.server import RunningServer, serve_in_background
 from stillmotion.timeline.io import read_timeline, write_timeline
 from stillmotion.timeline.metadata import GeneratedClipMetadata, write_metadata
-from stillmotion.timeline.render import render_timeline
+from stillmotion.timeline.render import plan_timeline, render_timeline
 from support.generate_env import FAST, TEN_25, cli_json, isolate, small_clip
 from support.timelines import code_at, gap, media_clip, timeline, track
 
@@ -185,3 +187,24 @@ def test_extend_with_a_crossfade_places_sound_with_its_picture_marked_to_dissolv
     assert picture[3] == sound[3]
     assert picture[2]["crossfade_frames"] == sound[2]["crossfade_frames"] == OVERLAP
     assert picture[2]["link_id"] == sound[2]["link_id"] != ""
+
+
+def test_a_crossfade_over_nothing_fades_from_black_and_over_two_clips_is_refused(
+    tmp_path: Path,
+) -> None:
+    a, b = _toned(tmp_path / "a.mov", 440, A_FRAMES), _toned(tmp_path / "b.mov", 1000, B_FRAMES)
+    edit = _extended_edit(a, b, audio_tracks=False)
+    edit.tracks[0].clear()  # nothing beneath the extension: it fades in from black
+    edit.tracks[0].append(gap(A_FRAMES, RATE))
+    plan = plan_timeline(edit)
+    [fade] = [e for e in plan.picture if isinstance(e, Dissolve)]
+    assert isinstance(fade.outgoing, Blank) and isinstance(fade.incoming, Show)
+    assert (fade.window, fade.frames) == (OVERLAP, OVERLAP)
+
+    cut = _extended_edit(a, b, audio_tracks=False)  # A cut in two under the crossfade
+    cut.tracks[0].clear()
+    cut.tracks[0].extend([
+        media_clip("A1", a, rate=RATE, source_start=0, duration=45, available=(0, A_FRAMES)),
+        media_clip("A2", a, rate=RATE, source_start=45, duration=5, available=(0, A_FRAMES))])
+    with pytest.raises(TimelineError, match="more than one clip beneath"):
+        plan_timeline(cut)

@@ -63,7 +63,8 @@ def metadata_for(clip: GeneratedClip, row: JobRow | None, takes: list[JobRow],
                    original=str(r.files.download) if r.files.download else None,
                    prompt=r.prompt, created_at=r.created_at.isoformat(),
                    cost_estimate=float(r.cost_estimate) if r.cost_estimate else None,
-                   sound=_row_sound(r), provider=r.provider, model=r.model or "")
+                   sound=SoundFacts.recorded_sound(r.context.audio), provider=r.provider,
+                   model=r.model or "")
         for r in finished
     )
     source = row.request.source if row is not None else None
@@ -81,11 +82,6 @@ def metadata_for(clip: GeneratedClip, row: JobRow | None, takes: list[JobRow],
         extra={"remote_id": clip.remote_id, "provenance": clip.provenance.to_json(),
                "rate": format_rate(clip.rate), **_audio_extra(row)},
     )
-
-
-def _row_sound(row: JobRow) -> bool | None:
-    facts = SoundFacts.from_json(row.context.audio)
-    return None if facts is None else facts.sound
 
 
 def _audio_extra(row: JobRow | None) -> dict[str, Any]:

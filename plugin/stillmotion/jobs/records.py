@@ -307,8 +307,9 @@ class JobContext:
     ``timeline``/``at``/``output``/``overwrite``/``for_resolve``/``record_frame``/
     ``place_frames``/``tail_seconds``/``crossfade_frames`` say how the OTIO placer puts it on a
     timeline file (``timeline`` set means it has one; ``crossfade_frames``: ``extend
-    --crossfade`` dissolves the clip in over that many record frames); ``resolve`` says where the Resolve placer put it. The
-    stages add ``expires_at``, ``provenance``, ``download_sha256`` and ``frames``. Sound:
+    --crossfade`` dissolves the clip in over that many record frames); ``resolve`` says where
+    the Resolve placer put it. The stages add ``expires_at``, ``provenance``,
+    ``download_sha256`` and ``frames``. Sound:
     ``no_audio`` (``--no-audio``: place the picture only), ``audio_promised`` (the model's
     capability row says it makes sound) and ``audio`` (the conform's
     :class:`~stillmotion.media.sound.SoundFacts` JSON plus ``silence_added``).

@@ -93,7 +93,7 @@ def linked_sound(timeline: Any, link_id: str) -> list[tuple[Any, int]]:
     return found
 
 
-def has_sound(timeline: Any, picture: Any) -> bool:
+def placed_with_sound(timeline: Any, picture: Any) -> bool:
     """Whether the generated picture clip ``picture`` was placed with its sound: a sound clip
     on an audio track shares its link id (the one rule every writer asks)."""
     return bool(linked_sound(timeline, link_of(picture)))
