@@ -20,6 +20,7 @@ import opentimelineio as otio
 import pytest
 
 from stillmotion.errors import TimelineError
+from stillmotion.jobs.records import JobContext
 from stillmotion.media.assembly import Blank, Dissolve, Show
 from stillmotion.media.ffmpeg import media_arg, run
 from stillmotion.media.probe import probe
@@ -208,3 +209,10 @@ def test_a_crossfade_over_nothing_fades_from_black_and_over_two_clips_is_refused
         media_clip("A2", a, rate=RATE, source_start=45, duration=5, available=(0, A_FRAMES))])
     with pytest.raises(TimelineError, match="more than one clip beneath"):
         plan_timeline(cut)
+
+
+def test_the_crossfade_is_kept_on_the_job_for_placing_after_a_crash() -> None:
+    """``jobs resume`` places from the row's context: the overlap must survive its JSON."""
+    context = JobContext(record_frame=45, crossfade_frames=OVERLAP)
+    assert JobContext.from_json(context.to_json()) == context
+    assert "crossfade_frames" not in JobContext(record_frame=45).to_json()
