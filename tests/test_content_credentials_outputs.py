@@ -117,6 +117,20 @@ def test_extend_with_crossfade_signs_the_clip_and_the_still(
     assert AI_SOURCE in _source_types(_active(store))
     assert row.files.image is not None and row.files.source_image is not None
     _ours_with_parent(row.files.image, row.files.source_image.name)
+    # The dissolve itself is rendered by ``stitch --timeline``: a master whose components are
+    # the editor's clip and the extension, each with its own chain.
+    master = tmp_path / "master.mov"
+    code, _, stderr = cli(capsys, "stitch", "--timeline", result["timeline"], "-o", master,
+                          "--size", "320x180")
+    assert code == 0, stderr
+    state, store = _read(master)
+    assert state == "Valid" and _failures(store) <= TRUST_ONLY
+    parts = {i["title"]: i for i in _active(store)["ingredients"]}
+    assert set(parts) == {"r25_ten.mov", Path(result["conformed"]).name}
+    extension = parts[Path(result["conformed"]).name]
+    assert extension["relationship"] == "componentOf"
+    assert store["manifests"][extension["active_manifest"]]["ingredients"][0]["title"] \
+        == Path(result["original"]).name
 
 
 def test_fill_gap_signs_the_last_frame_still(
