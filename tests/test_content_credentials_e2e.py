@@ -88,10 +88,11 @@ def test_generate_and_stitch_sign_a_chain_an_independent_reader_validates(
         row = job(ledger, clip["job_id"])
         assert row.state is LedgerState.PLACED
         # The still sent to the service is signed too, its parent the editor's frame.
-        state, store = _independent_read(Path(row.files.image))
+        assert row.files.image is not None and row.files.source_image is not None
+        state, store = _independent_read(row.files.image)
         assert state == "Valid" and _failures(store) <= {"signingCredential.untrusted"}
         (frame,) = store["manifests"][store["active_manifest"]]["ingredients"]
-        assert frame["title"] == Path(row.files.source_image).name
+        assert frame["title"] == row.files.source_image.name
         assert frame["relationship"] == "parentOf"
 
     master = tmp_path / "master.mov"
