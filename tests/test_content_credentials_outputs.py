@@ -212,6 +212,10 @@ def test_turnover_exr_frames_get_sidecars_bound_to_their_bytes(
     for frame, sidecar in zip(frames, sidecars, strict=True):
         store = _ours_with_parent(frame, download.name, sidecar)
         assert _active(store)["title"] == frame.name
+    sidecars[2].unlink()
+    code, stdout, _ = cli(capsys, "provenance", frames[2])
+    assert code == 0 and "no Content Credentials" in stdout
+    assert f"no sidecar manifest store {sidecars[2].name}" in stdout
     # A sidecar belongs to its own frame: read against another frame, or a flipped byte, fails.
     _, store = _read(frames[1], sidecars[0])
     assert "assertion.dataHash.mismatch" in _failures(store)

@@ -88,7 +88,9 @@ def read_credentials(path: Path, *, trust_anchors: Path | None = None) -> Creden
     """
     sidecar = sidecar_path(path)
     kind = SIDECAR_TYPES.get(path.suffix.lower())
-    if kind is not None and sidecar.is_file():
+    if kind is not None:
+        if not sidecar.is_file():
+            return Credentials("none", note=f"no sidecar manifest store {sidecar.name} beside it")
         return _read(path, trust_anchors, kind, sidecar)
     if not can_carry(path):
         return Credentials("none", note=f"c2pa cannot carry credentials in {path.suffix} files")
