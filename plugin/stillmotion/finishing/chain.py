@@ -9,9 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from stillmotion.timeline.metadata import GeneratedClipMetadata
-
-FINISHING_KEY = "finishing"
-"""Metadata key: take number as text -> where that take came from (artist versions)."""
+from stillmotion.timeline.takes import FINISHING_KEY
 
 
 def artist_chain(metadata: GeneratedClipMetadata, take: int) -> dict[str, Any] | None:
