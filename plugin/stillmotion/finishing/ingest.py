@@ -31,10 +31,12 @@ from stillmotion.media.conform import DEFAULT_PRESET, conform, get_preset
 from stillmotion.media.ffmpeg import Progress
 from stillmotion.media.plates import FrameCallback, extract_frames, sequence_to_movie
 from stillmotion.media.probe import probe
+from stillmotion.media.sound import sound_facts
 from stillmotion.timeline.handoff import ShotSlot, shot_slots
 from stillmotion.timeline.io import default_output_path, read_timeline, write_timeline
 from stillmotion.timeline.metadata import TakeRecord, utc_now_text
 from stillmotion.timeline.place import completed_metadata
+from stillmotion.timeline.sound import sync_sound
 from stillmotion.timeline.takes import keep_trim, next_take_number, switch_take
 from stillmotion.timeline.timebase import TimeBase, rate_text
 
@@ -109,7 +111,7 @@ def _conform_cut(version: Version, cut: _Cut, output: Path, *, rate: Fraction,
     else:
         assert version.movie is not None
         source = version.movie
-    frames = extract_frames(source, work / "cut.mov", cut.head, cut.duration)
+    frames = extract_frames(source, work / "cut.mov", cut.head, cut.duration, sound=True)
 
     def progress(event: Progress) -> None:
         if on_frames is not None:
@@ -149,16 +151,19 @@ def _place(version: Version, slot: ShotSlot, timeline: Any, media: Path, cut: _C
         "ingested_at": now,
     }
     extra = with_chain(keep_trim(metadata, slot.media_in), number, chain)
+    sound = sound_facts(media).sound  # the version's own sound over the cut, or none
     take = TakeRecord(take=number, job_id=metadata.job_id, media=str(media),
                       original=str(version.path), prompt=metadata.prompt,
-                      created_at=now, cost_estimate=None)
+                      created_at=now, cost_estimate=None, sound=sound)
     updated = dataclasses.replace(
         metadata, take=number, takes=(*metadata.takes, take), conformed_file=str(media),
         original_file=str(version.path), extra=extra)
     placed = switch_take(slot.generated, timeline, media_path=media,
                          duration_frames=cut.duration, rate=rate, metadata=updated,
                          original_path=version.movie)
-    return {"version": version.label, "shot": slot.shot, "take": number,
+    # the slot's sound is the version's: the AI take's goes (back with `takes --use`)
+    sync_sound(timeline, placed, old_link=metadata.link_id, sound=sound)
+    return {"version": version.label, "shot": slot.shot, "take": number, "sound": sound,
             "track": placed.track_name, "record_start": slot.record_start,
             "frames": placed.duration_frames, "media": str(media), "ai_job": metadata.job_id}
 

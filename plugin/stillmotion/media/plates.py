@@ -246,13 +246,21 @@ def sequence_to_movie(sequence: ImageSequence, output: Path, rate: Fraction) -> 
     return output
 
 
-def extract_frames(source: Path, output: Path, first: int, count: int) -> Path:
+def extract_frames(source: Path, output: Path, first: int, count: int, *,
+                   sound: bool = False) -> Path:
     """Frames ``first`` .. ``first + count - 1`` of ``source`` (its own frames, no rate change)
-    as a lossless 16-bit PNG-in-MOV at the source's rate, for conforming the cut of a version."""
-    video = probe(source).require_video()
+    as a lossless 16-bit PNG-in-MOV at the source's rate, for conforming the cut of a version;
+    with ``sound``, the source's first audio stream over the same span comes along (PCM)."""
+    info = probe(source)
+    video = info.require_video()
+    audio: list[str] = []
+    if sound and info.audio is not None:
+        start, length = Fraction(first) / video.rate, Fraction(count) / video.rate
+        audio = ["-map", "0:a:0", "-af", f"atrim=start={float(start)!r}:duration="
+                 f"{float(length)!r},asetpts=PTS-STARTPTS", "-c:a", "pcm_s24le"]
     run(["-i", media_arg(source), "-map", "0:v:0",
          "-vf", f"trim=start_frame={first}:end_frame={first + count},setpts=PTS-STARTPTS,"
-         "format=rgb48be", "-an", "-frames:v", str(count), "-c:v", "png",
+         "format=rgb48be", *(audio or ["-an"]), "-frames:v", str(count), "-c:v", "png",
          "-r", format_rate(video.rate), "-y", media_arg(output)],
         output=output, what=f"Cutting {source.name} to the cut")
     written = probe(output).require_video().frame_count

@@ -20,7 +20,7 @@ from stillmotion.errors import TimelineError
 from stillmotion.timeline.generated import GeneratedClip, find_generated_clips
 from stillmotion.timeline.metadata import METADATA_NAMESPACE, GeneratedClipMetadata
 from stillmotion.timeline.takes import media_in_of
-from stillmotion.timeline.timebase import TimeBase, whole
+from stillmotion.timeline.timebase import TimeBase
 
 SHOT_STEP = 10
 
