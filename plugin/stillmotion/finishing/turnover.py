@@ -179,9 +179,7 @@ def _write_all(plans: list[ShotPlan], records: list[dict[str, Any]], edit: Any,
             on_shot(index, len(plans), plan.name)
         _write_shot(plan, fmt, record, folder, on_frames)
         result.shots.append(record)
-        note = plan.clamp_note()
-        if note:
-            result.notes.append(note)
+        result.notes += [n for n in (plan.source_note(), plan.clamp_note()) if n]
         if record["still"] is None:
             result.notes.append(f"{plan.name}: the still that was sent is not in the ledger, so "
                                 "the folder has no still.")
