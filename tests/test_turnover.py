@@ -18,7 +18,11 @@ import stillmotion.finishing.turnover as turnover_module
 from stillmotion.errors import TranscodeError
 from stillmotion.jobs.ledger import Ledger
 from stillmotion.jobs.records import JobFiles
-from stillmotion.media.imageheaders import read_dpx_timecode, read_exr_timecode
+from stillmotion.media.imageheaders import (
+    read_dpx_timecode,
+    read_exr_chromaticities,
+    read_exr_timecode,
+)
 from stillmotion.media.probe import probe
 from stillmotion.media.sampling import shown_frame
 from stillmotion.server import RunningServer, serve_in_background
@@ -343,7 +347,8 @@ def test_handles_longer_than_the_media_are_clamped_and_reported(
 @pytest.mark.parametrize(("args", "message"), [
     (("--format", "tiff"), "Unknown plate format 'tiff'; choose one of: exr, dpx, prores4444, "
                            "dnxhr444, dnxhr-hqx."),
-    (("--format", "exr", "--colour-space", "acescg"), "Unknown colour space 'acescg'"),
+    (("--format", "exr", "--colour-space", "p3"), "Unknown colour space 'p3'"),
+    (("--format", "dpx", "--colour-space", "acescg"), "dpx plates cannot be ACEScg"),
     (("--format", "exr", "--name", "{task}_v{version:03d}"), "must use {shot} and {version}"),
     (("--format", "exr", "--handles", "-2"), "--handles must be 0 or more, not -2."),
 ])
@@ -407,3 +412,34 @@ def test_a_shot_that_fails_mid_write_leaves_no_partial_folder(
     assert sorted(p.name for p in out.iterdir()) == ["sh010_comp_v001"]
     _, _, count = _expected(three.shots[0])
     assert len(list((out / "sh010_comp_v001").glob("*.exr"))) == count
+
+
+def test_colour_spaces_reach_the_plates_and_acescg_movies_are_refused(
+    three: ThreeShots, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Pixels are checked in test_plate_colour; here the flag reaches every plate and JSON."""
+    isolate(monkeypatch, tmp_path)
+    out = tmp_path / "rec2020"
+    code, _, err = _turn_over(capsys, three, out, "prores4444", "--colour-space", "Rec.2020")
+    assert code == 0, err
+    for index in range(3):
+        name = f"sh{(index + 1) * 10:03d}_comp_v001"
+        video = probe(out / name / f"{name}.mov").require_video()
+        assert (video.color_primaries, video.color_trc, video.colorspace) == (
+            "bt2020", "bt2020-10", "bt2020nc")
+        record = json.loads((out / name / f"{name}.json").read_text())
+        assert record["plate"]["colour_space"] == "rec2020"
+    aces = tmp_path / "aces"
+    code, _, err = _turn_over(capsys, three, aces, "exr", "--colour-space", "acescg")
+    assert code == 0, err
+    frames = sorted((aces / "sh010_comp_v001").glob("*.exr"))
+    assert read_exr_chromaticities(frames[0]) == pytest.approx(
+        (0.713, 0.293, 0.165, 0.830, 0.128, 0.044, 0.32168, 0.33767))
+    assert read_exr_timecode(frames[0]) == CLOCK.to_text(three.shots[0].record_start - HANDLES)
+    refused = tmp_path / "refused"
+    code, _, err = _turn_over(capsys, three, refused, "prores4444", "--colour-space", "acescg")
+    assert code == 3
+    assert err.strip() == ("stillmotion: prores4444 plates cannot be ACEScg (linear light "
+                           "needs float EXR); use --format exr or another colour space.")
+    assert not refused.exists()

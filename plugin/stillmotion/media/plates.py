@@ -140,9 +140,9 @@ def write_plate(
     ``colour_space``; a movie is ``folder/stem.ext`` with a timecode track and colour tags.
     Returns the files written; MediaError if ffmpeg wrote another count.
     """
+    colour = plate_colour(check_colour_space(colour_space, fmt))
     video = probe(source).require_video()
     check_plate_size(fmt, video.size, source)
-    colour = plate_colour(check_colour_space(colour_space, fmt))
     chain = [
         f"fps={format_rate(rate)}",
         f"trim=start_frame={first}:end_frame={first + count}",
