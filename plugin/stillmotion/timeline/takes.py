@@ -196,7 +196,7 @@ def with_slot_takes(slot: GeneratedClipMetadata, fresh: GeneratedClipMetadata, *
     listed = {t.job_id for t in slot.takes}
     takes = [dataclasses.replace(by_media[(t.job_id, t.media)], take=t.take)
              if (t.job_id, t.media) in by_media else t for t in slot.takes]
-    number = next_take_number(slot)
+    number = max((t.take for t in takes), default=0) + 1
     for record in fresh.takes:
         if record.job_id not in listed:
             takes.append(dataclasses.replace(record, take=number))
