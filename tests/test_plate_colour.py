@@ -18,7 +18,12 @@ import pytest
 
 from stillmotion.errors import ConfigError
 from stillmotion.media.ffmpeg import media_arg, run
-from stillmotion.media.imageheaders import read_exr_chromaticities, read_exr_timecode
+from stillmotion.media.imageheaders import (
+    read_dpx_colour,
+    read_dpx_timecode,
+    read_exr_chromaticities,
+    read_exr_timecode,
+)
 from stillmotion.media.plates import plate_format, write_plate
 from stillmotion.media.probe import probe
 
@@ -104,6 +109,10 @@ def test_rec2020_dpx_10_bit_code_values(patches: Path, tmp_path: Path) -> None:
     red, grey = _rgb(first, 1023.0)
     np.testing.assert_allclose(red, _expected("rec2020", RED), atol=2 / 1023)
     np.testing.assert_allclose(grey, _expected("rec2020", GREY), atol=2 / 1023)
+    assert read_dpx_colour(first) == (14, 14)  # SMPTE ST 268: ITU-R 2020 NCL
+    assert read_dpx_timecode(first) == "01:00:00:02"
+    [rec709, *_] = _write(patches, tmp_path / "dpx709", "dpx", "rec709")
+    assert read_dpx_colour(rec709) == (6, 6)  # ITU-R 709-4
 
 
 @pytest.mark.parametrize("fmt", ["prores4444", "dnxhr444"])

@@ -11,6 +11,7 @@ timecode there. Both layouts are small and fixed:
   that follows moves by the inserted length.
 - EXR chromaticities (ffmpeg writes none): the standard ``chromaticities`` attribute, 8 floats,
   inserted the same way, so a compositor knows the plate's primaries.
+- DPX colour: the first image element's transfer and colorimetric bytes (SMPTE ST 268 codes).
 - DPX: the television header's ``TimeCode`` (offset 1920) as BCD ``0xHHMMSSFF`` in the file's
   byte order (the magic says which), as the DPX 2.0 standard and OpenImageIO read it.
 """
@@ -25,6 +26,7 @@ from stillmotion.errors import MediaError
 
 EXR_MAGIC = b"\x76\x2f\x31\x01"
 DPX_TIMECODE_OFFSET = 1920
+DPX_COLOUR_OFFSET = 801  # image element 1: transfer, then colorimetric (one byte each)
 _TC_RE = re.compile(r"^(\d\d):(\d\d):(\d\d)([:;])(\d\d)$")
 # Scanlines per chunk by EXR compression code (none, rle, zips, zip, piz, pxr24, b44, b44a).
 _LINES_PER_CHUNK = {0: 1, 1: 1, 2: 1, 3: 16, 4: 32, 5: 16, 6: 32, 7: 32}
@@ -158,6 +160,23 @@ def read_dpx_timecode(path: Path) -> str | None:
         return None
     return (f"{_from_bcd(packed >> 24):02d}:{_from_bcd((packed >> 16) & 0xFF):02d}:"
             f"{_from_bcd((packed >> 8) & 0xFF):02d}:{_from_bcd(packed & 0xFF):02d}")
+
+
+def stamp_dpx_colour(path: Path, code: int) -> None:
+    """Set the first image element's transfer characteristic and colorimetric specification
+    (offsets 801 and 802) to ``code`` of SMPTE ST 268 (6: ITU-R 709-4, 14: ITU-R 2020 NCL);
+    the bundled ffmpeg writes 4 (unspecified video), or 6 whatever the tag."""
+    data = bytearray(path.read_bytes())
+    _dpx_order(bytes(data), path)
+    data[DPX_COLOUR_OFFSET] = data[DPX_COLOUR_OFFSET + 1] = code
+    path.write_bytes(bytes(data))
+
+
+def read_dpx_colour(path: Path) -> tuple[int, int]:
+    """The first image element's (transfer characteristic, colorimetric specification)."""
+    data = path.read_bytes()
+    _dpx_order(data, path)
+    return data[DPX_COLOUR_OFFSET], data[DPX_COLOUR_OFFSET + 1]
 
 
 def stamp_timecode(path: Path, timecode: str) -> None:

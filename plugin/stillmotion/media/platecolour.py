@@ -43,6 +43,7 @@ class PlateColour:
     transfer: str  # ffmpeg tag
     matrix: str  # ffmpeg tag (movies)
     chromaticities: tuple[float, ...]  # EXR: red, green, blue, white (x, y each)
+    dpx_code: int  # SMPTE ST 268 transfer and colorimetric code
     linear: bool = False
 
     @property
@@ -62,12 +63,13 @@ _D65 = (0.3127, 0.3290)
 PLATE_COLOURS: dict[str, PlateColour] = {
     c.name: c for c in (
         PlateColour("rec709", "BT.709 video, as generated", "bt709", "bt709", "bt709",
-                    (0.64, 0.33, 0.30, 0.60, 0.15, 0.06, *_D65)),
+                    (0.64, 0.33, 0.30, 0.60, 0.15, 0.06, *_D65), 6),
         PlateColour("rec2020", "BT.2020 primaries and transfer", "bt2020", "bt2020-10",
-                    "bt2020nc", (0.708, 0.292, 0.170, 0.797, 0.131, 0.046, *_D65)),
+                    "bt2020nc", (0.708, 0.292, 0.170, 0.797, 0.131, 0.046, *_D65), 14),
         PlateColour("acescg", "ACEScg: linear light, AP1 primaries (EXR only)", "unknown",
                     "linear", "unknown",
-                    (0.713, 0.293, 0.165, 0.830, 0.128, 0.044, 0.32168, 0.33767), linear=True),
+                    (0.713, 0.293, 0.165, 0.830, 0.128, 0.044, 0.32168, 0.33767), 2,
+                    linear=True),
     )
 }
 

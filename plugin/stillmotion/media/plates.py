@@ -19,7 +19,11 @@ from stillmotion.errors import ConfigError, MediaError
 from stillmotion.media.colour import source_matrix, source_range
 from stillmotion.media.conform import COLOUR_TAGS, colour_filters, round_half_up
 from stillmotion.media.ffmpeg import Progress, media_arg, run
-from stillmotion.media.imageheaders import stamp_exr_chromaticities, stamp_timecode
+from stillmotion.media.imageheaders import (
+    stamp_dpx_colour,
+    stamp_exr_chromaticities,
+    stamp_timecode,
+)
 from stillmotion.media.platecolour import PlateColour, plate_colour, to_colour_filters
 from stillmotion.media.probe import VideoFacts, probe
 from stillmotion.timecode import Timecode, format_rate
@@ -136,9 +140,10 @@ def write_plate(
     """Write frames ``first`` .. ``first + count - 1`` of ``source`` (counted at ``rate``).
 
     A sequence is ``folder/stem.NNNN.ext`` from ``start_number``, each frame's header stamped
-    with its timecode (``timecode`` is the first frame's) and, for EXR, the chromaticities of
-    ``colour_space``; a movie is ``folder/stem.ext`` with a timecode track and colour tags.
-    Returns the files written; MediaError if ffmpeg wrote another count.
+    with its timecode (``timecode`` is the first frame's) and ``colour_space`` (EXR
+    chromaticities, DPX transfer and colorimetric codes); a movie is ``folder/stem.ext`` with a
+    timecode track and colour tags. Returns the files written; MediaError if ffmpeg wrote
+    another count.
     """
     colour = plate_colour(check_colour_space(colour_space, fmt))
     video = probe(source).require_video()
@@ -186,6 +191,8 @@ def write_plate(
         stamp_timecode(path, clock.to_text(start + index))
         if fmt.suffix == ".exr":
             stamp_exr_chromaticities(path, colour.chromaticities)
+        else:
+            stamp_dpx_colour(path, colour.dpx_code)
     return files
 
 
