@@ -53,7 +53,9 @@ def take_group_for(timeline_path: Path, located: Located, purpose: str) -> str:
 def slot_group(timeline: Any, located: Located, new_take: bool) -> str | None:
     """With ``--new-take`` and a generated clip over the playhead, that clip's take group: the
     take goes into its slot beside the takes it lists (an artist's version ingested on
-    another timeline file among them), as Resolve's ``AddTake`` does; else None."""
+    another timeline file among them), as Resolve's ``AddTake`` does; else None. ``new_take``
+    is False for clips placed elsewhere than the playhead (extend, fill-gap), which must not
+    replace the clip they start from."""
     if not new_take:
         return None
     slot = generated_under(timeline, located.record_frame)
@@ -111,7 +113,8 @@ def prepare_shot(
     request = ShotRequest(
         image=still, prompt=prompt, seconds=seconds, size=size, provider=provider, model=model,
         new_take=new_take,
-        take_group=slot_group(timeline, located, new_take)
+        take_group=slot_group(timeline, located, new_take and purpose == "generate"
+                              and record_frame is None)
         or take_group_for(timeline_path, located, purpose),
         source=source_facts(located),
     )
