@@ -31,7 +31,7 @@ from stillmotion.media.conform import DEFAULT_PRESET, conform, get_preset
 from stillmotion.media.ffmpeg import Progress
 from stillmotion.media.plates import FrameCallback, extract_frames, sequence_to_movie
 from stillmotion.media.probe import probe
-from stillmotion.media.sound import sound_facts
+from stillmotion.media.sound import file_has_sound
 from stillmotion.timeline.handoff import ShotSlot, shot_slots
 from stillmotion.timeline.io import default_output_path, read_timeline, write_timeline
 from stillmotion.timeline.metadata import TakeRecord, utc_now_text
@@ -151,7 +151,7 @@ def _place(version: Version, slot: ShotSlot, timeline: Any, media: Path, cut: _C
         "ingested_at": now,
     }
     extra = with_chain(keep_trim(metadata, slot.media_in), number, chain)
-    sound = sound_facts(media).sound  # the version's own sound over the cut, or none
+    sound = file_has_sound(media)  # the version's own sound over the cut, or none
     take = TakeRecord(take=number, job_id=metadata.job_id, media=str(media),
                       original=str(version.path), prompt=metadata.prompt,
                       created_at=now, cost_estimate=None, sound=sound)
