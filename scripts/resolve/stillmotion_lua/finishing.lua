@@ -88,7 +88,7 @@ finishing.NAMES = RUN
 -- Run `name` (review, turnover, ingest); a message, or error("stillmotion: ...").
 function finishing.command(resolve, name, answers, config)
   local ctx = session.open(resolve, config, name)
-  return session.on_edit_page(resolve, RUN[name], ctx, answers)
+  return (session.on_edit_page(resolve, RUN[name], ctx, answers))
 end
 
 return finishing

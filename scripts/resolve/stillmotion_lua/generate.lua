@@ -56,7 +56,7 @@ end
 function generate.command(resolve, name, answers, config)
   if not ARGS[name] then util.fail("unknown command '" .. tostring(name) .. "'.") end
   local ctx = session.open(resolve, config, name)
-  return session.on_edit_page(resolve, run, ctx, name, answers)
+  return (session.on_edit_page(resolve, run, ctx, name, answers))
 end
 
 return generate
