@@ -142,7 +142,7 @@ def test_ingest_adds_the_artists_version_as_a_take_in_each_slot(
 
     assert message.startswith("2 takes placed on the current timeline")
     assert ai_items(scene.resolve) == [("AI Generated", s, 24) for s in SHOTS]  # same slots
-    for item, job in zip(items, jobs):
+    for item, job in zip(items, jobs, strict=True):
         assert item.GetTakesCount() == 2 and item.GetSelectedTakeIndex() == 2
         take = item.GetMediaPoolItem()
         assert "_v002" in take.path.name and take.frames == 24  # handles cut off
