@@ -221,3 +221,17 @@ def test_extend_places_the_continuation_after_the_out_point(
     assert message == "1 clip placed on the current timeline."
     assert ai_items(scene) == [("AI Generated", 86448, 24)]
     assert scene.timeline.playhead == 86410
+
+
+def test_the_bridge_leaves_clips_no_job_made_as_exported(
+    make_clip: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scene = build_scene(make_clip("hd_23976_tc"), rate=NTSC_FILM)
+    exported, annotated = tmp_path / "cut.otio", tmp_path / "cut-annotated.otio"
+    assert scene.timeline.Export(str(exported), FakeResolve.EXPORT_OTIO)
+    assert bridge_main(["annotate", str(exported), "--out", str(annotated)]) == 0
+    out = tmp_path / "clips.txt"
+    assert bridge_main(["clips", str(annotated), "--out", str(out)]) == 0
+    assert out.read_text() == ""  # no ledger here: the camera clip stays a camera clip
+    assert bridge_main(["annotate", "--out", str(out)]) == 2
+    assert "reinstall the Resolve scripts" in capsys.readouterr().err

@@ -155,7 +155,10 @@ def main(argv: Sequence[str]) -> int:
     rest = args[:at] + args[at + 2:]
     try:
         lines = _answer(argv[0], rest, out)
-    except (StillmotionError, ValueError, IndexError) as exc:
+    except IndexError:  # an argument is missing
+        print(USAGE, file=sys.stderr)
+        return 2
+    except (StillmotionError, ValueError) as exc:
         text = exc.message if isinstance(exc, StillmotionError) else str(exc)
         print(f"stillmotion: {text}", file=sys.stderr)
         return 1

@@ -14,7 +14,7 @@ ui_module.CHOICES = {
   {"Generate at playhead", "place"}, {"Generate at playhead into a new timeline", "generate"},
   {"Batch on markers", "batch"},
   {"New take of the clip under the playhead", "take"}, {"Extend the clip under the playhead", "extend"},
-  {"Fill the gap under the playhead", "fill-gap"}, {"Review page of this project", "review"},
+  {"Fill the gap under the playhead", "fill-gap"}, {"Review page of this timeline's takes", "review"},
   {"Turn the AI shots over to finishing", "turnover"},
   {"Ingest artists' versions as takes", "ingest"},
 }
