@@ -11,9 +11,9 @@ import opentimelineio as otio
 import pytest
 
 from stillmotion.errors import ConfigError, TimelineError
+from stillmotion.timeline.edl import guess_edl_rate
 from stillmotion.timeline.io import (
     default_output_path,
-    guess_edl_rate,
     read_timeline,
     readable_suffixes,
     write_timeline,
