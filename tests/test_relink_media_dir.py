@@ -74,8 +74,10 @@ def test_generate_on_a_clip_name_edl_with_media_dir_grabs_the_right_frame(
     # The first --media-dir keeps its meaning: the generated clip is written there.
     conformed = Path(str(result["conformed"]))
     assert conformed.parent == footage.absolute() and conformed.is_file()
-    placed = generated(Path(str(result["timeline"])), rate="59.94")
+    output = Path(str(result["timeline"]))
+    placed = generated(output, rate="59.94")
     assert [g.record_start_frame for g in placed] == [60]
+    assert output.read_text().splitlines()[1] == "FCM: DROP FRAME"
     # `jobs resume` reads the EDL again the same way.
     assert row.context.reading == TimelineReading(rate="59.94", relink_dirs=(str(footage),))
 
