@@ -37,7 +37,7 @@ must be smoothed the same way for every caller:
 
 - **Relinking**: offline clips are relinked by :func:`stillmotion.timeline.relink.relink` to
   the folders of the current :func:`~stillmotion.timeline.relink.reading_options` (the CLI's
-  ``--relink-dir``), for every format and every command.
+  ``--media-dir`` and ``--relink-dir``), for every format and every command.
 
 Writing a .kdenlive timeline read from a .kdenlive project edits that project
 (:mod:`stillmotion.timeline.kdenlive_write`): only the AI tracks change, so the editor's mixes,
@@ -143,11 +143,12 @@ def read_timeline(path: Path | str, *, rate: str | float | Fraction | None = Non
 
     ``rate`` is an EDL's rate; without it the current reading options' rate (``--rate``) is
     used, else the EDL rate is guessed. Other formats carry their own rate: a ``rate`` that
-    differs from it is refused (ConfigError), one that agrees changes nothing. Offline clips are
-    then relinked to the current reading options' folders (``--relink-dir``). Raises
-    TimelineError with one sentence for an unknown extension, a missing, empty or unreadable
-    file, FCPXML mixing NTSC and whole rates, an ambiguous relink and a file that holds no
-    timeline; ConfigError for a bad ``rate`` or a missing relink folder.
+    differs from it is refused (ConfigError), one that agrees changes nothing. Offline clips
+    are then relinked to the current reading options' folders (``--media-dir``,
+    ``--relink-dir``). Raises TimelineError with one sentence for an unknown extension, a
+    missing, empty or unreadable file, FCPXML mixing NTSC and whole rates, an ambiguous relink
+    and a file that holds no timeline; ConfigError for a bad or contradicting ``rate`` or a
+    missing relink folder.
     """
     source = Path(path).expanduser()
     suffix = _suffix(source)
