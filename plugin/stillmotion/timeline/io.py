@@ -274,6 +274,8 @@ def write_timeline(
         companion = final.with_name(f"{final.name}.otio")   # cut.edl -> cut.edl.otio
         if dropped:
             check_output(companion, inputs=inputs, overwrite=overwrite)
+        if suffix == "fcpxml":  # after counting: our marker gives way to our metadata
+            fcpxml_write.finish_adapted(timeline, temp)
     if dropped:
         write_timeline(timeline, companion, overwrite=overwrite, source=inputs[0])
         _say(f"{final.name} is written as {format_name(final)}, which drops "

@@ -1,0 +1,89 @@
+"""FCPXML written from another format (.otio in, .fcpxml out) goes through the OTIO adapter:
+what it drops is said and the full timeline is kept beside as .otio, and our metadata rides in
+the written document, so review, takes and re-runs work on it.
+
+Real CLI against the local preview server; the FCPXML is written and read back through the
+installed otio-fcpx-xml-adapter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import opentimelineio as otio
+import pytest
+
+from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.timeline.io import read_timeline, write_timeline
+from support.generate_env import FAST, case_25, cli, generated, isolate, small_clip
+
+PROMPT = "Slow push in over 1 s"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    with serve_in_background(data_dir=tmp_path_factory.mktemp("server"), fast=True,
+                             test_mode=True) as running:
+        yield running
+
+
+def _cut_with_a_dissolve(media_dir: Path, folder: Path) -> tuple[Path, str]:
+    """An .otio cut: the shot, a dissolve, the shot again; a marker on the first shot."""
+    case = case_25(small_clip(media_dir, "r25_ten"))
+    edit = case.timeline
+    [shot] = list(edit.find_clips())
+    again = shot.deepcopy()
+    shot.markers.append(otio.schema.Marker(name="look", marked_range=otio.opentime.TimeRange(
+        shot.source_range.start_time, otio.opentime.RationalTime(0, 25))))
+    track = edit.tracks[0]
+    track.append(otio.schema.Transition(
+        transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+        in_offset=otio.opentime.RationalTime(5, 25), out_offset=otio.opentime.RationalTime(5, 25)))
+    track.append(again)
+    folder.mkdir()
+    return write_timeline(edit, folder / "cut.otio"), case.at
+
+
+def test_generate_otio_to_fcpxml_keeps_our_metadata_and_says_what_is_lost(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, media_dir: Path, server: RunningServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    isolate(monkeypatch, tmp_path)
+    source, at = _cut_with_a_dissolve(media_dir, tmp_path / "project")
+    output = tmp_path / "project" / "cut.stillmotion.fcpxml"
+    ledger = tmp_path / "ledger.sqlite3"
+    generate: list[str | Path] = [
+        "generate", source, "--at", at, "--prompt", PROMPT, "--ledger", ledger,
+        "--provider", "preview", "--base-url", server.base_url, *FAST, "-o", output]
+    code, out, err = cli(capsys, *generate, "--json")
+    assert code == 0, err
+    assert Path(json.loads(out)["timeline"]) == output.absolute()
+    companion = output.with_name(f"{output.name}.otio")
+    assert f"{output.name} is written as FCPXML, which drops 1 of 1 transitions" in err
+    assert f"the full timeline is in {companion.name}" in err
+    kept = read_timeline(companion)
+    assert len(kept.find_children(descended_from_type=otio.schema.Transition)) == 1
+    # Our metadata is in the FCPXML itself; only our clip is generated (the editor's shot
+    # under it is not, though the adapter reads markers with .//marker).
+    [clip] = generated(output)
+    assert clip.metadata is not None and clip.metadata.prompt == PROMPT, clip.problem
+    assert "AI generated" not in output.read_text()
+    code, out, err = cli(capsys, "review", output, "-o", tmp_path / "review.html",
+                         "--ledger", ledger)
+    assert code == 0, err
+    assert "(1 shot, 1 take)" in out and PROMPT in (tmp_path / "review.html").read_text()
+    # A second take, then `takes` on the written FCPXML (which edits that document in place):
+    # ours is replaced, not doubled.
+    code, _, err = cli(capsys, *generate, "--new-take", "--overwrite")
+    assert code == 0, err
+    [clip] = generated(output)
+    assert clip.metadata is not None and (clip.metadata.take, len(clip.metadata.takes)) == \
+        (2, 2)
+    chosen = tmp_path / "project" / "take1.fcpxml"
+    code, _, err = cli(capsys, "takes", output, "--at", at, "--use", "1", "-o", chosen)
+    assert code == 0, err
+    [shown] = generated(chosen)
+    assert shown.metadata is not None and shown.metadata.take == 1
+    assert shown.record_start_frame == clip.record_start_frame
