@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 
 from stillmotion.jobs.records import TimelineReading
 from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.timeline.io import read_timeline
 from support.generate_env import FAST, cli, code_of, generated, isolate, job, small_clip
 
 # Resolve-style 59.94 DF EDL: reel and clip name only. Event 1 shows source 01:00:00;10
@@ -164,3 +166,32 @@ def test_a_missing_media_dir_on_a_reading_command_is_one_sentence(
                        "59.94", "--media-dir", tmp_path / "nope")
     assert code == 3 and "The relink folder" in err and "nope" in err, err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_jobs_resume_relinks_from_the_folders_the_run_searched(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, media_dir: Path, server: RunningServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A run killed after the conform (state ``conformed``, no timeline written yet) is placed
+    by ``jobs resume`` reading the EDL as the run did: at 59.94, relinked from --media-dir."""
+    isolate(monkeypatch, tmp_path)
+    footage = tmp_path / "footage"
+    media = camera_card(media_dir, footage)
+    edl = tmp_path / "cut.edl"
+    edl.write_text(EDL_5994)
+    ledger = tmp_path / "ledger.sqlite3"
+    result, err = _generate(capsys, server, edl, ledger, "--media-dir", tmp_path / "clips",
+                            "--media-dir", footage)
+    # Reported once though the EDL is read twice; our DF marker is not counted as dropped.
+    assert err.count("Relinked") == 1 and "drops" not in err, err
+    output = Path(str(result["timeline"]))
+    for written in output.parent.glob(f"{output.stem}*"):   # the EDL, its .otio, its sidecar
+        written.unlink()
+    with sqlite3.connect(ledger) as db:   # what a kill while placing leaves
+        db.execute("UPDATE jobs SET state = 'conformed' WHERE id = ?", (result["job_id"],))
+    code, _, err = cli(capsys, "jobs", "resume", str(result["job_id"]), "--ledger", ledger)
+    assert code == 0, err
+    [shot] = [clip for clip in read_timeline(output, rate="59.94").find_clips()
+              if clip.name == "A001C003.mov"]
+    assert shot.media_reference.target_url == str(media.absolute())
+    assert [g.record_start_frame for g in generated(output, rate="59.94")] == [60]

@@ -77,8 +77,16 @@ def output_media_dir(media_dirs: Sequence[Path]) -> Path | None:
     return media_dirs[0] if media_dirs else None
 
 
-def _report(sentence: str) -> None:
-    err_console.print(sentence, markup=False, highlight=False)
+def _reporter() -> Callable[[str], None]:
+    """Print each sentence once per command: a command reads its timeline more than once
+    (to locate, then to place), and each read relinks the same clips again."""
+    said: set[str] = set()
+
+    def report(sentence: str) -> None:
+        if sentence not in said:
+            said.add(sentence)
+            err_console.print(sentence, markup=False, highlight=False)
+    return report
 
 
 def reads_timeline(command: F) -> F:
@@ -110,7 +118,7 @@ def reads_timeline(command: F) -> F:
         if _FOLDERS in names:
             kwargs[_FOLDERS] = media_dirs
         folders = relink_folders(media_dirs, relink_dir or (), receives_clips=receives_clips)
-        options = ReadingOptions(rate=edl_rate, relink_dirs=folders, report=_report)
+        options = ReadingOptions(rate=edl_rate, relink_dirs=folders, report=_reporter())
         with reading_options(options):
             return command(*args, **kwargs)
 

@@ -37,6 +37,14 @@ _TIMECODE = re.compile(r"\b\d{2}:\d{2}:\d{2}([:;])(\d{2})\b")
 _FCM = re.compile(r"^\s*FCM:\s*(?P<mode>.*?)\s*$", re.IGNORECASE | re.MULTILINE)
 _EVENT = re.compile(r"^\s*\d{3,}\s", re.MULTILINE)
 _DF_TIMECODE = re.compile(r"\b\d{2}:\d{2}:\d{2};\d{2}\b")
+# The CMX adapter drops a locator typed with a drop-frame ';' (its pattern wants ':'); our
+# "AI generated" marker on a DF EDL is such a line, so it is read with ':' (same frame label).
+_DF_LOCATOR = re.compile(r"(^\*\s*LOC:\s*\d\d:\d\d:\d\d);", re.MULTILINE)
+
+
+def readable(text: str) -> str:
+    """The EDL ``text`` as the adapter should be given it (drop-frame locators respelled)."""
+    return _DF_LOCATOR.sub(r"\1:", text)
 
 
 def guess_edl_rate(text: str) -> Fraction:

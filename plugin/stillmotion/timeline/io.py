@@ -97,9 +97,6 @@ _FORMAT_NAMES = {
     "ale": "ALE",
 }
 _COMMON = ".otio, .xml (FCP 7/Premiere), .fcpxml, .edl or .kdenlive"
-# The CMX adapter drops a locator typed with a drop-frame ';' (its pattern wants ':'); our
-# "AI generated" marker on a DF EDL is such a line, so it is read with ':' (same frame label).
-_DF_LOCATOR = re.compile(r"(^\*\s*LOC:\s*\d\d:\d\d:\d\d);", re.MULTILINE)
 _OUTPUT_NAME = re.compile(rf"^(?P<base>.*)\.{OUTPUT_TAG}(?:-(?P<n>\d+))?$")
 _MAX_REASON = 160
 
@@ -176,9 +173,8 @@ def read_timeline(path: Path | str, *, rate: str | float | Fraction | None = Non
                 text, rates = fcpxml.prepared(_text(source), source.name)
                 result = otio.adapters.read_from_string(text, adapter_name="fcpx_xml")
             elif suffix == "edl":
-                text = _DF_LOCATOR.sub(r"\1:", _text(source))
-                result = otio.adapters.read_from_string(text, adapter_name="cmx_3600",
-                                                        **options)
+                result = otio.adapters.read_from_string(edl.readable(_text(source)),
+                                                        adapter_name="cmx_3600", **options)
             else:
                 result = otio.adapters.read_from_file(str(source), **options)
     except TimelineError:
@@ -310,6 +306,9 @@ def _dropped(prepared: Any, written: Path, adapter_name: str) -> list[str]:
                 text, rates = fcpxml.prepared(_text(written), written.name)
                 back = fcpxml.restore_rates(
                     otio.adapters.read_from_string(text, adapter_name=adapter_name), rates)
+            elif adapter_name == "cmx_3600":
+                back = otio.adapters.read_from_string(edl.readable(_text(written)),
+                                                      adapter_name=adapter_name, **options)
             else:
                 back = otio.adapters.read_from_file(str(written), adapter_name=adapter_name,
                                                     **options)
