@@ -17,7 +17,7 @@ import pytest
 
 from stillmotion.server import RunningServer, serve_in_background
 from stillmotion.timeline.io import read_timeline, write_timeline
-from support.generate_env import FAST, case_25, cli, generated, isolate, small_clip
+from support.generate_env import FAST, case_25_dissolve, cli, generated, isolate, small_clip
 
 PROMPT = "Slow push in over 1 s"
 
@@ -29,29 +29,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         yield running
 
 
-def _cut_with_a_dissolve(media_dir: Path, folder: Path) -> tuple[Path, str]:
-    """An .otio cut: the shot, a dissolve, the shot again; a marker on the first shot."""
-    case = case_25(small_clip(media_dir, "r25_ten"))
-    edit = case.timeline
-    [shot] = list(edit.find_clips())
-    again = shot.deepcopy()
-    shot.markers.append(otio.schema.Marker(name="look", marked_range=otio.opentime.TimeRange(
-        shot.source_range.start_time, otio.opentime.RationalTime(0, 25))))
-    track = edit.tracks[0]
-    track.append(otio.schema.Transition(
-        transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
-        in_offset=otio.opentime.RationalTime(5, 25), out_offset=otio.opentime.RationalTime(5, 25)))
-    track.append(again)
-    folder.mkdir()
-    return write_timeline(edit, folder / "cut.otio"), case.at
-
-
 def test_generate_otio_to_fcpxml_keeps_our_metadata_and_says_what_is_lost(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, media_dir: Path, server: RunningServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     isolate(monkeypatch, tmp_path)
-    source, at = _cut_with_a_dissolve(media_dir, tmp_path / "project")
+    case = case_25_dissolve(small_clip(media_dir, "r25_ten"))
+    (tmp_path / "project").mkdir()
+    source, at = write_timeline(case.timeline, tmp_path / "project" / "cut.otio"), case.at
     output = tmp_path / "project" / "cut.stillmotion.fcpxml"
     ledger = tmp_path / "ledger.sqlite3"
     generate: list[str | Path] = [

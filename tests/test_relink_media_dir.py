@@ -12,6 +12,7 @@ import json
 import shutil
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,27 @@ def camera_card(media_dir: Path, folder: Path) -> Path:
     return target
 
 
+@dataclass(frozen=True)
+class Shoot:
+    """An isolated project: the clip-name EDL, the camera card under footage/day1, a ledger."""
+
+    root: Path
+    footage: Path
+    media: Path
+    edl: Path
+    ledger: Path
+
+
+@pytest.fixture
+def shoot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, media_dir: Path) -> Shoot:
+    isolate(monkeypatch, tmp_path)
+    footage = tmp_path / "footage"
+    media = camera_card(media_dir, footage / "day1")
+    edl = tmp_path / "cut.edl"
+    edl.write_text(EDL_5994)
+    return Shoot(tmp_path, footage, media, edl, tmp_path / "ledger.sqlite3")
+
+
 def _generate(capsys: pytest.CaptureFixture[str], server: RunningServer, edl: Path,
               ledger: Path, *flags: str | Path) -> tuple[dict[str, object], str]:
     code, out, err = cli(capsys, "generate", edl, "--at", "01:00:01;00", "--prompt", PROMPT,
@@ -58,16 +80,10 @@ def _generate(capsys: pytest.CaptureFixture[str], server: RunningServer, edl: Pa
 
 
 def test_generate_on_a_clip_name_edl_with_media_dir_grabs_the_right_frame(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, media_dir: Path, server: RunningServer,
-    capsys: pytest.CaptureFixture[str],
+    shoot: Shoot, tmp_path: Path, server: RunningServer, capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The must-show: only clip names, ``--media-dir`` and ``--rate 59.94``."""
-    isolate(monkeypatch, tmp_path)
-    footage = tmp_path / "footage"
-    media = camera_card(media_dir, footage / "day1")
-    edl = tmp_path / "cut.edl"
-    edl.write_text(EDL_5994)
-    ledger = tmp_path / "ledger.sqlite3"
+    footage, media, edl, ledger = shoot.footage, shoot.media, shoot.edl, shoot.ledger
     result, err = _generate(capsys, server, edl, ledger, "--media-dir", footage)
     assert f"Relinked 'A001C003.mov' to {media.absolute()}" in err
     row = job(ledger, str(result["job_id"]))
@@ -85,15 +101,9 @@ def test_generate_on_a_clip_name_edl_with_media_dir_grabs_the_right_frame(
 
 
 def test_the_first_media_dir_receives_clips_and_relink_dir_never_does(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, media_dir: Path, server: RunningServer,
-    capsys: pytest.CaptureFixture[str],
+    shoot: Shoot, tmp_path: Path, server: RunningServer, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    isolate(monkeypatch, tmp_path)
-    footage = tmp_path / "footage"
-    media = camera_card(media_dir, footage)
-    edl = tmp_path / "cut.edl"
-    edl.write_text(EDL_5994)
-    ledger = tmp_path / "ledger.sqlite3"
+    footage, media, edl, ledger = shoot.footage, shoot.media, shoot.edl, shoot.ledger
     # A first --media-dir that does not exist yet is created for the clips; the second is
     # searched.
     clips = tmp_path / "ai clips"
@@ -103,28 +113,22 @@ def test_the_first_media_dir_receives_clips_and_relink_dir_never_does(
     assert Path(str(result["conformed"])).parent == clips.absolute()
     assert job(ledger, str(result["job_id"])).context.reading == TimelineReading(
         rate="59.94", relink_dirs=(str(footage),))
-    before = sorted(p.name for p in footage.iterdir())
+    before = sorted(footage.rglob("*"))
     # --relink-dir only searches: the clip goes to stillmotion_media/ beside the output.
     result, err = _generate(capsys, server, edl, ledger, "--relink-dir", footage,
                             "--new-take", "--overwrite")
     assert f"to {media.absolute()}" in err
     assert Path(str(result["conformed"])).parent == (tmp_path / "stillmotion_media").absolute()
-    assert sorted(p.name for p in footage.iterdir()) == before
+    assert sorted(footage.rglob("*")) == before
 
 
 def test_review_of_a_timeline_relinks_from_media_dir_and_relink_dir(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, media_dir: Path, server: RunningServer,
-    capsys: pytest.CaptureFixture[str],
+    shoot: Shoot, tmp_path: Path, server: RunningServer, capsys: pytest.CaptureFixture[str],
 ) -> None:
     """``review TIMELINE --media-dir DIR`` reads the timeline relinked from DIR (it used to
     refuse a timeline and --media-dir together); ``review --media-dir DIR`` alone still reviews
     the clips in DIR."""
-    isolate(monkeypatch, tmp_path)
-    footage = tmp_path / "footage"
-    media = camera_card(media_dir, footage)
-    edl = tmp_path / "cut.edl"
-    edl.write_text(EDL_5994)
-    ledger = tmp_path / "ledger.sqlite3"
+    footage, media, edl, ledger = shoot.footage, shoot.media, shoot.edl, shoot.ledger
     result, _ = _generate(capsys, server, edl, ledger, "--media-dir", tmp_path / "clips",
                           "--media-dir", footage)
     output = Path(str(result["timeline"]))
@@ -136,7 +140,7 @@ def test_review_of_a_timeline_relinks_from_media_dir_and_relink_dir(
         code, out, err = cli(capsys, "review", output, "--rate", "59.94", flag, moved,
                              "-o", page, "--ledger", ledger)
         assert code == 0, err
-        assert f"Relinked 'A001C003.mov' to {(moved / media.name).absolute()}" in err
+        assert f"Relinked 'A001C003.mov' to {(moved / media.relative_to(footage)).absolute()}" in err
         assert "1 shot" in out and PROMPT in page.read_text()
     page = tmp_path / "folder.html"
     code, out, err = cli(capsys, "review", "--media-dir", tmp_path / "clips", "-o", page,
@@ -169,17 +173,11 @@ def test_a_missing_media_dir_on_a_reading_command_is_one_sentence(
 
 
 def test_jobs_resume_relinks_from_the_folders_the_run_searched(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, media_dir: Path, server: RunningServer,
-    capsys: pytest.CaptureFixture[str],
+    shoot: Shoot, tmp_path: Path, server: RunningServer, capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A run killed after the conform (state ``conformed``, no timeline written yet) is placed
     by ``jobs resume`` reading the EDL as the run did: at 59.94, relinked from --media-dir."""
-    isolate(monkeypatch, tmp_path)
-    footage = tmp_path / "footage"
-    media = camera_card(media_dir, footage)
-    edl = tmp_path / "cut.edl"
-    edl.write_text(EDL_5994)
-    ledger = tmp_path / "ledger.sqlite3"
+    footage, media, edl, ledger = shoot.footage, shoot.media, shoot.edl, shoot.ledger
     result, err = _generate(capsys, server, edl, ledger, "--media-dir", tmp_path / "clips",
                             "--media-dir", footage)
     # Reported once though the EDL is read twice; our DF marker is not counted as dropped.
