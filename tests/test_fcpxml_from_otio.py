@@ -9,28 +9,20 @@ installed otio-fcpx-xml-adapter.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import opentimelineio as otio
 import pytest
 
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.timeline.io import read_timeline, write_timeline
 from support.generate_env import FAST, case_25_dissolve, cli, generated, isolate, small_clip
 
 PROMPT = "Slow push in over 1 s"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(data_dir=tmp_path_factory.mktemp("server"), fast=True,
-                             test_mode=True) as running:
-        yield running
-
-
 def test_generate_otio_to_fcpxml_keeps_our_metadata_and_says_what_is_lost(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, media_dir: Path, server: RunningServer,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, media_dir: Path, preview_server: RunningServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     isolate(monkeypatch, tmp_path)
@@ -41,7 +33,7 @@ def test_generate_otio_to_fcpxml_keeps_our_metadata_and_says_what_is_lost(
     ledger = tmp_path / "ledger.sqlite3"
     generate: list[str | Path] = [
         "generate", source, "--at", at, "--prompt", PROMPT, "--ledger", ledger,
-        "--provider", "preview", "--base-url", server.base_url, *FAST, "-o", output]
+        "--provider", "preview", "--base-url", preview_server.base_url, *FAST, "-o", output]
     code, out, err = cli(capsys, *generate, "--json")
     assert code == 0, err
     assert Path(json.loads(out)["timeline"]) == output.absolute()
