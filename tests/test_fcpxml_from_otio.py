@@ -16,7 +16,15 @@ import pytest
 
 from stillmotion.server import RunningServer
 from stillmotion.timeline.io import read_timeline, write_timeline
-from support.generate_env import FAST, case_25_dissolve, cli, generated, isolate, small_clip
+from support.generate_env import (
+    FAST,
+    TEN_25,
+    case_25_dissolve,
+    cli,
+    generated,
+    isolate,
+    small_clip,
+)
 
 PROMPT = "Slow push in over 1 s"
 
@@ -46,6 +54,7 @@ def test_generate_otio_to_fcpxml_keeps_our_metadata_and_says_what_is_lost(
     # under it is not, though the adapter reads markers with .//marker).
     [clip] = generated(output)
     assert clip.metadata is not None and clip.metadata.prompt == PROMPT, clip.problem
+    assert clip.record_start_frame == TEN_25 + case.record_frame     # tcStart kept, exact
     assert "AI generated" not in output.read_text()
     code, out, err = cli(capsys, "review", output, "-o", tmp_path / "review.html",
                          "--ledger", ledger)

@@ -194,6 +194,7 @@ def finish_adapted(timeline: Any, path: Path) -> None:
 
     - the start timecode: the adapter writes the spine from 0 and no ``tcStart``, so the
       sequence gets ``tcStart`` and its spine is moved to start there (FCP's own layout);
+    - connected clips a frame early: see :func:`_fix_connected`;
     - our metadata: each ``<clip>`` showing a generated clip's file gets it as
       ``<metadata><md>`` (read back by :func:`restore_metadata`) and loses its "AI generated"
       marker: the adapter reads markers with ``.//marker``, so that marker on a connected clip
@@ -208,6 +209,7 @@ def finish_adapted(timeline: Any, path: Path) -> None:
               if isinstance(block := found.clip.metadata.get(METADATA_NAMESPACE), Mapping)}
     sources = {a.get("id"): _file_name(_asset_source(a)) for a in root.iter("asset")}
     for sequence in root.iter("sequence"):
+        _fix_connected(sequence, _format(root, sequence))
         if start and sequence.get("tcStart") is None:
             sequence.set("tcStart", _text(start))
             for item in sequence.findall("spine/*[@offset]"):
@@ -222,6 +224,31 @@ def finish_adapted(timeline: Any, path: Path) -> None:
             ET.SubElement(ET.SubElement(element, "metadata"), "md", {
                 "key": METADATA_KEY, "value": json.dumps(block, sort_keys=True)})
     path.write_text(_document(root, text), encoding="utf-8")
+
+
+def _fix_connected(sequence: ET.Element, format_element: ET.Element) -> None:
+    """The adapter offsets a connected clip from its parent's ``start`` counted as
+    ``int(float(a) / float(b) * fps)``: 180001/5 s at 25 fps counts 900004, not 900005, and
+    every clip connected to that parent lands a frame early. Move them by the difference
+    (whole rates only: the adapter cannot write NTSC rates at all)."""
+    frame = _seconds(format_element.get("frameDuration", ""))
+    if frame is None or frame.numerator != 1:
+        return
+    fps = frame.denominator
+    for parent in sequence.findall("spine/*[@start]"):
+        text = parent.get("start", "").strip().rstrip("s")
+        exact = (_seconds(parent.get("start", "")) or Fraction(0)) * fps
+        numerator, _, denominator = text.partition("/")
+        try:
+            counted = int(float(numerator) / float(denominator or 1) * float(fps))
+        except ValueError:
+            continue
+        if exact.denominator != 1 or exact == counted:
+            continue
+        for child in parent:
+            offset = _seconds(child.get("offset", ""))
+            if child.get("lane") is not None and offset is not None:
+                child.set("offset", _text(offset + (exact - counted) / fps))
 
 
 def _clip_ref(element: ET.Element) -> str | None:
