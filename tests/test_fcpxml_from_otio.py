@@ -73,3 +73,11 @@ def test_generate_otio_to_fcpxml_keeps_our_metadata_and_says_what_is_lost(
     [shown] = generated(chosen)
     assert shown.metadata is not None and shown.metadata.take == 1
     assert shown.record_start_frame == clip.record_start_frame
+    # A new take generated on the written FCPXML itself lands in the same slot.
+    code, _, err = cli(capsys, "generate", output, "--at", at, "--prompt", PROMPT, "--ledger",
+                       ledger, "--provider", "preview", "--base-url", preview_server.base_url,
+                       *FAST, "--new-take")
+    assert code == 0, err
+    [third] = generated(output.with_name("cut.stillmotion-2.fcpxml"))
+    assert third.metadata is not None and third.metadata.take == 3
+    assert third.record_start_frame == clip.record_start_frame
