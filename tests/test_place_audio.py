@@ -277,8 +277,11 @@ def test_the_sound_clip_survives_the_other_formats(
     result = cli_json(capsys, "generate", source, "--at", case.at, "--prompt", SPEECH,
                       "-o", output, *_local(server, tmp_path / "ledger.sqlite3"))
     tl = read_timeline(Path(str(result["timeline"])), rate="25" if suffix == ".edl" else None)
-    pictures = [c for c in _clips(tl, "Video") if c[2] == case.record_frame]
-    sounds = [c for c in _clips(tl, "Audio") if c[2] == case.record_frame]
+    # FCPXML keeps the sequence's tcStart (10:00:00:00): read back, its record frames count
+    # from 00:00:00:00, as with every FCPXML read.
+    at = case.record_frame + (TEN_25 if suffix == ".fcpxml" else 0)
+    pictures = [c for c in _clips(tl, "Video") if c[2] == at]
+    sounds = [c for c in _clips(tl, "Audio") if c[2] == at]
     assert [c[3] for c in pictures] == [result["frames"]]
     # The CMX 3600 writer (otio-cmx3600-adapter) writes picture events only: an EDL carries
     # the generated clip without its sound, which stays in the media file.

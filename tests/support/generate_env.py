@@ -112,6 +112,22 @@ def case_25(media: Path) -> Case:
     return Case("25", tl, "10:00:00:24", 29, 24)
 
 
+def case_25_dissolve(media: Path) -> Case:
+    """``case_25``'s shot, a 10-frame dissolve, the shot again; a marker "look" on the first
+    (constructs the adapters drop)."""
+    case = case_25(media)
+    [shot] = list(case.timeline.find_clips())
+    again = shot.deepcopy()
+    shot.markers.append(otio.schema.Marker(name="look", marked_range=otio.opentime.TimeRange(
+        shot.source_range.start_time, otio.opentime.RationalTime(0, 25))))
+    case.timeline.tracks[0].extend([otio.schema.Transition(
+        transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+        in_offset=otio.opentime.RationalTime(5, 25), out_offset=otio.opentime.RationalTime(5, 25),
+    ), again])
+    return Case("25 with a dissolve", case.timeline, case.at, case.source_frame,
+                case.record_frame)
+
+
 def case_2997_df(media: Path) -> Case:
     clock = Timecode(R2997, drop_frame=True)
     media_start = clock.to_frames("00:59:59;28")

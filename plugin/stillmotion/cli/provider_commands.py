@@ -36,7 +36,6 @@ from stillmotion.cli.options import (
     BudgetOpt,
     JsonOpt,
     LedgerOpt,
-    MediaDirOpt,
     ModelOpt,
     NewTakeOpt,
     NoAudioOpt,
@@ -283,7 +282,7 @@ def fill_gap_command(
     size: SizeOpt = "auto",
     preset: PresetOpt = "resolve-dnxhr-hq",
     output: OutputOpt = None,
-    media_dir: MediaDirOpt = None,
+    media_dir: Path | None = None,  # the first --media-dir (cli.reading)
     ledger: LedgerOpt = None,
     budget: BudgetOpt = None,
     new_take: NewTakeOpt = False,

@@ -29,7 +29,6 @@ from stillmotion.cli.options import (
     BudgetOpt,
     JsonOpt,
     LedgerOpt,
-    MediaDirOpt,
     ModelOpt,
     NewTakeOpt,
     NoAudioOpt,
@@ -121,7 +120,7 @@ def batch_command(
     base_url: BaseUrlOpt = None,
     preset: PresetOpt = "resolve-dnxhr-hq",
     output: OutputOpt = None,
-    media_dir: MediaDirOpt = None,
+    media_dir: Path | None = None,  # the first --media-dir (cli.reading)
     ledger: LedgerOpt = None,
     budget: BudgetOpt = None,
     concurrency: Annotated[int, typer.Option(
@@ -181,7 +180,7 @@ def extend_command(
     base_url: BaseUrlOpt = None,
     preset: PresetOpt = "resolve-dnxhr-hq",
     output: OutputOpt = None,
-    media_dir: MediaDirOpt = None,
+    media_dir: Path | None = None,  # the first --media-dir (cli.reading)
     ledger: LedgerOpt = None,
     budget: BudgetOpt = None,
     new_take: NewTakeOpt = False,
@@ -216,8 +215,8 @@ def extend_command(
         with Ledger(settings.ledger_path) as book, pipeline_progress(as_json) as events:
             outcome = actions.extend_natively(
                 timeline, opened, span, prompt, seconds, settings=settings, ledger=book,
-                output=output, overwrite=overwrite, new_take=new_take, on_event=events,
-                audio=not no_audio)
+                output=output, media_dir=media_dir, overwrite=overwrite, new_take=new_take,
+                on_event=events, audio=not no_audio)
         print_result(outcome_summary(outcome), as_json)
         return
     with Ledger(settings.ledger_path) as book, pipeline_progress(as_json) as events:
@@ -238,6 +237,7 @@ def remix_command(
     budget: BudgetOpt = None,
     base_url: BaseUrlOpt = None,
     output: OutputOpt = None,
+    media_dir: Path | None = None,  # the first --media-dir (cli.reading)
     as_json: JsonOpt = False,
     no_credentials: NoCredentialsOpt = False,
 ) -> None:
@@ -247,7 +247,7 @@ def remix_command(
                             budget=budget, no_credentials=no_credentials)
     with Ledger(settings.ledger_path) as book, pipeline_progress(as_json) as events:
         outcome = actions.remix(job_id, prompt, settings=settings, ledger=book, output=output,
-                                on_event=events)
+                                media_dir=media_dir, on_event=events)
     print_result(outcome_summary(outcome), as_json)
 
 @app.command("takes")

@@ -202,7 +202,7 @@ class OtioPlacer:
         if self.resumed and output.exists() and not context.overwrite:
             output = next_free_name(output)
         saved = context.reading.to_json() if context.reading is not None else None
-        with reading_options(options_from_context(saved)):  # the --rate and --relink-dir of the run
+        with reading_options(options_from_context(saved)):  # the run's --rate and relink folders
             timeline = read_timeline(context.timeline)
         placed = [place_clip(timeline, clip, ledger=ledger, context=context,
                              prompt_parts=self.prompt_parts) for clip in clips]

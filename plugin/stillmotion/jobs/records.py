@@ -284,8 +284,9 @@ class ResolveSpot:
 
 @dataclass(frozen=True)
 class TimelineReading:
-    """How the input timeline was read (``--rate``, ``--relink-dir``), so placing after a crash
-    reads it the same way; the JSON is ``stillmotion.timeline.relink.reading_context``'s."""
+    """How the input timeline was read (``--rate``; ``relink_dirs``: every folder searched,
+    from ``--media-dir`` and ``--relink-dir`` alike), so placing after a crash reads it the
+    same way; the JSON is ``stillmotion.timeline.relink.reading_context``'s."""
 
     rate: str | None = None
     relink_dirs: tuple[str, ...] = ()
