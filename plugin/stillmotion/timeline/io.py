@@ -289,8 +289,8 @@ def _check_own_rate(timeline: Any, source: Path, wanted: Fraction) -> None:
         return
     if own != wanted:
         raise ConfigError(
-            f"--rate {rate_text(wanted)} does not match {source.name}, a {format_name(source)} "
-            f"at {rate_text(own)} fps that carries its own rate; leave --rate out (it is for "
+            f"--rate {rate_text(wanted)} does not match {source.name} ({format_name(source)}), "
+            f"which carries its own rate of {rate_text(own)} fps; leave --rate out (it is for "
             "EDLs).")
 
 
