@@ -88,7 +88,7 @@ def test_rate_is_refused_when_it_contradicts_the_timeline(
                               "--provider", "preview", "--dry-run"]
     code, _, err = cli(capsys, *base, "--rate", "29.97")
     assert code == 3, err
-    assert f"--rate 29.97 does not match cut.{suffix}" in err and "at 25 fps" in err
+    assert f"--rate 29.97 does not match cut.{suffix}" in err and "own rate of 25 fps" in err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "project" / f"cut.stillmotion.{suffix}").exists()
     code, _, err = cli(capsys, *base, "--rate", "25")
