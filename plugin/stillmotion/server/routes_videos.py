@@ -1,5 +1,5 @@
-"""The /v1 router: videos (create, list, retrieve, delete, content, remix, extend, edit),
-characters and files, each a thin call onto the app's :class:`VideoService`.
+"""The /v1 router: models, videos (create, list, retrieve, delete, content, remix, extend,
+edit), characters and files, each a thin call onto the app's :class:`VideoService`.
 
 Why a module-level router: the routes hold no state; the service comes from the app
 (:data:`~stillmotion.server.requests.ServiceDep`), so one router serves every app, and every /v1
@@ -66,6 +66,11 @@ async def create_video(request: Request, service: ServiceDep) -> Response:
         service.create, prompt=body.get("prompt"), model=text_field(body, "model"),
         size=text_field(body, "size"), seconds=text_field(body, "seconds"),
         reference=None if reference in (None, "") else reference_image(reference)))
+
+
+@router.get("/models")
+async def list_models(service: ServiceDep) -> JSONResponse:
+    return JSONResponse(service.catalog.model_list())
 
 
 @router.get("/videos")
