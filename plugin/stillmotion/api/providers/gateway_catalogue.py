@@ -7,7 +7,7 @@ be refused before a job is sent, naming the ones it does list. OpenAI's list
 which models exist; a gateway that adds OpenRouter's capability fields to an entry
 (``supported_durations``, ``supported_sizes``, ``pricing_skus`` …, read by
 :mod:`stillmotion.api.catalogues`) gives a row by itself. What the list does not give comes from
-the user: a listed model without those fields, like a gateway without a list (404, 405, 501, or
+the user: a listed model without those fields, like a gateway without a list (404, 405, or
 an answer that is not a list), is held to the /v1/videos rule of
 :func:`stillmotion.api.capabilities.lookup` (the /v1/videos durations, sizes the gateway
 decides), and its price must come from the settings (the ``models`` table or
@@ -34,7 +34,7 @@ from stillmotion.api.client import SETTINGS_KEY_VARIABLE, VideosClient
 from stillmotion.errors import ConfigError, ResponseValidationError, ServiceStatusError
 
 NAME = "openai"
-NO_LIST = frozenset({404, 405, 501})
+NO_LIST = frozenset({404, 405})
 """Answers that mean the gateway has no model list (not that it failed)."""
 NAMED_AT_MOST = 20
 """How many listed models a refusal names (a gateway may list hundreds of chat models)."""
