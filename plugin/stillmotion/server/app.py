@@ -117,5 +117,5 @@ def create_app(service: VideoService) -> FastAPI:
     app.include_router(routes_admin.health_router)
     if service.options.test_mode:
         app.include_router(routes_admin.test_router)
-    mount_dialects(app, service)  # Veo, Runway, fal on their own paths (after every route)
+    mount_dialects(app, service)  # every vendor dialect on its own paths (after every route)
     return app

@@ -36,6 +36,7 @@ from stillmotion.server.dialects import (
     dialect_state,
     gate,
     in_thread,
+    job_of_task,
     json_answer,
     root_url,
     signed_result,
@@ -88,13 +89,6 @@ def task_id(job_id: str) -> str:
     """The task id of a service job (its hex)."""
     return job_id.removeprefix("video_")
 
-
-def job_id(task: str) -> str | None:
-    """The service job id of a task id, or None when it is not one of ours."""
-    try:
-        return "video_" + uuid.UUID(hex=task).hex
-    except ValueError:
-        return None
 
 
 def decode_bare(value: object, param: str) -> bytes:
@@ -227,14 +221,14 @@ def router(service: VideoService) -> APIRouter:
 
     @api.get(PATH + "/{task}")
     async def get_task(task: str, request: Request) -> JSONResponse:
-        found = view(service, job_id(task) or "", DIALECT, status_answer=True)
+        found = view(service, job_of_task(task) or "", DIALECT, status_answer=True)
         if found is None:
             raise kling_error(404, 1203, f"Task {task} does not exist.")
         return _answer(task_json(found, root_url(request), service))
 
     @files.get("/_kling/videos/{task}.mp4")
     async def output(task: str, exp: str = "", n: str = "", sig: str = "") -> Response:
-        found = signed_result(service, job_id(task), DIALECT, exp, n, sig, CDN_EXPIRED)
+        found = signed_result(service, job_of_task(task), DIALECT, exp, n, sig, CDN_EXPIRED)
         return FileResponse(await content_path(service, found, _reshape),
                             media_type="video/mp4")
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import secrets
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from stillmotion.server.dialects import (
     dialect_state,
     gate,
     in_thread,
+    job_of_task,
     json_answer,
     root_url,
     signed_result,
@@ -90,12 +90,10 @@ def task_id(job_id: str) -> str:
     return "cgt-" + job_id.removeprefix("video_")
 
 
-def job_id(task: str) -> str | None:
-    """The service job id of a task id, or None."""
-    try:
-        return "video_" + uuid.UUID(hex=task.removeprefix("cgt-")).hex
-    except ValueError:
-        return None
+def _job_of(task: str) -> str | None:
+    """The service job id of a task id (``cgt-`` and the hex), or None."""
+    return job_of_task(task.removeprefix("cgt-"))
+
 
 
 def _images(content: object) -> tuple[str, bytes, bytes | None]:
@@ -230,13 +228,13 @@ def router(service: VideoService) -> APIRouter:
 
     @api.get(PATH + "/{task}")
     async def get_task(task: str, request: Request) -> JSONResponse:
-        found = view(service, job_id(task) or "", DIALECT, status_answer=True)
+        found = view(service, _job_of(task) or "", DIALECT, status_answer=True)
         if found is None:
             raise ark_error(404, "ResourceNotFound", f"The task {task} was not found.")
         return json_answer(task_json(found, root_url(request), service))
 
     def signed(task: str, exp: str, n: str, sig: str) -> JobView:
-        return signed_result(service, job_id(task), DIALECT, exp, n, sig, TOS_EXPIRED)
+        return signed_result(service, _job_of(task), DIALECT, exp, n, sig, TOS_EXPIRED)
 
     @files.get("/_ark/{task}/video.mp4")
     async def video(task: str, exp: str = "", n: str = "", sig: str = "") -> Response:

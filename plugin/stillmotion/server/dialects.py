@@ -1,13 +1,15 @@
-"""The vendor dialects of ``stillmotion serve`` (Veo, Runway, fal): what their routers share.
+"""The vendor dialects of ``stillmotion serve`` (Veo, Runway, fal, Kling, Seedance, Wan,
+OpenRouter): what their routers share.
 
 Why a layer over :class:`~stillmotion.server.service.VideoService` and not a second server: a
-Veo operation, a Runway task and a fal request are all one of the service's jobs, rendered by
-its preview engine and kept in its store; each dialect router only translates its wire format
-(paths, auth headers, bodies, status words, error shapes, result URLs) onto the service's calls,
-and keeps what the service does not know (which dialect and model, an injected refusal) in the
-job record's ``extra``; a last frame goes to the service, whose render ends on it. The routers
-live on their own paths, so one server speaks /v1/videos and all three dialects at once
-(:func:`mount_dialects`).
+Veo operation, a Runway task, a fal request or a Kling task is one of the service's jobs,
+rendered by its preview engine and kept in its store; each dialect router only translates its
+wire format (paths, auth headers, bodies, status words, error shapes, result URLs) onto the
+service's calls, and keeps what the service does not know (which dialect and model, an
+injected refusal) in the job record's ``extra``; a last frame goes to the service, whose render
+ends on it. The routers live on their own paths, so one server speaks /v1/videos and every
+dialect at once (:func:`mount_dialects`). Task ids are the service job's hex
+(:func:`task_uuid`, :func:`job_of_task`), so no second table of ids is kept.
 
 Fault hooks (``dialect_state(service).replace(DialectFaultPlan(...))``, or ``POST
 /_dialect_faults`` in test mode) provoke what the clients must survive: status words nobody
@@ -25,6 +27,7 @@ import secrets
 import tempfile
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -187,6 +190,20 @@ def view(service: VideoService, job_id: str, dialect: str, *,
     return JobView(record, status, refused, injected)
 
 
+def task_uuid(job_id: str) -> str:
+    """A service job id (``video_<32 hex>``) spelled as a UUID (Runway, Wan and fal ids)."""
+    return str(uuid.UUID(hex=job_id.removeprefix("video_")))
+
+
+def job_of_task(task: str) -> str | None:
+    """The service job id of a task id holding the job's hex in any UUID spelling (dashed or
+    bare), or None when it is not one of ours."""
+    try:
+        return "video_" + uuid.UUID(hex=task).hex
+    except ValueError:
+        return None
+
+
 def root_url(request: Request) -> str:
     """``http://host:port`` as the client reached this server (for absolute URLs)."""
     return str(request.base_url).rstrip("/")
@@ -296,8 +313,8 @@ def json_answer(body: Any, status: int = 200) -> JSONResponse:
 
 
 def mount_dialects(app: FastAPI, service: VideoService) -> None:
-    """Add the Veo, Runway, Kling, Seedance, Wan and fal routers (and, in test mode,
-    ``/_dialect_faults``)."""
+    """Add the Veo, Runway, fal, Kling, Seedance, Wan and OpenRouter routers (and, in test
+    mode, ``/_dialect_faults``)."""
     from stillmotion.server.dialect_fal import router as fal_router
     from stillmotion.server.dialect_kling import router as kling_router
     from stillmotion.server.dialect_openrouter import router as openrouter_router

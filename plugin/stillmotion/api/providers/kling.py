@@ -31,7 +31,6 @@ from pydantic import BaseModel, ConfigDict
 
 from stillmotion.api import capabilities, hs256
 from stillmotion.api._core import HttpCore
-from stillmotion.api._parse import error_json, request_id
 from stillmotion.api._policy import is_policy_code
 from stillmotion.api._requests import RequestSpec
 from stillmotion.api._target import Target
@@ -39,15 +38,16 @@ from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatu
 from stillmotion.api.providers.dialect import (
     RESULT_URL,
     DialectProvider,
-    expired_download,
+    Reading,
     image_payload,
     input_named,
     refusal,
+    refusal_refine,
     unknown_status,
 )
 from stillmotion.api.providers.registry import DIALECTS
 from stillmotion.api.retry import RetryPolicy
-from stillmotion.errors import ConfigError, ResponseValidationError, ServiceError
+from stillmotion.errors import ConfigError, ResponseValidationError
 
 NAME = "kling"
 DEFAULT_ROOT = DIALECTS[NAME].root
@@ -183,20 +183,18 @@ def read_task(data: Mapping[str, Any], job_id: str) -> JobState:
     return JobState(id=job_id, status=status, raw_status=raw_status, raw=raw)
 
 
-def refine_error(spec: RequestSpec, status: int, headers: Mapping[str, str],
-                 content: bytes) -> ServiceError | None:
-    """Kling's own readings: expired result URLs, and content-safety refusals (code 1301)."""
-    gone = expired_download(NAME, spec, status)
-    if gone is not None:
-        return gone
-    body = error_json(content)
-    if status in (400, 422) and isinstance(body, dict):
-        words = str(body.get("message") or "")
-        if str(body.get("code")) in ("1300", "1301") or _is_policy(words):
-            action = spec.action[:1].upper() + spec.action[1:]
-            return refusal(NAME, action, input_named(words), words or None,
-                           request_id=request_id(headers) or body.get("request_id"))
-    return None
+def read_refusal(body: Any) -> Reading | None:
+    """A content-safety refusal in Kling's error body (codes 1300/1301, or policy words)."""
+    if not isinstance(body, dict):
+        return None
+    words = str(body.get("message") or "")
+    if str(body.get("code")) not in ("1300", "1301") and not _is_policy(words):
+        return None
+    return input_named(words), words or None
+
+
+refine_error = refusal_refine(NAME, read_refusal)
+"""Kling's own readings: expired result URLs, and content-safety refusals (code 1301)."""
 
 
 class KlingProvider(DialectProvider):
