@@ -52,10 +52,11 @@ DIALECT = "kling"
 PATH = "/v1/videos/image2video"
 PROMPT_MAX = 2500
 MODELS: dict[str, dict[str, Any]] = {
-    "kling-v3": {"durations": tuple(str(s) for s in range(3, 16)), "tail": True},
-    "kling-v2-6": {"durations": ("5", "10"), "tail": "pro"},
+    "kling-v3": {"durations": tuple(str(s) for s in range(3, 16)), "tail": True, "sound": True},
+    "kling-v2-6": {"durations": ("5", "10"), "tail": "pro", "sound": "pro"},
 }
-"""``tail``: whether ``image_tail`` is taken (kling-v2-6 takes it in pro mode only)."""
+"""``tail``: whether ``image_tail`` is taken (kling-v2-6 takes it in pro mode only);
+``sound``: where ``sound: "on"`` is taken ("off" always is; kling-v2-6 sounds in pro only)."""
 MIN_SIDE = 300
 MAX_ASPECT = 2.5
 MODES = {"std": "720p", "pro": "1080p"}
@@ -162,6 +163,11 @@ def _check(body: object) -> tuple[str, dict[str, Any]]:
     if "image_tail" in body and rules["tail"] not in (True, body.get("mode", "std")):
         raise kling_error(400, 1201, f"{model} does not support image_tail in "
                           f"{body.get('mode', 'std')} mode.")
+    if body.get("sound", "off") not in ("on", "off"):
+        raise kling_error(400, 1201, "sound must be on or off.")
+    if body.get("sound") == "on" and rules["sound"] not in (True, body.get("mode", "std")):
+        raise kling_error(400, 1201, f"{model} does not support sound in "
+                          f"{body.get('mode', 'std')} mode.")
     return model, body
 
 
@@ -213,7 +219,8 @@ def router(service: VideoService) -> APIRouter:
         record = await in_thread(create_job, service, dialect=DIALECT, model=model,
                                  prompt=body.get("prompt") or "(no prompt)", size=size,
                                  seconds=int(body.get("duration", "5")), image=image,
-                                 last=last, extra={"mode": body.get("mode", "std")},
+                                 last=last, extra={"mode": body.get("mode", "std"),
+                                                    "sound": body.get("sound")},
                                  shape=_reshape)
         return _answer({"task_id": task_id(record.id), "task_status": "submitted",
                         "created_at": record.created_at * 1000,
