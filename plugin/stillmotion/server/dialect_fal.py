@@ -28,13 +28,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.convertors import Convertor, register_url_convertor
 
+from stillmotion.server.dialect_files import (
+    content_path,
+    expired_download,
+    joined,
+)
 from stillmotion.server.dialects import (
     DialectError,
     JobView,
-    content_path,
     create_job,
     decode_image,
-    expired_download,
     gate,
     in_thread,
     job_of_task,
@@ -289,7 +292,4 @@ def router(service: VideoService) -> APIRouter:
         return json_answer({"request_id": rid, **urls(root_url(http), model, rid),
                             "queue_position": 0})
 
-    combined = APIRouter()
-    combined.include_router(files)
-    combined.include_router(queue)
-    return combined
+    return joined(files, queue)

@@ -24,14 +24,17 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse
 
 from stillmotion.api import hs256
+from stillmotion.server.dialect_files import (
+    joined,
+    signed_video_route,
+)
 from stillmotion.server.dialect_tiers import nearest_ratio, render_size
 from stillmotion.server.dialects import (
     DialectError,
     JobView,
-    content_path,
     create_job,
     dialect_state,
     gate,
@@ -39,7 +42,6 @@ from stillmotion.server.dialects import (
     job_of_task,
     json_answer,
     root_url,
-    signed_result,
     still_size,
     view,
 )
@@ -233,13 +235,5 @@ def router(service: VideoService) -> APIRouter:
             raise kling_error(404, 1203, f"Task {task} does not exist.")
         return _answer(task_json(found, root_url(request), service))
 
-    @files.get("/_kling/videos/{task}.mp4")
-    async def output(task: str, exp: str = "", n: str = "", sig: str = "") -> Response:
-        found = signed_result(service, job_of_task(task), DIALECT, exp, n, sig, CDN_EXPIRED)
-        return FileResponse(await content_path(service, found, _reshape),
-                            media_type="video/mp4")
-
-    combined = APIRouter()
-    combined.include_router(api)
-    combined.include_router(files)
-    return combined
+    signed_video_route(files, "/_kling/videos/{task}.mp4", service, DIALECT, CDN_EXPIRED, _reshape)
+    return joined(api, files)

@@ -19,13 +19,16 @@ from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse
 
+from stillmotion.server.dialect_files import (
+    joined,
+    signed_video_route,
+)
 from stillmotion.server.dialects import (
     DialectError,
     JobView,
     bearer,
-    content_path,
     create_job,
     decode_image,
     dialect_state,
@@ -35,7 +38,6 @@ from stillmotion.server.dialects import (
     json_answer,
     json_object,
     root_url,
-    signed_result,
     task_uuid,
     view,
 )
@@ -209,13 +211,5 @@ def router(service: VideoService) -> APIRouter:
     async def get_task(task: str, request: Request) -> JSONResponse:
         return json_answer(task_json(task_or_404(task), root_url(request), service))
 
-    @files.get("/_runway/outputs/{task}.mp4")
-    async def output(task: str, exp: str = "", n: str = "", sig: str = "") -> Response:
-        found = signed_result(service, job_of_task(task), DIALECT, exp, n, sig, S3_EXPIRED)
-        return FileResponse(await content_path(service, found, _reshape),
-                            media_type="video/mp4")
-
-    combined = APIRouter()
-    combined.include_router(api)
-    combined.include_router(files)
-    return combined
+    signed_video_route(files, "/_runway/outputs/{task}.mp4", service, DIALECT, S3_EXPIRED, _reshape)
+    return joined(api, files)

@@ -24,12 +24,16 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from stillmotion.server.dialect_files import (
+    content_path,
+    joined,
+    signed_result,
+)
 from stillmotion.server.dialect_tiers import SIZES, nearest_ratio, render_size
 from stillmotion.server.dialects import (
     DialectError,
     JobView,
     bearer,
-    content_path,
     create_job,
     decode_image,
     dialect_state,
@@ -38,7 +42,6 @@ from stillmotion.server.dialects import (
     job_of_task,
     json_answer,
     root_url,
-    signed_result,
     still_size,
     view,
 )
@@ -249,7 +252,4 @@ def router(service: VideoService) -> APIRouter:
         return FileResponse(await in_thread(_last_frame, path, shape=_reshape),
                             media_type="image/png")
 
-    combined = APIRouter()
-    combined.include_router(api)
-    combined.include_router(files)
-    return combined
+    return joined(api, files)

@@ -20,14 +20,17 @@ from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse
 
+from stillmotion.server.dialect_files import (
+    joined,
+    signed_video_route,
+)
 from stillmotion.server.dialect_tiers import nearest_ratio, render_size
 from stillmotion.server.dialects import (
     DialectError,
     JobView,
     bearer,
-    content_path,
     create_job,
     decode_image,
     dialect_state,
@@ -36,7 +39,6 @@ from stillmotion.server.dialects import (
     job_of_task,
     json_answer,
     root_url,
-    signed_result,
     still_size,
     task_uuid,
     view,
@@ -195,13 +197,5 @@ def router(service: VideoService) -> APIRouter:
                                 "output": {"task_id": task, "task_status": "UNKNOWN"}})
         return json_answer(task_json(found, root_url(request), service))
 
-    @files.get("/_wan/{task}.mp4")
-    async def output(task: str, exp: str = "", n: str = "", sig: str = "") -> Response:
-        found = signed_result(service, job_of_task(task), DIALECT, exp, n, sig, OSS_EXPIRED)
-        return FileResponse(await content_path(service, found, _reshape),
-                            media_type="video/mp4")
-
-    combined = APIRouter()
-    combined.include_router(api)
-    combined.include_router(files)
-    return combined
+    signed_video_route(files, "/_wan/{task}.mp4", service, DIALECT, OSS_EXPIRED, _reshape)
+    return joined(api, files)

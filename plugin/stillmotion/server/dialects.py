@@ -43,7 +43,7 @@ from stillmotion.errors import StillmotionError
 from stillmotion.server.errors import APIError
 from stillmotion.server.inputs import Upload, decode_data_url, image_kind, image_size
 from stillmotion.server.service import VideoService
-from stillmotion.server.store import COMPLETED, FAILED, JobRecord
+from stillmotion.server.store import FAILED, JobRecord
 
 MODERATION_CODE = "moderation_blocked"
 MAX_SIDE = 1920
@@ -402,34 +402,3 @@ def gate(
             await asyncio.sleep(faults.plan().delay_ms / 1000)
 
     return run
-
-
-def expired_download(service: VideoService, job: JobView, body: Callable[[int], Any]) -> None:
-    """Raise the expired answer when a fault says so or the content's time is over."""
-    state = dialect_state(service)
-    if state.take("expired_downloads"):
-        status = state.expired_status()
-        raise DialectError(status, body(status))
-    expires = job.record.expires_at
-    if expires is not None and time.time() >= expires:
-        raise DialectError(410, body(410))
-
-
-def signed_result(service: VideoService, job_id: str | None, dialect: str, exp: str, n: str,
-                  sig: str, expired_body: Any) -> JobView:
-    """The finished job a signed result URL names, as the vendors' storage answers it: 403 with
-    ``expired_body`` for an unknown or unfinished job or a bad or stale signature, and the
-    expired answer when a fault or the content's lifetime says so."""
-    found = view(service, job_id or "", dialect)
-    if found is None or found.status != COMPLETED \
-            or not dialect_state(service).signed_ok(found.record.id, exp, n, sig):
-        raise DialectError(403, expired_body)
-    expired_download(service, found, lambda status: expired_body)
-    return found
-
-
-async def content_path(service: VideoService, job: JobView,
-                       shape: Callable[[APIError], DialectError]) -> Path:
-    """The finished video file of ``job`` (the service refuses unfinished or expired ones)."""
-    path, _ = await in_thread(service.content, job.record.id, "video", shape=shape)
-    return Path(path)
