@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +24,8 @@ from stillmotion.errors import ConfigError
 from stillmotion.jobs import cost
 from stillmotion.server import RunningServer, serve_in_background
 from stillmotion.settings import Settings, load_settings
-from stillmotion.timeline.io import read_timeline, write_timeline
-from support.generate_env import TEN_25, ai_items, cli, cli_json, isolate
-from support.timelines import media_clip, timeline, track
+from stillmotion.timeline.io import read_timeline
+from support.generate_env import ai_items, cli, cli_json, isolate, one_clip_cut
 from support.vendor_golden import golden, missing
 
 KEY = "gateway-test-key"
@@ -173,16 +171,7 @@ def live(gateway: RunningServer, monkeypatch: pytest.MonkeyPatch,
 
 @pytest.fixture
 def cut(tmp_path: Path) -> Path:
-    from stillmotion.media.synth import ClipSpec, render_clip
-
-    media = render_clip(tmp_path / "coded.mp4", ClipSpec(320, 180, Fraction(25), 30,
-                                                         audio_rate=None, label="M"))
-    clip = media_clip("A", media, rate=Fraction(25), source_start=0, duration=30,
-                      available=(0, 30))
-    project = tmp_path / "project"
-    project.mkdir()
-    return Path(write_timeline(timeline("t", Fraction(25), TEN_25, [track("V1", [clip])]),
-                               project / "cut.otio"))
+    return one_clip_cut(tmp_path, (320, 180), "M")
 
 
 def _gateway(server: RunningServer, tmp_path: Path, *extra: str) -> list[str]:

@@ -14,7 +14,6 @@ import copy
 import secrets
 import time
 from collections.abc import Iterator
-from fractions import Fraction
 from pathlib import Path
 
 import httpx
@@ -23,12 +22,9 @@ import pytest
 from stillmotion.api import hs256
 from stillmotion.api.providers.base import GenerationRequest
 from stillmotion.api.providers.kling import KlingProvider
-from stillmotion.media.synth import ClipSpec, render_clip
 from stillmotion.server import RunningServer, serve_in_background
-from stillmotion.timeline.io import write_timeline
-from support.dialects import NO_WAIT, Script, Stills, b64, body_of, make_stills
-from support.generate_env import TEN_25, cli_json, isolate
-from support.timelines import media_clip, timeline, track
+from support.dialects import NO_WAIT, Script, Stills, b64, body_of, make_stills_640
+from support.generate_env import cli_json, isolate, one_clip_cut
 from support.vendor_golden import golden, shape
 
 ACCESS = "sound-access-key"
@@ -38,12 +34,7 @@ ROOT = "https://api-singapore.klingai.com"
 
 @pytest.fixture(scope="module")
 def stills(tmp_path_factory: pytest.TempPathFactory) -> Stills:
-    from stillmotion.media.frames import fit_image
-
-    small = make_stills(tmp_path_factory)
-    folder = small.first.parent
-    return Stills(fit_image(small.first, folder / "first_640.png", (640, 360)),
-                  fit_image(small.last, folder / "last_640.png", (640, 360)))
+    return make_stills_640(tmp_path_factory)
 
 
 def _sent(stills: Stills, model: str, audio: bool | None,
@@ -101,14 +92,7 @@ def test_the_server_takes_the_documented_switch_and_refuses_others(
 
 @pytest.fixture
 def cut(tmp_path: Path) -> Path:
-    media = render_clip(tmp_path / "coded.mp4", ClipSpec(640, 360, Fraction(25), 30,
-                                                         audio_rate=None, label="K"))
-    clip = media_clip("A", media, rate=Fraction(25), source_start=0, duration=30,
-                      available=(0, 30))
-    project = tmp_path / "project"
-    project.mkdir()
-    return Path(write_timeline(timeline("t", Fraction(25), TEN_25, [track("V1", [clip])]),
-                               project / "cut.otio"))
+    return one_clip_cut(tmp_path, (640, 360), "K")
 
 
 def test_no_audio_asks_kling_for_silence_end_to_end(
