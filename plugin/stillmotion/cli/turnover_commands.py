@@ -77,7 +77,8 @@ def turnover_command(
     task: Annotated[str, typer.Option("--task", help="The {task} in names.")] = DEFAULT_TASK,
     version: Annotated[int, typer.Option("--version", help="The {version} in names.")] = 1,
     colour_space: Annotated[str, typer.Option(
-        "--colour-space", help="Plate colour space: rec709 (the generated picture as it is).")
+        "--colour-space", help="Plate colour space: rec709 (the generated picture as it "
+        "is), rec2020, or acescg (linear AP1, EXR only).")
     ] = "rec709",
     start_frame: Annotated[int, typer.Option(
         "--start-frame", help="First frame number of image sequences.")] = DEFAULT_START_FRAME,

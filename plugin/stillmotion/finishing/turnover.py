@@ -118,7 +118,8 @@ def _write_shot(plan: ShotPlan, fmt: PlateFormat, record: dict[str, Any], folder
         files = write_plate(
             plan.download, temp, plan.name, fmt, rate=plan.rate, first=plan.plate.first,
             count=plan.plate.count, start_number=plate["first_frame"],
-            timecode=plate["timecode"], drop_frame=drop_frame(plan.rate), on_frames=on_frames)
+            timecode=plate["timecode"], drop_frame=drop_frame(plan.rate), on_frames=on_frames,
+            colour_space=plate["colour_space"])
         if [f.name for f in files] != plate["files"]:
             raise MediaError(f"The plate of {plan.name} was not written as planned; run the "
                              "turnover again.", path=temp)
@@ -139,7 +140,7 @@ def turnover(request: TurnoverRequest, *, on_shot: ShotCallback | None = None,
              on_frames: FrameCallback | None = None) -> TurnoverResult:
     """Turn the chosen generated shots of ``request.timeline`` over into ``request.output``."""
     fmt = plate_format(request.format)
-    colour = check_colour_space(request.colour_space)
+    colour = check_colour_space(request.colour_space, fmt)
     check_pattern(request.pattern)
     if request.start_frame < 0:
         raise ConfigError(f"--start-frame must be 0 or more, not {request.start_frame}.")
@@ -179,9 +180,7 @@ def _write_all(plans: list[ShotPlan], records: list[dict[str, Any]], edit: Any,
             on_shot(index, len(plans), plan.name)
         _write_shot(plan, fmt, record, folder, on_frames)
         result.shots.append(record)
-        note = plan.clamp_note()
-        if note:
-            result.notes.append(note)
+        result.notes += [n for n in (plan.source_note(), plan.clamp_note()) if n]
         if record["still"] is None:
             result.notes.append(f"{plan.name}: the still that was sent is not in the ledger, so "
                                 "the folder has no still.")
