@@ -287,9 +287,11 @@ def test_a_short_time_to_live_reads_the_list_each_run(
         live: RunningServer, cut: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("STILLMOTION_CATALOGUE_TTL", "0")
+    live.set_faults(server_errors=1)  # meant for a job's poll: the list leaves it alone
     for _ in range(2):
         _refused(capsys, cut, live, tmp_path, "sora-3")
     assert live.stats()["requests"] == {MODELS: 2}
+    assert live.service.faults.plan().server_errors == 1
 
 
 def test_the_server_lists_its_models_in_openai_shape(live: RunningServer) -> None:
