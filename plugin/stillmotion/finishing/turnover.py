@@ -23,6 +23,7 @@ from stillmotion.files import atomic_write_text
 from stillmotion.finishing.naming import DEFAULT_PATTERN, DEFAULT_TASK, check_pattern
 from stillmotion.finishing.plan import ShotPlan, drop_frame, plan_turnover
 from stillmotion.finishing.records import csv_text, edit_entry, shot_record
+from stillmotion.media.credentials import sign_plate
 from stillmotion.media.plates import (
     FrameCallback,
     PlateFormat,
@@ -32,6 +33,7 @@ from stillmotion.media.plates import (
     plate_format,
     write_plate,
 )
+from stillmotion.media.provenance import SigningIdentity
 from stillmotion.timeline.handoff import choose_shots, shot_slots, turnover_timeline
 from stillmotion.timeline.io import read_timeline, write_timeline
 from stillmotion.timeline.timebase import TimeBase
@@ -63,6 +65,7 @@ class TurnoverRequest:
     start_frame: int = DEFAULT_START_FRAME
     overwrite: bool = False
     ledger: Path | None = None
+    signing: SigningIdentity | None = None  # who signs the plates (None: no credentials)
 
 
 @dataclass
@@ -108,7 +111,7 @@ def _still_name(plan: ShotPlan) -> str | None:
 
 
 def _write_shot(plan: ShotPlan, fmt: PlateFormat, record: dict[str, Any], folder: Path,
-                on_frames: FrameCallback | None) -> None:
+                on_frames: FrameCallback | None, signing: SigningIdentity | None) -> None:
     """Write one shot folder under a temporary name, then rename it into place."""
     final = folder / plan.name
     temp = folder / f".{plan.name}.partial-{secrets.token_hex(4)}"
@@ -123,6 +126,8 @@ def _write_shot(plan: ShotPlan, fmt: PlateFormat, record: dict[str, Any], folder
         if [f.name for f in files] != plate["files"]:
             raise MediaError(f"The plate of {plan.name} was not written as planned; run the "
                              "turnover again.", path=temp)
+        plate["credentials"] = sign_plate(files, plan.download, signing,
+                                          f"turned over as a {fmt.name} plate")
         if record["still"] is not None and plan.files.still is not None:
             shutil.copyfile(plan.files.still, temp / record["still"])
         atomic_write_text(temp / f"{plan.name}.json", _json(record))
@@ -165,7 +170,7 @@ def turnover(request: TurnoverRequest, *, on_shot: ShotCallback | None = None,
     created = not folder.exists()
     folder.mkdir(exist_ok=True)
     try:
-        return _write_all(plans, records, edit, fmt, folder, on_shot, on_frames)
+        return _write_all(plans, records, edit, fmt, folder, on_shot, on_frames, request.signing)
     finally:
         if created and not any(folder.iterdir()):
             folder.rmdir()
@@ -173,12 +178,13 @@ def turnover(request: TurnoverRequest, *, on_shot: ShotCallback | None = None,
 
 def _write_all(plans: list[ShotPlan], records: list[dict[str, Any]], edit: Any,
                fmt: PlateFormat, folder: Path, on_shot: ShotCallback | None,
-               on_frames: FrameCallback | None) -> TurnoverResult:
+               on_frames: FrameCallback | None,
+               signing: SigningIdentity | None) -> TurnoverResult:
     result = TurnoverResult(folder=folder)
     for index, (plan, record) in enumerate(zip(plans, records, strict=True)):
         if on_shot is not None:
             on_shot(index, len(plans), plan.name)
-        _write_shot(plan, fmt, record, folder, on_frames)
+        _write_shot(plan, fmt, record, folder, on_frames, signing)
         result.shots.append(record)
         result.notes += [n for n in (plan.source_note(), plan.clamp_note()) if n]
         if record["still"] is None:
