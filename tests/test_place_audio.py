@@ -166,8 +166,8 @@ def test_switching_takes_switches_the_sound_with_the_picture(
     lufs = job(ledger, speaking["job_id"]).context.audio["lufs"]
     code, out, err = cli(capsys, "jobs", "show", speaking["job_id"], "--ledger", ledger)
     assert code == 0, err
-    # The preview's capability rows do not promise sound, yet its speech prompts get a bed.
-    assert (f"sound           not promised by the model; the file has sound, {lufs:g} LUFS "
+    # The preview promises sound (its engine renders a bed the prompt chooses) and has it.
+    assert (f"sound           promised by the model; the file has sound, {lufs:g} LUFS "
             "integrated") in out
 
     # Take 2 (same shot, a silent prompt) replaces the slot: its sound goes with take 1.
@@ -182,10 +182,10 @@ def test_switching_takes_switches_the_sound_with_the_picture(
     code, _, err = cli(capsys, "review", output, "-o", page, "--ledger", ledger)
     assert code == 0, err
     html = page.read_text(encoding="utf-8")
-    assert (f"<dt>Sound</dt><dd>not promised by the model; the file has sound, {lufs:g} LUFS "
+    assert (f"<dt>Sound</dt><dd>promised by the model; the file has sound, {lufs:g} LUFS "
             "integrated</dd>") in html
-    assert ("<dt>Sound</dt><dd>not promised by the model; the file&#x27;s audio is "
-            "silent</dd>") in html  # take 2
+    assert ("<dt>Sound</dt><dd>promised by the model; the file&#x27;s audio is "
+            "silent</dd>") in html  # take 2: a silent prompt gets the silent bed
 
     back = tmp_path / "project" / "take1.otio"
     code, _, err = cli(capsys, "takes", output, "--at", case.at, "--use", "1", "-o", back)

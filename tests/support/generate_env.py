@@ -76,6 +76,19 @@ def clean_env(root: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def one_clip_cut(folder: Path, size: tuple[int, int], label: str) -> Path:
+    """``folder/project/cut.otio``: one 30-frame clip of burnt-in coded media (25 fps, no
+    sound) at 10:00:00:00, for a shot at ``10:00:00:05``."""
+    media = render_clip(folder / "coded.mp4", ClipSpec(size[0], size[1], Fraction(25), 30,
+                                                       audio_rate=None, label=label))
+    clip = media_clip("A", media, rate=Fraction(25), source_start=0, duration=30,
+                      available=(0, 30))
+    project = folder / "project"
+    project.mkdir()
+    return Path(write_timeline(timeline("t", Fraction(25), TEN_25, [track("V1", [clip])]),
+                               project / "cut.otio"))
+
+
 def small_clip(folder: Path, name: str) -> Path:
     """Render (once per folder) the SMALL_CLIPS entry ``name``."""
     spec = SMALL_CLIPS[name]

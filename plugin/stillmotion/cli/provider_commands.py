@@ -117,7 +117,7 @@ def _row(cap: ModelCapability, prices: dict[str, float]) -> dict[str, Any]:
 
 def _catalogue_state(name: str, settings: Settings) -> str | None:
     """``cached`` / ``not read yet`` for a dialect with a model catalogue, else None."""
-    if name not in DIALECTS or not DIALECTS[name].catalogue:
+    if not model_rows.has_catalogue(name):
         return None
     return "cached" if model_rows.cached_catalogue(name, settings) is not None else \
         "not read yet"

@@ -109,10 +109,11 @@ def _create(row: JobRow, provider: Provider) -> JobState:
                               "run `stillmotion extend` without --native.")
         return provider.extend(row.request.extend_of, row.prompt, row.seconds or 4)
     assert row.files.image is not None  # fit ran first
+    audio = False if row.context.no_audio else (True if row.context.audio_promised else None)
     return provider.submit(GenerationRequest(
         prompt=row.prompt, model=row.model, seconds=row.seconds or 4,
         size=parse_size(row.size or ""), first_frame=row.files.image,
-        last_frame=row.files.last_image))
+        last_frame=row.files.last_image, audio=audio))
 
 
 def submit(row: JobRow, provider: Provider, ledger: Ledger, on_event: EventHandler | None,
