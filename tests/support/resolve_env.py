@@ -11,7 +11,7 @@ import itertools
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from decimal import Decimal
 from fractions import Fraction
@@ -136,3 +136,37 @@ def build_scene(
     timeline.put(1, media, at, left_offset=left_offset, duration=media.frames - left_offset)
     timeline.playhead = at + playhead_offset
     return Scene(resolve, project, timeline)
+
+
+@dataclass
+class SoundingPipeline:
+    """The stand-in pipeline, but the clip it returns carries sound (a 48 kHz tone), one file
+    per rate and length."""
+
+    inner: StandInPipeline
+    folder: Path
+    rendered: dict[tuple[Fraction, int], Path] = field(default_factory=dict)
+
+    def __call__(self, request: ShotRequest, target: ConformSpec, *, media_dir: Path,
+                 settings: Settings | None = None,
+                 on_event: Callable[[PipelineEvent], None] | None = None) -> GeneratedClip:
+        clip = self.inner(request, target, media_dir=media_dir, settings=settings,
+                          on_event=on_event)
+        key = (target.rate, request.seconds or 1)
+        if key not in self.rendered:
+            original = self.folder / f"voiced_{len(self.rendered)}_original.mp4"
+            render_clip(original, ClipSpec(256, 144, Fraction(30), 30 * key[1],
+                                           audio_rate=48000, label="GEN"))
+            conformed = original.with_name(original.name.replace("_original.mp4", ".mov"))
+            conform(original, conformed, preset=target.preset, size=target.size,
+                    rate=target.rate, fit=target.fit)
+            self.rendered[key] = conformed
+        conformed = self.rendered[key]
+        return replace(clip, conformed=conformed, sound=True,
+                       frames=probe(conformed).require_video().frame_count)
+
+
+@pytest.fixture
+def voiced(pipeline: StandInPipeline, tmp_path_factory: pytest.TempPathFactory) -> \
+        SoundingPipeline:
+    return SoundingPipeline(pipeline, tmp_path_factory.mktemp("voiced"))
