@@ -62,10 +62,11 @@ from typing import Any
 
 import opentimelineio as otio
 
+from stillmotion.errors import ProbeError
 from stillmotion.files import atomic_path
 from stillmotion.media.ffmpeg import media_arg, run
 from stillmotion.media.frames import grab_frame
-from stillmotion.media.probe import ProbeError, probe
+from stillmotion.media.probe import probe
 from support import timelines
 
 CLIP_COLORS = ("Orange", "Apricot", "Yellow", "Lime", "Olive", "Green", "Teal", "Navy", "Blue",
