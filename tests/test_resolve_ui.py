@@ -230,6 +230,9 @@ class Widget:
         self.choices.append(text)
         self.CurrentText = self.CurrentText or text
 
+    def Clear(self) -> None:  # ComboBox
+        self.choices, self.CurrentText = [], ""
+
     def Start(self) -> None:
         self.running = True
 

@@ -21,7 +21,7 @@ import pytest
 
 from stillmotion.jobs.ledger import Ledger, LedgerState
 from stillmotion.jobs.pipeline import ConformSpec, GeneratedClip, PipelineEvent, ShotRequest
-from stillmotion.jobs.records import Provenance
+from stillmotion.jobs.records import JobContext, Provenance
 from stillmotion.media.conform import conform
 from stillmotion.media.probe import probe
 from stillmotion.media.synth import ClipSpec, render_clip
@@ -43,13 +43,16 @@ class StandInPipeline:
     error: Exception | None = None
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)  # jobs may run concurrently
+    contexts: list[JobContext | None] = field(default_factory=list)  # what the front end recorded
 
     def __call__(
         self, request: ShotRequest, target: ConformSpec, *, media_dir: Path,
         settings: Settings | None = None, on_event: Callable[[PipelineEvent], None] | None = None,
+        context: JobContext | None = None,
     ) -> GeneratedClip:
         with self.lock:
             self.calls.append((request, target))
+            self.contexts.append(context)
         if on_event is not None:
             on_event(PipelineEvent("submit", None, "Submitting to preview"))
             on_event(PipelineEvent("wait", 0.5, "preview job: in_progress"))
@@ -149,9 +152,10 @@ class SoundingPipeline:
 
     def __call__(self, request: ShotRequest, target: ConformSpec, *, media_dir: Path,
                  settings: Settings | None = None,
-                 on_event: Callable[[PipelineEvent], None] | None = None) -> GeneratedClip:
+                 on_event: Callable[[PipelineEvent], None] | None = None,
+                 context: JobContext | None = None) -> GeneratedClip:
         clip = self.inner(request, target, media_dir=media_dir, settings=settings,
-                          on_event=on_event)
+                          on_event=on_event, context=context)
         key = (target.rate, request.seconds or 1)
         if key not in self.rendered:
             original = self.folder / f"voiced_{len(self.rendered)}_original.mp4"

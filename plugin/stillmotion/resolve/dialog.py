@@ -15,10 +15,12 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 from stillmotion.errors import StillmotionError
+from stillmotion.jobs.ledger import JobRow
+from stillmotion.jobs.multi import TakeOutcome
 from stillmotion.resolve.form import (
     FormValues,
     GenerateArgs,
@@ -27,7 +29,9 @@ from stillmotion.resolve.form import (
     event_text,
     summary_text,
 )
+from stillmotion.resolve.models import ModelTake, place_models, run_models
 from stillmotion.resolve.protocol import Resolve
+from stillmotion.resolve.resume import ResumedJobs, finish_jobs, place_jobs, project_rows
 from stillmotion.resolve.selection import SelectionRun, ShotFailure, start_selection
 from stillmotion.resolve.session import ResolveSession
 from stillmotion.resolve.workflow import (
@@ -56,13 +60,14 @@ class DialogView(Protocol):
 
 @dataclass
 class _Job:
-    """One generation in flight: the shot (UI thread), the worker's result or error."""
+    """One run in a worker thread (generate, two models, resume): ``work`` there, then
+    ``finish`` with its result on the UI thread (the Resolve calls), giving the status line."""
 
-    args: GenerateArgs
-    shot: Shot
-    events: queue.Queue[PipelineEvent]
-    thread: threading.Thread
-    clip: GeneratedClip | None = None
+    work: Callable[[queue.Queue[PipelineEvent]], Any]
+    finish: Callable[[Any], str]
+    events: queue.Queue[PipelineEvent] = field(default_factory=queue.Queue)
+    thread: threading.Thread | None = None
+    result: Any = None
     error: BaseException | None = None
 
 
@@ -97,6 +102,8 @@ class GenerateDialog:
         self.job: _Job | None = None
         self.batch: _Batch | None = None
         self.placed: PlacedClip | None = None
+        self.takes: list[ModelTake] = []  # the last two-model run, one per model
+        self.resumed: ResumedJobs | None = None
 
     @property
     def busy(self) -> bool:
@@ -131,24 +138,77 @@ class GenerateDialog:
         except Exception as exc:
             self.view.show_error(error_text(exc))
             return False
-        events: queue.Queue[PipelineEvent] = queue.Queue()
-        thread = threading.Thread(target=self._work, name="stillmotion-generate", daemon=True)
-        self.job = _Job(args, shot, events, thread)
-        self.view.set_busy(True)
-        thread.start()
-        return True
+        if args.second is not None:
+            return self._run(*self._models(args, shot))
 
-    def _work(self) -> None:
-        job = self.job
-        assert job is not None
-        try:
-            job.clip = run_pipeline(
-                job.shot, prompt=job.args.prompt, seconds=job.args.seconds, size=job.args.size,
-                provider=job.args.provider, model=job.args.model, settings=self.settings,
-                on_event=job.events.put, generate=self.generate,
+        def work(events: queue.Queue[PipelineEvent]) -> GeneratedClip:
+            return run_pipeline(
+                shot, prompt=args.prompt, seconds=args.seconds, size=args.size,
+                provider=args.provider, model=args.model, settings=self.settings,
+                on_event=events.put, generate=self.generate, no_audio=args.no_audio,
             )
-        except BaseException as exc:  # reported on the UI thread by poll()
-            job.error = exc
+
+        def finish(clip: GeneratedClip) -> str:
+            self.placed = place_generated(self.resolve, shot, clip, settings=self.settings,
+                                          audio=not args.no_audio)
+            estimate = args.estimate
+            return (f"P{_placed_text(self.placed)[1:]}: {self.placed.duration} frames, "
+                    f"estimated {estimate.amount} {estimate.currency}.")
+
+        return self._run(work, finish)
+
+    def _models(self, args: GenerateArgs, shot: Shot) -> tuple[
+            Callable[[queue.Queue[PipelineEvent]], list[TakeOutcome]],
+            Callable[[list[TakeOutcome]], str]]:
+        """Both models on the shot's still (worker), then their takes in one slot (UI)."""
+
+        def work(events: queue.Queue[PipelineEvent]) -> list[TakeOutcome]:
+            return run_models(shot, args.choices, prompt=args.prompt,
+                              seconds=args.asked_seconds, size=args.asked_size,
+                              settings=self.settings, no_audio=args.no_audio,
+                              on_event=events.put)
+
+        def finish(outcomes: list[TakeOutcome]) -> str:
+            self.takes = place_models(self.resolve, shot, outcomes, settings=self.settings,
+                                      audio=not args.no_audio)
+            return "\n".join(f"{take.choice.label}: {_take_text(take)}" for take in self.takes)
+
+        return work, finish
+
+    def start_resume(self) -> bool:
+        """Resume jobs clicked: this project's interrupted jobs are finished in a worker (never
+        sent again) and placed here through the Resolve placer."""
+        if self.busy:
+            return False
+        result = ResumedJobs()
+        try:
+            rows = project_rows(self.resolve, self.settings)
+        except Exception as exc:
+            self.view.show_error(error_text(exc))
+            return False
+        self.view.show_status(f"Resuming {len(rows)} job(s) of this project")
+
+        def finish(ready: list[JobRow]) -> str:
+            self.resumed = place_jobs(self.resolve, ready, self.settings, result)
+            return self.resumed.text()
+
+        return self._run(lambda _events: finish_jobs(rows, self.settings, result), finish)
+
+    def _run(self, work: Callable[[queue.Queue[PipelineEvent]], Any],
+             finish: Callable[[Any], str]) -> bool:
+        job = _Job(work, finish)
+
+        def body() -> None:
+            try:
+                job.result = job.work(job.events)
+            except BaseException as exc:  # reported on the UI thread by poll()
+                job.error = exc
+
+        job.thread = threading.Thread(target=body, name="stillmotion-generate", daemon=True)
+        self.job = job
+        self.view.set_busy(True)
+        job.thread.start()
+        return True
 
     def start_selection(self) -> bool:
         """Generate for selected clips clicked: take every shot's still here, then run the jobs
@@ -222,24 +282,19 @@ class GenerateDialog:
                 self.view.show_status(event_text(job.events.get_nowait()))
             except queue.Empty:
                 break
-        if job.thread.is_alive():
+        if job.thread is not None and job.thread.is_alive():
             return True
         self.job = None
         self.view.set_busy(False)
-        if job.error is not None or job.clip is None:
-            self.view.show_error(error_text(job.error or RuntimeError("no clip")))
+        if job.error is not None:
+            self.view.show_error(error_text(job.error))
             return False
         try:
-            self.placed = place_generated(self.resolve, job.shot, job.clip,
-                                          settings=self.settings)
+            text = job.finish(job.result)
         except Exception as exc:
             self.view.show_error(error_text(exc))
             return False
-        estimate = job.args.estimate
-        self.view.show_status(
-            f"P{_placed_text(self.placed)[1:]}: {self.placed.duration} frames, estimated "
-            f"{estimate.amount} {estimate.currency}."
-        )
+        self.view.show_status(text)
         return False
 
 
@@ -248,6 +303,12 @@ def _placed_text(placed: PlacedClip) -> str:
     where = (f"as take {placed.take}" if placed.take
              else f"on {placed.track_name} (V{placed.track_index})")
     return f"placed job {placed.clip.job_id} at {placed.timecode} {where}"
+
+
+def _take_text(take: ModelTake) -> str:
+    if take.placed is not None:
+        return _placed_text(take.placed)
+    return f"Not done: {error_text(take.error or RuntimeError('no clip'))}"
 
 
 def _failure_text(failure: ShotFailure) -> str:

@@ -197,8 +197,9 @@ def _mark(
     )
     rollback.add("the clip colour", lambda: item.SetClipColor(previous) if previous else True)
     session.require(
-        item.AddMarker(frame, MARKER_COLOR, f"stillmotion take {clip.take}", clip.prompt, 1,
-                       clip.job_id),
+        item.AddMarker(frame, MARKER_COLOR,
+                       f"stillmotion take {clip.take} ({clip.provider} {clip.model})",
+                       clip.prompt, 1, clip.job_id),
         "AddMarker", "Resolve did not add the job marker", "try again",
     )
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from stillmotion.jobs.providers import PROVIDERS
 from stillmotion.resolve.dialog import GenerateDialog
-from stillmotion.resolve.form import AUTO, PARTS, FormValues, error_text
+from stillmotion.resolve.form import AUTO, PARTS, FormValues, error_text, model_names
 from stillmotion.resolve.session import ResolveSession
 from stillmotion.resolve.still import GRAB_ROUTES
 from stillmotion.settings import Settings, load_settings
@@ -25,6 +25,8 @@ TITLES = {"generate": "stillmotion: generate at playhead",
 WINDOW_ID = "stillmotionGenerate"
 TICK_ID = "stillmotionTick"
 TICK_MS = 250
+CHOICES = ("provider", "model", "grab")  # combo boxes: their CurrentText
+TICKS = ("new_take", "no_audio")  # check boxes
 
 
 class FusionView:
@@ -45,13 +47,18 @@ class FusionView:
                                                 "Weight": 0.8})]))
         rows += [
             ui.HGroup([ui.Label({"Text": "Provider"}), ui.ComboBox({"ID": "provider"}),
-                       ui.Label({"Text": "Model"}), ui.LineEdit({"ID": "model",
-                                                                 "Text": settings.model or ""}),
+                       ui.Label({"Text": "Model"}), ui.ComboBox({"ID": "model",
+                                                                 "Editable": True}),
                        ui.Label({"Text": "Seconds"}), ui.LineEdit({"ID": "seconds"})]),
+            ui.HGroup([ui.Label({"Text": "Second model", "Weight": 0.2}),
+                       ui.LineEdit({"ID": "second", "Weight": 0.8, "PlaceholderText":
+                                    "optional PROVIDER:MODEL, e.g. runway:gen4.5: both run on "
+                                    "the same still, as takes of one slot"})]),
             ui.HGroup([ui.Label({"Text": "Size"}), ui.LineEdit({"ID": "size", "Text": AUTO,
                                                                 "PlaceholderText": size_hint}),
                        ui.Label({"Text": "Grab"}), ui.ComboBox({"ID": "grab"}),
-                       ui.CheckBox({"ID": "new_take", "Text": "New take"})]),
+                       ui.CheckBox({"ID": "new_take", "Text": "New take"}),
+                       ui.CheckBox({"ID": "no_audio", "Text": "No audio"})]),
             ui.HGroup([ui.Label({"Text": "Markers", "Weight": 0.2}),
                        ui.LineEdit({"ID": "marker_color", "Weight": 0.8, "PlaceholderText":
                                     "empty: the selected clips (Resolve 21.0.4+), else every "
@@ -60,6 +67,7 @@ class FusionView:
             ui.Label({"ID": "status", "Text": "", "WordWrap": True}),
             ui.HGroup([ui.Button({"ID": "generate", "Text": "Generate"}),
                        ui.Button({"ID": "selection", "Text": "Generate for selected clips"}),
+                       ui.Button({"ID": "resume", "Text": "Resume jobs"}),
                        ui.Button({"ID": "close", "Text": "Close"})]),
         ]
         self.window = self.dispatcher.AddWindow(
@@ -70,15 +78,25 @@ class FusionView:
             self.items["provider"].AddItem(choice)
         for route in GRAB_ROUTES:
             self.items["grab"].AddItem(route)
+        self.settings = settings
+        self.list_models()
         self.timer = ui.Timer({"ID": TICK_ID, "Interval": TICK_MS})
+
+    def list_models(self) -> None:
+        """Offer the chosen provider's models (declared, built-in, cached catalogue); any other
+        name can still be typed."""
+        box = self.items["model"]
+        box.Clear()
+        for name in model_names(str(self.items["provider"].CurrentText), self.settings):
+            box.AddItem(name)
 
     def values(self) -> FormValues:
         text = {f.name: str(self.items[f.name].PlainText if f.name == "prompt"
                             else self.items[f.name].Text)
-                for f in fields(FormValues) if f.name not in ("provider", "grab", "new_take")}
-        return FormValues(**text, provider=str(self.items["provider"].CurrentText),
-                          grab=str(self.items["grab"].CurrentText),
-                          new_take=bool(self.items["new_take"].Checked))
+                for f in fields(FormValues) if f.name not in (*CHOICES, *TICKS)}
+        chosen = {name: str(self.items[name].CurrentText) for name in CHOICES}
+        ticked = {name: bool(self.items[name].Checked) for name in TICKS}
+        return FormValues(**text, **chosen, **ticked)  # type: ignore[arg-type]
 
     def show_summary(self, text: str) -> None:
         self.items["summary"].Text = text
@@ -92,6 +110,7 @@ class FusionView:
     def set_busy(self, busy: bool) -> None:
         self.items["generate"].Enabled = not busy
         self.items["selection"].Enabled = not busy
+        self.items["resume"].Enabled = not busy
         if busy:
             self.timer.Start()
         else:
@@ -111,13 +130,20 @@ class FusionView:
             else:
                 self.show_status("A job is running; wait for it to finish before closing.")
 
-        for name in ("prompt", *PARTS, "keep", "avoid", "model", "seconds", "size",
-                     "marker_color"):
+        def provider_changed(event: Any) -> None:
+            self.list_models()
+            changed(event)
+
+        for name in ("prompt", *PARTS, "keep", "avoid", "seconds", "size", "marker_color",
+                     "second"):
             getattr(on, name).TextChanged = changed
-        on.provider.CurrentIndexChanged = changed
+        on.provider.CurrentIndexChanged = provider_changed
+        on.model.CurrentIndexChanged = changed
+        on.model.EditTextChanged = changed
         on.grab.CurrentIndexChanged = changed
         on.generate.Clicked = lambda _event: dialog.start()
         on.selection.Clicked = lambda _event: dialog.start_selection()
+        on.resume.Clicked = lambda _event: dialog.start_resume()
         on.close.Clicked = close
         getattr(on, WINDOW_ID).Close = close
         self.dispatcher.On.Timeout = lambda _event: dialog.poll()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from stillmotion.errors import ConfigError, TimelineError
+from stillmotion.jobs.records import JobContext
 from stillmotion.resolve.placement import is_ai_track
 from stillmotion.resolve.placing import PlacedClip, place_generated
 from stillmotion.resolve.protocol import Resolve
@@ -49,6 +50,7 @@ class GenerateFn(Protocol):
         self, request: ShotRequest, conform: ConformSpec, *, media_dir: Path,
         settings: Settings | None = None,
         on_event: Callable[[PipelineEvent], None] | None = None,
+        context: JobContext | None = None,
     ) -> GeneratedClip: ...
 
 
@@ -77,7 +79,7 @@ def generate_at_playhead(
                         clock=clock)
     clip = run_pipeline(shot, prompt=prompt, seconds=seconds, size=size, provider=provider,
                         model=model, settings=config, media_dir=media_dir, on_event=on_event,
-                        generate=generate)
+                        generate=generate, no_audio=not audio)
     return place_generated(resolve, shot, clip, settings=config, audio=audio)
 
 
@@ -150,12 +152,14 @@ def run_pipeline(
     media_dir: Path | None = None,
     on_event: Callable[[PipelineEvent], None] | None = None,
     generate: GenerateFn | None = None,
+    no_audio: bool = False,
 ) -> GeneratedClip:
     """Run the shared pipeline on the still, conformed to the timeline (no Resolve calls).
 
     Both Resolve paths (the dialog's worker thread, :func:`generate_at_playhead`) come through
     here, so this is where the Resolve front end hands the jobs layer the embedded preview
-    server for the default ``preview`` provider.
+    server for the default ``preview`` provider. ``no_audio`` is recorded on the job, so a
+    resumed job is placed picture only too.
     """
     from stillmotion.jobs import pipeline
     from stillmotion.jobs.providers import embedded_server
@@ -167,7 +171,8 @@ def run_pipeline(
     folder = media_dir if media_dir is not None else default_media_dir(settings, shot.project)
     folder.mkdir(parents=True, exist_ok=True)
     with embedded_server(embedded_base_url):
-        return run(request, conform, media_dir=folder, settings=settings, on_event=on_event)
+        return run(request, conform, media_dir=folder, settings=settings, on_event=on_event,
+                   context=JobContext(no_audio=no_audio))
 
 
 def shot_request(
