@@ -15,6 +15,7 @@ from stillmotion.jobs.multi import ModelChoice
 from stillmotion.resolve.form import FormValues, build_args, model_names, summary_text
 from stillmotion.resolve.ui import GenerateDialog
 from stillmotion.settings import Settings
+from support.resolve_dialog import RecordingView
 from support.resolve_env import (
     SoundingPipeline,
     build_scene,
@@ -23,7 +24,6 @@ from support.resolve_env import (
     settings,
     voiced,
 )
-from test_resolve_ui import RecordingView
 
 __all__ = ["generated_clips", "pipeline", "settings", "voiced"]  # fixtures
 

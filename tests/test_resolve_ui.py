@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,6 +16,7 @@ from stillmotion.resolve.form import FormValues, build_args, compose_prompt, err
 from stillmotion.resolve.ui import GenerateDialog, run_menu_script
 from stillmotion.settings import Settings
 from support.fake_resolve import FakeResolve
+from support.resolve_dialog import RecordingView
 from support.resolve_env import (
     Scene,
     StandInPipeline,
@@ -27,32 +27,6 @@ from support.resolve_env import (
 )
 
 __all__ = ["generated_clips", "pipeline", "settings"]  # fixtures
-
-
-@dataclass
-class RecordingView:
-    """A DialogView that keeps what the dialog showed."""
-
-    fields: FormValues
-    summaries: list[str] = field(default_factory=list)
-    statuses: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    busy: list[bool] = field(default_factory=list)
-
-    def values(self) -> FormValues:
-        return self.fields
-
-    def show_summary(self, text: str) -> None:
-        self.summaries.append(text)
-
-    def show_status(self, text: str) -> None:
-        self.statuses.append(text)
-
-    def show_error(self, text: str) -> None:
-        self.errors.append(text)
-
-    def set_busy(self, busy: bool) -> None:
-        self.busy.append(busy)
 
 
 def test_five_part_prompt_or_free_prompt() -> None:
