@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,10 +117,13 @@ def generate_models(
     audio: bool = True,
     media_dir: Path | None = None,
     on_event: Callable[[PipelineEvent], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> list[ModelTake]:
     """Grab the still under the playhead, run every model on it, place them as takes of one
     slot (scripts and tests; the dialog runs the halves on their threads)."""
-    shot = capture_shot(resolve, grab=grab, new_take=new_take, settings=settings)
+    shot = capture_shot(resolve, grab=grab, new_take=new_take, settings=settings, sleep=sleep,
+                        clock=clock)
     outcomes = run_models(shot, choices, prompt=prompt, seconds=seconds, size=size,
                           settings=settings, no_audio=not audio, media_dir=media_dir,
                           on_event=on_event)
