@@ -9,7 +9,7 @@ and one model failing still places the other.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -22,52 +22,22 @@ from stillmotion.jobs.multi import ModelChoice
 from stillmotion.resolve.form import FormValues
 from stillmotion.resolve.models import generate_models
 from stillmotion.resolve.ui import GenerateDialog
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.settings import Settings
 from support.framecode import luma_of_image, read_code
-from support.generate_env import isolate
 from support.resolve_dialog import RecordingView
 from support.resolve_env import Scene, build_scene
+from support.resolve_served import WAN, creates, live, served, server
 
-KEY = "resolve-models-test-key"
-WAN = "fal-ai/wan/v2.7/image-to-video"
-CREATES = ("POST /v1/image_to_video", "POST /{model_path:falmodel}")
 CHOICES = [ModelChoice("runway", "gen4.5"), ModelChoice("fal", WAN)]
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(tmp_path_factory.mktemp("resolve-models-serve"), fast=True,
-                             test_mode=True, require_key=KEY, workers=2) as running:
-        yield running
-
-
-@pytest.fixture
-def live(server: RunningServer, monkeypatch: pytest.MonkeyPatch,
-         tmp_path: Path) -> RunningServer:
-    isolate(monkeypatch, tmp_path)
-    for variable in ("RUNWAYML_API_SECRET", "FAL_KEY"):
-        monkeypatch.setenv(variable, KEY)
-    server.set_faults()
-    server.reset_stats()
-    return server
-
-
-@pytest.fixture
-def served(live: RunningServer, tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", cache_dir=tmp_path / "cache",
-                    ledger=tmp_path / "ledger.sqlite3", base_url=live.root_url)
+__all__ = ["live", "served", "server"]  # fixtures
 
 
 @pytest.fixture
 def scene(make_clip: Callable[[str], Path]) -> Scene:
     return build_scene(make_clip("hd_23976_tc"), rate=Fraction(24000, 1001), left_offset=3,
                        playhead_offset=9, still_delay=0)
-
-
-def _creates(server: RunningServer) -> int:
-    requests = server.stats()["requests"]
-    return sum(int(requests.get(route, 0)) for route in CREATES)
 
 
 def test_the_dialog_runs_two_models_into_one_slot(
@@ -87,7 +57,7 @@ def test_the_dialog_runs_two_models_into_one_slot(
         time.sleep(0.01)
     assert view.errors == [], view.errors
     assert [(t.choice, t.error) for t in dialog.takes] == [(c, None) for c in CHOICES]
-    assert _creates(live) == 2
+    assert creates(live) == 2
 
     # One slot on a new AI track at the playhead, the first choice on view, both as takes.
     [item] = scene.timeline.tracks[1].items
@@ -122,7 +92,7 @@ def test_the_budget_is_checked_on_the_sum_before_any_create(
         generate_models(scene.resolve, CHOICES, prompt="slow dolly in over 5 s", seconds=5,
                         grab="source", settings=capped, sleep=scene.resolve.sleep,
                         clock=scene.resolve.clock)
-    assert _creates(live) == 0 and live.stats()["total_requests"] == 0
+    assert creates(live) == 0 and live.stats()["total_requests"] == 0
     assert scene.timeline.snapshot() == before
 
 
@@ -138,4 +108,4 @@ def test_one_model_failing_still_places_the_other(
     assert "not-the-key" not in fal.error.message
     [item] = scene.timeline.tracks[1].items
     assert item.GetTakesCount() == 0 and item.media.path == runway.placed.clip.conformed
-    assert _creates(live) == 2  # each sent once; fal refused its key, nothing retried
+    assert creates(live) == 2  # each sent once; fal refused its key, nothing retried
