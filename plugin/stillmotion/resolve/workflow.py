@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 # Re-exported: the front end's callers import the shot and its placing from the workflow.
 __all__ = ["GenerateFn", "PlacedClip", "Shot", "capture_shot", "default_media_dir",
-           "generate_at_playhead", "media_root", "place_generated", "run_pipeline",
+           "generate_at_playhead", "media_root", "place_generated", "run_pipeline", "safe_name",
            "shot_request"]
 
 
@@ -198,16 +198,16 @@ def media_root(settings: Settings) -> Path:
 
 def default_media_dir(settings: Settings, project: str) -> Path:
     """Where generated clips of one Resolve project are kept."""
-    return media_root(settings) / _safe_name(project)
+    return media_root(settings) / safe_name(project)
 
 
-def _safe_name(text: str) -> str:
+def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "untitled"
 
 
 def _still_path(settings: Settings, timeline: str, playhead: int) -> Path:
     folder = settings.cache_dir / "resolve-stills"
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{_safe_name(timeline)}-{playhead}-{secrets.token_hex(3)}.png"
+    return folder / f"{safe_name(timeline)}-{playhead}-{secrets.token_hex(3)}.png"
 
 
