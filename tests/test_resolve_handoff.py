@@ -7,20 +7,24 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
-from stillmotion.errors import TimelineError
+from stillmotion.errors import ConfigError, TimelineError
 from stillmotion.media.ffmpeg import media_arg, run
 from stillmotion.media.probe import probe
 from stillmotion.resolve import PlacedClip, generate_at_playhead
+from stillmotion.resolve.dialog import GenerateDialog
+from stillmotion.resolve.form import FormValues, handoff_args
 from stillmotion.resolve.handoff import export_timeline, ingest_versions, turnover_current
 from stillmotion.settings import Settings
 from stillmotion.timeline.generated import find_generated_clips
 from stillmotion.timeline.io import read_timeline
+from support.resolve_dialog import RecordingView
 from support.resolve_env import Scene, build_scene
 
 BOX = "drawbox=x=0:y=0:w=iw*0.3:h=ih*0.3:color=white:t=fill"
@@ -144,3 +148,50 @@ def test_a_failed_ingest_take_leaves_the_timeline_unchanged(
     empty.mkdir()
     with pytest.raises(TimelineError, match="no versions"):
         ingest_versions(scene.resolve, empty, settings=real)
+
+
+def _drive(dialog: GenerateDialog) -> None:
+    for _ in range(6000):
+        if not dialog.poll():
+            return
+        time.sleep(0.01)
+    raise AssertionError("the worker did not finish")
+
+
+def test_the_dialog_turns_over_then_ingests(
+    placed: tuple[Scene, PlacedClip], real: Settings, tmp_path: Path
+) -> None:
+    scene, done = placed
+    out = tmp_path / "turnover"
+    view = RecordingView(FormValues(handoff_folder=str(out), handles="4",
+                                    plate_format="prores4444"))
+    dialog = GenerateDialog(scene.resolve, view, settings=real)
+    assert dialog.start_turnover()
+    _drive(dialog)
+    assert view.errors == [], view.errors
+    assert view.statuses[-1].startswith(f"Turned over 1 shot(s) into {out}")
+    [shot_json] = out.glob("*/*.json")
+    shot = json.loads(shot_json.read_text())
+    returned = tmp_path / "returned"
+    returned.mkdir()
+    _v002(out, shot, returned)
+
+    view.fields = FormValues(handoff_folder=str(returned), handles="4")
+    assert dialog.start_ingest()
+    _drive(dialog)
+    assert view.errors == [], view.errors
+    assert view.statuses[-1] == f"{shot['name'].replace('_v001', '_v002')}.mov -> " \
+        f"{shot['shot']} take 2"
+    [item] = scene.timeline.tracks[1].items
+    assert item.GetTakesCount() == 2 and item.start == done.record_frame
+
+
+@pytest.mark.parametrize(("values", "words"), [
+    (FormValues(), "Type the hand-off folder"),
+    (FormValues(handoff_folder="/nowhere/versions"), "does not exist"),
+    (FormValues(handoff_folder=".", handles="many"), "not a whole number of handle frames"),
+    (FormValues(handoff_folder=".", plate_format="gif"), "Unknown plate format 'gif'"),
+])
+def test_bad_handoff_fields_are_one_sentence(values: FormValues, words: str) -> None:
+    with pytest.raises(ConfigError, match=words):
+        handoff_args(values, ingest=True)

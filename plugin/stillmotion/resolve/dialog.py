@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from stillmotion.errors import StillmotionError
+from stillmotion.finishing.ingest import IngestResult
+from stillmotion.finishing.turnover import TurnoverResult, turnover
 from stillmotion.jobs.ledger import JobRow
 from stillmotion.jobs.multi import TakeOutcome
 from stillmotion.resolve.form import (
@@ -27,7 +29,15 @@ from stillmotion.resolve.form import (
     build_args,
     error_text,
     event_text,
+    handoff_args,
     summary_text,
+)
+from stillmotion.resolve.handoff import (
+    IngestedVersions,
+    conform_versions,
+    export_timeline,
+    place_versions,
+    turnover_request,
 )
 from stillmotion.resolve.models import ModelTake, place_models, run_models
 from stillmotion.resolve.protocol import Resolve
@@ -104,6 +114,7 @@ class GenerateDialog:
         self.placed: PlacedClip | None = None
         self.takes: list[ModelTake] = []  # the last two-model run, one per model
         self.resumed: ResumedJobs | None = None
+        self.ingested: IngestedVersions | None = None
 
     @property
     def busy(self) -> bool:
@@ -193,6 +204,50 @@ class GenerateDialog:
             return self.resumed.text()
 
         return self._run(lambda _events: finish_jobs(rows, self.settings, result), finish)
+
+    def start_turnover(self) -> bool:
+        """Turn over clicked: export the timeline here, write the plates in a worker."""
+        if self.busy:
+            return False
+        try:
+            handoff = handoff_args(self.view.values(), ingest=False)
+            exported = export_timeline(self.resolve, self.settings)
+        except Exception as exc:
+            self.view.show_error(error_text(exc))
+            return False
+        request = turnover_request(exported, handoff.folder, settings=self.settings,
+                                   handles=handoff.handles, format=handoff.format)
+        self.view.show_status(f"Turning the AI shots over into {handoff.folder}")
+
+        def finish(result: TurnoverResult) -> str:
+            return "\n".join([f"Turned over {len(result.shots)} shot(s) into {result.folder}",
+                              *result.notes])
+
+        return self._run(lambda _events: turnover(request), finish)
+
+    def start_ingest(self) -> bool:
+        """Ingest clicked: export here, match and conform the versions in a worker, then add
+        each as a take of its slot here."""
+        if self.busy:
+            return False
+        try:
+            handoff = handoff_args(self.view.values(), ingest=True)
+            project = str(ResolveSession(self.resolve).project().GetName())
+            exported = export_timeline(self.resolve, self.settings)
+        except Exception as exc:
+            self.view.show_error(error_text(exc))
+            return False
+        self.view.show_status(f"Ingesting the versions in {handoff.folder}")
+
+        def work(_events: queue.Queue[PipelineEvent]) -> IngestResult:
+            return conform_versions(exported, handoff.folder, project=project,
+                                    settings=self.settings, handles=handoff.handles)
+
+        def finish(found: IngestResult) -> str:
+            self.ingested = place_versions(self.resolve, found)
+            return self.ingested.text()
+
+        return self._run(work, finish)
 
     def _run(self, work: Callable[[queue.Queue[PipelineEvent]], Any],
              finish: Callable[[Any], str]) -> bool:

@@ -14,6 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 from stillmotion.api import capabilities, model_rows
 from stillmotion.errors import ConfigError, StillmotionError
@@ -21,6 +22,7 @@ from stillmotion.jobs import cost
 from stillmotion.jobs.multi import ModelChoice, parse_choices
 from stillmotion.jobs.pipeline import PipelineEvent
 from stillmotion.jobs.providers import PROVIDERS
+from stillmotion.media.plates import PLATE_FORMATS
 from stillmotion.prompt import ShotPrompt, lint
 from stillmotion.resolve.still import GRAB_ROUTES
 from stillmotion.settings import Settings
@@ -54,6 +56,9 @@ class FormValues:
     marker_color: str = ""  # empty: the selected clips (Resolve 21.0.4+), else every marker
     no_audio: bool = False  # place the picture only, even when the clip has sound
     second: str = ""  # an optional second "provider[:model]", run on the same still
+    handoff_folder: str = ""  # turnover: the folder to write; ingest: the versions' folder
+    handles: str = "8"
+    plate_format: str = "prores4444"
 
 
 @dataclass(frozen=True)
@@ -161,6 +166,39 @@ def model_names(provider: str, settings: Settings) -> list[str]:
 
 def _default(choice: ModelChoice, settings: Settings) -> str | None:
     return model_rows.find(choice.provider, None, settings).model
+
+
+@dataclass(frozen=True)
+class HandoffArgs:
+    """The turnover / ingest fields, checked: the folder, handle frames, plate format."""
+
+    folder: Path
+    handles: int
+    format: str
+
+
+def handoff_args(values: FormValues, *, ingest: bool) -> HandoffArgs:
+    """Check the hand-off fields; ConfigError in one sentence (ingest needs an existing
+    folder of versions, turnover a folder to create)."""
+    text = values.handoff_folder.strip()
+    if not text:
+        raise ConfigError("Type the hand-off folder: where the turnover goes, or where the "
+                          "artists' versions are.")
+    folder = Path(text).expanduser()
+    if ingest and not folder.is_dir():
+        raise ConfigError(f"The versions folder {folder} does not exist.")
+    try:
+        handles = int(values.handles.strip() or "8")
+    except ValueError:
+        raise ConfigError(f"'{values.handles}' is not a whole number of handle frames; type "
+                          "e.g. 8.") from None
+    if handles < 0:
+        raise ConfigError("Handles must be 0 frames or more.")
+    fmt = values.plate_format.strip().lower() or "prores4444"
+    if fmt not in PLATE_FORMATS:
+        raise ConfigError(f"Unknown plate format '{fmt}'; choose one of: "
+                          f"{', '.join(PLATE_FORMATS)}.")
+    return HandoffArgs(folder, handles, fmt)
 
 
 def _marker_color(text: str) -> str | None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from stillmotion.errors import ResolveOperationError, StillmotionError
-from stillmotion.finishing.ingest import IngestRequest, ingest
+from stillmotion.finishing.ingest import IngestRequest, IngestResult, ingest
 from stillmotion.finishing.turnover import TurnoverRequest, TurnoverResult, turnover
 from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState
 from stillmotion.jobs.pipeline import clip_of
@@ -51,6 +51,11 @@ class IngestedVersions:
     placed: list[dict[str, Any]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        """One line per version, for the dialog's status."""
+        lines = [f"{v['version']} -> {v['shot']} take {v['take']}" for v in self.placed]
+        return "\n".join([*lines, *self.warnings, *(f"Not placed: {r}" for r in self.refused)])
 
 
 def export_timeline(resolve: Resolve, settings: Settings) -> Path:
@@ -91,24 +96,35 @@ def turnover_current(
 ) -> TurnoverResult:
     """Turn the current timeline's generated shots (on ``tracks``) over into ``output``."""
     exported = export_timeline(resolve, settings)
-    return turnover(TurnoverRequest(timeline=exported, output=output, handles=handles,
-                                    format=format, tracks=tracks, overwrite=overwrite,
-                                    ledger=settings.ledger_path), on_shot=on_shot)
+    return turnover(turnover_request(exported, output, settings=settings, handles=handles,
+                                     format=format, tracks=tracks, overwrite=overwrite),
+                    on_shot=on_shot)
 
 
-def ingest_versions(resolve: Resolve, folder: Path, *, settings: Settings,
-                    handles: int = 8) -> IngestedVersions:
-    """Match the versions in ``folder`` to the current timeline's shots, trim and conform them,
-    and add each as a new take of its slot (its own undoable group); the project is saved
-    once when any was placed."""
-    session = ResolveSession(resolve)
-    project = session.project()
-    exported = export_timeline(resolve, settings)
-    media = default_media_dir(settings, str(project.GetName()))
+def turnover_request(exported: Path, output: Path, *, settings: Settings, handles: int,
+                     format: str, tracks: tuple[str, ...] = AI_TRACKS,
+                     overwrite: bool = False) -> TurnoverRequest:
+    """The finishing package's request for an exported Resolve timeline (ledger included, so a
+    moved original download is found again)."""
+    return TurnoverRequest(timeline=exported, output=output, handles=handles, format=format,
+                           tracks=tracks, overwrite=overwrite, ledger=settings.ledger_path)
+
+
+def conform_versions(exported: Path, folder: Path, *, project: str, settings: Settings,
+                     handles: int = 8) -> IngestResult:
+    """Match the versions in ``folder`` to the exported timeline's shots, trim their handles
+    and conform them into the project's media folder (no Resolve calls: a worker may run it)."""
+    media = default_media_dir(settings, project)
     media.mkdir(parents=True, exist_ok=True)
-    found = ingest(IngestRequest(timeline=exported, folder=folder,
-                                 output=media / f"{exported.stem}-ingest.otio",
-                                 handles=handles, ledger=settings.ledger_path))
+    return ingest(IngestRequest(timeline=exported, folder=folder,
+                                output=media / f"{exported.stem}-ingest.otio",
+                                handles=handles, ledger=settings.ledger_path))
+
+
+def place_versions(resolve: Resolve, found: IngestResult) -> IngestedVersions:
+    """Add each conformed version as a new take of its live slot, each its own undoable group
+    (UI thread); the project is saved once when any was placed."""
+    session = ResolveSession(resolve)
     result = IngestedVersions(refused=[r.reason for r in found.refused],
                               warnings=list(found.warnings))
     for version in found.placed:
@@ -121,6 +137,17 @@ def ingest_versions(resolve: Resolve, folder: Path, *, settings: Settings,
     if result.placed:
         session.save_project()
     return result
+
+
+def ingest_versions(resolve: Resolve, folder: Path, *, settings: Settings,
+                    handles: int = 8) -> IngestedVersions:
+    """Export, conform the versions in ``folder``, place them as takes (scripts and tests;
+    the dialog runs the conform in a worker)."""
+    project = str(ResolveSession(resolve).project().GetName())
+    exported = export_timeline(resolve, settings)
+    found = conform_versions(exported, folder, project=project, settings=settings,
+                             handles=handles)
+    return place_versions(resolve, found)
 
 
 def _add_version(session: ResolveSession, version: dict[str, Any]) -> int:

@@ -11,6 +11,7 @@ from dataclasses import fields
 from typing import Any
 
 from stillmotion.jobs.providers import PROVIDERS
+from stillmotion.media.plates import PLATE_FORMATS
 from stillmotion.resolve.dialog import GenerateDialog
 from stillmotion.resolve.form import AUTO, PARTS, FormValues, error_text, model_names
 from stillmotion.resolve.session import ResolveSession
@@ -21,12 +22,15 @@ from stillmotion.timecode import format_size
 __all__ = ["FusionView", "GenerateDialog", "run_menu_script", "show_message"]
 
 TITLES = {"generate": "stillmotion: generate at playhead",
-          "selection": "stillmotion: generate for selected clips"}
+          "selection": "stillmotion: generate for selected clips",
+          "turnover": "stillmotion: turn AI shots over to finishing",
+          "ingest": "stillmotion: ingest artists' versions as takes"}
 WINDOW_ID = "stillmotionGenerate"
 TICK_ID = "stillmotionTick"
 TICK_MS = 250
-CHOICES = ("provider", "model", "grab")  # combo boxes: their CurrentText
+CHOICES = ("provider", "model", "grab", "plate_format")  # combo boxes: their CurrentText
 TICKS = ("new_take", "no_audio")  # check boxes
+BUTTONS = ("generate", "selection", "resume", "turnover", "ingest")  # off while a job runs
 
 
 class FusionView:
@@ -63,11 +67,19 @@ class FusionView:
                        ui.LineEdit({"ID": "marker_color", "Weight": 0.8, "PlaceholderText":
                                     "empty: the selected clips (Resolve 21.0.4+), else every "
                                     "marker; or a marker colour, e.g. Green"})]),
+            ui.HGroup([ui.Label({"Text": "Hand-off folder", "Weight": 0.2}),
+                       ui.LineEdit({"ID": "handoff_folder", "Weight": 0.5, "PlaceholderText":
+                                    "turnover: a new folder; ingest: the versions' folder"}),
+                       ui.Label({"Text": "Handles"}), ui.LineEdit({"ID": "handles",
+                                                                   "Text": "8"}),
+                       ui.ComboBox({"ID": "plate_format"})]),
             ui.Label({"ID": "summary", "Text": "", "WordWrap": True}),
             ui.Label({"ID": "status", "Text": "", "WordWrap": True}),
             ui.HGroup([ui.Button({"ID": "generate", "Text": "Generate"}),
                        ui.Button({"ID": "selection", "Text": "Generate for selected clips"}),
                        ui.Button({"ID": "resume", "Text": "Resume jobs"}),
+                       ui.Button({"ID": "turnover", "Text": "Turn over"}),
+                       ui.Button({"ID": "ingest", "Text": "Ingest versions"}),
                        ui.Button({"ID": "close", "Text": "Close"})]),
         ]
         self.window = self.dispatcher.AddWindow(
@@ -78,6 +90,8 @@ class FusionView:
             self.items["provider"].AddItem(choice)
         for route in GRAB_ROUTES:
             self.items["grab"].AddItem(route)
+        for name in PLATE_FORMATS:
+            self.items["plate_format"].AddItem(name)
         self.settings = settings
         self.list_models()
         self.timer = ui.Timer({"ID": TICK_ID, "Interval": TICK_MS})
@@ -108,9 +122,8 @@ class FusionView:
         self.items["status"].Text = f"Not done: {text}"
 
     def set_busy(self, busy: bool) -> None:
-        self.items["generate"].Enabled = not busy
-        self.items["selection"].Enabled = not busy
-        self.items["resume"].Enabled = not busy
+        for name in BUTTONS:
+            self.items[name].Enabled = not busy
         if busy:
             self.timer.Start()
         else:
@@ -144,6 +157,8 @@ class FusionView:
         on.generate.Clicked = lambda _event: dialog.start()
         on.selection.Clicked = lambda _event: dialog.start_selection()
         on.resume.Clicked = lambda _event: dialog.start_resume()
+        on.turnover.Clicked = lambda _event: dialog.start_turnover()
+        on.ingest.Clicked = lambda _event: dialog.start_ingest()
         on.close.Clicked = close
         getattr(on, WINDOW_ID).Close = close
         self.dispatcher.On.Timeout = lambda _event: dialog.poll()
@@ -173,8 +188,9 @@ def run_menu_script(namespace: dict[str, Any], mode: str = "generate") -> None:
     """Entry point of the Workspace > Scripts launchers: open the dialog, show any error.
 
     ``namespace`` is the launcher's globals, where Resolve pre-binds ``resolve``, ``fusion``
-    (or ``fu``), ``bmd`` and ``app``. ``mode`` "selection" (the "Generate for selected clips"
-    menu entry) titles the dialog for that action; both buttons are in either window.
+    (or ``fu``), ``bmd`` and ``app``. ``mode`` "selection", "turnover" or "ingest" (the
+    "Generate for selected clips", "Turnover" and "Ingest versions" menu entries) titles the
+    dialog for that action; every button is in every window.
     """
     fusion = namespace.get("fusion") or namespace.get("fu")
     bmd = namespace.get("bmd")
