@@ -102,9 +102,13 @@ def extend_from_last_frame(timeline_path: Path, span: ClipSpan, overlap: int, pr
                            on_event: EventHandler | None = None,
                            **options: Any) -> Outcome:
     """``extend``: a new job from the clip's last frame, placed at its out point (less
-    ``overlap`` frames for a crossfade). ``options`` go to :func:`prepare_shot`."""
+    ``overlap`` frames, over which it dissolves in, picture and sound, when rendered).
+    ``options`` go to :func:`prepare_shot`."""
     shot = prepare_shot(timeline_path, str(span.end - 1), prompt, seconds=seconds,
                         purpose="extend", record_frame=span.end - overlap, **options)
+    if overlap:
+        shot = dataclasses.replace(shot, context=dataclasses.replace(
+            shot.context, crossfade_frames=overlap))
     clip, (placed, written) = run_shot(shot, OtioPlacer(shot.context), settings=settings,
                                        ledger=ledger, on_event=on_event)
     return Outcome(clip, placed, written)

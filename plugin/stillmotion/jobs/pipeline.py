@@ -40,7 +40,7 @@ from stillmotion.jobs.values import (
     emit,
 )
 from stillmotion.media import conform as conform_mod
-from stillmotion.media.sound import SoundFacts, sound_facts
+from stillmotion.media.sound import SoundFacts, file_has_sound
 from stillmotion.prompt import validate_prompt
 from stillmotion.settings import Settings, load_settings
 from stillmotion.timecode import format_size, parse_size
@@ -270,8 +270,7 @@ def clip_of(row: JobRow, *, reused: bool) -> GeneratedClip:
 def _sound(row: JobRow, conformed: Path) -> bool:
     """Whether the row's clip has sound to place, as its conform recorded (a row conformed
     before that was recorded is measured now: our silent fill measures as silence)."""
-    facts = SoundFacts.from_json(row.context.audio)
-    return (facts if facts is not None else sound_facts(conformed)).sound
+    return file_has_sound(conformed, SoundFacts.recorded_sound(row.context.audio))
 
 
 def resume_job(row: JobRow, settings: Settings, *, ledger: Ledger, resubmit: bool = False,

@@ -9,6 +9,7 @@ needed to place again after a crash (input timeline, playhead, output path).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -62,7 +63,8 @@ def metadata_for(clip: GeneratedClip, row: JobRow | None, takes: list[JobRow],
                    original=str(r.files.download) if r.files.download else None,
                    prompt=r.prompt, created_at=r.created_at.isoformat(),
                    cost_estimate=float(r.cost_estimate) if r.cost_estimate else None,
-                   sound=_row_sound(r), provider=r.provider, model=r.model or "")
+                   sound=SoundFacts.recorded_sound(r.context.audio), provider=r.provider,
+                   model=r.model or "")
         for r in finished
     )
     source = row.request.source if row is not None else None
@@ -80,11 +82,6 @@ def metadata_for(clip: GeneratedClip, row: JobRow | None, takes: list[JobRow],
         extra={"remote_id": clip.remote_id, "provenance": clip.provenance.to_json(),
                "rate": format_rate(clip.rate), **_audio_extra(row)},
     )
-
-
-def _row_sound(row: JobRow) -> bool | None:
-    facts = SoundFacts.from_json(row.context.audio)
-    return None if facts is None else facts.sound
 
 
 def _audio_extra(row: JobRow | None) -> dict[str, Any]:
@@ -141,13 +138,15 @@ def place_clip(timeline: Any, clip: GeneratedClip, *, ledger: Ledger,
                context: JobContext | None = None,
                prompt_parts: dict[str, str] | None = None) -> PlacedClip:
     """Place ``clip`` on an open timeline as ``context`` (default: its row's) says: at the
-    playhead or a record frame, maybe trimmed."""
+    playhead or a record frame, maybe trimmed, maybe dissolving in (``extend --crossfade``)."""
     row = ledger.get(clip.job_id)
     context = context if context is not None else row.context
     if context.timeline is None or context.at is None:
         raise JobError(f"Job {row.id} records no timeline file to be placed on; place its "
                        f"clip {clip.conformed} by hand.")
     metadata = metadata_for(clip, row, ledger.takes(clip.take_group), prompt_parts)
+    if context.crossfade_frames:
+        metadata = dataclasses.replace(metadata, crossfade_frames=context.crossfade_frames)
     return place_on_timeline(timeline, context.at, clip, metadata,
                              timeline_path=context.timeline, record_frame=context.record_frame,
                              frames=context.place_frames, tail_seconds=context.tail_seconds,

@@ -305,9 +305,11 @@ class JobContext:
     """Everything needed to finish and place a job after a crash, beyond the request.
 
     ``timeline``/``at``/``output``/``overwrite``/``for_resolve``/``record_frame``/
-    ``place_frames``/``tail_seconds`` say how the OTIO placer puts it on a timeline file
-    (``timeline`` set means it has one); ``resolve`` says where the Resolve placer put it. The
-    stages add ``expires_at``, ``provenance``, ``download_sha256`` and ``frames``. Sound:
+    ``place_frames``/``tail_seconds``/``crossfade_frames`` say how the OTIO placer puts it on a
+    timeline file (``timeline`` set means it has one; ``crossfade_frames``: ``extend
+    --crossfade`` dissolves the clip in over that many record frames); ``resolve`` says where
+    the Resolve placer put it. The stages add ``expires_at``, ``provenance``,
+    ``download_sha256`` and ``frames``. Sound:
     ``no_audio`` (``--no-audio``: place the picture only), ``audio_promised`` (the model's
     capability row says it makes sound) and ``audio`` (the conform's
     :class:`~stillmotion.media.sound.SoundFacts` JSON plus ``silence_added``).
@@ -323,6 +325,7 @@ class JobContext:
     record_frame: int | None = None
     place_frames: int | None = None
     tail_seconds: int | None = None
+    crossfade_frames: int | None = None
     extends: str | None = None
     gap: GapFacts | None = None
     expires_at: int | None = None
@@ -350,7 +353,8 @@ class JobContext:
                         for name in ("media_dir", "timeline", "output", "at", "extends",
                                      "download_sha256")}
         values.update({name: getattr(self, name) for name in
-                       ("record_frame", "place_frames", "tail_seconds", "expires_at", "frames")})
+                       ("record_frame", "place_frames", "tail_seconds", "crossfade_frames",
+                        "expires_at", "frames")})
         values.update({k: v.to_json() if v is not None else None for k, v in nested.items()})
         values.update({"overwrite": self.overwrite or None,
                        "for_resolve": self.for_resolve or None, "no_audio": self.no_audio or None,
@@ -369,7 +373,8 @@ class JobContext:
             timeline=_path(data, "timeline"), at=_text(data, "at"), output=_path(data, "output"),
             overwrite=bool(data.get("overwrite")), for_resolve=bool(data.get("for_resolve")),
             record_frame=_int(data, "record_frame"), place_frames=_int(data, "place_frames"),
-            tail_seconds=_int(data, "tail_seconds"), extends=_text(data, "extends"),
+            tail_seconds=_int(data, "tail_seconds"),
+            crossfade_frames=_int(data, "crossfade_frames"), extends=_text(data, "extends"),
             gap=nested("gap", GapFacts.from_json), expires_at=_int(data, "expires_at"),
             provenance=nested("provenance", Provenance.from_json),
             download_sha256=_text(data, "download_sha256"), frames=_int(data, "frames"),

@@ -8,6 +8,13 @@ frame, with an ``<asset>`` for its file. Our metadata rides in the clip's ``<met
 (key :data:`METADATA_KEY`), which :func:`restore_metadata` reads back (the adapter does not).
 Clips added by an earlier run are removed first, so re-runs and ``takes`` rewrite ours only.
 
+Sound: in Final Cut a clip's audio travels with its picture (an asset with ``hasAudio``, the
+clip in an audio role), so a generated clip placed with its sound (a linked sound clip on an
+AI audio track, :func:`stillmotion.timeline.sound.placed_with_sound`) is connected with its
+audio on, in the ``dialogue`` role, and one placed without (``--no-audio``, a silent take)
+with its video only (``srcEnable="video"``): picture and sound stay one clip at one offset,
+and switching takes rewrites both.
+
 No marker is added on our clip: the adapter reads a clip's markers with ``.//marker``, so a
 marker on a connected clip would also land on the editor's shot below it (and make that shot
 look generated).
@@ -27,6 +34,7 @@ from stillmotion.errors import TimelineError
 from stillmotion.timeline.generated import find_generated_clips
 from stillmotion.timeline.media import file_url_path, media_file_name, reference_url
 from stillmotion.timeline.metadata import METADATA_NAMESPACE, plain
+from stillmotion.timeline.sound import placed_with_sound
 
 METADATA_KEY = "com.stillmotion.metadata"
 _DOCTYPE = re.compile(r"<!DOCTYPE[^>]*>")
@@ -71,6 +79,11 @@ def write_in_place(timeline: Any, source: Path, target: Path) -> None:
             "offset": _text(local), "name": str(clip.name or ""),
             "duration": _text(found.duration_frames * frame), "start": "0s",
             "format": sequence.get("format", "")})
+        if placed_with_sound(timeline, clip):
+            _sounding(asset)
+            connected.set("audioRole", "dialogue")
+        elif asset.get("hasAudio") == "1":
+            connected.set("srcEnable", "video")
         parent.insert(_anchor_index(parent), connected)
         block = clip.metadata.get(METADATA_NAMESPACE)
         if isinstance(block, Mapping):
@@ -145,6 +158,13 @@ def _asset(root: ET.Element, resources: ET.Element, clip: Any, format_id: str,
     else:
         asset.set("src", src)
     return asset
+
+
+def _sounding(asset: ET.Element) -> None:
+    """Declare the conformed file's sound on its asset (the conform writes 48 kHz stereo)."""
+    for key, value in (("hasAudio", "1"), ("audioSources", "1"), ("audioChannels", "2"),
+                       ("audioRate", "48000")):
+        asset.set(key, value)
 
 
 def _asset_source(asset: ET.Element) -> str:

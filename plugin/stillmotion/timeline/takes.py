@@ -16,7 +16,7 @@ import opentimelineio as otio
 
 from stillmotion.errors import TimelineError
 from stillmotion.media.probe import probe
-from stillmotion.media.sound import sound_facts
+from stillmotion.media.sound import file_has_sound
 from stillmotion.timecode import parse_rate
 from stillmotion.timeline.generated import GeneratedClip, find_generated_clips
 from stillmotion.timeline.metadata import GeneratedClipMetadata, write_metadata
@@ -127,8 +127,8 @@ def use_take(timeline: Any, frame: int, take: int, *, audio: bool = True) -> Pla
                          duration_frames=facts.frame_count, rate=facts.rate, metadata=updated,
                          original_path=Path(chosen.original) if chosen.original else None,
                          media_in=take_in(metadata, take))
-    sound = chosen.sound if chosen.sound is not None else sound_facts(media).sound
-    sync_sound(timeline, placed, old_link=metadata.link_id, sound=audio and sound)
+    sync_sound(timeline, placed, old_link=metadata.link_id,
+               sound=audio and file_has_sound(media, chosen.sound))
     return placed
 
 
