@@ -112,3 +112,24 @@ def test_no_audio_places_the_picture_only_and_is_recorded_on_the_job(
     assert len(scene.timeline.tracks[1].items) == 1
     [context] = voiced.inner.contexts
     assert context is not None and context.no_audio  # a resumed job stays picture only
+
+
+def test_no_audio_holds_for_generate_for_selected_clips(
+    make_clip: Callable[[str], Path], voiced: SoundingPipeline, settings: Settings
+) -> None:
+    scene = build_scene(make_clip("hd_23976_tc"), rate=Fraction(24000, 1001))
+    [shot] = scene.timeline.tracks[0].items
+    scene.timeline.select(shot)
+    view = RecordingView(FormValues(prompt="she says hello", seconds="1", size="320x180",
+                                    no_audio=True))
+    dialog = GenerateDialog(scene.resolve, view, settings=settings, generate=voiced,
+                            sleep=scene.resolve.sleep, clock=scene.resolve.clock)
+    assert dialog.start_selection()
+    for _ in range(2000):
+        if not dialog.poll():
+            break
+        time.sleep(0.01)
+    assert view.errors == [], view.errors
+    assert len(scene.timeline.tracks[1].items) == 1
+    assert [len(t.items) for t in scene.timeline.audio_tracks] == [0]
+    assert [c is not None and c.no_audio for c in voiced.inner.contexts] == [True]

@@ -282,6 +282,7 @@ class GenerateDialog:
                 marker_color=args.marker_color, settings=self.settings,
                 on_event=lambda label, event: events.put((label, event_text(event))),
                 generate=self.generate, sleep=self.sleep, clock=self.clock,
+                audio=not args.no_audio,
             )
         except Exception as exc:
             self.view.show_error(error_text(exc))
