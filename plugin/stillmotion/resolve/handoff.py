@@ -71,7 +71,20 @@ def export_timeline(resolve: Resolve, settings: Settings) -> Path:
         raise ResolveOperationError(
             f"Resolve did not export the timeline '{timeline.GetName()}' as OTIO; check that "
             f"{folder} is writable and try again.", operation="Export")
-    opened = read_timeline(raw)
+    try:
+        return tag_export(raw, folder / f"{safe_name(str(timeline.GetName()))}-{token}.otio",
+                          settings)
+    finally:
+        raw.unlink()
+
+
+def tag_export(exported: Path, output: Path, settings: Settings) -> Path:
+    """Write ``exported`` (Resolve's OTIO export) to the new file ``output`` with our metadata
+    on every clip of an "AI Generated" track that plays a conformed file of a ledger job.
+
+    No Resolve calls: the Lua launcher, which exports with Lua, can run it too.
+    """
+    opened = read_timeline(exported)
     with Ledger(settings.ledger_path) as ledger:
         rows = _rows_by_file(ledger)
         for track in opened.video_tracks():
@@ -84,9 +97,7 @@ def export_timeline(resolve: Resolve, settings: Settings) -> Path:
                     generated = clip_of(row, reused=True)
                     write_metadata(clip, metadata_for(generated, row,
                                                       ledger.takes(generated.take_group)))
-    tagged = write_timeline(opened, folder / f"{safe_name(str(timeline.GetName()))}-{token}.otio")
-    raw.unlink()
-    return tagged
+    return write_timeline(opened, output)
 
 
 def turnover_current(
