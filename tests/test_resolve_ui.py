@@ -339,3 +339,35 @@ def test_selection_menu_entry_titles_the_window_and_offers_both_buttons(
     assert view.values().marker_color == "Green"
     view.set_busy(True)
     assert not window.items["selection"].Enabled and not window.items["generate"].Enabled
+
+
+@pytest.mark.parametrize(("mode", "title"), [
+    ("turnover", "stillmotion: turn AI shots over to finishing"),
+    ("ingest", "stillmotion: ingest artists' versions as takes"),
+])
+def test_handoff_menu_entries_title_the_window_and_read_its_fields(
+    settings: Settings, mode: str, title: str
+) -> None:
+    from stillmotion.resolve.ui import FusionView
+
+    manager = RecordingUIManager(lambda window, dispatcher: None)
+    view = FusionView(SimpleNamespace(UIManager=manager), manager, (320, 180), settings, mode)
+    [window] = manager.windows
+    items = window.items
+    assert window.props["WindowTitle"] == title
+    assert items["plate_format"].choices[:2] == ["exr", "dpx"]
+    items["provider"].CurrentText = "runway"
+    view.list_models()  # what choosing a provider does: its models, the default first
+    assert items["model"].choices[0] == "gen4.5" and items["model"].CurrentText == "gen4.5"
+    items["handoff_folder"].Text = "/shows/turnover"
+    items["handles"].Text = "12"
+    items["plate_format"].CurrentText = "dpx"
+    items["no_audio"].Checked = True
+    items["second"].Text = "runway:gen4.5"
+    values = view.values()
+    assert (values.handoff_folder, values.handles, values.plate_format) == (
+        "/shows/turnover", "12", "dpx")
+    assert values.no_audio and values.second == "runway:gen4.5"
+    view.set_busy(True)
+    assert not any(items[name].Enabled for name in
+                   ("generate", "selection", "resume", "turnover", "ingest"))
