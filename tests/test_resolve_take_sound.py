@@ -129,3 +129,19 @@ def test_a_failure_around_the_sound_swap_leaves_the_snapshot_unchanged(
         _run(scene, voiced, settings, seconds=2, new_take=True)
     assert caught.value.operation == step
     assert scene.timeline.snapshot() == before
+
+
+def test_a_take_leaves_the_sound_of_a_slot_stacked_at_the_same_frame(
+    scene: Scene, voiced: SoundingPipeline, settings: Settings
+) -> None:
+    low = _run(scene, voiced, settings, seconds=1)
+    high = _run(scene, voiced, settings, seconds=2)  # another span: the next AI track
+    assert (low.track_index, high.track_index) == (2, 3)
+    assert (low.sound_track, high.sound_track) == (2, 3)
+    [low_sound] = scene.timeline.audio_tracks[1].items
+    take = _run(scene, voiced, settings, seconds=1, new_take=True)  # onto the top-most slot
+    assert take.track_index == 3 and take.sound_track == 3
+    assert scene.timeline.audio_tracks[1].items == [low_sound]  # the lower slot keeps its own
+    [new_sound] = scene.timeline.audio_tracks[2].items
+    [top] = scene.timeline.tracks[2].items
+    assert new_sound.media is top.GetMediaPoolItem() and new_sound.link == top.link

@@ -32,7 +32,7 @@ from stillmotion.resolve.placing import AI_BIN
 from stillmotion.resolve.protocol import Resolve
 from stillmotion.resolve.restore import Rollback, undo_on_failure, users_view
 from stillmotion.resolve.session import ResolveSession
-from stillmotion.resolve.take_sound import follow_take
+from stillmotion.resolve.take_sound import follow_take, shown_file
 from stillmotion.resolve.takes import META
 from stillmotion.resolve.workflow import default_media_dir, safe_name
 from stillmotion.settings import Settings
@@ -190,12 +190,13 @@ def _add_version(session: ResolveSession, version: dict[str, Any]) -> int:
         with undo_on_failure(Rollback()) as rollback:
             item = generated_item(session, timeline, clock, track.index,
                                   int(version["record_start"]))
+            shown = shown_file(item)
             take = add_take(session, item, item_media, frames=int(version["frames"]),
                             rollback=rollback)
             slot = Slot(track.index, track.name, False, int(item.GetStart()),
                         int(item.GetDuration()))
             follow_take(session, media_pool, timeline, clock, item_media, picture=item,
-                        slot=slot, frames=int(version["frames"]), sound=False,
+                        shown=shown, slot=slot, frames=int(version["frames"]), sound=False,
                         rollback=rollback)
     return take
 

@@ -21,7 +21,7 @@ from stillmotion.resolve.restore import Rollback, undo_on_failure, users_view
 from stillmotion.resolve.session import ResolveSession
 from stillmotion.resolve.shot import Shot
 from stillmotion.resolve.sound import place_sound
-from stillmotion.resolve.take_sound import follow_take
+from stillmotion.resolve.take_sound import follow_take, shown_file
 from stillmotion.resolve.takes import META, take_slot
 from stillmotion.settings import Settings
 
@@ -108,13 +108,15 @@ def place_generated(
                                               rollback=rollback).track_index
             else:
                 target, item = slot_item
+                shown = shown_file(item)
                 take = add_take(session, item, media_item, frames=frames, rollback=rollback)
                 duration = int(item.GetDuration())
                 name = str(timeline.GetTrackName("video", target.track_index))
                 slot = Slot(target.track_index, name, False, target.record_frame, duration)
                 marker_frame = min(take - 1, duration - 1)
                 sound_track = follow_take(session, media_pool, timeline, clk, media_item,
-                                          picture=item, slot=slot, frames=frames,
+                                          picture=item, shown=shown, slot=slot,
+                                          frames=frames,
                                           sound=audio and clip.sound, rollback=rollback)
             _mark(session, item, clip, marker_frame, rollback)
     if save:

@@ -4,12 +4,14 @@ Why replace rather than add a take: Blackmagic's scripting README documents ``Ad
 take selector for timeline items without saying that an audio item takes one, and nothing in
 the reference measures it, so the sound cannot be trusted to follow a take selector. Instead
 the slot's generated sound (the item on an "AI Generated" audio track that starts with the
-picture and plays one of our clips) is unlinked and removed, and the new take's sound, when it
-has one and sound is wanted, is appended on the freed track and linked to the picture: the sound
-under the slot is always the shown take's, never a stale one. Every step is recorded in the
-caller's rollback, and removing the old sound is undone by putting it back (same track, record
-frame, source in-point and length) and linking it again, so a failure leaves the slot as it was.
-Switching takes by hand in Resolve's take selector does not move the sound (no script hook).
+picture and plays the file the picture showed before the take: the sound was placed from the
+picture's own media, and a slot stacked at the same frame plays another file) is unlinked and
+removed, and the new take's sound, when it has one and sound is wanted, is appended on the
+freed track and linked to the picture: the sound under the slot is always the shown take's,
+never a stale one. Every step is recorded in the caller's rollback, and removing the old sound
+is undone by putting it back (same track, record frame, source in-point and length) and linking
+it again, so a failure leaves the slot as it was. Switching takes by hand in Resolve's take
+selector does not move the sound (no script hook).
 """
 
 from __future__ import annotations
@@ -23,10 +25,17 @@ from stillmotion.resolve.sound import AUDIO, place_sound
 from stillmotion.resolve.takes import META
 
 
-def slot_sounds(session: ResolveSession, timeline: Timeline,
-                picture: TimelineItem) -> list[tuple[int, TimelineItem]]:
+def shown_file(item: TimelineItem) -> str:
+    """The media file ``item`` shows now (its selected take's)."""
+    media = item.GetMediaPoolItem()
+    return str(media.GetClipProperty("File Path")) if media is not None else ""
+
+
+def slot_sounds(session: ResolveSession, timeline: Timeline, picture: TimelineItem,
+                shown: str) -> list[tuple[int, TimelineItem]]:
     """(audio track, item) of each generated sound under ``picture``: on an "AI Generated"
-    audio track, starting with the picture, playing a clip stillmotion tagged."""
+    audio track, starting with the picture, playing ``shown`` (the file the picture showed),
+    a clip stillmotion tagged."""
     start = int(picture.GetStart())
     count = int(session.read(timeline.GetTrackCount(AUDIO), "GetTrackCount",
                              "Resolve did not count the audio tracks", "check the timeline"))
@@ -37,6 +46,7 @@ def slot_sounds(session: ResolveSession, timeline: Timeline,
         for item in track_items(session, timeline, AUDIO, index):
             media = item.GetMediaPoolItem()
             if int(item.GetStart()) == start and media is not None \
+                    and media.GetClipProperty("File Path") == shown \
                     and media.GetThirdPartyMetadata(META + "job_id"):
                 found.append((index, item))
     return found
@@ -50,15 +60,17 @@ def follow_take(
     media_item: MediaPoolItem,
     *,
     picture: TimelineItem,
+    shown: str,
     slot: Slot,
     frames: int,
     sound: bool,
     rollback: Rollback,
 ) -> int | None:
-    """Make the sound under the slot the new take's: remove the old generated sound, then (when
-    ``sound``) place ``media_item``'s sound, as long as the take or the slot whichever is
-    shorter, linked to the picture. Returns the audio track holding it (None: no sound)."""
-    for index, item in slot_sounds(session, timeline, picture):
+    """Make the sound under the slot the new take's: remove the old generated sound (of
+    ``shown``, the file the picture showed before the take), then (when ``sound``) place
+    ``media_item``'s sound, as long as the take or the slot whichever is shorter, linked to the
+    picture. Returns the audio track holding it (None: no sound)."""
+    for index, item in slot_sounds(session, timeline, picture, shown):
         _remove(session, media_pool, timeline, clock, picture, index, item, rollback)
     if not sound:
         return None
