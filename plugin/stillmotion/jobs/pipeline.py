@@ -190,7 +190,8 @@ def _claim(plan: Plan, request: ShotRequest, target: ConformSpec, book: Ledger,
                        last_source_image=request.last_image.absolute()
                        if request.last_image else None),
         context=dataclasses.replace(context, media_dir=media_dir.absolute(), conform=target,
-                                    audio_promised=plan.audio_promised),
+                                    audio_promised=plan.audio_promised,
+                                    no_credentials=not settings.credentials),
         cost_estimate=plan.estimate.amount, currency=plan.estimate.currency,
         goal=goal, new_take=request.new_take,
     )
@@ -215,6 +216,8 @@ def drive(row: JobRow, settings: Settings, *, ledger: Ledger,
         )
     if row.state in (S.CONFORMED, S.PLACED):
         return clip_of(row, reused=True)
+    if row.context.no_credentials:  # the run that claimed the job said --no-credentials
+        settings = settings.model_copy(update={"credentials": False})
     media_dir = row.context.media_dir
     if media_dir is None:
         raise JobError(f"Job {row.id} has no media folder recorded; make a new take.")

@@ -31,7 +31,8 @@ from stillmotion.timeline.place import PlacedClip, place_generated
 from stillmotion.timeline.relink import options_from_context, reading_options
 from stillmotion.timeline.resolve_shape import make_resolve_shaped
 from stillmotion.timeline.sound import place_sound, sync_sound
-from stillmotion.timeline.takes import switch_take
+from stillmotion.timeline.takes import media_in_of, switch_take, with_slot_takes
+from stillmotion.timeline.timebase import TimeBase
 
 Result_co = TypeVar("Result_co", covariant=True)
 
@@ -113,11 +114,13 @@ def place_on_timeline(
     for existing in takes:
         same_group = existing.metadata is not None \
             and existing.metadata.take_group == clip.take_group
-        if same_group:
-            old_link = existing.metadata.link_id if existing.metadata is not None else ""
+        if same_group and existing.metadata is not None:
+            slot = with_slot_takes(existing.metadata, metadata, shown_in=media_in_of(
+                existing.clip, TimeBase.of(timeline)))
             switched = switch_take(existing, timeline, media_path=clip.conformed,
-                                   duration_frames=length, rate=clip.rate, metadata=metadata,
+                                   duration_frames=length, rate=clip.rate, metadata=slot,
                                    original_path=clip.original)
+            old_link = existing.metadata.link_id
             sync_sound(timeline, switched, old_link=old_link, sound=sound)
             return switched
     start: Located | int = record_frame if record_frame is not None else \

@@ -309,10 +309,10 @@ class JobContext:
     timeline file (``timeline`` set means it has one; ``crossfade_frames``: ``extend
     --crossfade`` dissolves the clip in over that many record frames); ``resolve`` says where
     the Resolve placer put it. The stages add ``expires_at``, ``provenance``,
-    ``download_sha256`` and ``frames``. Sound:
-    ``no_audio`` (``--no-audio``: place the picture only), ``audio_promised`` (the model's
-    capability row says it makes sound) and ``audio`` (the conform's
-    :class:`~stillmotion.media.sound.SoundFacts` JSON plus ``silence_added``).
+    ``download_sha256`` and ``frames``. Sound: ``no_audio`` (``--no-audio``: place the picture
+    only), ``audio_promised`` (the model's capability row says it makes sound) and ``audio`` (the
+    conform's :class:`~stillmotion.media.sound.SoundFacts` JSON plus ``silence_added``).
+    ``no_credentials`` (``--no-credentials``) holds for the job's whole life, resume included.
     """
 
     media_dir: Path | None = None
@@ -335,6 +335,7 @@ class JobContext:
     resolve: ResolveSpot | None = None
     reading: TimelineReading | None = None
     no_audio: bool = False
+    no_credentials: bool = False
     audio_promised: bool | None = None
     audio: Mapping[str, Any] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -349,16 +350,15 @@ class JobContext:
     def to_json(self) -> Json:
         nested = {"conform": self.conform, "gap": self.gap, "provenance": self.provenance,
                   "resolve": self.resolve, "reading": self.reading}
-        values: Json = {name: _str_or_none(getattr(self, name))
-                        for name in ("media_dir", "timeline", "output", "at", "extends",
-                                     "download_sha256")}
+        values: Json = {name: _str_or_none(getattr(self, name)) for name in
+                        ("media_dir", "timeline", "output", "at", "extends", "download_sha256")}
         values.update({name: getattr(self, name) for name in
                        ("record_frame", "place_frames", "tail_seconds", "crossfade_frames",
                         "expires_at", "frames")})
         values.update({k: v.to_json() if v is not None else None for k, v in nested.items()})
-        values.update({"overwrite": self.overwrite or None,
-                       "for_resolve": self.for_resolve or None, "no_audio": self.no_audio or None,
-                       "audio_promised": self.audio_promised,
+        values.update({name: getattr(self, name) or None for name in
+                       ("overwrite", "for_resolve", "no_audio", "no_credentials")})
+        values.update({"audio_promised": self.audio_promised,
                        "audio": dict(self.audio) if self.audio is not None else None})
         return _compact(values, self.extra)
 
@@ -380,7 +380,7 @@ class JobContext:
             download_sha256=_text(data, "download_sha256"), frames=_int(data, "frames"),
             resolve=nested("resolve", ResolveSpot.from_json),
             reading=nested("reading", TimelineReading.from_json),
-            no_audio=bool(data.get("no_audio")),
+            no_audio=bool(data.get("no_audio")), no_credentials=bool(data.get("no_credentials")),
             audio_promised=bool(data["audio_promised"]) if data.get("audio_promised") is not None
             else None,
             audio=dict(data["audio"]) if isinstance(data.get("audio"), Mapping) else None,

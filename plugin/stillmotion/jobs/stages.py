@@ -77,7 +77,7 @@ def grab(located: Located, folder: Path) -> Path:
 
 def fit(row: JobRow, ledger: Ledger, media_dir: Path, settings: Settings) -> JobRow:
     """Fit: the still (and the last-frame still) cropped to the request size, recorded as sent;
-    the still carries Content Credentials when signing is set up."""
+    both carry Content Credentials when signing is set up."""
     size = parse_size(row.size or "")
     source = row.files.source_image
     if source is None:
@@ -90,7 +90,8 @@ def fit(row: JobRow, ledger: Ledger, media_dir: Path, settings: Settings) -> Job
     if row.files.last_source_image is not None:
         last = media_dir / f"{stem(row)}_last_frame.png"
         if not last.exists():
-            fit_image(row.files.last_source_image, last, size, fit="crop")
+            with signed_still(last, row.files.last_source_image, settings) as unsigned:
+                fit_image(row.files.last_source_image, unsigned, size, fit="crop")
         row = ledger.update(row.id, files=JobFiles(last_image=last))
     return row
 
