@@ -35,6 +35,10 @@ LAUNCHERS = ("stillmotion Generate.py", "stillmotion Generate (Lua).lua")
 VARIANTS = {
     "stillmotion Generate for selected clips.py": (
         "stillmotion Generate.py", 'MODE = "generate"\n', 'MODE = "selection"\n'),
+    "stillmotion Turnover.py": (
+        "stillmotion Generate.py", 'MODE = "generate"\n', 'MODE = "turnover"\n'),
+    "stillmotion Ingest versions.py": (
+        "stillmotion Generate.py", 'MODE = "generate"\n', 'MODE = "ingest"\n'),
 }
 CONFIG_NAME = "stillmotion_resolve.ini"
 MENUS = ("Utility", "Edit")

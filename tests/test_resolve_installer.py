@@ -46,9 +46,11 @@ def test_install_and_uninstall_per_os(
             copied = root / menu / name
             assert copied.read_bytes() == (ROOT / "scripts" / "resolve" / name).read_bytes()
         launcher = (ROOT / "scripts" / "resolve" / "stillmotion Generate.py").read_text()
-        selection = (root / menu / "stillmotion Generate for selected clips.py").read_text()
-        assert selection == launcher.replace('MODE = "generate"', 'MODE = "selection"')
-        assert selection != launcher
+        for entry, mode in (("Generate for selected clips", "selection"),
+                            ("Turnover", "turnover"), ("Ingest versions", "ingest")):
+            variant = (root / menu / f"stillmotion {entry}.py").read_text()
+            assert variant == launcher.replace('MODE = "generate"', f'MODE = "{mode}"')
+            assert variant != launcher
         config = configparser.ConfigParser(interpolation=None)
         config.read(root / menu / "stillmotion_resolve.ini", encoding="utf-8")
         record = config["stillmotion"]
