@@ -78,7 +78,8 @@ def export_timeline(resolve: Resolve, settings: Settings) -> Path:
         raw.unlink()
 
 
-def tag_export(exported: Path, output: Path, settings: Settings) -> Path:
+def tag_export(exported: Path, output: Path, settings: Settings, *,
+               overwrite: bool = False) -> Path:
     """Write ``exported`` (Resolve's OTIO export) to the new file ``output`` with our metadata
     on every clip of an "AI Generated" track that plays a conformed file of a ledger job.
 
@@ -97,7 +98,7 @@ def tag_export(exported: Path, output: Path, settings: Settings) -> Path:
                     generated = clip_of(row, reused=True)
                     write_metadata(clip, metadata_for(generated, row,
                                                       ledger.takes(generated.take_group)))
-    return write_timeline(opened, output)
+    return write_timeline(opened, output, overwrite=overwrite)
 
 
 def turnover_current(

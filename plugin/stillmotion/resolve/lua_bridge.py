@@ -13,8 +13,9 @@ plain tab-separated lines. So Lua only makes the Resolve calls; no rule is writt
 - ``supports``: whether the running build has each gated call, from the one version table
   (:mod:`stillmotion.resolve.versions`), so Lua keeps no second table;
 - ``annotate``: Resolve's OTIO export drops our metadata, so review, turnover and ingest would
-  find no generated clip in it; each clip whose media file a ledger job conformed gets the
-  metadata block of the timeline that job was last placed on (newest job first).
+  find no generated clip in it; each clip of an "AI Generated" track whose media file a ledger
+  job conformed gets its metadata back from the ledger
+  (:func:`stillmotion.resolve.handoff.tag_export`).
 
 Usage (the answer goes to ``--out`` as UTF-8 lines; exit 1 with one sentence on stderr)::
 
@@ -27,19 +28,17 @@ Usage (the answer goes to ``--out`` as UTF-8 lines; exit 1 with one sentence on 
 from __future__ import annotations
 
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from stillmotion.errors import StillmotionError
 from stillmotion.files import atomic_path
-from stillmotion.jobs.ledger import Ledger
+from stillmotion.resolve.handoff import tag_export
 from stillmotion.resolve.versions import parse_version, supports
 from stillmotion.settings import load_settings
 from stillmotion.timeline.generated import find_generated_clips
-from stillmotion.timeline.io import read_timeline, write_timeline
+from stillmotion.timeline.io import read_timeline
 from stillmotion.timeline.media import file_url_path, media_file_name
-from stillmotion.timeline.sidecar import apply_sidecar, write_sidecar
 from stillmotion.timeline.tracks import TrackView, choose_track
 
 
@@ -95,28 +94,11 @@ def support_lines(version: str, product: str, calls: Sequence[str]) -> list[str]
     return ["1" if supports(call, parsed, studio=studio) else "0" for call in calls]
 
 
-def annotate(exported: Path, out: Path) -> int:
-    """Write ``exported`` to ``out`` with our metadata on the clips the ledger knows; how many
-    clips got it. A clip no job conformed stays as it is."""
-    timeline = read_timeline(exported)
-    names = {media_file_name(clip).lower() for clip in timeline.find_clips()} - {""}
-    ledger_path = load_settings().ledger_path
-    rows = []
-    if ledger_path.is_file():
-        with Ledger(ledger_path) as ledger:
-            rows = ledger.jobs()  # newest first: a clip takes the latest placement's block
-    sources = dict.fromkeys(
-        row.files.timeline for row in rows
-        if row.files.conformed is not None and row.files.conformed.name.lower() in names
-        and row.files.timeline is not None and row.files.timeline.is_file())
-    filled = 0
-    with tempfile.TemporaryDirectory(prefix="stillmotion-annotate-") as scratch:
-        carrier = Path(scratch) / exported.name  # the sidecar rule maps blocks by media file
-        for source in sources:
-            if source is not None and write_sidecar(read_timeline(source), carrier):
-                filled += apply_sidecar(timeline, carrier)
-    write_timeline(timeline, out, overwrite=True)
-    return filled
+def annotate(exported: Path, out: Path) -> None:
+    """Write ``exported`` to ``out`` with our metadata on the clips the ledger knows, by the
+    same rule the Python dialog uses (:func:`stillmotion.resolve.handoff.tag_export`), so a
+    clip placed by either front end is found."""
+    tag_export(exported, out, load_settings(), overwrite=True)
 
 
 def _flat(text: str) -> str:
