@@ -6,7 +6,9 @@ Why a script and not a copy by hand: Resolve lists the files in per-OS user fold
 must find the Python environment that has stillmotion, which Resolve's own interpreter does not
 know. So the launchers are copied into both folders together with ``stillmotion_resolve.ini``
 recording this interpreter, its version, its site-packages, the ``stillmotion`` command (for the
-Lua launcher) and the folder generated clips are kept in.
+Lua launcher) and the folder generated clips are kept in. The Lua launcher's modules go to
+``Fusion/Modules/Lua/stillmotion_lua`` (every file in a Scripts menu folder would show as a menu
+entry); the launcher finds them there from its own folder or the same per-user Fusion root.
 
 Run it with the Python that has stillmotion installed::
 
@@ -33,9 +35,14 @@ LAUNCHERS = ("stillmotion Generate.py", "stillmotion Generate (Lua).lua")
 VARIANTS = {
     "stillmotion Generate for selected clips.py": (
         "stillmotion Generate.py", 'MODE = "generate"\n', 'MODE = "selection"\n'),
+    "stillmotion Turnover.py": (
+        "stillmotion Generate.py", 'MODE = "generate"\n', 'MODE = "turnover"\n'),
+    "stillmotion Ingest versions.py": (
+        "stillmotion Generate.py", 'MODE = "generate"\n', 'MODE = "ingest"\n'),
 }
 CONFIG_NAME = "stillmotion_resolve.ini"
 MENUS = ("Utility", "Edit")
+LUA_MODULES = "stillmotion_lua"  # the Lua launcher's modules: a folder of *.lua beside it here
 OS_NAMES = ("darwin", "windows", "linux")
 
 
@@ -58,6 +65,16 @@ def scripts_root(os_name: str, home: Path, env: Mapping[str, str]) -> Path:
     if os_name == "linux":
         return home / ".local" / "share" / "DaVinciResolve" / "Fusion" / "Scripts"
     raise SystemExit(f"Unknown OS '{os_name}'; choose one of: {', '.join(OS_NAMES)}.")
+
+
+def modules_folder(os_name: str, home: Path, env: Mapping[str, str]) -> Path:
+    """Where the Lua launcher's modules go: ``Fusion/Modules/Lua/stillmotion_lua``."""
+    return scripts_root(os_name, home, env).parent / "Modules" / "Lua" / LUA_MODULES
+
+
+def lua_modules(source: Path) -> list[Path]:
+    """The Lua launcher's module files in ``source``."""
+    return sorted((source / LUA_MODULES).glob("*.lua"))
 
 
 def interpreter_record(python: Path, cli: Path | None) -> str:
@@ -117,6 +134,13 @@ def install(*, home: Path, os_name: str, env: Mapping[str, str], dry_run: bool,
         say(dry_run, f"write {folder / CONFIG_NAME} (python {python})")
         if not dry_run:
             (folder / CONFIG_NAME).write_text(record, encoding="utf-8")
+    modules = modules_folder(os_name, home, env)
+    for module in lua_modules(source):
+        written.append(modules / module.name)
+        say(dry_run, f"copy {module} -> {modules / module.name}")
+        if not dry_run:
+            modules.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(module, modules / module.name)
     return written
 
 
@@ -132,6 +156,14 @@ def uninstall(*, home: Path, os_name: str, env: Mapping[str, str], dry_run: bool
                 say(dry_run, f"remove {target}")
                 if not dry_run:
                     target.unlink()
+    modules = modules_folder(os_name, home, env)
+    for target in sorted(modules.glob("*.lua")) if modules.is_dir() else []:
+        removed.append(target)
+        say(dry_run, f"remove {target}")
+        if not dry_run:
+            target.unlink()
+    if modules.is_dir() and not dry_run and not any(modules.iterdir()):
+        modules.rmdir()  # our own folder; Modules/Lua stays for other tools
     return removed
 
 

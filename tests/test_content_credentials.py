@@ -18,8 +18,9 @@ import pytest
 
 from stillmotion.media.credentials import conform_recipe, signed_output
 from stillmotion.media.identity import LOCAL_NAME, local_identity
+from stillmotion.media.manifest_store import AI_SOURCE
 from stillmotion.media.probe import probe
-from stillmotion.media.provenance import AI_SOURCE, read_credentials, read_provenance
+from stillmotion.media.provenance import read_credentials, read_provenance
 from stillmotion.settings import Settings
 from support.c2pa_vendor import Vendor, flip_media_byte, make_vendor, sign_download
 from support.chromium import chromium_page, missing_reason
@@ -52,9 +53,15 @@ def test_provenance_command_reads_untrusted_tampered_and_none(
 ) -> None:
     for status, path in downloads.items():
         code, out, err = cli(capsys, "provenance", path, "--json")
-        assert code == 0, err
+        # Untrusted (a local or unlisted signer) and none are normal; tampered is bad media.
+        assert code == (7 if status == "tampered" else 0), err
         report = json.loads(out)
         assert report["status"] == status, (path.name, report)
+        if status == "tampered":
+            assert err.count("\n") == 1 and "was altered after it was signed" in err
+            assert "Traceback" not in err
+        else:
+            assert err == ""
     signed = json.loads(cli(capsys, "provenance", downloads["untrusted"], "--json")[1])
     assert signed["signer"] == "Test Vendor Signer" and signed["failures"] == []
     assert signed["claim_generator"] == "Test Video Vendor 2.0"
@@ -66,8 +73,10 @@ def test_provenance_command_reads_untrusted_tampered_and_none(
     assert code == 0
     assert "valid signature, untrusted signer" in out
     assert "AI-generated: yes, declared by Test Video Vendor 2.0" in out
-    assert "TAMPERED" in cli(capsys, "provenance", downloads["tampered"])[1]
-    assert "no Content Credentials" in cli(capsys, "provenance", downloads["none"])[1]
+    code, out, _ = cli(capsys, "provenance", downloads["tampered"])
+    assert code == 7 and "TAMPERED" in out
+    code, out, _ = cli(capsys, "provenance", downloads["none"])
+    assert code == 0 and "no Content Credentials" in out
     code, out, err = cli(capsys, "provenance", downloads["none"].with_name("missing.mp4"))
     assert (code, out, err.count("\n")) == (7, "", 1) and "is not a file" in err
 

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from stillmotion.jobs.ledger import LedgerState
-from stillmotion.media.provenance import AI_SOURCE
+from stillmotion.media.manifest_store import AI_SOURCE
 from support.generate_env import case_23976, cli, isolate, job, small_clip, write_case
 
 PROMPT = "Slow dolly in over 1 s; warm evening light"
@@ -88,10 +88,11 @@ def test_generate_and_stitch_sign_a_chain_an_independent_reader_validates(
         row = job(ledger, clip["job_id"])
         assert row.state is LedgerState.PLACED
         # The still sent to the service is signed too, its parent the editor's frame.
-        state, store = _independent_read(Path(row.files.image))
+        assert row.files.image is not None and row.files.source_image is not None
+        state, store = _independent_read(row.files.image)
         assert state == "Valid" and _failures(store) <= {"signingCredential.untrusted"}
         (frame,) = store["manifests"][store["active_manifest"]]["ingredients"]
-        assert frame["title"] == Path(row.files.source_image).name
+        assert frame["title"] == row.files.source_image.name
         assert frame["relationship"] == "parentOf"
 
     master = tmp_path / "master.mov"

@@ -1,7 +1,8 @@
 """User-declared models (the settings' ``models`` table, ``STILLMOTION_MODELS``) and the
 /v1/videos gateways' rule: no dead default, the model is named, its row comes from our table,
-the user's settings, or (a gateway model nobody described) the permissive gateway row that the
-budget guard still refuses unpriced.
+the user's settings, or the gateway's ``GET /models`` (a model it does not list is refused
+naming those it does; one it lists without capabilities gets the permissive gateway row that the
+budget guard still refuses unpriced).
 
 The end-to-end cases run the CLI against ``stillmotion serve`` speaking /v1/videos with an
 extra model "muse" (as a gateway would serve it), over real HTTP.
@@ -11,10 +12,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from stillmotion.api import capabilities, model_rows
@@ -23,11 +24,12 @@ from stillmotion.errors import ConfigError
 from stillmotion.jobs import cost
 from stillmotion.server import RunningServer, serve_in_background
 from stillmotion.settings import Settings, load_settings
-from stillmotion.timeline.io import read_timeline, write_timeline
-from support.generate_env import TEN_25, ai_items, cli, cli_json, isolate
-from support.timelines import media_clip, timeline, track
+from stillmotion.timeline.io import read_timeline
+from support.generate_env import ai_items, cli, cli_json, isolate, one_clip_cut
+from support.vendor_golden import golden, missing
 
 KEY = "gateway-test-key"
+MODELS = "GET /v1/models"
 MUSE = {"sizes": ["320x180", "180x320"], "durations": [1, 2], "last_frame": True,
         "audio": True, "price_per_second": 0.05}
 
@@ -169,16 +171,7 @@ def live(gateway: RunningServer, monkeypatch: pytest.MonkeyPatch,
 
 @pytest.fixture
 def cut(tmp_path: Path) -> Path:
-    from stillmotion.media.synth import ClipSpec, render_clip
-
-    media = render_clip(tmp_path / "coded.mp4", ClipSpec(320, 180, Fraction(25), 30,
-                                                         audio_rate=None, label="M"))
-    clip = media_clip("A", media, rate=Fraction(25), source_start=0, duration=30,
-                      available=(0, 30))
-    project = tmp_path / "project"
-    project.mkdir()
-    return Path(write_timeline(timeline("t", Fraction(25), TEN_25, [track("V1", [clip])]),
-                               project / "cut.otio"))
+    return one_clip_cut(tmp_path, (320, 180), "M")
 
 
 def _gateway(server: RunningServer, tmp_path: Path, *extra: str) -> list[str]:
@@ -234,10 +227,79 @@ def test_a_declared_model_is_held_to_its_row_before_sending(
     assert live.stats()["total_requests"] == 0
 
 
-def test_an_undescribed_gateway_model_is_refused_unpriced(
+def test_a_listed_model_without_capabilities_is_refused_unpriced(
         live: RunningServer, cut: Path, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
+    # The server lists "muse" (OpenAI's list says only that it exists): the /v1/videos rule
+    # gives its durations, and its price must come from the settings.
     code, _, err = cli(capsys, "generate", cut, "--at", "10:00:00:05", "--prompt", "p",
                        *_gateway(live, tmp_path, "--model", "muse", "--seconds", "4"))
     assert code == 3 and "No price is known for openai model muse" in err
-    assert live.stats()["total_requests"] == 0
+    assert live.stats()["requests"] == {MODELS: 1}  # the list, then nothing sent
+
+
+def test_a_declared_gateway_model_reads_no_list(
+        live: RunningServer, cut: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("STILLMOTION_MODELS", json.dumps({"openai/muse": MUSE}))
+    result = cli_json(capsys, "generate", cut, "--at", "10:00:00:05", "--prompt", "Slow dolly",
+                      *_gateway(live, tmp_path, "--model", "muse"))
+    assert result["model"] == "muse"
+    requests = live.stats()["requests"]
+    assert MODELS not in requests and requests["POST /v1/videos"] == 1
+
+
+def _refused(capsys: pytest.CaptureFixture[str], cut: Path, live: RunningServer,
+             tmp_path: Path, model: str) -> str:
+    code, _, err = cli(capsys, "generate", cut, "--at", "10:00:00:05", "--prompt", "p",
+                       *_gateway(live, tmp_path, "--model", model))
+    assert code == 3 and "Traceback" not in err, err
+    (said,) = [line for line in err.splitlines() if line.startswith("stillmotion:")]
+    return said
+
+
+def test_an_unlisted_model_is_refused_naming_the_listed_ones_and_the_list_is_kept(
+        live: RunningServer, cut: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    said = _refused(capsys, cut, live, tmp_path, "sora-3")
+    host = live.base_url.split("//", 1)[1].split("/", 1)[0]
+    assert said.startswith(f"stillmotion: The gateway at {host} does not offer the model "
+                           "'sora-3' (it lists sora-2, sora-2-2025-10-06, ")
+    assert "preview, muse); choose one of those with --model" in said
+    assert 'models."openai/sora-3"' in said and KEY not in said
+    assert live.stats()["requests"] == {MODELS: 1}  # nothing created
+    # A second run within the time to live reads the kept list: still one GET.
+    _refused(capsys, cut, live, tmp_path, "sora-3")
+    assert live.stats()["requests"] == {MODELS: 1}
+    (kept,) = (tmp_path / "user-cache" / "catalogues").glob("openai-*.json")
+    saved = json.loads(kept.read_text(encoding="utf-8"))
+    assert KEY not in kept.read_text(encoding="utf-8")
+    assert [m["id"] for m in saved["body"]["data"]][-2:] == ["preview", "muse"]
+    # Once older than catalogue_ttl (default six hours) it is read again.
+    saved["fetched_at"] -= Settings().catalogue_ttl + 1
+    kept.write_text(json.dumps(saved), encoding="utf-8")
+    _refused(capsys, cut, live, tmp_path, "sora-3")
+    assert live.stats()["requests"] == {MODELS: 2}
+    assert live.stats()["total_creates"] == 0
+
+
+def test_a_short_time_to_live_reads_the_list_each_run(
+        live: RunningServer, cut: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("STILLMOTION_CATALOGUE_TTL", "0")
+    live.set_faults(server_errors=1)  # meant for a job's poll: the list leaves it alone
+    for _ in range(2):
+        _refused(capsys, cut, live, tmp_path, "sora-3")
+    assert live.stats()["requests"] == {MODELS: 2}
+    assert live.service.faults.plan().server_errors == 1
+
+
+def test_the_server_lists_its_models_in_openai_shape(live: RunningServer) -> None:
+    answer = httpx.get(f"{live.base_url}/models", headers={"Authorization": f"Bearer {KEY}"},
+                       timeout=10)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert missing(body, golden("openai", "models")) == []
+    assert [m["id"] for m in body["data"]][-2:] == ["preview", "muse"]
+    assert {m["object"] for m in body["data"]} == {"model"}
+    assert httpx.get(f"{live.base_url}/models", timeout=10).status_code == 401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from stillmotion.media.imageheaders import (
     stamp_exr_timecode,
 )
 from stillmotion.media.probe import probe
+from stillmotion.timeline.metadata import GeneratedClipMetadata, TakeRecord
+from stillmotion.timeline.takes import with_slot_takes
 
 PATTERN = "{shot}_{task}_v{version:03d}"
 
@@ -71,3 +74,40 @@ def test_header_timecodes_round_trip_and_the_picture_still_decodes(
     assert read_dpx_timecode(dpx) == "23:59:59:23"
     with pytest.raises(MediaError, match="not an OpenEXR file"):
         stamp_exr_timecode(dpx, "01:00:00:00")
+
+
+def _meta(job: str, media: str, take: int, takes: tuple[TakeRecord, ...],
+          **extra: object) -> GeneratedClipMetadata:
+    return GeneratedClipMetadata(prompt="p", provider="preview", model="m", job_id=job,
+                                 seconds=2.0, size="320x180", conformed_file=media, take=take,
+                                 takes=takes, extra=dict(extra))
+
+
+def test_a_new_take_keeps_the_slots_takes_numbers_and_tables() -> None:
+    ai = TakeRecord(take=1, job_id="A", media="/m/a.mov")
+    artist = TakeRecord(take=2, job_id="A", media="/m/sh010_comp_v002.mov", original="/v.mov")
+    slot = _meta("A", artist.media, 2, (ai, artist), finishing={"2": {"version": 2}},
+                 take_in={"1": 12}, remote_id="old")
+    fresh = _meta("B", "/m/b.mov", 2, (dataclasses.replace(ai, sound=True),
+                                       TakeRecord(take=2, job_id="B", media="/m/b.mov")),
+                  remote_id="new")
+    merged = with_slot_takes(slot, fresh, shown_in=0)
+    assert [(t.take, t.job_id, t.media) for t in merged.takes] == [
+        (1, "A", "/m/a.mov"), (2, "A", artist.media), (3, "B", "/m/b.mov")]
+    assert merged.takes[0].sound is True  # the AI take refreshed from the ledger
+    assert merged.take == 3 and merged.job_id == "B"
+    assert merged.extra == {"remote_id": "new", "finishing": {"2": {"version": 2}},
+                            "take_in": {"1": 12}}
+    # the AI take shown again (a reused job): its own number, not the artist's
+    again = with_slot_takes(merged, _meta("A", "/m/a.mov", 1, fresh.takes), shown_in=5)
+    assert again.take == 1 and len(again.takes) == 3
+    assert again.extra["take_in"] == {"1": 12, "3": 5}  # the trim of take 3 is kept
+
+
+def test_a_new_take_on_a_slot_without_a_takes_list_numbers_from_one() -> None:
+    slot = _meta("A", "/m/a.mov", 1, ())
+    fresh = _meta("B", "/m/b.mov", 2, (TakeRecord(take=1, job_id="A", media="/m/a.mov"),
+                                       TakeRecord(take=2, job_id="B", media="/m/b.mov")))
+    merged = with_slot_takes(slot, fresh, shown_in=0)
+    assert [(t.take, t.job_id) for t in merged.takes] == [(1, "A"), (2, "B")]
+    assert merged.take == 2 and "take_in" not in merged.extra

@@ -185,6 +185,26 @@ def test_extend_places_right_after_the_clips_out_point(
     assert server.stats()["creates"] == {"Keep drifting": 1}
 
 
+def test_extend_with_new_take_never_replaces_the_generated_clip_it_starts_from(
+    server: RunningServer, media_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--new-take`` puts a take in the slot under the playhead for ``generate`` only; an
+    extension starts on that clip's last frame but goes after it."""
+    case = case_25(small_clip(media_dir, "r25_ten"))
+    source = write_case(case, tmp_path / "project")
+    ledger = tmp_path / "ledger.sqlite3"
+    first = cli_json(capsys, "generate", source, "--at", "10:00:00:02", "--prompt", PROMPT,
+                     *_local(server, ledger))  # 1 s at 25: over the shot (record 0-40) to 27
+    placed = _only(Path(first["timeline"]))
+    extended = cli_json(capsys, "extend", first["timeline"], "--clip", str(placed.clip.name),
+                        "--prompt", "Keep drifting", "--new-take", *_local(server, ledger))
+    clips = sorted(generated(Path(extended["timeline"])), key=lambda g: g.record_start_frame)
+    assert [(c.record_start_frame, c.metadata.job_id if c.metadata else None)
+            for c in clips] == [
+        (placed.record_start_frame, first["job_id"]),
+        (placed.record_start_frame + placed.duration_frames, extended["job_id"])]
+
+
 def test_remix_makes_a_new_take_grouped_with_the_first(
     server: RunningServer, media_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

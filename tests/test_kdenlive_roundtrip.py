@@ -173,8 +173,9 @@ def test_a_track_inserted_under_a_composition_renumbers_it(
 ) -> None:
     """Frame 2: nothing on V2 overlaps the clip, so the AI track goes between V1 and V2 and
     the V1-V2 composition (tracks 1 and 2) now joins tracks 1 and 3, the same two tracks.
-    A prompt with speech gets a sound clip on an AI audio track, which the project does not
-    hold: it must not upset the matching of tracks."""
+    A prompt with speech also gets its sound on an AI audio track, which goes at the bottom of
+    the stack where Kdenlive keeps audio tracks: every track number moves up by one and the
+    composition still joins V1 and V2."""
     isolate(monkeypatch, tmp_path)
     before = _elements(project)
     out = project.with_name("low.kdenlive")
@@ -182,12 +183,13 @@ def test_a_track_inserted_under_a_composition_renumbers_it(
                        prompt, "-o", out, "--ledger", tmp_path / "l.sqlite3",
                        "--provider", "preview", "--base-url", server.base_url, *FAST)
     assert code == 0, err
-    assert _track_names(out) == ["V1", "AI Generated", "V2"]
+    sound = "says" in prompt
+    assert _track_names(out) == ["AI Generated"] * sound + ["V1", "AI Generated", "V2"]
     _assert_kept(before, _elements(out))
     root = ET.parse(out).getroot()
     [composition] = [t for t in root.iter("transition") if t.get("id") == "composition0"]
     numbers = {p.get("name"): p.text for p in composition.findall("property")}
-    assert (numbers["a_track"], numbers["b_track"]) == ("1", "3")
+    assert (numbers["a_track"], numbers["b_track"]) == (("2", "4") if sound else ("1", "3"))
     [found] = generated(out)
     assert (found.track_name, found.record_start_frame) == ("AI Generated", 2)
 

@@ -19,7 +19,15 @@ from stillmotion.server import RunningServer, serve_in_background
 from stillmotion.timeline.io import read_timeline, write_timeline
 from stillmotion.timeline.relink import ReadingOptions, reading_options
 from stillmotion.timeline.sidecar import sidecar_path
-from support.generate_env import FAST, case_25, cli, generated, isolate, small_clip
+from support.generate_env import (
+    FAST,
+    case_25,
+    case_25_dissolve,
+    cli,
+    generated,
+    isolate,
+    small_clip,
+)
 
 PROMPT = "Slow push in over 1 s"
 
@@ -99,18 +107,8 @@ def test_an_adapter_that_drops_constructs_says_which_and_keeps_an_otio_beside(
     tmp_path: Path, media_dir: Path,
 ) -> None:
     """FCPXML from the installed adapter: the dissolve is dropped (the marker is kept here)."""
-    case = case_25(small_clip(media_dir, "r25_ten"))
-    edit = case.timeline
-    [shot] = list(edit.find_clips())
-    first = shot.deepcopy()
-    shot.markers.append(otio.schema.Marker(name="look", marked_range=otio.opentime.TimeRange(
-        shot.source_range.start_time, otio.opentime.RationalTime(0, 25))))
-    track = edit.tracks[0]
-    track.append(otio.schema.Transition(
-        transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
-        in_offset=otio.opentime.RationalTime(5, 25), out_offset=otio.opentime.RationalTime(5, 25)))
-    track.append(first)
-    source = write_timeline(edit, tmp_path / "cut.otio")
+    source = write_timeline(case_25_dissolve(small_clip(media_dir, "r25_ten")).timeline,
+                            tmp_path / "cut.otio")
     said: list[str] = []
     with reading_options(ReadingOptions(report=said.append)):
         written = write_timeline(read_timeline(source), tmp_path / "cut.stillmotion.fcpxml",

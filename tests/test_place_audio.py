@@ -166,8 +166,8 @@ def test_switching_takes_switches_the_sound_with_the_picture(
     lufs = job(ledger, speaking["job_id"]).context.audio["lufs"]
     code, out, err = cli(capsys, "jobs", "show", speaking["job_id"], "--ledger", ledger)
     assert code == 0, err
-    # The preview's capability rows do not promise sound, yet its speech prompts get a bed.
-    assert (f"sound           not promised by the model; the file has sound, {lufs:g} LUFS "
+    # The preview promises sound (its engine renders a bed the prompt chooses) and has it.
+    assert (f"sound           promised by the model; the file has sound, {lufs:g} LUFS "
             "integrated") in out
 
     # Take 2 (same shot, a silent prompt) replaces the slot: its sound goes with take 1.
@@ -182,10 +182,10 @@ def test_switching_takes_switches_the_sound_with_the_picture(
     code, _, err = cli(capsys, "review", output, "-o", page, "--ledger", ledger)
     assert code == 0, err
     html = page.read_text(encoding="utf-8")
-    assert (f"<dt>Sound</dt><dd>not promised by the model; the file has sound, {lufs:g} LUFS "
+    assert (f"<dt>Sound</dt><dd>promised by the model; the file has sound, {lufs:g} LUFS "
             "integrated</dd>") in html
-    assert ("<dt>Sound</dt><dd>not promised by the model; the file&#x27;s audio is "
-            "silent</dd>") in html  # take 2
+    assert ("<dt>Sound</dt><dd>promised by the model; the file&#x27;s audio is "
+            "silent</dd>") in html  # take 2: a silent prompt gets the silent bed
 
     back = tmp_path / "project" / "take1.otio"
     code, _, err = cli(capsys, "takes", output, "--at", case.at, "--use", "1", "-o", back)
@@ -277,8 +277,11 @@ def test_the_sound_clip_survives_the_other_formats(
     result = cli_json(capsys, "generate", source, "--at", case.at, "--prompt", SPEECH,
                       "-o", output, *_local(server, tmp_path / "ledger.sqlite3"))
     tl = read_timeline(Path(str(result["timeline"])), rate="25" if suffix == ".edl" else None)
-    pictures = [c for c in _clips(tl, "Video") if c[2] == case.record_frame]
-    sounds = [c for c in _clips(tl, "Audio") if c[2] == case.record_frame]
+    # FCPXML keeps the sequence's tcStart (10:00:00:00): read back, its record frames count
+    # from 00:00:00:00, as with every FCPXML read.
+    at = case.record_frame + (TEN_25 if suffix == ".fcpxml" else 0)
+    pictures = [c for c in _clips(tl, "Video") if c[2] == at]
+    sounds = [c for c in _clips(tl, "Audio") if c[2] == at]
     assert [c[3] for c in pictures] == [result["frames"]]
     # The CMX 3600 writer (otio-cmx3600-adapter) writes picture events only: an EDL carries
     # the generated clip without its sound, which stays in the media file.

@@ -19,7 +19,8 @@ import pytest
 from stillmotion.errors import ConfigError, TimelineError
 from stillmotion.jobs.records import TimelineReading
 from stillmotion.server import RunningServer, serve_in_background
-from stillmotion.timeline.io import guess_edl_rate, read_timeline
+from stillmotion.timeline.edl import guess_edl_rate
+from stillmotion.timeline.io import read_timeline
 from stillmotion.timeline.locate import locate
 from stillmotion.timeline.relink import ReadingOptions, reading_options, relink
 from support.generate_env import (

@@ -4,7 +4,6 @@ audio track named like the video one, linked, verified; every failure undoes pic
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -12,59 +11,26 @@ from typing import Any
 import pytest
 
 from stillmotion.errors import ResolveOperationError
-from stillmotion.jobs.pipeline import ConformSpec, GeneratedClip, PipelineEvent, ShotRequest
-from stillmotion.media.conform import conform
-from stillmotion.media.probe import probe
-from stillmotion.media.synth import ClipSpec, render_clip
+from stillmotion.jobs.pipeline import GeneratedClip
 from stillmotion.resolve import PlacedClip, generate_at_playhead
 from stillmotion.settings import Settings
 from support.fake_resolve import FakeMediaPool
 from support.generate_env import small_clip
 from support.resolve_env import (
     Scene,
+    SoundingPipeline,
     StandInPipeline,
     build_scene,
     generated_clips,
     pipeline,
     settings,
+    voiced,
 )
 
-__all__ = ["generated_clips", "pipeline", "settings"]  # fixtures
+__all__ = ["generated_clips", "pipeline", "settings", "voiced"]  # fixtures
 
 NTSC_FILM = Fraction(24000, 1001)
 NTSC_VIDEO = Fraction(30000, 1001)
-
-
-@dataclass
-class SoundingPipeline:
-    """The stand-in pipeline, but the clip it returns carries sound (a 48 kHz tone)."""
-
-    inner: StandInPipeline
-    folder: Path
-    rendered: dict[Fraction, Path] = field(default_factory=dict)
-
-    def __call__(self, request: ShotRequest, target: ConformSpec, *, media_dir: Path,
-                 settings: Settings | None = None,
-                 on_event: Callable[[PipelineEvent], None] | None = None) -> GeneratedClip:
-        clip = self.inner(request, target, media_dir=media_dir, settings=settings,
-                          on_event=on_event)
-        if target.rate not in self.rendered:
-            original = self.folder / f"voiced_{len(self.rendered)}_original.mp4"
-            render_clip(original, ClipSpec(256, 144, Fraction(30), 30, audio_rate=48000,
-                                           label="GEN"))
-            conformed = original.with_name(original.name.replace("_original.mp4", ".mov"))
-            conform(original, conformed, preset=target.preset, size=target.size,
-                    rate=target.rate, fit=target.fit)
-            self.rendered[target.rate] = conformed
-        conformed = self.rendered[target.rate]
-        return replace(clip, conformed=conformed, sound=True,
-                       frames=probe(conformed).require_video().frame_count)
-
-
-@pytest.fixture
-def voiced(pipeline: StandInPipeline, tmp_path_factory: pytest.TempPathFactory) -> \
-        SoundingPipeline:
-    return SoundingPipeline(pipeline, tmp_path_factory.mktemp("voiced"))
 
 
 def _run(scene: Scene, generate: Callable[..., GeneratedClip], settings: Settings,

@@ -46,9 +46,11 @@ def test_install_and_uninstall_per_os(
             copied = root / menu / name
             assert copied.read_bytes() == (ROOT / "scripts" / "resolve" / name).read_bytes()
         launcher = (ROOT / "scripts" / "resolve" / "stillmotion Generate.py").read_text()
-        selection = (root / menu / "stillmotion Generate for selected clips.py").read_text()
-        assert selection == launcher.replace('MODE = "generate"', 'MODE = "selection"')
-        assert selection != launcher
+        for entry, mode in (("Generate for selected clips", "selection"),
+                            ("Turnover", "turnover"), ("Ingest versions", "ingest")):
+            variant = (root / menu / f"stillmotion {entry}.py").read_text()
+            assert variant == launcher.replace('MODE = "generate"', f'MODE = "{mode}"')
+            assert variant != launcher
         config = configparser.ConfigParser(interpolation=None)
         config.read(root / menu / "stillmotion_resolve.ini", encoding="utf-8")
         record = config["stillmotion"]
@@ -58,6 +60,13 @@ def test_install_and_uninstall_per_os(
         assert str(ROOT / "plugin") in folders  # the editable install's source root
         assert Path(record["cli"]).name.startswith("stillmotion")
         assert record["media_dir"]
+    modules = home / LAYOUTS[os_name] / ".." / "Modules" / "Lua" / "stillmotion_lua"
+    shipped = sorted((ROOT / "scripts" / "resolve" / "stillmotion_lua").glob("*.lua"))
+    assert len(shipped) >= 7
+    for module in shipped:
+        assert (modules / module.name).read_bytes() == module.read_bytes()
+    # Nothing but the menu entries in the menu folders (each file there is a menu entry).
+    assert not list((root / "Utility").glob("*/*.lua"))
     assert "Done" in capsys.readouterr().out
 
     assert installer.main(["--uninstall", "--os", os_name], home=home, env={}) == 0
@@ -113,3 +122,34 @@ def test_python_launcher_finds_its_config_and_hands_over(tmp_path: Path) -> None
     result = subprocess.run([sys.executable, "-S", str(launcher)], env=clean,
                             capture_output=True, text=True, check=True)
     assert "but stillmotion was installed for Python 2." in result.stdout
+
+
+@pytest.mark.parametrize("os_name", sorted(LAYOUTS))
+def test_installed_lua_launcher_loads_the_installed_modules(
+    tmp_path: Path, os_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run the installed Lua menu script in LuaJIT: it finds its modules from its own folder."""
+    lupa = pytest.importorskip("lupa.luajit21")
+    home = tmp_path / "home"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "install_resolve_scripts.py"),
+                    "--os", os_name], env={**os.environ, "HOME": str(home), "APPDATA": ""},
+                   check=True, capture_output=True)
+    fusion = (home / LAYOUTS[os_name]).parent
+    for menu in ("Utility", "Edit"):
+        lua = lupa.LuaRuntime(unpack_returned_tuples=True)
+        lua.globals().STILLMOTION_LAUNCHER_TEST = True
+        launcher = lua.globals().dofile(
+            str(fusion / "Scripts" / menu / "stillmotion Generate (Lua).lua"))
+        found = Path(str(launcher.modules.folder)).resolve()
+        assert found == (fusion / "Modules" / "Lua" / "stillmotion_lua").resolve()
+        for name in ("util", "session", "place", "generate", "new_timeline", "finishing", "ui"):
+            assert launcher.modules.need(name) is not None
+
+    # A chunk without a file name (some Resolve builds): found under the user's Fusion folder.
+    if os_name == "linux":
+        monkeypatch.setenv("HOME", str(home))
+        lua = lupa.LuaRuntime(unpack_returned_tuples=True)
+        lua.globals().STILLMOTION_LAUNCHER_TEST = True
+        text = (fusion / "Scripts" / "Utility" / "stillmotion Generate (Lua).lua").read_text()
+        launcher = lua.execute(text)
+        assert Path(str(launcher.modules.folder)) == fusion / "Modules" / "Lua" / "stillmotion_lua"

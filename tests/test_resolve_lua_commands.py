@@ -20,8 +20,6 @@ from support.resolve_env import Scene, build_scene
 
 lupa = pytest.importorskip("lupa.luajit21")  # LuaJIT, as Resolve's Fusion scripting runs
 
-ROOT = Path(__file__).resolve().parent.parent
-LAUNCHER = ROOT / "scripts" / "resolve" / "stillmotion Generate (Lua).lua"
 NTSC_FILM = Fraction(24000, 1001)
 
 
@@ -48,17 +46,15 @@ def config(tmp_path: Path) -> dict[str, str]:
 
 def command(lua: Any, resolve: FakeResolve, name: str, answers: dict[str, str],
             config: dict[str, str]) -> str:
-    from support.lua_resolve import LuaResolve  # needs lupa: imported once it is known present
+    from support.lua_resolve import run_command  # needs lupa: imported once it is known present
 
-    launcher = lua.globals().dofile(str(LAUNCHER))
-    lua.globals().bmd = lua.table_from({"wait": resolve.sleep})
-    proxy = LuaResolve(lua).proxy(resolve)
-    return str(launcher.command(proxy, name, lua.table_from(answers), lua.table_from(config)))
+    return run_command(lua, resolve, name, answers, config)
 
 
 def ai_items(scene: Scene) -> list[tuple[str, int, int]]:
-    return sorted((t.name, i.start, i.duration) for t in scene.timeline.tracks
-                  if t.name.startswith("AI Generated") for i in t.items)
+    from support.lua_resolve import ai_items as items
+
+    return items(scene.resolve)
 
 
 def test_batch_on_markers_places_one_clip_per_marker(
@@ -83,6 +79,26 @@ def test_batch_on_markers_places_one_clip_per_marker(
     assert len(scene.project.timelines) == 1  # the current timeline, no new one
     assert scene.resolve.page == "color" and scene.timeline.playhead == 86403
     assert scene.resolve.manager.saves == 1
+    # 21.0.4 has the call: background tasks paused once for the run, before the first clip.
+    assert scene.resolve.called("DisableBackgroundTasksForCurrentResolveSession") == [()]
+    assert scene.resolve.background_paused
+    first = [name for _, name, _ in scene.resolve.calls].index
+    assert first("DisableBackgroundTasksForCurrentResolveSession") < first("AppendToTimeline")
+
+
+def test_older_builds_are_not_asked_to_pause_background_tasks(
+    lua: Any, make_clip: Callable[[str], Path], config: dict[str, str]
+) -> None:
+    # On 20.2 the call is absent (a nil on Resolve's proxy): calling it would raise here.
+    scene = build_scene(make_clip("hd_23976_tc"), rate=NTSC_FILM, playhead_offset=3,
+                        version=(20, 2, 0))
+    scene.timeline.mark(86405, "Green", "slow dolly in")
+    message = command(lua, scene.resolve, "batch", {"seconds": "1", "provider": "preview"},
+                      config)
+    assert message == "1 clip placed on the current timeline."
+    assert scene.resolve.called("DisableBackgroundTasksForCurrentResolveSession") == []
+    assert not scene.resolve.background_paused
+    assert ai_items(scene) == [("AI Generated", 86405, 24)]
 
 
 def test_generate_then_a_new_take_goes_onto_the_generated_clip(
@@ -165,6 +181,19 @@ def test_the_bridge_answers_the_track_rule(tmp_path: Path) -> None:
     assert bridge_main(["track", "--out", str(out), "12|x"]) == 1
 
 
+def test_the_bridge_answers_which_gated_calls_a_build_has(tmp_path: Path) -> None:
+    out = tmp_path / "answer.txt"
+    calls = ["Resolve.DisableBackgroundTasksForCurrentResolveSession",
+             "Timeline.GetSelectedClips", "Timeline.SetTrackEnable"]
+    for version, product, expected in (
+            ("21.0.4.5.", "DaVinci Resolve Studio", "1\n1\n1\n"),
+            ("21.0.3.1.", "DaVinci Resolve", "0\n0\n1\n"),
+            ("17.4.0.0.", "DaVinci Resolve", "0\n0\n0\n"),
+            ("", "DaVinci Resolve", "0\n0\n0\n")):  # a build that does not say
+        assert bridge_main(["supports", "--out", str(out), version, product, *calls]) == 0
+        assert out.read_text() == expected
+
+
 def test_ai_tracks_come_back_on_when_the_export_fails(
     lua: Any, make_clip: Callable[[str], Path], config: dict[str, str]
 ) -> None:
@@ -192,3 +221,17 @@ def test_extend_places_the_continuation_after_the_out_point(
     assert message == "1 clip placed on the current timeline."
     assert ai_items(scene) == [("AI Generated", 86448, 24)]
     assert scene.timeline.playhead == 86410
+
+
+def test_the_bridge_leaves_clips_no_job_made_as_exported(
+    make_clip: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scene = build_scene(make_clip("hd_23976_tc"), rate=NTSC_FILM)
+    exported, annotated = tmp_path / "cut.otio", tmp_path / "cut-annotated.otio"
+    assert scene.timeline.Export(str(exported), FakeResolve.EXPORT_OTIO)
+    assert bridge_main(["annotate", str(exported), "--out", str(annotated)]) == 0
+    out = tmp_path / "clips.txt"
+    assert bridge_main(["clips", str(annotated), "--out", str(out)]) == 0
+    assert out.read_text() == ""  # no ledger here: the camera clip stays a camera clip
+    assert bridge_main(["annotate", "--out", str(out)]) == 2
+    assert "reinstall the Resolve scripts" in capsys.readouterr().err

@@ -139,3 +139,15 @@ def test_launcher_reads_the_installer_ini_and_quotes_arguments(
     assert launcher.run(argv, str(log))
     assert log.read_text() == "it's|a b|$HOME|"
     assert not launcher.run(lua.table_from(["false"]), str(log))
+
+
+def test_every_lua_file_is_a_small_module_that_loads(launcher: Any) -> None:
+    """The launcher is split into modules with one job each, none over the 450-line limit."""
+    folder = LAUNCHER.parent / "stillmotion_lua"
+    files = [LAUNCHER, *sorted(folder.glob("*.lua"))]
+    assert len(files) >= 8
+    for path in files:
+        assert len(path.read_text(encoding="utf-8").splitlines()) <= 450, path.name
+    assert Path(str(launcher.modules.folder)) == folder
+    for path in files[1:]:
+        assert launcher.modules.need(path.stem) is not None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,6 +16,7 @@ from stillmotion.resolve.form import FormValues, build_args, compose_prompt, err
 from stillmotion.resolve.ui import GenerateDialog, run_menu_script
 from stillmotion.settings import Settings
 from support.fake_resolve import FakeResolve
+from support.resolve_dialog import RecordingView
 from support.resolve_env import (
     Scene,
     StandInPipeline,
@@ -27,32 +27,6 @@ from support.resolve_env import (
 )
 
 __all__ = ["generated_clips", "pipeline", "settings"]  # fixtures
-
-
-@dataclass
-class RecordingView:
-    """A DialogView that keeps what the dialog showed."""
-
-    fields: FormValues
-    summaries: list[str] = field(default_factory=list)
-    statuses: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    busy: list[bool] = field(default_factory=list)
-
-    def values(self) -> FormValues:
-        return self.fields
-
-    def show_summary(self, text: str) -> None:
-        self.summaries.append(text)
-
-    def show_status(self, text: str) -> None:
-        self.statuses.append(text)
-
-    def show_error(self, text: str) -> None:
-        self.errors.append(text)
-
-    def set_busy(self, busy: bool) -> None:
-        self.busy.append(busy)
 
 
 def test_five_part_prompt_or_free_prompt() -> None:
@@ -230,6 +204,9 @@ class Widget:
         self.choices.append(text)
         self.CurrentText = self.CurrentText or text
 
+    def Clear(self) -> None:  # ComboBox
+        self.choices, self.CurrentText = [], ""
+
     def Start(self) -> None:
         self.running = True
 
@@ -362,3 +339,35 @@ def test_selection_menu_entry_titles_the_window_and_offers_both_buttons(
     assert view.values().marker_color == "Green"
     view.set_busy(True)
     assert not window.items["selection"].Enabled and not window.items["generate"].Enabled
+
+
+@pytest.mark.parametrize(("mode", "title"), [
+    ("turnover", "stillmotion: turn AI shots over to finishing"),
+    ("ingest", "stillmotion: ingest artists' versions as takes"),
+])
+def test_handoff_menu_entries_title_the_window_and_read_its_fields(
+    settings: Settings, mode: str, title: str
+) -> None:
+    from stillmotion.resolve.ui import FusionView
+
+    manager = RecordingUIManager(lambda window, dispatcher: None)
+    view = FusionView(SimpleNamespace(UIManager=manager), manager, (320, 180), settings, mode)
+    [window] = manager.windows
+    items = window.items
+    assert window.props["WindowTitle"] == title
+    assert items["plate_format"].choices[:2] == ["exr", "dpx"]
+    items["provider"].CurrentText = "runway"
+    view.list_models()  # what choosing a provider does: its models, the default first
+    assert items["model"].choices[0] == "gen4.5" and items["model"].CurrentText == "gen4.5"
+    items["handoff_folder"].Text = "/shows/turnover"
+    items["handles"].Text = "12"
+    items["plate_format"].CurrentText = "dpx"
+    items["no_audio"].Checked = True
+    items["second"].Text = "runway:gen4.5"
+    values = view.values()
+    assert (values.handoff_folder, values.handles, values.plate_format) == (
+        "/shows/turnover", "12", "dpx")
+    assert values.no_audio and values.second == "runway:gen4.5"
+    view.set_busy(True)
+    assert not any(items[name].Enabled for name in
+                   ("generate", "selection", "resume", "turnover", "ingest"))

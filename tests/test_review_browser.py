@@ -228,8 +228,8 @@ def test_review_refuses_to_overwrite_and_reuses_assets(
 
 
 @pytest.mark.parametrize(("args", "code", "words"), [
-    (["TIMELINE", "--media-dir", "MEDIA"], 3, "not both"),
-    ([], 3, "not both or neither"),
+    (["--media-dir", "MEDIA", "--media-dir", "EMPTY"], 3, "one --media-dir folder"),
+    ([], 3, "Give a timeline file, or one --media-dir"),
     (["CUT"], 8, "no generated clips"),
     (["--media-dir", "MISSING"], 3, "does not exist"),
     (["--media-dir", "EMPTY"], 3, "No generated takes"),

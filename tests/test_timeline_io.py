@@ -11,9 +11,9 @@ import opentimelineio as otio
 import pytest
 
 from stillmotion.errors import ConfigError, TimelineError
+from stillmotion.timeline.edl import guess_edl_rate
 from stillmotion.timeline.io import (
     default_output_path,
-    guess_edl_rate,
     read_timeline,
     readable_suffixes,
     write_timeline,
@@ -118,8 +118,10 @@ def test_fcpxml_at_25_reads(tmp_path: Path) -> None:
     path.write_text(FCPXML_25)
     tl = read_timeline(path)
     assert tl.name == "pal cut"
+    # Shot B's offset 180006/5 s is frame 900030 (after the 5-frame gap); the adapter alone
+    # truncated 900029.99… to 900029.
     assert [(n, s, e) for _, n, s, e in record_layout(tl)] == [
-        ("shot A", 900000, 900025), ("shot B", 900029, 900049)]
+        ("shot A", 900000, 900025), ("shot B", 900030, 900050)]
 
 
 def test_collection_gives_its_first_timeline(tmp_path: Path) -> None:

@@ -11,11 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import av
+import numpy as np
 import pytest
 
 import stillmotion.finishing.turnover as turnover_module
 from stillmotion.errors import TranscodeError
-from stillmotion.media.imageheaders import read_dpx_timecode, read_exr_timecode
+from stillmotion.jobs.ledger import Ledger
+from stillmotion.jobs.records import JobFiles
+from stillmotion.media.imageheaders import (
+    read_dpx_timecode,
+    read_exr_chromaticities,
+    read_exr_timecode,
+)
 from stillmotion.media.probe import probe
 from stillmotion.media.sampling import shown_frame
 from stillmotion.server import RunningServer, serve_in_background
@@ -226,24 +233,97 @@ def test_no_generated_clips_on_the_chosen_track(
     assert not out.exists()
 
 
-def test_missing_original_download_says_where_it_was(
+def _moved(path: Path) -> Path:
+    moved = path.with_name(path.name + ".moved")
+    path.rename(moved)
+    return moved
+
+
+def test_missing_original_download_and_conformed_clip_say_where_they_were(
     three: ThreeShots, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     isolate(monkeypatch, tmp_path)
     download = three.shots[1].download
-    moved = download.with_name(download.name + ".moved")
-    download.rename(moved)
+    conformed = _conformed(three, 1)
+    moved = [(_moved(download), download), (_moved(conformed), conformed)]
     try:
         out = tmp_path / "missing"
         code, _, err = _turn_over(capsys, three, out, "exr")
     finally:
-        moved.rename(download)
+        for now, before in moved:
+            now.rename(before)
     assert code == 7
     assert err.strip() == (f"stillmotion: The original download of shot sh020 (AI hour take 1) "
                            f"is missing: it was at {download}; put it back there (or regenerate "
                            "the shot) and run again.")
     assert not out.exists()
+
+
+def _conformed(three: ThreeShots, index: int) -> Path:
+    with Ledger(three.ledger) as book:
+        found = book.get(three.shots[index].job_id).files.conformed
+    assert found is not None
+    return Path(found)
+
+
+def test_a_download_the_ledger_knows_elsewhere_is_used(
+    three: ThreeShots, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The download moved and the ledger was told (the timeline still names the old path)."""
+    isolate(monkeypatch, tmp_path)
+    shot = three.shots[1]
+    elsewhere = tmp_path / "archive" / shot.download.name
+    elsewhere.parent.mkdir()
+    shot.download.rename(elsewhere)
+    with Ledger(three.ledger) as book:
+        book.update(shot.job_id, files=JobFiles(download=elsewhere))
+    try:
+        out = tmp_path / "relinked"
+        code, _, err = _turn_over(capsys, three, out, "exr")
+    finally:
+        elsewhere.rename(shot.download)
+        with Ledger(three.ledger) as book:
+            book.update(shot.job_id, files=JobFiles(download=shot.download))
+    assert code == 0, err
+    assert "sh020" not in err  # nothing to report: the plate is from the original
+    frames = sorted((out / "sh020_comp_v001").glob("*.exr"))
+    assert len(frames) == _expected(shot)[2]
+    codes = (read_code(luma_of_image(frames[0])), read_code(luma_of_image(frames[-1])))
+    assert codes == _codes_expected(shot)
+    record = json.loads((out / "sh020_comp_v001" / "sh020_comp_v001.json").read_text())
+    assert record["source"]["media"] == str(elsewhere)
+
+
+def test_without_the_download_the_plate_comes_from_the_conformed_clip(
+    three: ThreeShots, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    isolate(monkeypatch, tmp_path)
+    shot = three.shots[1]
+    conformed = _conformed(three, 1)
+    moved = _moved(shot.download)
+    try:
+        out = tmp_path / "from_conformed"
+        code, _, err = _turn_over(capsys, three, out, "exr")
+    finally:
+        moved.rename(shot.download)
+    assert code == 0, err
+    assert (f"stillmotion: sh020_comp_v001: the original download is missing (it was at "
+            f"{shot.download}), so the plate is taken from the conformed clip {conformed}."
+            ) in err.splitlines()
+    head, _, count = _expected(shot)
+    frames = sorted((out / "sh020_comp_v001").glob("*.exr"))
+    assert len(frames) == count
+    # plate frame j is the conformed clip's frame (media in - head + j)
+    lumas = luma_frames(conformed)
+    for frame, index in ((frames[0], shot.media_in - head),
+                         (frames[-1], shot.media_in - head + count - 1)):
+        assert float(np.mean(np.abs(luma_of_image(frame) - lumas[index]))) < 3
+    record = json.loads((out / "sh020_comp_v001" / "sh020_comp_v001.json").read_text())
+    assert record["provenance"]["original_download"] == str(shot.download)
+    assert record["provenance"]["plate_from"] == str(conformed)
 
 
 def test_handles_longer_than_the_media_are_clamped_and_reported(
@@ -267,7 +347,8 @@ def test_handles_longer_than_the_media_are_clamped_and_reported(
 @pytest.mark.parametrize(("args", "message"), [
     (("--format", "tiff"), "Unknown plate format 'tiff'; choose one of: exr, dpx, prores4444, "
                            "dnxhr444, dnxhr-hqx."),
-    (("--format", "exr", "--colour-space", "acescg"), "Unknown colour space 'acescg'"),
+    (("--format", "exr", "--colour-space", "p3"), "Unknown colour space 'p3'"),
+    (("--format", "dpx", "--colour-space", "acescg"), "dpx plates cannot be ACEScg"),
     (("--format", "exr", "--name", "{task}_v{version:03d}"), "must use {shot} and {version}"),
     (("--format", "exr", "--handles", "-2"), "--handles must be 0 or more, not -2."),
 ])
@@ -331,3 +412,34 @@ def test_a_shot_that_fails_mid_write_leaves_no_partial_folder(
     assert sorted(p.name for p in out.iterdir()) == ["sh010_comp_v001"]
     _, _, count = _expected(three.shots[0])
     assert len(list((out / "sh010_comp_v001").glob("*.exr"))) == count
+
+
+def test_colour_spaces_reach_the_plates_and_acescg_movies_are_refused(
+    three: ThreeShots, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Pixels are checked in test_plate_colour; here the flag reaches every plate and JSON."""
+    isolate(monkeypatch, tmp_path)
+    out = tmp_path / "rec2020"
+    code, _, err = _turn_over(capsys, three, out, "prores4444", "--colour-space", "Rec.2020")
+    assert code == 0, err
+    for index in range(3):
+        name = f"sh{(index + 1) * 10:03d}_comp_v001"
+        video = probe(out / name / f"{name}.mov").require_video()
+        assert (video.color_primaries, video.color_trc, video.colorspace) == (
+            "bt2020", "bt2020-10", "bt2020nc")
+        record = json.loads((out / name / f"{name}.json").read_text())
+        assert record["plate"]["colour_space"] == "rec2020"
+    aces = tmp_path / "aces"
+    code, _, err = _turn_over(capsys, three, aces, "exr", "--colour-space", "acescg")
+    assert code == 0, err
+    frames = sorted((aces / "sh010_comp_v001").glob("*.exr"))
+    assert read_exr_chromaticities(frames[0]) == pytest.approx(
+        (0.713, 0.293, 0.165, 0.830, 0.128, 0.044, 0.32168, 0.33767))
+    assert read_exr_timecode(frames[0]) == CLOCK.to_text(three.shots[0].record_start - HANDLES)
+    refused = tmp_path / "refused"
+    code, _, err = _turn_over(capsys, three, refused, "prores4444", "--colour-space", "acescg")
+    assert code == 3
+    assert err.strip() == ("stillmotion: prores4444 plates cannot be ACEScg (linear light "
+                           "needs float EXR); use --format exr or another colour space.")
+    assert not refused.exists()

@@ -30,10 +30,18 @@ from stillmotion.api.providers.kling import KlingProvider
 from stillmotion.api.providers.seedance import LAST_FRAME_URL, SeedanceProvider
 from stillmotion.api.providers.wan import WanProvider
 from stillmotion.errors import AuthenticationError, PolicyRejectedError
-from stillmotion.media.frames import fit_image
 from stillmotion.server import RunningServer, serve_in_background
 from stillmotion.server.dialects import DialectFaultPlan, dialect_state
-from support.dialects import NO_WAIT, Script, Stills, b64, body_of, data_uri, make_stills
+from support.dialects import (
+    NO_WAIT,
+    Script,
+    Stills,
+    b64,
+    body_of,
+    data_uri,
+    make_stills,
+    make_stills_640,
+)
 from support.vendor_golden import golden, golden_status, missing, shape
 
 ACCESS = "golden-access-key"
@@ -51,10 +59,7 @@ SUCCEEDED = {"kling": "task_succeed", "seedance": "task_succeeded", "wan": "task
 @pytest.fixture(scope="module")
 def stills(tmp_path_factory: pytest.TempPathFactory) -> Stills:
     """Two real stills of 640x360: Kling refuses stills under 300 px a side."""
-    small = make_stills(tmp_path_factory)
-    folder = small.first.parent
-    return Stills(fit_image(small.first, folder / "first_640.png", (640, 360)),
-                  fit_image(small.last, folder / "last_640.png", (640, 360)))
+    return make_stills_640(tmp_path_factory)
 
 
 def _no_sleep(seconds: float) -> None:

@@ -4,7 +4,8 @@ Thin on purpose: find the Python environment recorded by install_resolve_scripts
 packages importable, and hand Resolve's pre-bound objects to stillmotion.resolve.ui. Python menu
 scripts run on DaVinci Resolve Studio, and on the free Resolve up to 21.0; on the free Resolve
 21.1 and later use "stillmotion Generate (Lua)". The installer also installs this file as
-"stillmotion Generate for selected clips.py" with MODE = "selection".
+"stillmotion Generate for selected clips.py" (MODE = "selection"), "stillmotion Turnover.py"
+(MODE = "turnover") and "stillmotion Ingest versions.py" (MODE = "ingest").
 """
 
 import configparser

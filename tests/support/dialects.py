@@ -44,6 +44,16 @@ def make_stills(tmp_path_factory: pytest.TempPathFactory) -> Stills:
     return Stills(Path(first), Path(last))
 
 
+def make_stills_640(tmp_path_factory: pytest.TempPathFactory) -> Stills:
+    """:func:`make_stills` fitted to 640x360: Kling refuses stills under 300 px a side."""
+    from stillmotion.media.frames import fit_image
+
+    small = make_stills(tmp_path_factory)
+    folder = small.first.parent
+    return Stills(fit_image(small.first, folder / "first_640.png", (640, 360)),
+                  fit_image(small.last, folder / "last_640.png", (640, 360)))
+
+
 def b64(path: Path) -> str:
     """The file's bytes as base64 text (what Veo's bytesBase64Encoded must hold)."""
     return base64.b64encode(path.read_bytes()).decode("ascii")

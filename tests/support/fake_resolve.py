@@ -62,10 +62,11 @@ from typing import Any
 
 import opentimelineio as otio
 
+from stillmotion.errors import ProbeError
 from stillmotion.files import atomic_path
 from stillmotion.media.ffmpeg import media_arg, run
 from stillmotion.media.frames import grab_frame
-from stillmotion.media.probe import ProbeError, probe
+from stillmotion.media.probe import probe
 from support import timelines
 
 CLIP_COLORS = ("Orange", "Apricot", "Yellow", "Lime", "Olive", "Green", "Teal", "Navy", "Blue",
@@ -404,9 +405,23 @@ class FakeTimeline(_Node):
         return None
 
     def snapshot(self) -> tuple[Any, ...]:
-        """Everything an editor could see change on the timeline (not the playhead)."""
-        return tuple((t.name, t.enabled, t.layout, tuple(sorted(i.describe() for i in t.items)))
-                     for t in [*self.tracks, *self.audio_tracks])
+        """Everything an editor could see change on the timeline (not the playhead).
+
+        Link groups appear by order of first use (V1 first, then by start): which items are
+        linked together is visible, the number Resolve keeps for a group is not.
+        """
+        tracks = [*self.tracks, *self.audio_tracks]
+        groups: dict[int, int] = {}
+        for track in tracks:
+            for item in sorted(track.items, key=lambda i: i.start):
+                if item.link is not None:
+                    groups.setdefault(item.link, len(groups) + 1)
+
+        def seen(item: FakeTimelineItem) -> tuple[Any, ...]:
+            return (*item.describe()[:-1], groups.get(item.link) if item.link else None)
+
+        return tuple((t.name, t.enabled, t.layout, tuple(sorted(seen(i) for i in t.items)))
+                     for t in tracks)
 
     def _free(self, track: int, start: int, end: int, kind: str = "video") -> bool:
         tracks = self.tracks if kind == "video" else self.audio_tracks

@@ -29,6 +29,7 @@ from stillmotion.media.synth import ClipSpec, render_clip
 from stillmotion.server import RunningServer
 from stillmotion.timeline.generated import find_generated_clips
 from stillmotion.timeline.io import read_timeline, write_timeline
+from stillmotion.timeline.sound import linked_sound
 from stillmotion.timeline.timebase import TimeBase, whole
 from support.generate_env import HOUR_23, small_clip
 from support.timelines import R23, gap, media_clip, timeline, track
@@ -75,8 +76,10 @@ def run_json(*argv: str | Path) -> dict[str, Any]:
     return result
 
 
-def make_three_shots(server: RunningServer, media_dir: Path, folder: Path) -> ThreeShots:
-    """Generate three shots, frame-code their downloads and cut them on one AI track."""
+def make_three_shots(server: RunningServer, media_dir: Path, folder: Path,
+                     prompts: tuple[str, str, str] = PROMPTS) -> ThreeShots:
+    """Generate three shots, frame-code their downloads and cut them on one AI track (a shot
+    generated with sound keeps its sound clip, cut the same way, on an AI audio track)."""
     media = small_clip(media_dir, "r23_hour")
     folder.mkdir(parents=True, exist_ok=True)
     source = media_clip("hour", media, rate=R23, source_start=HOUR_23, duration=72,
@@ -84,7 +87,7 @@ def make_three_shots(server: RunningServer, media_dir: Path, folder: Path) -> Th
     current = write_timeline(timeline("t23", R23, HOUR_23, [track("V1", [source])]),
                              folder / "cut.otio")
     ledger = folder / "ledger.sqlite3"
-    for index, (at, prompt) in enumerate(zip(PLAYHEADS, PROMPTS, strict=True)):
+    for index, (at, prompt) in enumerate(zip(PLAYHEADS, prompts, strict=True)):
         result = run_json("generate", current, "--at", at, "--prompt", prompt,
                           "--provider", "preview", "--base-url", server.base_url,
                           "--size", "320x180", "--seconds", "2", "--preset", "h264-web",
@@ -95,6 +98,7 @@ def make_three_shots(server: RunningServer, media_dir: Path, folder: Path) -> Th
     assert len(generated) == 3
     shots: list[ShotCase] = []
     items: list[object] = []
+    sounds: list[object] = []
     position = 0
     for found, (record, media_in, length) in zip(generated, CUTS, strict=True):
         assert found.metadata is not None
@@ -109,14 +113,29 @@ def make_three_shots(server: RunningServer, media_dir: Path, folder: Path) -> Th
             otio.opentime.RationalTime(start.value + media_in, start.rate),
             otio.opentime.RationalTime(length, start.rate))
         items += [gap(record - position, R23), clip]
+        sounds += [gap(record - position, R23), *_recut_sound(current, found.metadata.link_id,
+                                                             clip.source_range, length)]
         position = record + length
         shots.append(ShotCase(found.metadata.job_id, HOUR_23 + record, media_in, length,
                               download, facts.frame_count, facts.rate))
     picture = read_timeline(current)
-    cut = timeline("t23", R23, HOUR_23, [picture.tracks[0].deepcopy(),
-                                         track("AI Generated", items)])
+    tracks = [picture.tracks[0].deepcopy(), track("AI Generated", items)]
+    if any(isinstance(s, otio.schema.Clip) for s in sounds):
+        tracks.append(track("AI Generated", sounds, kind=otio.schema.TrackKind.Audio))
+    cut = timeline("t23", R23, HOUR_23, tracks)
     path = write_timeline(cut, folder / "shots.otio")
     return ThreeShots(path, ledger, tuple(shots))
+
+
+def _recut_sound(path: Path, link_id: str, source_range: Any, length: int) -> list[object]:
+    """The sound clip linked to a generated picture, cut like its picture (else a gap)."""
+    linked = linked_sound(read_timeline(path), link_id)
+    if not linked:
+        return [gap(length, R23)]
+    sound_track, index = linked[0]
+    clip = sound_track[index].deepcopy()
+    clip.source_range = source_range
+    return [clip]
 
 
 def record_ranges(timeline: Any) -> list[tuple[str, int, int, int, int, list[str]]]:

@@ -76,6 +76,19 @@ def clean_env(root: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def one_clip_cut(folder: Path, size: tuple[int, int], label: str) -> Path:
+    """``folder/project/cut.otio``: one 30-frame clip of burnt-in coded media (25 fps, no
+    sound) at 10:00:00:00, for a shot at ``10:00:00:05``."""
+    media = render_clip(folder / "coded.mp4", ClipSpec(size[0], size[1], Fraction(25), 30,
+                                                       audio_rate=None, label=label))
+    clip = media_clip("A", media, rate=Fraction(25), source_start=0, duration=30,
+                      available=(0, 30))
+    project = folder / "project"
+    project.mkdir()
+    return Path(write_timeline(timeline("t", Fraction(25), TEN_25, [track("V1", [clip])]),
+                               project / "cut.otio"))
+
+
 def small_clip(folder: Path, name: str) -> Path:
     """Render (once per folder) the SMALL_CLIPS entry ``name``."""
     spec = SMALL_CLIPS[name]
@@ -110,6 +123,22 @@ def case_25(media: Path) -> Case:
                       available=(TEN_25, 50))
     tl = timeline("t25", Fraction(25), TEN_25, [track("V1", [clip])])
     return Case("25", tl, "10:00:00:24", 29, 24)
+
+
+def case_25_dissolve(media: Path) -> Case:
+    """``case_25``'s shot, a 10-frame dissolve, the shot again; a marker "look" on the first
+    (constructs the adapters drop)."""
+    case = case_25(media)
+    [shot] = list(case.timeline.find_clips())
+    again = shot.deepcopy()
+    shot.markers.append(otio.schema.Marker(name="look", marked_range=otio.opentime.TimeRange(
+        shot.source_range.start_time, otio.opentime.RationalTime(0, 25))))
+    case.timeline.tracks[0].extend([otio.schema.Transition(
+        transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+        in_offset=otio.opentime.RationalTime(5, 25), out_offset=otio.opentime.RationalTime(5, 25),
+    ), again])
+    return Case("25 with a dissolve", case.timeline, case.at, case.source_frame,
+                case.record_frame)
 
 
 def case_2997_df(media: Path) -> Case:

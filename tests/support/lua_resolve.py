@@ -7,12 +7,15 @@ does the same for the fake's Python objects, so the launcher meets what it would
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from lupa import luajit21 as lupa
 
 from support.fake_resolve import FakeResolve
 
+LAUNCHER = Path(__file__).resolve().parents[2] / "scripts" / "resolve" / \
+    "stillmotion Generate (Lua).lua"
 PROXY = """
 local get, call = ...
 local function wrap(obj)
@@ -64,3 +67,25 @@ class LuaResolve:
         if keys and all(isinstance(k, int) for k in keys):
             return [self.to_py(value[k]) for k in sorted(keys)]
         return {k: self.to_py(v) for k, v in value.items()}
+
+
+def run_command(lua: Any, resolve: FakeResolve, name: str, answers: dict[str, str],
+                config: dict[str, str], *, opened: list[str] | None = None) -> str:
+    """Run the Lua launcher's command ``name`` on ``resolve`` in ``lua``; its message.
+
+    Fusion's ``bmd.wait`` is the fake's sleep; ``bmd.openurl`` records into ``opened``.
+    """
+    launcher = lua.globals().dofile(str(LAUNCHER))
+    bmd = {"wait": resolve.sleep}
+    if opened is not None:
+        bmd["openurl"] = opened.append
+    lua.globals().bmd = lua.table_from(bmd)
+    proxy = LuaResolve(lua).proxy(resolve)
+    return str(launcher.command(proxy, name, lua.table_from(answers), lua.table_from(config)))
+
+
+def ai_items(resolve: FakeResolve) -> list[tuple[str, int, int]]:
+    """(track, start, duration) of every item on the current timeline's AI tracks."""
+    timeline = resolve.manager.current.current_timeline  # type: ignore[union-attr]
+    return sorted((t.name, i.start, i.duration) for t in timeline.tracks
+                  if t.name.startswith("AI Generated") for i in t.items)

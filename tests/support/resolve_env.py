@@ -11,7 +11,7 @@ import itertools
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from decimal import Decimal
 from fractions import Fraction
@@ -21,7 +21,7 @@ import pytest
 
 from stillmotion.jobs.ledger import Ledger, LedgerState
 from stillmotion.jobs.pipeline import ConformSpec, GeneratedClip, PipelineEvent, ShotRequest
-from stillmotion.jobs.records import Provenance
+from stillmotion.jobs.records import JobContext, Provenance
 from stillmotion.media.conform import conform
 from stillmotion.media.probe import probe
 from stillmotion.media.synth import ClipSpec, render_clip
@@ -43,13 +43,16 @@ class StandInPipeline:
     error: Exception | None = None
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)  # jobs may run concurrently
+    contexts: list[JobContext | None] = field(default_factory=list)  # what the front end recorded
 
     def __call__(
         self, request: ShotRequest, target: ConformSpec, *, media_dir: Path,
         settings: Settings | None = None, on_event: Callable[[PipelineEvent], None] | None = None,
+        context: JobContext | None = None,
     ) -> GeneratedClip:
         with self.lock:
             self.calls.append((request, target))
+            self.contexts.append(context)
         if on_event is not None:
             on_event(PipelineEvent("submit", None, "Submitting to preview"))
             on_event(PipelineEvent("wait", 0.5, "preview job: in_progress"))
@@ -136,3 +139,38 @@ def build_scene(
     timeline.put(1, media, at, left_offset=left_offset, duration=media.frames - left_offset)
     timeline.playhead = at + playhead_offset
     return Scene(resolve, project, timeline)
+
+
+@dataclass
+class SoundingPipeline:
+    """The stand-in pipeline, but the clip it returns carries sound (a 48 kHz tone), one file
+    per rate and length."""
+
+    inner: StandInPipeline
+    folder: Path
+    rendered: dict[tuple[Fraction, int], Path] = field(default_factory=dict)
+
+    def __call__(self, request: ShotRequest, target: ConformSpec, *, media_dir: Path,
+                 settings: Settings | None = None,
+                 on_event: Callable[[PipelineEvent], None] | None = None,
+                 context: JobContext | None = None) -> GeneratedClip:
+        clip = self.inner(request, target, media_dir=media_dir, settings=settings,
+                          on_event=on_event, context=context)
+        key = (target.rate, request.seconds or 1)
+        if key not in self.rendered:
+            original = self.folder / f"voiced_{len(self.rendered)}_original.mp4"
+            render_clip(original, ClipSpec(256, 144, Fraction(30), 30 * key[1],
+                                           audio_rate=48000, label="GEN"))
+            conformed = original.with_name(original.name.replace("_original.mp4", ".mov"))
+            conform(original, conformed, preset=target.preset, size=target.size,
+                    rate=target.rate, fit=target.fit)
+            self.rendered[key] = conformed
+        conformed = self.rendered[key]
+        return replace(clip, conformed=conformed, sound=True,
+                       frames=probe(conformed).require_video().frame_count)
+
+
+@pytest.fixture
+def voiced(pipeline: StandInPipeline, tmp_path_factory: pytest.TempPathFactory) -> \
+        SoundingPipeline:
+    return SoundingPipeline(pipeline, tmp_path_factory.mktemp("voiced"))

@@ -111,6 +111,11 @@ def list_videos(
     return RequestSpec("GET", "/videos", "listing videos", idempotent=True, params=params)
 
 
+def list_models() -> RequestSpec:
+    """``GET /models``: the models a gateway offers (OpenAI's list shape)."""
+    return RequestSpec("GET", "/models", "listing the service's models", idempotent=True)
+
+
 def delete_video(video_id: str) -> RequestSpec:
     """``DELETE /videos/{id}`` (retried like a GET: deleting twice deletes once)."""
     return RequestSpec("DELETE", f"/videos/{_segment(video_id, 'video id')}",

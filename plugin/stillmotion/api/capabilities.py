@@ -79,9 +79,14 @@ class ModelCapability:
 
 
 _TABLE: tuple[ModelCapability, ...] = (
-    ModelCapability("preview", "preview", None, tuple(range(1, 21)), 4, native_extension=True),
-    ModelCapability("preview", "sora-2", SIZES_720P, (4, 8, 12), 4, native_extension=True),
-    ModelCapability("preview", "sora-2-pro", SIZES_PRO, (4, 8, 12), 4, native_extension=True),
+    # The local preview engine renders every model with a sound bed the prompt chooses
+    # (stillmotion.preview.audio): it promises sound as the vendors' audio models do.
+    ModelCapability("preview", "preview", None, tuple(range(1, 21)), 4, native_extension=True,
+                    audio=True),
+    ModelCapability("preview", "sora-2", SIZES_720P, (4, 8, 12), 4, native_extension=True,
+                    audio=True),
+    ModelCapability("preview", "sora-2-pro", SIZES_PRO, (4, 8, 12), 4, native_extension=True,
+                    audio=True),
     ModelCapability("openai", "sora-2", SIZES_720P, (4, 8, 12), 4, native_extension=True,
                     audio=True),
     ModelCapability("openai", "sora-2-pro", SIZES_PRO, (4, 8, 12), 4, native_extension=True,

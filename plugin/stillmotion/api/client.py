@@ -26,7 +26,7 @@ from stillmotion.api._download import DEFAULT_MAX_DOWNLOAD_BYTES
 from stillmotion.api._parse import poll_after
 from stillmotion.api._requests import RequestSpec
 from stillmotion.api._target import Target
-from stillmotion.api.models import Character, Video, VideoDeleted, VideoList
+from stillmotion.api.models import Character, ModelList, Video, VideoDeleted, VideoList
 from stillmotion.api.params import (
     CharacterParams,
     CreateVideoParams,
@@ -199,6 +199,10 @@ class VideosClient:
         """Every job across all pages."""
         for page in self.list_pages(limit=limit, order=order, after=after):
             yield from page.data
+
+    def list_models(self) -> ModelList:
+        """The models the service lists (``GET /models``)."""
+        return self._call(ModelList, requests.list_models())
 
     def delete(self, video_id: str) -> VideoDeleted:
         """Delete a finished job and its content."""

@@ -214,6 +214,14 @@ class Video(_Reader):
         )
 
 
+class ModelList(_Reader):
+    """``GET /models``: ``{"object": "list", "data": [{"id", "object": "model", ...}]}``, each
+    model kept whole (gateways add fields; :mod:`stillmotion.api.catalogues` reads them)."""
+
+    object: str | None = "list"
+    data: list[dict[str, Any]] = Field(default_factory=list)
+
+
 class VideoList(_Reader):
     """One page of ``GET /videos``; ``after=last_id`` fetches the next while ``has_more``."""
 

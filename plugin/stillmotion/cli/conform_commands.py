@@ -8,18 +8,22 @@ from typing import Annotated
 
 import typer
 
-from stillmotion.cli.console import console
+from stillmotion.cli.console import console, err_console
 from stillmotion.cli.options import (
     FitOpt,
     FpsOpt,
     MasterOutputOpt,
     MasterPresetOpt,
     MasterSizeOpt,
+    NoCredentialsOpt,
     RatePolicyOpt,
     ReplaceOutOpt,
 )
 from stillmotion.cli.progress import progress_bar
+from stillmotion.files import check_output
 from stillmotion.media.conform import DEFAULT_PRESET, conform
+from stillmotion.media.credentials import signed_derivative, transcode_recipe
+from stillmotion.settings import load_settings
 from stillmotion.timecode import parse_rate, parse_size
 
 
@@ -47,15 +51,21 @@ def conform_command(
     fit: FitOpt = "letterbox",
     rate_policy: RatePolicyOpt = "fps",
     overwrite: ReplaceOutOpt = False,
+    no_credentials: NoCredentialsOpt = False,
 ) -> None:
     """Conform a clip to a finishing codec, size and rate with BT.709 tags and 48 kHz sound.
 
     The default preset (DNxHR HQ + PCM in .mov) opens in DaVinci Resolve on every platform.
-    A clip without sound gets a silent stereo track.
+    A clip without sound gets a silent stereo track. The output carries Content Credentials
+    naming the input as its origin (AI-generated when the input's own credentials say so).
     """
-    with progress_bar("Conforming") as update:
-        written = conform(
-            media, output, preset=preset, size=size_option(size), rate=rate_option(fps),
-            fit=fit, rate_policy=rate_policy, overwrite=overwrite, on_progress=update,
-        )
-    console.print(str(written), markup=False)
+    settings = load_settings(credentials=False if no_credentials else None)
+    # The final name is checked here: the conform itself writes a sibling that is signed onto it.
+    target = check_output(output, inputs=[media], overwrite=overwrite)
+    recipe = transcode_recipe(media, f"conformed to {preset}")
+    with signed_derivative(target, media, recipe, settings,
+                           lambda note: err_console.print(note, markup=False)) as unsigned, \
+            progress_bar("Conforming") as update:
+        conform(media, unsigned, preset=preset, size=size_option(size), rate=rate_option(fps),
+                fit=fit, rate_policy=rate_policy, overwrite=True, on_progress=update)
+    console.print(str(target), markup=False)

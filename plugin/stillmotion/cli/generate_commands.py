@@ -21,7 +21,6 @@ from stillmotion.cli.options import (
     BudgetOpt,
     JsonOpt,
     LedgerOpt,
-    MediaDirOpt,
     ModelOpt,
     NoAudioOpt,
     NoCredentialsOpt,
@@ -202,7 +201,7 @@ def generate_command(
     base_url: BaseUrlOpt = None,
     preset: PresetOpt = "resolve-dnxhr-hq",
     output: OutputOpt = None,
-    media_dir: MediaDirOpt = None,
+    media_dir: Path | None = None,  # the first --media-dir (cli.reading)
     ledger: LedgerOpt = None,
     budget: BudgetOpt = None,
     dry_run_flag: Annotated[bool, typer.Option(

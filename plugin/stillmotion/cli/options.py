@@ -34,8 +34,6 @@ SizeOpt = Annotated[str, typer.Option(
     "--size", help="Generated size WxH, or auto (closest allowed to the timeline's aspect).")]
 PresetOpt = Annotated[str, typer.Option(
     "--preset", help="Conform preset: resolve-dnxhr-hq, resolve-dnxhr-hqx, prores-hq, h264-web.")]
-MediaDirOpt = Annotated[Path | None, typer.Option(
-    "--media-dir", help="Where clips go (default: stillmotion_media/ beside the output).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON result for scripts.")]
 OutputOpt = Annotated[Path | None, typer.Option(
     "-o", "--output", help="New timeline (default: <name>.stillmotion.<ext>).")]

@@ -16,7 +16,8 @@ import typer
 from stillmotion.cli.console import console
 from stillmotion.cli.options import JsonOpt
 from stillmotion.errors import MediaError
-from stillmotion.media.provenance import Credentials, Manifest, read_credentials
+from stillmotion.media.manifest_store import Credentials, Manifest
+from stillmotion.media.provenance import read_credentials
 from stillmotion.settings import load_settings
 
 STATUS_TEXT = {
@@ -37,6 +38,9 @@ def provenance_command(
 ) -> None:
     """Read and validate a file's Content Credentials (C2PA) and follow its ingredient chain.
 
+    Exits 0 for valid, untrusted and none; 7 when the file is tampered. Untrusted is the normal
+    state of a file signed with stillmotion's local identity (or a vendor whose root you have
+    not given): the signature and content check out, the signer is just on no trust list.
     Trust anchors beyond c2pa's own list come from STILLMOTION_TRUST_ANCHORS (a PEM bundle).
     """
     if not media.is_file():
@@ -44,9 +48,14 @@ def provenance_command(
     credentials = read_credentials(media, trust_anchors=load_settings().trust_anchors)
     if as_json:
         console.print_json(json.dumps({"file": str(media), **credentials.to_json()}))
-        return
-    for line in describe(media, credentials):
-        console.print(line, markup=False, highlight=False)
+    else:
+        for line in describe(media, credentials):
+            console.print(line, markup=False, highlight=False)
+    if credentials.status == "tampered":
+        # A delivery check scripts on the exit code: altered media is bad media (exit 7).
+        raise MediaError(f"{media.name} was altered after it was signed: its Content "
+                         f"Credentials no longer match; get the file again from its source.",
+                         path=media)
 
 
 def describe(media: Path, credentials: Credentials) -> list[str]:

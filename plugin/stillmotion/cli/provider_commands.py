@@ -36,7 +36,6 @@ from stillmotion.cli.options import (
     BudgetOpt,
     JsonOpt,
     LedgerOpt,
-    MediaDirOpt,
     ModelOpt,
     NewTakeOpt,
     NoAudioOpt,
@@ -118,7 +117,7 @@ def _row(cap: ModelCapability, prices: dict[str, float]) -> dict[str, Any]:
 
 def _catalogue_state(name: str, settings: Settings) -> str | None:
     """``cached`` / ``not read yet`` for a dialect with a model catalogue, else None."""
-    if name not in DIALECTS or not DIALECTS[name].catalogue:
+    if not model_rows.has_catalogue(name):
         return None
     return "cached" if model_rows.cached_catalogue(name, settings) is not None else \
         "not read yet"
@@ -283,7 +282,7 @@ def fill_gap_command(
     size: SizeOpt = "auto",
     preset: PresetOpt = "resolve-dnxhr-hq",
     output: OutputOpt = None,
-    media_dir: MediaDirOpt = None,
+    media_dir: Path | None = None,  # the first --media-dir (cli.reading)
     ledger: LedgerOpt = None,
     budget: BudgetOpt = None,
     new_take: NewTakeOpt = False,

@@ -31,16 +31,17 @@ def review_command(
     output: Annotated[Path, typer.Option(
         "-o", "--output", help="The page to write, e.g. review.html (pictures go into "
         "review_assets/ beside it).")] = Path("review.html"),
-    media_dir: Annotated[Path | None, typer.Option(
-        "--media-dir", help="Or: review the generated clips in this folder.")] = None,
+    media_dirs: list[Path] | None = None,  # every --media-dir (cli.reading)
     ledger: LedgerOpt = None,
     open_page: Annotated[bool, typer.Option(
         "--open", help="Open the page in the web browser when it is written.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite")] = False,
 ) -> None:
-    """Write one static HTML page showing each shot's takes side by side."""
+    """Write one static HTML page showing each shot's takes side by side: of a timeline
+    (relinked from --media-dir), or of the clips in the --media-dir folder given alone."""
     settings = load_settings(ledger=ledger)
-    review = gather(timeline=timeline, media_dir=media_dir, ledger=settings.ledger_path)
+    review = gather(timeline=timeline, media_dirs=media_dirs or [],
+                    ledger=settings.ledger_path)
     with Progress(TextColumn("Drawing thumbnails"), BarColumn(), MofNCompleteColumn(),
                   console=err_console, transient=True,
                   disable=not err_console.is_terminal) as bar:

@@ -29,7 +29,6 @@ from stillmotion.cli.options import (
     BudgetOpt,
     JsonOpt,
     LedgerOpt,
-    MediaDirOpt,
     ModelOpt,
     NewTakeOpt,
     NoAudioOpt,
@@ -45,7 +44,8 @@ from stillmotion.cli.options import (
 from stillmotion.cli.pipeline_progress import pipeline_progress
 from stillmotion.cli.provider_commands import provider_last_frame
 from stillmotion.cli.reading import reads_timeline
-from stillmotion.errors import ConfigError, StillmotionError
+from stillmotion.errors import ConfigError, StillmotionError, TimelineError
+from stillmotion.finishing.chain import take_summary
 from stillmotion.jobs import actions, cost
 from stillmotion.jobs.ledger import Ledger
 from stillmotion.jobs.pipeline import GeneratedClip, generate, plan_shot
@@ -54,10 +54,11 @@ from stillmotion.jobs.providers import open_provider
 from stillmotion.jobs.records import JobFiles
 from stillmotion.jobs.shots import Shot, prepare_shot
 from stillmotion.settings import Settings
+from stillmotion.timeline.generated import GeneratedClip as PlacedGenerated
 from stillmotion.timeline.io import default_output_path, read_timeline, write_timeline
 from stillmotion.timeline.locate import playhead_frame
 from stillmotion.timeline.shots import clip_at, clip_by_name, marker_shots
-from stillmotion.timeline.takes import use_take
+from stillmotion.timeline.takes import generated_at, use_take
 from stillmotion.timeline.timebase import TimeBase
 
 
@@ -119,7 +120,7 @@ def batch_command(
     base_url: BaseUrlOpt = None,
     preset: PresetOpt = "resolve-dnxhr-hq",
     output: OutputOpt = None,
-    media_dir: MediaDirOpt = None,
+    media_dir: Path | None = None,  # the first --media-dir (cli.reading)
     ledger: LedgerOpt = None,
     budget: BudgetOpt = None,
     concurrency: Annotated[int, typer.Option(
@@ -179,7 +180,7 @@ def extend_command(
     base_url: BaseUrlOpt = None,
     preset: PresetOpt = "resolve-dnxhr-hq",
     output: OutputOpt = None,
-    media_dir: MediaDirOpt = None,
+    media_dir: Path | None = None,  # the first --media-dir (cli.reading)
     ledger: LedgerOpt = None,
     budget: BudgetOpt = None,
     new_take: NewTakeOpt = False,
@@ -214,8 +215,8 @@ def extend_command(
         with Ledger(settings.ledger_path) as book, pipeline_progress(as_json) as events:
             outcome = actions.extend_natively(
                 timeline, opened, span, prompt, seconds, settings=settings, ledger=book,
-                output=output, overwrite=overwrite, new_take=new_take, on_event=events,
-                audio=not no_audio)
+                output=output, media_dir=media_dir, overwrite=overwrite, new_take=new_take,
+                on_event=events, audio=not no_audio)
         print_result(outcome_summary(outcome), as_json)
         return
     with Ledger(settings.ledger_path) as book, pipeline_progress(as_json) as events:
@@ -236,6 +237,7 @@ def remix_command(
     budget: BudgetOpt = None,
     base_url: BaseUrlOpt = None,
     output: OutputOpt = None,
+    media_dir: Path | None = None,  # the first --media-dir (cli.reading)
     as_json: JsonOpt = False,
     no_credentials: NoCredentialsOpt = False,
 ) -> None:
@@ -245,7 +247,7 @@ def remix_command(
                             budget=budget, no_credentials=no_credentials)
     with Ledger(settings.ledger_path) as book, pipeline_progress(as_json) as events:
         outcome = actions.remix(job_id, prompt, settings=settings, ledger=book, output=output,
-                                on_event=events)
+                                media_dir=media_dir, on_event=events)
     print_result(outcome_summary(outcome), as_json)
 
 @app.command("takes")
@@ -253,17 +255,42 @@ def remix_command(
 def takes_command(
     timeline: Annotated[Path, typer.Argument(help="A timeline stillmotion wrote (.otio).")],
     at: Annotated[str, typer.Option("--at", help="Playhead on the generated clip.")],
-    use: Annotated[int, typer.Option("--use", help="The take to show.")],
+    use: Annotated[int | None, typer.Option(
+        "--use", help="The take to show (without it: list the slot's takes).")] = None,
     output: OutputOpt = None,
     overwrite: OverwriteOpt = False,
     no_audio: NoAudioOpt = False,
     assume_df: AssumeDfOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Switch which take a generated clip shows (and its sound); writes a new timeline."""
+    """Switch which take a generated clip shows (and its sound); writes a new timeline.
+    Without --use, list the clip's takes (AI takes and artists' versions) and which is shown."""
     opened = read_timeline(timeline)
-    placed = use_take(opened, playhead_frame(opened, typed_playhead(at, assume_df)), use,
-                      audio=not no_audio)
+    frame = playhead_frame(opened, typed_playhead(at, assume_df))
+    if use is None:
+        print_slot_takes(generated_at(opened, frame), as_json)
+        return
+    placed = use_take(opened, frame, use, audio=not no_audio)
     written = write_timeline(opened, output or default_output_path(timeline),
                              overwrite=overwrite, source=timeline)
     console.print(f"Take {use} now shows on \"{placed.track_name}\": {written}", markup=False)
 
+
+def print_slot_takes(slot: PlacedGenerated, as_json: bool) -> None:
+    """The takes of the generated clip ``slot``, the one shown marked with ``*``."""
+    if slot.metadata is None:
+        raise TimelineError(f"The generated clip {slot.clip.name} lost its stillmotion metadata "
+                            "in this format, so its takes are unknown; use the .otio timeline "
+                            "stillmotion wrote.")
+    takes = [take_summary(slot.metadata, t) for t in slot.metadata.takes]
+    if as_json:
+        print(json.dumps({"clip": str(slot.clip.name), "track": slot.track_name,
+                          "takes": takes}, indent=2))
+        return
+    console.print(f"{slot.clip.name} on \"{slot.track_name}\":", markup=False)
+    for take in takes:
+        chain = take["chain"]
+        origin = f"AI job {take['job_id']}" if chain is None else \
+            f"from AI job {chain.get('ai_job')} take {chain.get('ai_take')}, {chain.get('file')}"
+        console.print(f"{'*' if take['in_use'] else ' '} {take['take']}  {take['label']}  "
+                      f"({origin})  {take['media']}", markup=False)

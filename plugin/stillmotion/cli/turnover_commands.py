@@ -17,7 +17,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from stillmotion.cli.console import console, err_console
-from stillmotion.cli.options import JsonOpt, LedgerOpt, OutputOpt, OverwriteOpt
+from stillmotion.cli.options import (
+    JsonOpt,
+    LedgerOpt,
+    NoCredentialsOpt,
+    OutputOpt,
+    OverwriteOpt,
+)
 from stillmotion.cli.reading import reads_timeline
 from stillmotion.errors import ConfigError
 from stillmotion.finishing.ingest import IngestRequest, ingest
@@ -28,6 +34,7 @@ from stillmotion.finishing.turnover import (
     TurnoverRequest,
     turnover,
 )
+from stillmotion.media.credentials import chosen_identity
 from stillmotion.media.plates import PLATE_FORMATS, FrameCallback
 from stillmotion.settings import load_settings
 
@@ -77,24 +84,29 @@ def turnover_command(
     task: Annotated[str, typer.Option("--task", help="The {task} in names.")] = DEFAULT_TASK,
     version: Annotated[int, typer.Option("--version", help="The {version} in names.")] = 1,
     colour_space: Annotated[str, typer.Option(
-        "--colour-space", help="Plate colour space: rec709 (the generated picture as it is).")
+        "--colour-space", help="Plate colour space: rec709 (the generated picture as it "
+        "is), rec2020, or acescg (linear AP1, EXR only).")
     ] = "rec709",
     start_frame: Annotated[int, typer.Option(
         "--start-frame", help="First frame number of image sequences.")] = DEFAULT_START_FRAME,
     overwrite: OverwriteOpt = False,
     ledger: LedgerOpt = None,
     as_json: JsonOpt = False,
+    no_credentials: NoCredentialsOpt = False,
 ) -> None:
     """Turn generated shots over to finishing: per shot a plate with handles, the still that
-    was sent and a JSON; for the whole turnover an OTIO file, a CMX 3600 EDL and a CSV."""
+    was sent and a JSON; for the whole turnover an OTIO file, a CMX 3600 EDL and a CSV.
+
+    Movie plates carry Content Credentials; EXR and DPX frames get a sidecar <frame>.c2pa each.
+    """
     if shots is not None and all_shots:
         raise ConfigError("Give --shots MARKER_COLOR or --all, not both.")
-    settings = load_settings(ledger=ledger)
+    settings = load_settings(ledger=ledger, credentials=False if no_credentials else None)
     request = TurnoverRequest(
         timeline=timeline, output=output, handles=handles, format=plate_format,
         tracks=tuple(track or ()), marker_colour=shots, pattern=name, task=task,
         version=version, colour_space=colour_space, start_frame=start_frame,
-        overwrite=overwrite, ledger=settings.ledger_path)
+        overwrite=overwrite, ledger=settings.ledger_path, signing=chosen_identity(settings))
     with shots_and_frames("Turnover", as_json) as (on_shot, on_frames):
         result = turnover(request, on_shot=on_shot, on_frames=on_frames)
     if as_json:

@@ -26,18 +26,19 @@ from stillmotion.finishing.plan import plan_shot
 from stillmotion.finishing.sources import job_files, require_metadata
 from stillmotion.finishing.versions import Refusal, Version, find_versions, match_slot
 from stillmotion.jobs.placers import next_free_name
+from stillmotion.jobs.shots import media_dir_for
 from stillmotion.media.conform import DEFAULT_PRESET, conform, get_preset
 from stillmotion.media.ffmpeg import Progress
 from stillmotion.media.plates import FrameCallback, extract_frames, sequence_to_movie
 from stillmotion.media.probe import probe
+from stillmotion.media.sound import file_has_sound
 from stillmotion.timeline.handoff import ShotSlot, shot_slots
 from stillmotion.timeline.io import default_output_path, read_timeline, write_timeline
 from stillmotion.timeline.metadata import TakeRecord, utc_now_text
 from stillmotion.timeline.place import completed_metadata
-from stillmotion.timeline.takes import TAKE_IN_KEY, switch_take
+from stillmotion.timeline.sound import sync_sound
+from stillmotion.timeline.takes import keep_trim, next_take_number, switch_take
 from stillmotion.timeline.timebase import TimeBase, rate_text
-
-MEDIA_FOLDER = "stillmotion_media"
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def _conform_cut(version: Version, cut: _Cut, output: Path, *, rate: Fraction,
     else:
         assert version.movie is not None
         source = version.movie
-    frames = extract_frames(source, work / "cut.mov", cut.head, cut.duration)
+    frames = extract_frames(source, work / "cut.mov", cut.head, cut.duration, sound=True)
 
     def progress(event: Progress) -> None:
         if on_frames is not None:
@@ -136,7 +137,7 @@ def _place(version: Version, slot: ShotSlot, timeline: Any, media: Path, cut: _C
     metadata = completed_metadata(
         require_metadata(slot.metadata, slot.clip_name, slot.generated.problem),
         Path(slot.media_path), None)
-    number = max([t.take for t in metadata.takes] + [metadata.take]) + 1
+    number = next_take_number(metadata)
     record = version.record or {}
     now = utc_now_text()
     chain = {
@@ -149,20 +150,20 @@ def _place(version: Version, slot: ShotSlot, timeline: Any, media: Path, cut: _C
         "handles_removed": [cut.head, cut.plate_frames - cut.head - cut.duration],
         "ingested_at": now,
     }
-    extra = with_chain(dict(metadata.extra), number, chain)
-    if artist_chain(metadata, metadata.take) is None:  # the AI take shown keeps its trim
-        extra[TAKE_IN_KEY] = {**dict(extra.get(TAKE_IN_KEY) or {}),
-                              str(metadata.take): slot.media_in}
+    extra = with_chain(keep_trim(metadata, slot.media_in), number, chain)
+    sound = file_has_sound(media)  # the version's own sound over the cut, or none
     take = TakeRecord(take=number, job_id=metadata.job_id, media=str(media),
                       original=str(version.path), prompt=metadata.prompt,
-                      created_at=now, cost_estimate=None)
+                      created_at=now, cost_estimate=None, sound=sound)
     updated = dataclasses.replace(
         metadata, take=number, takes=(*metadata.takes, take), conformed_file=str(media),
         original_file=str(version.path), extra=extra)
     placed = switch_take(slot.generated, timeline, media_path=media,
                          duration_frames=cut.duration, rate=rate, metadata=updated,
                          original_path=version.movie)
-    return {"version": version.label, "shot": slot.shot, "take": number,
+    # the slot's sound is the version's: the AI take's goes (back with `takes --use`)
+    sync_sound(timeline, placed, old_link=metadata.link_id, sound=sound)
+    return {"version": version.label, "shot": slot.shot, "take": number, "sound": sound,
             "track": placed.track_name, "record_start": slot.record_start,
             "frames": placed.duration_frames, "media": str(media), "ai_job": metadata.job_id}
 
@@ -212,7 +213,7 @@ def ingest(request: IngestRequest, *, on_version: Callable[[int, int, str], None
     if not versions and not refused:
         raise TimelineError(f"There are no versions named like {request.pattern} (or with a "
                             f"turnover JSON beside them) in {request.folder}.")
-    media_dir = output.expanduser().absolute().parent / MEDIA_FOLDER
+    media_dir = media_dir_for(output, None)  # where generate puts its clips
     for index, version in enumerate(versions):
         if on_version is not None:
             on_version(index, len(versions), version.label)

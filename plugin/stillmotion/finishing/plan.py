@@ -72,6 +72,14 @@ class ShotPlan:
     def shot(self) -> str:
         return self.slot.shot
 
+    def source_note(self) -> str | None:
+        """One sentence when the plate comes from the conformed clip, else None."""
+        if self.download == self.files.download:
+            return None
+        return (f"{self.name}: the original download is missing (it was at "
+                f"{self.files.download}), so the plate is taken from the conformed clip "
+                f"{self.download}.")
+
     def clamp_note(self) -> str | None:
         """One sentence when the handles had to be shortened, else None."""
         if not self.plate.clamped:
@@ -83,24 +91,27 @@ class ShotPlan:
 
 def original_of(slot: ShotSlot, ledger: Path | None) -> tuple[GeneratedClipMetadata, JobFiles,
                                                                Path]:
-    """A shot's metadata, job files and existing original download; MediaError saying where
-    the download was when it is gone."""
+    """A shot's metadata, job files and the file its plate is taken from: the original
+    download, or when that is gone the conformed clip (same frames at the timeline rate);
+    MediaError saying where the download was when neither is there."""
     metadata = require_metadata(slot.metadata, slot.clip_name, slot.generated.problem)
     if artist_chain(metadata, metadata.take) is not None:
         raise TimelineError(
             f"Shot {slot.shot} shows an artist's version (take {metadata.take}); show its AI "
             f"take again (`stillmotion takes --use {ai_take(metadata)}`) to turn it over.")
     files = job_files(ledger, metadata)
+    if files.download is not None and files.download.is_file():
+        return metadata, files, files.download
+    if files.conformed is not None:
+        return metadata, files, files.conformed
     if files.download is None:
         raise MediaError(
             f"Shot {slot.shot} ({slot.clip_name}) has no original download on record (job "
             f"{metadata.job_id}); regenerate it or pass --ledger with the ledger that made it.")
-    if not files.download.is_file():
-        raise MediaError(
-            f"The original download of shot {slot.shot} ({slot.clip_name}) is missing: it was "
-            f"at {files.download}; put it back there (or regenerate the shot) and run again.",
-            path=files.download)
-    return metadata, files, files.download
+    raise MediaError(
+        f"The original download of shot {slot.shot} ({slot.clip_name}) is missing: it was "
+        f"at {files.download}; put it back there (or regenerate the shot) and run again.",
+        path=files.download)
 
 
 def plan_shot(slot: ShotSlot, *, rate: Fraction, handles: int, ledger: Path | None,

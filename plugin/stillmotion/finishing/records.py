@@ -45,7 +45,8 @@ def shot_record(plan: ShotPlan, fmt: PlateFormat, start_frame: int, colour_space
         "job_id": meta.job_id, "take": meta.take, "take_group": meta.take_group,
         "cost_estimate": meta.cost_estimate, "currency": meta.currency,
         "provenance": {
-            "original_download": str(plan.download), "conformed": slot.media_path,
+            "original_download": str(plan.files.download or plan.download),
+            "conformed": slot.media_path, "plate_from": str(plan.download),
             "job_in_ledger": plan.files.in_ledger, "preview": meta.preview,
             "created_at": meta.created_at, "remote_id": extra.get("remote_id"),
             "content": extra.get("provenance"),

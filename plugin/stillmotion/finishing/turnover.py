@@ -23,6 +23,7 @@ from stillmotion.files import atomic_write_text
 from stillmotion.finishing.naming import DEFAULT_PATTERN, DEFAULT_TASK, check_pattern
 from stillmotion.finishing.plan import ShotPlan, drop_frame, plan_turnover
 from stillmotion.finishing.records import csv_text, edit_entry, shot_record
+from stillmotion.media.credentials import sign_plate
 from stillmotion.media.plates import (
     FrameCallback,
     PlateFormat,
@@ -32,6 +33,7 @@ from stillmotion.media.plates import (
     plate_format,
     write_plate,
 )
+from stillmotion.media.provenance import SigningIdentity
 from stillmotion.timeline.handoff import choose_shots, shot_slots, turnover_timeline
 from stillmotion.timeline.io import read_timeline, write_timeline
 from stillmotion.timeline.timebase import TimeBase
@@ -63,6 +65,7 @@ class TurnoverRequest:
     start_frame: int = DEFAULT_START_FRAME
     overwrite: bool = False
     ledger: Path | None = None
+    signing: SigningIdentity | None = None  # who signs the plates (None: no credentials)
 
 
 @dataclass
@@ -108,7 +111,7 @@ def _still_name(plan: ShotPlan) -> str | None:
 
 
 def _write_shot(plan: ShotPlan, fmt: PlateFormat, record: dict[str, Any], folder: Path,
-                on_frames: FrameCallback | None) -> None:
+                on_frames: FrameCallback | None, signing: SigningIdentity | None) -> None:
     """Write one shot folder under a temporary name, then rename it into place."""
     final = folder / plan.name
     temp = folder / f".{plan.name}.partial-{secrets.token_hex(4)}"
@@ -118,10 +121,13 @@ def _write_shot(plan: ShotPlan, fmt: PlateFormat, record: dict[str, Any], folder
         files = write_plate(
             plan.download, temp, plan.name, fmt, rate=plan.rate, first=plan.plate.first,
             count=plan.plate.count, start_number=plate["first_frame"],
-            timecode=plate["timecode"], drop_frame=drop_frame(plan.rate), on_frames=on_frames)
+            timecode=plate["timecode"], drop_frame=drop_frame(plan.rate), on_frames=on_frames,
+            colour_space=plate["colour_space"])
         if [f.name for f in files] != plate["files"]:
             raise MediaError(f"The plate of {plan.name} was not written as planned; run the "
                              "turnover again.", path=temp)
+        plate["credentials"] = sign_plate(files, plan.download, signing,
+                                          f"turned over as a {fmt.name} plate")
         if record["still"] is not None and plan.files.still is not None:
             shutil.copyfile(plan.files.still, temp / record["still"])
         atomic_write_text(temp / f"{plan.name}.json", _json(record))
@@ -139,7 +145,7 @@ def turnover(request: TurnoverRequest, *, on_shot: ShotCallback | None = None,
              on_frames: FrameCallback | None = None) -> TurnoverResult:
     """Turn the chosen generated shots of ``request.timeline`` over into ``request.output``."""
     fmt = plate_format(request.format)
-    colour = check_colour_space(request.colour_space)
+    colour = check_colour_space(request.colour_space, fmt)
     check_pattern(request.pattern)
     if request.start_frame < 0:
         raise ConfigError(f"--start-frame must be 0 or more, not {request.start_frame}.")
@@ -164,7 +170,7 @@ def turnover(request: TurnoverRequest, *, on_shot: ShotCallback | None = None,
     created = not folder.exists()
     folder.mkdir(exist_ok=True)
     try:
-        return _write_all(plans, records, edit, fmt, folder, on_shot, on_frames)
+        return _write_all(plans, records, edit, fmt, folder, on_shot, on_frames, request.signing)
     finally:
         if created and not any(folder.iterdir()):
             folder.rmdir()
@@ -172,16 +178,15 @@ def turnover(request: TurnoverRequest, *, on_shot: ShotCallback | None = None,
 
 def _write_all(plans: list[ShotPlan], records: list[dict[str, Any]], edit: Any,
                fmt: PlateFormat, folder: Path, on_shot: ShotCallback | None,
-               on_frames: FrameCallback | None) -> TurnoverResult:
+               on_frames: FrameCallback | None,
+               signing: SigningIdentity | None) -> TurnoverResult:
     result = TurnoverResult(folder=folder)
     for index, (plan, record) in enumerate(zip(plans, records, strict=True)):
         if on_shot is not None:
             on_shot(index, len(plans), plan.name)
-        _write_shot(plan, fmt, record, folder, on_frames)
+        _write_shot(plan, fmt, record, folder, on_frames, signing)
         result.shots.append(record)
-        note = plan.clamp_note()
-        if note:
-            result.notes.append(note)
+        result.notes += [n for n in (plan.source_note(), plan.clamp_note()) if n]
         if record["still"] is None:
             result.notes.append(f"{plan.name}: the still that was sent is not in the ledger, so "
                                 "the folder has no still.")

@@ -16,9 +16,8 @@ from stillmotion.errors import MediaError
 from stillmotion.finishing.naming import VersionName, parse
 from stillmotion.finishing.records import read_shot_record
 from stillmotion.media.plates import ImageSequence, find_sequences
+from stillmotion.media.probe import MOVIE_SUFFIXES
 from stillmotion.timeline.handoff import ShotSlot
-
-MOVIE_SUFFIXES = (".mov", ".mp4", ".mxf", ".mkv")
 
 
 @dataclass(frozen=True)

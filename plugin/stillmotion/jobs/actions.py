@@ -80,14 +80,18 @@ def _run(request: ShotRequest, row_context: JobContext, context: JobContext, *,
 
 
 def remix(job: str, prompt: str, *, settings: Settings, ledger: Ledger,
-          output: Path | None = None, on_event: EventHandler | None = None) -> Outcome:
+          output: Path | None = None, media_dir: Path | None = None,
+          on_event: EventHandler | None = None) -> Outcome:
     """A new take of a finished job with a new prompt (the service's remix), grouped with its
-    takes; placed in the same slot of a new timeline when the job was placed on one."""
+    takes; placed in the same slot of a new timeline when the job was placed on one. The
+    clip is written to ``media_dir`` if given, else beside the job's own clip."""
     row = _finished(ledger.lookup(job), "remixed")
     request = _request_from(row, prompt, take_group=row.take_group, remix_of=row.remote_id)
     previous = row.files.timeline
     context = dataclasses.replace(row.context, expires_at=None, provenance=None,
-                                  download_sha256=None, frames=None, resolve=None)
+                                  download_sha256=None, frames=None, resolve=None,
+                                  media_dir=media_dir.absolute() if media_dir else
+                                  row.context.media_dir)
     if previous is None:
         return _run(request, row.context, context, settings=settings, ledger=ledger,
                     on_event=on_event, goal=LedgerState.CONFORMED)
@@ -102,9 +106,13 @@ def extend_from_last_frame(timeline_path: Path, span: ClipSpan, overlap: int, pr
                            on_event: EventHandler | None = None,
                            **options: Any) -> Outcome:
     """``extend``: a new job from the clip's last frame, placed at its out point (less
-    ``overlap`` frames for a crossfade). ``options`` go to :func:`prepare_shot`."""
+    ``overlap`` frames, over which it dissolves in, picture and sound, when rendered).
+    ``options`` go to :func:`prepare_shot`."""
     shot = prepare_shot(timeline_path, str(span.end - 1), prompt, seconds=seconds,
                         purpose="extend", record_frame=span.end - overlap, **options)
+    if overlap:
+        shot = dataclasses.replace(shot, context=dataclasses.replace(
+            shot.context, crossfade_frames=overlap))
     clip, (placed, written) = run_shot(shot, OtioPlacer(shot.context), settings=settings,
                                        ledger=ledger, on_event=on_event)
     return Outcome(clip, placed, written)
@@ -113,10 +121,11 @@ def extend_from_last_frame(timeline_path: Path, span: ClipSpan, overlap: int, pr
 def extend_natively(timeline_path: Path, opened: Any, span: ClipSpan, prompt: str, seconds: int,
                     *, settings: Settings, ledger: Ledger, output: Path | None, overwrite: bool,
                     new_take: bool, on_event: EventHandler | None = None,
-                    audio: bool = True) -> Outcome:
+                    audio: bool = True, media_dir: Path | None = None) -> Outcome:
     """``extend --native``: continue the job behind the generated clip ``span`` with the
     provider's own extension; only the new ``seconds`` are shown, right after the clip
-    (``audio`` False: the picture only)."""
+    (``audio`` False: the picture only; ``media_dir``: where it is written, by default
+    ``stillmotion_media/`` beside the output)."""
     found = generated_at(opened, span)
     if found is None or found.metadata is None:
         raise ConfigError(f"--native continues a clip stillmotion generated, and '{span.name}' "
@@ -136,7 +145,7 @@ def extend_natively(timeline_path: Path, opened: Any, span: ClipSpan, prompt: st
                             extend_of=row.remote_id)
     context = JobContext(timeline=timeline_path.absolute(), at=str(span.end), output=final,
                          overwrite=overwrite, record_frame=span.end, tail_seconds=seconds,
-                         extends=row.id, media_dir=media_dir_for(final, None),
+                         extends=row.id, media_dir=media_dir_for(final, media_dir),
                          no_audio=not audio)
     return _run(request, row.context, context, settings=settings, ledger=ledger,
                 on_event=on_event)

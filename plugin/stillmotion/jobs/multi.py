@@ -22,8 +22,17 @@ from pathlib import Path
 from stillmotion.errors import ConfigError, StillmotionError
 from stillmotion.jobs import cost
 from stillmotion.jobs.ledger import Ledger
-from stillmotion.jobs.pipeline import Clock, EventHandler, GeneratedClip, generate, plan_shot
+from stillmotion.jobs.pipeline import (
+    Clock,
+    ConformSpec,
+    EventHandler,
+    GeneratedClip,
+    ShotRequest,
+    generate,
+    plan_shot,
+)
 from stillmotion.jobs.placers import OtioPlacer
+from stillmotion.jobs.records import JobContext
 from stillmotion.jobs.shots import Shot
 from stillmotion.settings import Settings
 from stillmotion.timeline.place import PlacedClip
@@ -80,18 +89,54 @@ def parse_choices(values: Sequence[str]) -> list[ModelChoice]:
     return choices
 
 
-def shots_for(shot: Shot, choices: Sequence[ModelChoice],
-              settings: Settings) -> tuple[list[Shot], Settings]:
-    """The shot once per choice, and the settings they run under. ``STILLMOTION_MODEL``
+def requests_for(request: ShotRequest, choices: Sequence[ModelChoice],
+                 settings: Settings) -> tuple[list[ShotRequest], Settings]:
+    """The request once per choice, and the settings they run under. ``STILLMOTION_MODEL``
     (settings) counts only for the settings' own provider: it names that provider's model, not
     another's, so the returned settings name no model."""
-    shots = []
+    requests = []
     for choice in choices:
         model = choice.model or (settings.model if choice.provider == settings.provider
                                  else None)
-        request = dataclasses.replace(shot.request, provider=choice.provider, model=model)
-        shots.append(dataclasses.replace(shot, request=request))
-    return shots, settings.model_copy(update={"model": None})
+        requests.append(dataclasses.replace(request, provider=choice.provider, model=model))
+    return requests, settings.model_copy(update={"model": None})
+
+
+def shots_for(shot: Shot, choices: Sequence[ModelChoice],
+              settings: Settings) -> tuple[list[Shot], Settings]:
+    """The shot once per choice (see :func:`requests_for`), and the settings they run under."""
+    requests, single = requests_for(shot.request, choices, settings)
+    return [dataclasses.replace(shot, request=r) for r in requests], single
+
+
+def generate_choices(request: ShotRequest, target: ConformSpec, choices: Sequence[ModelChoice],
+                     settings: Settings, *, media_dir: Path, ledger: Ledger,
+                     context: JobContext | None = None, on_event: EventHandler | None = None,
+                     clock: Clock | None = None) -> list[TakeOutcome]:
+    """Plan every choice, check the budget on their sum (nothing is sent when it is over), then
+    run them at once; one outcome per choice, in order: its clip or the error that ended it.
+
+    Placing is the front end's: :func:`run_models` writes a timeline file, the Resolve front
+    end adds takes to the live timeline.
+    """
+    requests, single = requests_for(request, choices, settings)
+    plans = [plan_shot(r, target, single, ledger) for r in requests]
+    fresh = [p.estimate for r, p in zip(requests, plans, strict=True)
+             if p.existing is None or r.new_take]
+    cost.check_budget(fresh, run_budget=settings.budget, daily_budget=settings.daily_budget,
+                      ledger=ledger)
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        futures = [pool.submit(generate, r, target, media_dir=media_dir, settings=single,
+                               on_event=on_event, ledger=ledger, context=context,
+                               budget_reserved=True, clock=clock)
+                   for r in requests]
+        outcomes: list[TakeOutcome] = []
+        for choice, future in zip(choices, futures, strict=True):
+            try:
+                outcomes.append(TakeOutcome(choice, clip=future.result()))
+            except StillmotionError as exc:
+                outcomes.append(TakeOutcome(choice, error=exc))
+    return outcomes
 
 
 def run_models(shot: Shot, choices: Sequence[ModelChoice], settings: Settings, *,
@@ -100,24 +145,10 @@ def run_models(shot: Shot, choices: Sequence[ModelChoice], settings: Settings, *
     ones as takes of the shot's slot (the first choice shown) in one new timeline file."""
     if len(choices) < 2:
         raise ValueError("run_models is for two or more choices")
-    shots, single = shots_for(shot, choices, settings)
     with Ledger(settings.ledger_path) as ledger:
-        plans = [plan_shot(s.request, s.target, single, ledger) for s in shots]
-        fresh = [p.estimate for s, p in zip(shots, plans, strict=True)
-                 if p.existing is None or s.request.new_take]
-        cost.check_budget(fresh, run_budget=settings.budget,
-                          daily_budget=settings.daily_budget, ledger=ledger)
-        with ThreadPoolExecutor(max_workers=len(shots)) as pool:
-            futures = [pool.submit(generate, s.request, s.target, media_dir=s.media_dir,
-                                   settings=single, on_event=on_event, ledger=ledger,
-                                   context=s.context, budget_reserved=True, clock=clock)
-                       for s in shots]
-            outcomes: list[TakeOutcome] = []
-            for choice, future in zip(choices, futures, strict=True):
-                try:
-                    outcomes.append(TakeOutcome(choice, clip=future.result()))
-                except StillmotionError as exc:
-                    outcomes.append(TakeOutcome(choice, error=exc))
+        outcomes = generate_choices(shot.request, shot.target, choices, settings,
+                                    media_dir=shot.media_dir, ledger=ledger,
+                                    context=shot.context, on_event=on_event, clock=clock)
         done = [o for o in outcomes if o.clip is not None]
         if not done:
             return MultiResult(tuple(outcomes), None)

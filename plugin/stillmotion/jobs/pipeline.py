@@ -40,7 +40,7 @@ from stillmotion.jobs.values import (
     emit,
 )
 from stillmotion.media import conform as conform_mod
-from stillmotion.media.sound import SoundFacts, sound_facts
+from stillmotion.media.sound import SoundFacts, file_has_sound
 from stillmotion.prompt import validate_prompt
 from stillmotion.settings import Settings, load_settings
 from stillmotion.timecode import format_size, parse_size
@@ -190,7 +190,8 @@ def _claim(plan: Plan, request: ShotRequest, target: ConformSpec, book: Ledger,
                        last_source_image=request.last_image.absolute()
                        if request.last_image else None),
         context=dataclasses.replace(context, media_dir=media_dir.absolute(), conform=target,
-                                    audio_promised=plan.audio_promised),
+                                    audio_promised=plan.audio_promised,
+                                    no_credentials=not settings.credentials),
         cost_estimate=plan.estimate.amount, currency=plan.estimate.currency,
         goal=goal, new_take=request.new_take,
     )
@@ -215,6 +216,8 @@ def drive(row: JobRow, settings: Settings, *, ledger: Ledger,
         )
     if row.state in (S.CONFORMED, S.PLACED):
         return clip_of(row, reused=True)
+    if row.context.no_credentials:  # the run that claimed the job said --no-credentials
+        settings = settings.model_copy(update={"credentials": False})
     media_dir = row.context.media_dir
     if media_dir is None:
         raise JobError(f"Job {row.id} has no media folder recorded; make a new take.")
@@ -270,8 +273,7 @@ def clip_of(row: JobRow, *, reused: bool) -> GeneratedClip:
 def _sound(row: JobRow, conformed: Path) -> bool:
     """Whether the row's clip has sound to place, as its conform recorded (a row conformed
     before that was recorded is measured now: our silent fill measures as silence)."""
-    facts = SoundFacts.from_json(row.context.audio)
-    return (facts if facts is not None else sound_facts(conformed)).sound
+    return file_has_sound(conformed, SoundFacts.recorded_sound(row.context.audio))
 
 
 def resume_job(row: JobRow, settings: Settings, *, ledger: Ledger, resubmit: bool = False,

@@ -9,6 +9,7 @@ needed to place again after a crash (input timeline, playhead, output path).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -30,7 +31,8 @@ from stillmotion.timeline.place import PlacedClip, place_generated
 from stillmotion.timeline.relink import options_from_context, reading_options
 from stillmotion.timeline.resolve_shape import make_resolve_shaped
 from stillmotion.timeline.sound import place_sound, sync_sound
-from stillmotion.timeline.takes import switch_take
+from stillmotion.timeline.takes import media_in_of, switch_take, with_slot_takes
+from stillmotion.timeline.timebase import TimeBase
 
 Result_co = TypeVar("Result_co", covariant=True)
 
@@ -62,7 +64,8 @@ def metadata_for(clip: GeneratedClip, row: JobRow | None, takes: list[JobRow],
                    original=str(r.files.download) if r.files.download else None,
                    prompt=r.prompt, created_at=r.created_at.isoformat(),
                    cost_estimate=float(r.cost_estimate) if r.cost_estimate else None,
-                   sound=_row_sound(r), provider=r.provider, model=r.model or "")
+                   sound=SoundFacts.recorded_sound(r.context.audio), provider=r.provider,
+                   model=r.model or "")
         for r in finished
     )
     source = row.request.source if row is not None else None
@@ -80,11 +83,6 @@ def metadata_for(clip: GeneratedClip, row: JobRow | None, takes: list[JobRow],
         extra={"remote_id": clip.remote_id, "provenance": clip.provenance.to_json(),
                "rate": format_rate(clip.rate), **_audio_extra(row)},
     )
-
-
-def _row_sound(row: JobRow) -> bool | None:
-    facts = SoundFacts.from_json(row.context.audio)
-    return None if facts is None else facts.sound
 
 
 def _audio_extra(row: JobRow | None) -> dict[str, Any]:
@@ -116,11 +114,13 @@ def place_on_timeline(
     for existing in takes:
         same_group = existing.metadata is not None \
             and existing.metadata.take_group == clip.take_group
-        if same_group:
-            old_link = existing.metadata.link_id if existing.metadata is not None else ""
+        if same_group and existing.metadata is not None:
+            slot = with_slot_takes(existing.metadata, metadata, shown_in=media_in_of(
+                existing.clip, TimeBase.of(timeline)))
             switched = switch_take(existing, timeline, media_path=clip.conformed,
-                                   duration_frames=length, rate=clip.rate, metadata=metadata,
+                                   duration_frames=length, rate=clip.rate, metadata=slot,
                                    original_path=clip.original)
+            old_link = existing.metadata.link_id
             sync_sound(timeline, switched, old_link=old_link, sound=sound)
             return switched
     start: Located | int = record_frame if record_frame is not None else \
@@ -141,13 +141,15 @@ def place_clip(timeline: Any, clip: GeneratedClip, *, ledger: Ledger,
                context: JobContext | None = None,
                prompt_parts: dict[str, str] | None = None) -> PlacedClip:
     """Place ``clip`` on an open timeline as ``context`` (default: its row's) says: at the
-    playhead or a record frame, maybe trimmed."""
+    playhead or a record frame, maybe trimmed, maybe dissolving in (``extend --crossfade``)."""
     row = ledger.get(clip.job_id)
     context = context if context is not None else row.context
     if context.timeline is None or context.at is None:
         raise JobError(f"Job {row.id} records no timeline file to be placed on; place its "
                        f"clip {clip.conformed} by hand.")
     metadata = metadata_for(clip, row, ledger.takes(clip.take_group), prompt_parts)
+    if context.crossfade_frames:
+        metadata = dataclasses.replace(metadata, crossfade_frames=context.crossfade_frames)
     return place_on_timeline(timeline, context.at, clip, metadata,
                              timeline_path=context.timeline, record_frame=context.record_frame,
                              frames=context.place_frames, tail_seconds=context.tail_seconds,
@@ -200,7 +202,7 @@ class OtioPlacer:
         if self.resumed and output.exists() and not context.overwrite:
             output = next_free_name(output)
         saved = context.reading.to_json() if context.reading is not None else None
-        with reading_options(options_from_context(saved)):  # the --rate and --relink-dir of the run
+        with reading_options(options_from_context(saved)):  # the run's --rate and relink folders
             timeline = read_timeline(context.timeline)
         placed = [place_clip(timeline, clip, ledger=ledger, context=context,
                              prompt_parts=self.prompt_parts) for clip in clips]

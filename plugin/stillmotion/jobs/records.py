@@ -284,8 +284,9 @@ class ResolveSpot:
 
 @dataclass(frozen=True)
 class TimelineReading:
-    """How the input timeline was read (``--rate``, ``--relink-dir``), so placing after a crash
-    reads it the same way; the JSON is ``stillmotion.timeline.relink.reading_context``'s."""
+    """How the input timeline was read (``--rate``; ``relink_dirs``: every folder searched,
+    from ``--media-dir`` and ``--relink-dir`` alike), so placing after a crash reads it the
+    same way; the JSON is ``stillmotion.timeline.relink.reading_context``'s."""
 
     rate: str | None = None
     relink_dirs: tuple[str, ...] = ()
@@ -305,12 +306,14 @@ class JobContext:
     """Everything needed to finish and place a job after a crash, beyond the request.
 
     ``timeline``/``at``/``output``/``overwrite``/``for_resolve``/``record_frame``/
-    ``place_frames``/``tail_seconds`` say how the OTIO placer puts it on a timeline file
-    (``timeline`` set means it has one); ``resolve`` says where the Resolve placer put it. The
-    stages add ``expires_at``, ``provenance``, ``download_sha256`` and ``frames``. Sound:
-    ``no_audio`` (``--no-audio``: place the picture only), ``audio_promised`` (the model's
-    capability row says it makes sound) and ``audio`` (the conform's
-    :class:`~stillmotion.media.sound.SoundFacts` JSON plus ``silence_added``).
+    ``place_frames``/``tail_seconds``/``crossfade_frames`` say how the OTIO placer puts it on a
+    timeline file (``timeline`` set means it has one; ``crossfade_frames``: ``extend
+    --crossfade`` dissolves the clip in over that many record frames); ``resolve`` says where
+    the Resolve placer put it. The stages add ``expires_at``, ``provenance``,
+    ``download_sha256`` and ``frames``. Sound: ``no_audio`` (``--no-audio``: place the picture
+    only), ``audio_promised`` (the model's capability row says it makes sound) and ``audio`` (the
+    conform's :class:`~stillmotion.media.sound.SoundFacts` JSON plus ``silence_added``).
+    ``no_credentials`` (``--no-credentials``) holds for the job's whole life, resume included.
     """
 
     media_dir: Path | None = None
@@ -323,6 +326,7 @@ class JobContext:
     record_frame: int | None = None
     place_frames: int | None = None
     tail_seconds: int | None = None
+    crossfade_frames: int | None = None
     extends: str | None = None
     gap: GapFacts | None = None
     expires_at: int | None = None
@@ -332,6 +336,7 @@ class JobContext:
     resolve: ResolveSpot | None = None
     reading: TimelineReading | None = None
     no_audio: bool = False
+    no_credentials: bool = False
     audio_promised: bool | None = None
     audio: Mapping[str, Any] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -346,15 +351,15 @@ class JobContext:
     def to_json(self) -> Json:
         nested = {"conform": self.conform, "gap": self.gap, "provenance": self.provenance,
                   "resolve": self.resolve, "reading": self.reading}
-        values: Json = {name: _str_or_none(getattr(self, name))
-                        for name in ("media_dir", "timeline", "output", "at", "extends",
-                                     "download_sha256")}
+        values: Json = {name: _str_or_none(getattr(self, name)) for name in
+                        ("media_dir", "timeline", "output", "at", "extends", "download_sha256")}
         values.update({name: getattr(self, name) for name in
-                       ("record_frame", "place_frames", "tail_seconds", "expires_at", "frames")})
+                       ("record_frame", "place_frames", "tail_seconds", "crossfade_frames",
+                        "expires_at", "frames")})
         values.update({k: v.to_json() if v is not None else None for k, v in nested.items()})
-        values.update({"overwrite": self.overwrite or None,
-                       "for_resolve": self.for_resolve or None, "no_audio": self.no_audio or None,
-                       "audio_promised": self.audio_promised,
+        values.update({name: getattr(self, name) or None for name in
+                       ("overwrite", "for_resolve", "no_audio", "no_credentials")})
+        values.update({"audio_promised": self.audio_promised,
                        "audio": dict(self.audio) if self.audio is not None else None})
         return _compact(values, self.extra)
 
@@ -369,13 +374,14 @@ class JobContext:
             timeline=_path(data, "timeline"), at=_text(data, "at"), output=_path(data, "output"),
             overwrite=bool(data.get("overwrite")), for_resolve=bool(data.get("for_resolve")),
             record_frame=_int(data, "record_frame"), place_frames=_int(data, "place_frames"),
-            tail_seconds=_int(data, "tail_seconds"), extends=_text(data, "extends"),
+            tail_seconds=_int(data, "tail_seconds"),
+            crossfade_frames=_int(data, "crossfade_frames"), extends=_text(data, "extends"),
             gap=nested("gap", GapFacts.from_json), expires_at=_int(data, "expires_at"),
             provenance=nested("provenance", Provenance.from_json),
             download_sha256=_text(data, "download_sha256"), frames=_int(data, "frames"),
             resolve=nested("resolve", ResolveSpot.from_json),
             reading=nested("reading", TimelineReading.from_json),
-            no_audio=bool(data.get("no_audio")),
+            no_audio=bool(data.get("no_audio")), no_credentials=bool(data.get("no_credentials")),
             audio_promised=bool(data["audio_promised"]) if data.get("audio_promised") is not None
             else None,
             audio=dict(data["audio"]) if isinstance(data.get("audio"), Mapping) else None,

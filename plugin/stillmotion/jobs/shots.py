@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from stillmotion.errors import ConfigError
 from stillmotion.files import MEDIA_FOLDER, check_output, writable_folder
@@ -22,6 +23,7 @@ from stillmotion.prompt import validate_prompt
 from stillmotion.timeline.io import default_output_path, read_timeline
 from stillmotion.timeline.locate import Located
 from stillmotion.timeline.relink import reading_context
+from stillmotion.timeline.takes import generated_under
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,18 @@ def take_group_for(timeline_path: Path, located: Located, purpose: str) -> str:
     key = f"{timeline_path.absolute()}|{purpose}|{located.record_frame}|{located.media_path}|" \
           f"{located.source_frame_index}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def slot_group(timeline: Any, located: Located, new_take: bool) -> str | None:
+    """With ``--new-take`` and a generated clip over the playhead, that clip's take group: the
+    take goes into its slot beside the takes it lists (an artist's version ingested on
+    another timeline file among them), as Resolve's ``AddTake`` does; else None. ``new_take``
+    is False for clips placed elsewhere than the playhead (extend, fill-gap), which must not
+    replace the clip they start from."""
+    if not new_take:
+        return None
+    slot = generated_under(timeline, located.record_frame)
+    return slot.metadata.take_group if slot is not None and slot.metadata is not None else None
 
 
 def source_facts(located: Located) -> SourceFacts:
@@ -98,7 +112,10 @@ def prepare_shot(
     facts = probe(located.media_path).require_video()
     request = ShotRequest(
         image=still, prompt=prompt, seconds=seconds, size=size, provider=provider, model=model,
-        new_take=new_take, take_group=take_group_for(timeline_path, located, purpose),
+        new_take=new_take,
+        take_group=slot_group(timeline, located, new_take and purpose == "generate"
+                              and record_frame is None)
+        or take_group_for(timeline_path, located, purpose),
         source=source_facts(located),
     )
     target = ConformSpec(rate=located.record_rate, size=facts.size, preset=preset, sar=facts.sar)

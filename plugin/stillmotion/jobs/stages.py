@@ -77,7 +77,7 @@ def grab(located: Located, folder: Path) -> Path:
 
 def fit(row: JobRow, ledger: Ledger, media_dir: Path, settings: Settings) -> JobRow:
     """Fit: the still (and the last-frame still) cropped to the request size, recorded as sent;
-    the still carries Content Credentials when signing is set up."""
+    both carry Content Credentials when signing is set up."""
     size = parse_size(row.size or "")
     source = row.files.source_image
     if source is None:
@@ -90,7 +90,8 @@ def fit(row: JobRow, ledger: Ledger, media_dir: Path, settings: Settings) -> Job
     if row.files.last_source_image is not None:
         last = media_dir / f"{stem(row)}_last_frame.png"
         if not last.exists():
-            fit_image(row.files.last_source_image, last, size, fit="crop")
+            with signed_still(last, row.files.last_source_image, settings) as unsigned:
+                fit_image(row.files.last_source_image, unsigned, size, fit="crop")
         row = ledger.update(row.id, files=JobFiles(last_image=last))
     return row
 
@@ -108,10 +109,11 @@ def _create(row: JobRow, provider: Provider) -> JobState:
                               "run `stillmotion extend` without --native.")
         return provider.extend(row.request.extend_of, row.prompt, row.seconds or 4)
     assert row.files.image is not None  # fit ran first
+    audio = False if row.context.no_audio else (True if row.context.audio_promised else None)
     return provider.submit(GenerationRequest(
         prompt=row.prompt, model=row.model, seconds=row.seconds or 4,
         size=parse_size(row.size or ""), first_frame=row.files.image,
-        last_frame=row.files.last_image))
+        last_frame=row.files.last_image, audio=audio))
 
 
 def submit(row: JobRow, provider: Provider, ledger: Ledger, on_event: EventHandler | None,

@@ -11,7 +11,10 @@ Recipes (C2PA 2.x actions):
   ``trainedAlgorithmicMedia`` (the clip came from an image-to-video model);
 - master: ``c2pa.created`` as ``trainedAlgorithmicMedia`` when every contributor is generated,
   ``compositeWithTrainedAlgorithmicMedia`` when only some are, then ``c2pa.placed`` for each
-  contributor (``componentOf``).
+  contributor (``componentOf``);
+- stills sent to the service: the editor's frame opened, then ``c2pa.resized``;
+- turnover plates: as a conformed clip (movies embedded, EXR/DPX frames with sidecars);
+- the standalone ``conform``: as a conformed clip, AI-generated only if the input says so.
 """
 
 from __future__ import annotations
@@ -27,14 +30,14 @@ from stillmotion import __version__
 from stillmotion.errors import MediaError
 from stillmotion.files import atomic_path, remove_partials
 from stillmotion.media.identity import LOCAL_NAME, signing_identity
+from stillmotion.media.manifest_store import AI_COMPOSITE_SOURCE, AI_SOURCE, IPTC
 from stillmotion.media.provenance import (
-    AI_COMPOSITE_SOURCE,
-    AI_SOURCE,
-    IPTC,
     SigningIdentity,
+    active_signer,
     can_carry,
     read_credentials,
     sign_file,
+    sign_sidecars,
 )
 from stillmotion.settings import Settings
 
@@ -64,17 +67,26 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def conform_recipe(download: Path, description: str) -> Recipe:
-    """A conformed clip: the download opened and transcoded, still AI-generated media."""
+def conform_recipe(download: Path, description: str, *, ai: bool = True) -> Recipe:
+    """A conformed clip (or turnover plate): the download opened and transcoded, still
+    AI-generated media (``ai``; the standalone ``conform`` passes what the source declares)."""
+    transcoded = {"action": "c2pa.transcoded", "softwareAgent": _agent(),
+                  "description": description, "when": _now()}
+    if ai:
+        transcoded["digitalSourceType"] = AI_SOURCE
     return Recipe(
-        actions=(
-            {"action": "c2pa.opened", "parameters": {"ingredientIds": ["download"]}},
-            {"action": "c2pa.transcoded", "digitalSourceType": AI_SOURCE,
-             "softwareAgent": _agent(), "description": description, "when": _now()},
-        ),
+        actions=({"action": "c2pa.opened", "parameters": {"ingredientIds": ["download"]}},
+                 transcoded),
         ingredients=((download, {"title": download.name, "relationship": "parentOf",
                                  "label": "download"}),),
     )
+
+
+def transcode_recipe(source: Path, description: str) -> Recipe:
+    """Any clip conformed by ``stillmotion conform``: AI-generated only when ``source``'s own
+    credentials chain says so (camera footage is conformed too, and must not be labelled)."""
+    return conform_recipe(source, description,
+                          ai=read_credentials(source).ai_generator is not None)
 
 
 def master_recipe(contributors: Sequence[Path]) -> Recipe:
@@ -117,11 +129,22 @@ def still_recipe(source: Path) -> Recipe:
 
 def signed_still(still: Path, source: Path,
                  settings: Settings) -> contextlib.AbstractContextManager[Path]:
-    """:func:`signed_output` for the fitted still; a source c2pa cannot take as an ingredient
-    (EXR, DPX) leaves the still unsigned rather than claim an origin we cannot show."""
-    if not can_carry(source):
-        settings = settings.model_copy(update={"credentials": False})
-    return signed_output(still, still_recipe(source), settings)
+    """:func:`signed_derivative` for a fitted still (first or last frame)."""
+    return signed_derivative(still, source, still_recipe(source), settings)
+
+
+def signed_derivative(final: Path, source: Path, recipe: Recipe, settings: Settings,
+                      on_note: Notify | None = None) -> contextlib.AbstractContextManager[Path]:
+    """:func:`signed_output` for a file made from ``source``; a source c2pa cannot take as an
+    ingredient (EXR, DPX, MXF …) leaves it unsigned rather than claim an origin we cannot
+    show, and the note says why."""
+    if can_carry(source):
+        return signed_output(final, recipe, settings, on_note)
+    unsigned = settings.model_copy(update={"credentials": False})
+    why = None if on_note is None else (lambda _: on_note(
+        f"Wrote {final.name} without Content Credentials: c2pa cannot name a "
+        f"{source.suffix or 'extensionless'} file as its origin."))
+    return signed_output(final, recipe, unsigned, why)
 
 
 def signing_note(identity: SigningIdentity | None, path: Path) -> str:
@@ -134,14 +157,15 @@ def signing_note(identity: SigningIdentity | None, path: Path) -> str:
 
 
 def credentials_line(path: Path) -> str:
-    """What a written file's own Content Credentials say about who signed it, in a few words."""
-    credentials = read_credentials(path)
-    active = credentials.active
-    if active is None:
+    """Who signed a file stillmotion just wrote (or reused), in a few words.
+
+    Read without validating (:func:`active_signer`): a validating read re-hashes the whole clip,
+    as long again as signing it; ``stillmotion provenance`` is where a signature is checked.
+    """
+    signer = active_signer(path)
+    if signer is None:
         return "no Content Credentials"
-    if active.signer == LOCAL_NAME and credentials.status != "tampered":
-        return LOCAL_NOTE
-    return f"signed by {active.signer or 'an unnamed signer'} ({credentials.status})"
+    return LOCAL_NOTE if signer == LOCAL_NAME else f"signed by {signer}"
 
 
 def chosen_identity(settings: Settings) -> SigningIdentity | None:
@@ -180,6 +204,24 @@ def signed_output(final: Path, recipe: Recipe, settings: Settings,
         unsigned.unlink(missing_ok=True)
     if on_note is not None:
         on_note(signing_note(identity, final))
+
+
+def sign_plate(files: Sequence[Path], download: Path, identity: SigningIdentity | None,
+               description: str) -> dict[str, Any]:
+    """Sign a just-written turnover plate; what the shot JSON records about it.
+
+    A movie plate gets an embedded manifest (signed in place through a temporary sibling); an
+    EXR or DPX sequence gets a sidecar ``<frame>.c2pa`` beside each frame, bound to the frame's
+    bytes. Either way the download is the ingredient, so the chain reaches the vendor.
+    """
+    if identity is None or not can_carry(download):
+        return {"signed": False, "sidecars": []}
+    recipe = conform_recipe(download, description)
+    if len(files) == 1 and can_carry(files[0]):
+        sign_into(files[0], files[0], recipe, identity)
+        return {"signed": True, "sidecars": []}
+    sidecars = sign_sidecars(files, recipe.manifest(""), recipe.ingredients, identity)
+    return {"signed": True, "sidecars": [path.name for path in sidecars]}
 
 
 def sign_master(path: Path, contributors: Sequence[Path],

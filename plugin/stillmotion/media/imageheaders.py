@@ -1,4 +1,5 @@
-"""Timecode in EXR and DPX headers: write it into frames ffmpeg wrote, read it back.
+"""Timecode (and EXR chromaticities) in EXR and DPX headers: written into frames ffmpeg wrote,
+read back.
 
 Why by hand: the bundled ffmpeg's EXR and DPX encoders ignore ``-timecode`` (the EXR header gets
 ``framesPerSecond`` but no ``timeCode``; the DPX television header's time code stays
@@ -8,6 +9,9 @@ timecode there. Both layouts are small and fixed:
 - EXR: a ``timeCode`` attribute (type ``timecode``, 8 bytes: SMPTE 12M time-and-flags then user
   bits, little-endian) inserted before the header's end; every chunk offset in the offset table
   that follows moves by the inserted length.
+- EXR chromaticities (ffmpeg writes none): the standard ``chromaticities`` attribute, 8 floats,
+  inserted the same way, so a compositor knows the plate's primaries.
+- DPX colour: the first image element's transfer and colorimetric bytes (SMPTE ST 268 codes).
 - DPX: the television header's ``TimeCode`` (offset 1920) as BCD ``0xHHMMSSFF`` in the file's
   byte order (the magic says which), as the DPX 2.0 standard and OpenImageIO read it.
 """
@@ -22,8 +26,8 @@ from stillmotion.errors import MediaError
 
 EXR_MAGIC = b"\x76\x2f\x31\x01"
 DPX_TIMECODE_OFFSET = 1920
+DPX_COLOUR_OFFSET = 801  # image element 1: transfer, then colorimetric (one byte each)
 _TC_RE = re.compile(r"^(\d\d):(\d\d):(\d\d)([:;])(\d\d)$")
-_EXR_TC_NAME = b"timeCode\x00timecode\x00"
 # Scanlines per chunk by EXR compression code (none, rle, zips, zip, piz, pxr24, b44, b44a).
 _LINES_PER_CHUNK = {0: 1, 1: 1, 2: 1, 3: 16, 4: 32, 5: 16, 6: 32, 7: 32}
 
@@ -76,17 +80,17 @@ def _exr_header_end(data: bytes, path: Path) -> tuple[int, dict[str, bytes]]:
     return pos, values
 
 
-def stamp_exr_timecode(path: Path, timecode: str) -> None:
-    """Insert (or replace) the ``timeCode`` attribute of the scanline EXR ``path``."""
+def _set_exr_attribute(path: Path, name: str, kind: str, value: bytes) -> None:
+    """Replace the attribute ``name`` of the scanline EXR ``path`` (same size), or insert it
+    before the header's end, moving every chunk offset by the inserted length."""
     data = path.read_bytes()
     end, values = _exr_header_end(data, path)
-    if "timeCode" in values:
-        start = data.index(_EXR_TC_NAME, 8) + len(_EXR_TC_NAME) + 4
-        patched = bytearray(data)
-        struct.pack_into("<II", patched, start, _smpte_exr(timecode), 0)
-        path.write_bytes(bytes(patched))
+    label = name.encode("latin-1") + b"\x00" + kind.encode("latin-1") + b"\x00"
+    if name in values and len(values[name]) == len(value):
+        start = data.index(label, 8) + len(label) + 4
+        path.write_bytes(data[:start] + value + data[start + len(value):])
         return
-    attribute = _EXR_TC_NAME + struct.pack("<iII", 8, _smpte_exr(timecode), 0)
+    attribute = label + struct.pack("<i", len(value)) + value
     compression = values["compression"][0]
     ymin, ymax = struct.unpack_from("<ii", values["dataWindow"], 4)
     lines = _LINES_PER_CHUNK.get(compression, 1)
@@ -96,6 +100,27 @@ def stamp_exr_timecode(path: Path, timecode: str) -> None:
     shifted = struct.pack(f"<{chunks}Q", *(o + len(attribute) for o in offsets))
     body = data[table_start + 8 * chunks:]
     path.write_bytes(data[:end] + attribute + b"\x00" + shifted + body)
+
+
+def stamp_exr_timecode(path: Path, timecode: str) -> None:
+    """Insert (or replace) the ``timeCode`` attribute of the scanline EXR ``path``."""
+    _set_exr_attribute(path, "timeCode", "timecode", struct.pack("<II", _smpte_exr(timecode), 0))
+
+
+def stamp_exr_chromaticities(path: Path, chromaticities: tuple[float, ...]) -> None:
+    """Insert (or replace) the standard ``chromaticities`` attribute (red, green, blue and white
+    x, y) of the scanline EXR ``path``: what Nuke and OpenImageIO read as the primaries."""
+    if len(chromaticities) != 8:
+        raise MediaError("EXR chromaticities are 8 numbers (red, green, blue, white x and y).",
+                         path=path)
+    _set_exr_attribute(path, "chromaticities", "chromaticities",
+                       struct.pack("<8f", *chromaticities))
+
+
+def read_exr_chromaticities(path: Path) -> tuple[float, ...] | None:
+    """The ``chromaticities`` attribute of an EXR, or None when it has none."""
+    value = _exr_header_end(path.read_bytes(), path)[1].get("chromaticities")
+    return None if value is None or len(value) != 32 else struct.unpack("<8f", value)
 
 
 def read_exr_timecode(path: Path) -> str | None:
@@ -135,6 +160,23 @@ def read_dpx_timecode(path: Path) -> str | None:
         return None
     return (f"{_from_bcd(packed >> 24):02d}:{_from_bcd((packed >> 16) & 0xFF):02d}:"
             f"{_from_bcd((packed >> 8) & 0xFF):02d}:{_from_bcd(packed & 0xFF):02d}")
+
+
+def stamp_dpx_colour(path: Path, code: int) -> None:
+    """Set the first image element's transfer characteristic and colorimetric specification
+    (offsets 801 and 802) to ``code`` of SMPTE ST 268 (6: ITU-R 709-4, 14: ITU-R 2020 NCL);
+    the bundled ffmpeg writes 4 (unspecified video), or 6 whatever the tag."""
+    data = bytearray(path.read_bytes())
+    _dpx_order(bytes(data), path)
+    data[DPX_COLOUR_OFFSET] = data[DPX_COLOUR_OFFSET + 1] = code
+    path.write_bytes(bytes(data))
+
+
+def read_dpx_colour(path: Path) -> tuple[int, int]:
+    """The first image element's (transfer characteristic, colorimetric specification)."""
+    data = path.read_bytes()
+    _dpx_order(data, path)
+    return data[DPX_COLOUR_OFFSET], data[DPX_COLOUR_OFFSET + 1]
 
 
 def stamp_timecode(path: Path, timecode: str) -> None:

@@ -17,14 +17,16 @@ from pathlib import Path
 
 from stillmotion.errors import ConfigError, MediaError
 from stillmotion.media.colour import source_matrix, source_range
-from stillmotion.media.conform import COLOUR_OPTIONS, COLOUR_TAGS, colour_filters, round_half_up
+from stillmotion.media.conform import COLOUR_TAGS, colour_filters, round_half_up
 from stillmotion.media.ffmpeg import Progress, media_arg, run
-from stillmotion.media.imageheaders import stamp_timecode
+from stillmotion.media.imageheaders import (
+    stamp_dpx_colour,
+    stamp_exr_chromaticities,
+    stamp_timecode,
+)
+from stillmotion.media.platecolour import PlateColour, plate_colour, to_colour_filters
 from stillmotion.media.probe import VideoFacts, probe
 from stillmotion.timecode import Timecode, format_rate
-
-COLOUR_SPACES = ("rec709",)
-"""Output colour spaces offered: the generated picture as it is, BT.709 display-referred."""
 
 FrameCallback = Callable[[int, int], None]
 """Progress in frames: (frames written so far, frames in the plate)."""
@@ -72,13 +74,11 @@ def plate_format(name: str) -> PlateFormat:
     return found
 
 
-def check_colour_space(name: str) -> str:
-    """The colour space name, normalised; ConfigError for one stillmotion cannot write."""
-    key = name.strip().lower().replace(".", "").replace("-", "")
-    if key not in COLOUR_SPACES:
-        raise ConfigError(f"Unknown colour space '{name}'; stillmotion writes plates in "
-                          f"{', '.join(COLOUR_SPACES)} (the generated picture as it is).")
-    return key
+def check_colour_space(name: str, fmt: PlateFormat | None = None) -> str:
+    """The colour space name, normalised; ConfigError for one stillmotion cannot write, or
+    cannot write in ``fmt`` (linear ACEScg is float EXR only)."""
+    return plate_colour(name, float_sequence=fmt is None or fmt.pix_fmt.endswith("f32le"),
+                        format_name=fmt.name if fmt is not None else "").name
 
 
 def check_plate_size(fmt: PlateFormat, size: tuple[int, int], source: Path) -> None:
@@ -103,8 +103,12 @@ def frames_after_rate(video: VideoFacts, rate: Fraction) -> int:
     return round_half_up(video.frame_count * rate / video.rate)
 
 
-def _picture_filters(video: VideoFacts, fmt: PlateFormat) -> list[str]:
-    """Colour conversion into the format's pixels (RGB formats get an explicit matrix)."""
+def _picture_filters(video: VideoFacts, fmt: PlateFormat, colour: PlateColour) -> list[str]:
+    """Colour conversion into the format's pixels (RGB formats get an explicit matrix); other
+    colour spaces than the generated BT.709 go through zscale (:mod:`platecolour`)."""
+    if colour.name != "rec709":
+        tags = [] if fmt.sequence else [f"setparams={colour.tags}"]
+        return [*to_colour_filters(video, colour, fmt.pix_fmt), *tags]
     if fmt.pix_fmt.startswith("gbr"):
         if video.pix_fmt is not None and video.pix_fmt.startswith(("gbr", "rgb", "bgr")):
             return [f"format={fmt.pix_fmt}"]
@@ -131,20 +135,24 @@ def write_plate(
     timecode: str,
     drop_frame: bool = False,
     on_frames: FrameCallback | None = None,
+    colour_space: str = "rec709",
 ) -> list[Path]:
     """Write frames ``first`` .. ``first + count - 1`` of ``source`` (counted at ``rate``).
 
     A sequence is ``folder/stem.NNNN.ext`` from ``start_number``, each frame's header stamped
-    with its timecode (``timecode`` is the first frame's); a movie is ``folder/stem.ext`` with a
-    timecode track. Returns the files written; MediaError if ffmpeg wrote another count.
+    with its timecode (``timecode`` is the first frame's) and ``colour_space`` (EXR
+    chromaticities, DPX transfer and colorimetric codes); a movie is ``folder/stem.ext`` with a
+    timecode track and colour tags. Returns the files written; MediaError if ffmpeg wrote
+    another count.
     """
+    colour = plate_colour(check_colour_space(colour_space, fmt))
     video = probe(source).require_video()
     check_plate_size(fmt, video.size, source)
     chain = [
         f"fps={format_rate(rate)}",
         f"trim=start_frame={first}:end_frame={first + count}",
         "setpts=PTS-STARTPTS",
-        *_picture_filters(video, fmt),
+        *_picture_filters(video, fmt, colour),
     ]
     if fmt.sequence:
         target = folder / f"{stem}.%04d{fmt.suffix}"
@@ -153,7 +161,7 @@ def write_plate(
     else:
         target = folder / f"{stem}{fmt.suffix}"
         muxer = ["-timecode", timecode]
-        tags = list(COLOUR_OPTIONS)
+        tags = list(colour.options)
 
     def progress(event: Progress) -> None:
         if on_frames is not None:
@@ -181,6 +189,10 @@ def write_plate(
     start = clock.to_frames(timecode)
     for index, path in enumerate(files):
         stamp_timecode(path, clock.to_text(start + index))
+        if fmt.suffix == ".exr":
+            stamp_exr_chromaticities(path, colour.chromaticities)
+        else:
+            stamp_dpx_colour(path, colour.dpx_code)
     return files
 
 
@@ -246,13 +258,21 @@ def sequence_to_movie(sequence: ImageSequence, output: Path, rate: Fraction) -> 
     return output
 
 
-def extract_frames(source: Path, output: Path, first: int, count: int) -> Path:
+def extract_frames(source: Path, output: Path, first: int, count: int, *,
+                   sound: bool = False) -> Path:
     """Frames ``first`` .. ``first + count - 1`` of ``source`` (its own frames, no rate change)
-    as a lossless 16-bit PNG-in-MOV at the source's rate, for conforming the cut of a version."""
-    video = probe(source).require_video()
+    as a lossless 16-bit PNG-in-MOV at the source's rate, for conforming the cut of a version;
+    with ``sound``, the source's first audio stream over the same span comes along (PCM)."""
+    info = probe(source)
+    video = info.require_video()
+    audio: list[str] = []
+    if sound and info.audio is not None:
+        start, length = Fraction(first) / video.rate, Fraction(count) / video.rate
+        audio = ["-map", "0:a:0", "-af", f"atrim=start={float(start)!r}:duration="
+                 f"{float(length)!r},asetpts=PTS-STARTPTS", "-c:a", "pcm_s24le"]
     run(["-i", media_arg(source), "-map", "0:v:0",
          "-vf", f"trim=start_frame={first}:end_frame={first + count},setpts=PTS-STARTPTS,"
-         "format=rgb48be", "-an", "-frames:v", str(count), "-c:v", "png",
+         "format=rgb48be", *(audio or ["-an"]), "-frames:v", str(count), "-c:v", "png",
          "-r", format_rate(video.rate), "-y", media_arg(output)],
         output=output, what=f"Cutting {source.name} to the cut")
     written = probe(output).require_video().frame_count

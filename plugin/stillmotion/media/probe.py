@@ -25,6 +25,8 @@ _TRC = {1: "bt709", 2: None, 4: "gamma22", 5: "gamma28", 6: "smpte170m", 7: "smp
 _SPACE = {0: "gbr", 1: "bt709", 2: None, 5: "bt470bg", 6: "smpte170m", 7: "smpte240m",
           9: "bt2020nc", 10: "bt2020c"}
 _RANGE = {0: None, 1: "tv", 2: "pc"}
+MOVIE_SUFFIXES = frozenset({".mov", ".mp4", ".m4v", ".mxf", ".webm", ".mkv"})
+"""File suffixes read as movies where a folder is searched for them (review, ingest)."""
 # PyAV before 19 raises on a tag that is not UTF-8 unless told to ignore it; 19 removed the option
 # (open() refuses it) and keeps such bytes as lone surrogates, which _tags drops the same way.
 _OPEN_OPTIONS: dict[str, Any] = (

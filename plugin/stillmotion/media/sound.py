@@ -48,6 +48,12 @@ class SoundFacts:
         lufs = data.get("lufs")
         return cls(bool(data["stream"]), float(lufs) if isinstance(lufs, (int, float)) else None)
 
+    @classmethod
+    def recorded_sound(cls, data: Any) -> bool | None:
+        """Whether the facts a ledger row recorded say there is sound; None: none recorded."""
+        facts = cls.from_json(data)
+        return None if facts is None else facts.sound
+
 
 def describe_sound(context: Mapping[str, Any]) -> str | None:
     """One line for people about a job's sound, from its ledger context (``audio_promised``,
@@ -67,6 +73,13 @@ def describe_sound(context: Mapping[str, Any]) -> str | None:
         else:
             parts.append("the file has no audio (silence added by the conform)")
     return "; ".join(parts)
+
+
+def file_has_sound(path: Path, recorded: bool | None = None) -> bool:
+    """Whether ``path`` has sound to place: ``recorded`` (what its conform found, kept on its
+    ledger row or take) when known, else measured now (a row or take from before that was
+    kept). The one rule the pipeline, placing and take switching ask."""
+    return recorded if recorded is not None else sound_facts(path).sound
 
 
 def sound_facts(path: Path, info: MediaInfo | None = None) -> SoundFacts:

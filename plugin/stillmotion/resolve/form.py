@@ -2,19 +2,27 @@
 
 Why apart from the window: UIManager exists only inside Resolve, but turning what the editor typed
 into a valid request (five-part prompt, provider/model limits, auto size from the timeline's
-aspect, price) is where mistakes cost money, so it is plain code tested without Resolve.
+aspect, price) is where mistakes cost money, so it is plain code tested without Resolve. A
+model's limits and price come from :func:`stillmotion.api.model_rows.find`, the one rule the
+CLI and the pipeline use, so models the user declared (settings ``models``, STILLMOTION_MODELS)
+and catalogue models are offered and priced here exactly as they will be sent.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
-from stillmotion.api import capabilities
+from stillmotion.api import capabilities, model_rows
 from stillmotion.errors import ConfigError, StillmotionError
 from stillmotion.jobs import cost
+from stillmotion.jobs.multi import ModelChoice, parse_choices
 from stillmotion.jobs.pipeline import PipelineEvent
 from stillmotion.jobs.providers import PROVIDERS
+from stillmotion.media.plates import PLATE_FORMATS
 from stillmotion.prompt import ShotPrompt, lint
 from stillmotion.resolve.still import GRAB_ROUTES
 from stillmotion.settings import Settings
@@ -46,6 +54,11 @@ class FormValues:
     grab: str = "viewer"
     new_take: bool = False
     marker_color: str = ""  # empty: the selected clips (Resolve 21.0.4+), else every marker
+    no_audio: bool = False  # place the picture only, even when the clip has sound
+    second: str = ""  # an optional second "provider[:model]", run on the same still
+    handoff_folder: str = ""  # turnover: the folder to write; ingest: the versions' folder
+    handles: str = "8"
+    plate_format: str = "prores4444"
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,21 @@ class GenerateArgs:
     estimate: cost.Estimate
     warnings: tuple[str, ...] = ()
     marker_color: str | None = None
+    no_audio: bool = False
+    second: GenerateArgs | None = None  # the second model, same still, a take of the same slot
+    asked_size: tuple[int, int] | None = None  # None: each model's own auto size
+    asked_seconds: int | None = None  # None: each model's default length
+
+    @property
+    def choices(self) -> list[ModelChoice]:
+        """The models this Generate runs, the first one shown."""
+        chosen = [ModelChoice(self.provider, self.model)]
+        return chosen + (self.second.choices if self.second is not None else [])
+
+    @property
+    def total(self) -> Decimal:
+        """The estimate of every model together (the budget is checked on this sum)."""
+        return self.estimate.amount + (self.second.total if self.second is not None else 0)
 
 
 def compose_prompt(values: FormValues) -> str:
@@ -82,22 +110,95 @@ def compose_prompt(values: FormValues) -> str:
 
 def build_args(values: FormValues, *, timeline_size: tuple[int, int],
                settings: Settings) -> GenerateArgs:
-    """Validate the fields against the provider's limits and price the job."""
+    """Validate the fields against each model's limits and price the jobs."""
     prompt = compose_prompt(values)
     provider = values.provider.strip() or settings.provider
+    model = values.model.strip() or (settings.model if provider == settings.provider else None)
+    first = _model_args(prompt, provider, model, values, timeline_size, settings)
+    if not values.second.strip():
+        return first
+    label = f"{first.provider}:{first.model}"
+    _, other = parse_choices([label, values.second])
+    if other.provider == first.provider and (other.model or _default(other, settings)) == \
+            first.model:
+        raise ConfigError(f"The second model is the first one again ({label}); choose another "
+                          "model, or tick New take for another take of the same one.")
+    second = _model_args(prompt, other.provider, other.model, values, timeline_size, settings)
+    return dataclasses.replace(first, second=second)
+
+
+def _model_args(prompt: str, provider: str, model: str | None, values: FormValues,
+                timeline_size: tuple[int, int], settings: Settings) -> GenerateArgs:
+    """One model's validated shape and estimate, from the same rows the pipeline plans with."""
     if provider not in PROVIDERS:
         raise ConfigError(f"Unknown provider '{provider}'; choose one of: {', '.join(PROVIDERS)}.")
-    cap = capabilities.lookup(provider, values.model.strip() or settings.model)
+    cap = model_rows.find(provider, model, settings)
     size = auto_size(values.size, cap, timeline_size, settings)
-    seconds = _seconds(values.seconds, cap.default_seconds)
+    asked = _seconds(values.seconds)
+    seconds = asked if asked is not None else cap.default_seconds
     capabilities.validate(cap, size, seconds)
     if values.grab not in GRAB_ROUTES:
         raise ConfigError(f"Unknown grab route '{values.grab}'; choose one of: "
                           f"{', '.join(GRAB_ROUTES)}.")
-    estimate = cost.estimate(provider, cap.model, size, seconds, prices=settings.prices)
+    estimate = cost.estimate(provider, cap.model, size, seconds, prices=settings.prices,
+                             declared=cap.prices, declared_by=cap.source)
     warnings = tuple(w.message for w in lint(prompt, seconds))
+    explicit = values.size.strip() and values.size.strip().lower() != AUTO
     return GenerateArgs(prompt, provider, cap.model, seconds, size, values.grab,
-                        values.new_take, estimate, warnings, _marker_color(values.marker_color))
+                        values.new_take, estimate, warnings, _marker_color(values.marker_color),
+                        no_audio=values.no_audio, asked_size=size if explicit else None,
+                        asked_seconds=asked)
+
+
+def model_names(provider: str, settings: Settings) -> list[str]:
+    """The models the dialog offers for ``provider``: the user's declared rows, ours, then the
+    cached catalogue (:func:`stillmotion.api.model_rows.known_rows`, no network); first the
+    settings' model (when it is this provider's), else the provider's default."""
+    if provider not in PROVIDERS:
+        return []
+    names = [row.model for row in model_rows.known_rows(provider, settings)]
+    first = (settings.model if provider == settings.provider else None) \
+        or capabilities.DEFAULT_MODEL.get(provider)
+    if first and first not in names:
+        names.append(first)
+    return sorted(names, key=lambda name: name != first)
+
+
+def _default(choice: ModelChoice, settings: Settings) -> str | None:
+    return model_rows.find(choice.provider, None, settings).model
+
+
+@dataclass(frozen=True)
+class HandoffArgs:
+    """The turnover / ingest fields, checked: the folder, handle frames, plate format."""
+
+    folder: Path
+    handles: int
+    format: str
+
+
+def handoff_args(values: FormValues, *, ingest: bool) -> HandoffArgs:
+    """Check the hand-off fields; ConfigError in one sentence (ingest needs an existing
+    folder of versions, turnover a folder to create)."""
+    text = values.handoff_folder.strip()
+    if not text:
+        raise ConfigError("Type the hand-off folder: where the turnover goes, or where the "
+                          "artists' versions are.")
+    folder = Path(text).expanduser()
+    if ingest and not folder.is_dir():
+        raise ConfigError(f"The versions folder {folder} does not exist.")
+    try:
+        handles = int(values.handles.strip() or "8")
+    except ValueError:
+        raise ConfigError(f"'{values.handles}' is not a whole number of handle frames; type "
+                          "e.g. 8.") from None
+    if handles < 0:
+        raise ConfigError("Handles must be 0 frames or more.")
+    fmt = values.plate_format.strip().lower() or "prores4444"
+    if fmt not in PLATE_FORMATS:
+        raise ConfigError(f"Unknown plate format '{fmt}'; choose one of: "
+                          f"{', '.join(PLATE_FORMATS)}.")
+    return HandoffArgs(folder, handles, fmt)
 
 
 def _marker_color(text: str) -> str | None:
@@ -121,9 +222,9 @@ def auto_size(text: str, cap: capabilities.ModelCapability, timeline_size: tuple
     return capabilities.choose_size(cap, Fraction(*timeline_size))
 
 
-def _seconds(text: str, default: int) -> int:
+def _seconds(text: str) -> int | None:
     if not text.strip():
-        return default
+        return None
     try:
         return int(text.strip())
     except ValueError:
@@ -131,9 +232,15 @@ def _seconds(text: str, default: int) -> int:
 
 
 def summary_text(args: GenerateArgs) -> str:
-    """The line above the Generate button: shape, estimate and the first prompt warning."""
+    """The line above the Generate button: shape, estimate (and the total of both models) and
+    the first prompt warning."""
     line = (f"{args.provider}/{args.model}, {format_size(args.size)}, {args.seconds} s: "
             f"estimated {args.estimate}")
+    if args.second is not None:
+        other = args.second
+        line += (f"; and {other.provider}/{other.model}, {format_size(other.size)}, "
+                 f"{other.seconds} s: estimated {other.estimate}; "
+                 f"{cost.format_money(args.total)} in total")
     return f"{line}. Note: {args.warnings[0]}" if args.warnings else line
 
 

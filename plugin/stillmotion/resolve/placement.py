@@ -145,9 +145,11 @@ def append_verified(
     frames: int,
     rollback: Rollback,
     where: str,
+    start_frame: int = 0,
 ) -> tuple[TimelineItem, int]:
-    """Append ``frames`` frames of ``media_item`` on track ``index`` of ``kind`` (picture only
-    on video tracks, sound only on audio tracks) and prove it is there: (item, duration).
+    """Append ``frames`` frames of ``media_item`` from source frame ``start_frame`` on track
+    ``index`` of ``kind`` (picture only on video tracks, sound only on audio tracks) and prove
+    it is there: (item, duration).
 
     Public tools pass ``endFrame = frames - 1`` (an inclusive end); one frame short means it is
     exclusive in this Resolve, so the item is removed and appended again the other way.
@@ -157,7 +159,8 @@ def append_verified(
 
     def append(end_frame: int) -> TimelineItem:
         info: dict[str, Any] = {
-            "mediaPoolItem": media_item, "startFrame": 0, "endFrame": end_frame,
+            "mediaPoolItem": media_item, "startFrame": start_frame,
+            "endFrame": start_frame + end_frame,
             "trackIndex": index, "recordFrame": record_frame, "mediaType": media_type,
         }
         before = len(track_items(session, timeline, kind, index))

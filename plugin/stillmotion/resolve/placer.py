@@ -11,10 +11,11 @@ from pathlib import Path
 
 from stillmotion.jobs.ledger import JobRow, Ledger
 from stillmotion.jobs.values import GeneratedClip
+from stillmotion.resolve.placing import PlacedClip, place_generated
 from stillmotion.resolve.protocol import Resolve
 from stillmotion.resolve.session import ResolveSession
+from stillmotion.resolve.shot import Shot
 from stillmotion.resolve.still import SourceFrame
-from stillmotion.resolve.workflow import PlacedClip, Shot, place_generated
 from stillmotion.settings import Settings
 
 
@@ -22,13 +23,16 @@ class ResolvePlacer:
     """Places a Resolve job's clip on the current Resolve timeline, if it is the job's own.
 
     ``shot`` is the shot of this run (placing right after generating); without it the shot is
-    rebuilt from the row (``jobs resume`` inside Resolve).
+    rebuilt from the row (``jobs resume`` inside Resolve). ``save`` False leaves the one save
+    to a caller placing several; a job recorded ``no_audio`` is placed picture only.
     """
 
-    def __init__(self, resolve: Resolve, settings: Settings, shot: Shot | None = None) -> None:
+    def __init__(self, resolve: Resolve, settings: Settings, shot: Shot | None = None, *,
+                 save: bool = True) -> None:
         self.resolve = resolve
         self.settings = settings
         self.shot = shot
+        self.save = save
 
     def accepts(self, row: JobRow) -> bool:
         source = row.request.source
@@ -44,7 +48,8 @@ class ResolvePlacer:
 
     def place(self, row: JobRow, clip: GeneratedClip, ledger: Ledger) -> PlacedClip:
         shot = self.shot if self.shot is not None else self._shot_of(row)
-        return place_generated(self.resolve, shot, clip, settings=self.settings)
+        return place_generated(self.resolve, shot, clip, settings=self.settings,
+                               save=self.save, audio=not row.context.no_audio)
 
     def _shot_of(self, row: JobRow) -> Shot:
         """The shot a Resolve row was grabbed from, as recorded in its request."""

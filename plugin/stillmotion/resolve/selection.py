@@ -133,6 +133,7 @@ class SelectionRun:
     on_placed: Callable[[str, PlacedClip], None] | None = None
     on_failure: Callable[[ShotFailure], None] | None = None
     saved: bool = False
+    audio: bool = True  # False: picture only ("No audio")
 
     def place_ready(self, *, block: bool) -> bool:
         """Place every finished job (waiting for at least one when ``block``); True while jobs
@@ -155,7 +156,7 @@ class SelectionRun:
     def _place(self, target: Target, shot: Shot, future: Future[GeneratedClip]) -> None:
         try:
             placed = place_generated(self.resolve, shot, future.result(), settings=self.settings,
-                                     save=False)
+                                     save=False, audio=self.audio)
         except Exception as exc:  # one shot's failure must not lose the others' finished jobs
             self.fail(ShotFailure(target.label, exc))
             return
@@ -188,8 +189,10 @@ def start_selection(
     generate: GenerateFn | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    audio: bool = True,
 ) -> SelectionRun:
-    """Take every shot's still here, check the whole run against the budget, submit the jobs."""
+    """Take every shot's still here, check the whole run against the budget, submit the jobs
+    (``audio`` False: each clip's picture only)."""
     session = ResolveSession(resolve)
     timeline = session.timeline(session.project())
     clk = session.clock(timeline)
@@ -202,7 +205,7 @@ def start_selection(
         raise TimelineError(f"The timeline has no {kind}; add markers on the shots (or choose "
                             "another colour) and try again.")
     placed = PlacedClips()
-    run = SelectionRun(resolve, settings, None, {}, placed, on_placed, on_failure)
+    run = SelectionRun(resolve, settings, None, {}, placed, on_placed, on_failure, audio=audio)
     shots: list[tuple[Target, Shot, str]] = []
     for target in found:
         text = prompt.strip() or target.prompt
@@ -227,7 +230,8 @@ def start_selection(
 
         future = run.pool.submit(run_pipeline, shot, prompt=text, seconds=seconds, size=size,
                                  provider=provider, model=model, settings=settings,
-                                 media_dir=media_dir, on_event=events, generate=generate)
+                                 media_dir=media_dir, on_event=events, generate=generate,
+                                 no_audio=not audio)
         run.pending[future] = (target, shot)
     return run
 
@@ -259,8 +263,9 @@ def generate_for_selection(
     placed at its own shot as it finishes; failures are in ``.failures``.
 
     ``options`` are :func:`start_selection`'s (size, model, grab, concurrency, media_dir,
-    on_event, on_placed, on_failure, generate, sleep, clock). When no shot could be placed the
-    first failure is raised, so a script never mistakes a failed run for an empty one.
+    on_event, on_placed, on_failure, generate, sleep, clock, audio). When no shot could be
+    placed the first failure is raised, so a script never mistakes a failed run for an empty
+    one.
     """
     config = settings if settings is not None else load_settings()
     run = start_selection(resolve, prompt=prompt, seconds=seconds, provider=provider,

@@ -109,7 +109,7 @@ def place_sound(
 ) -> SoundSlot:
     """Append the sound of ``media_item`` under ``picture`` (placed at ``slot``) and link them.
 
-    Verified like the picture: same record frame, same duration, our file on the track.
+    Verified like the picture: same record frame, the slot's duration, our file on the track.
     """
     start, frames = slot.record_frame, slot.duration
     index, name, new = choose_audio_track(session, timeline, slot.track_name, start,
@@ -126,7 +126,7 @@ def place_sound(
     )
     held = [item for item in track_items(session, timeline, AUDIO, index)
             if int(item.GetStart()) == start and int(item.GetDuration()) == duration]
-    if len(held) != 1 or duration != int(picture.GetDuration()):
+    if len(held) != 1 or duration != frames:
         raise ResolveOperationError(
             f"The sound on {where} does not line up with its picture after linking; check the "
             "timeline.", operation="SetClipsLinked",

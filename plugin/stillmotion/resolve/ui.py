@@ -1,274 +1,36 @@
-"""The Generate dialog: a UIManager window over a controller that never blocks the UI.
+"""The Generate dialog's window: UIManager widgets over the controller in :mod:`.dialog`.
 
-Why a controller behind a small view protocol: UIManager (``fusion.UIManager`` and
-``bmd.UIDispatcher``) exists only inside Resolve, so everything the dialog decides (the request,
-validation, the estimate, progress and error text, the threading) lives in
-:class:`GenerateDialog`, tested with a recording view, while :class:`FusionView` only moves text
-between widgets and the controller. Resolve calls (grab, placement) run on the UI thread; the
-pipeline, which waits minutes on a remote job, runs in a worker thread whose events a UIManager
-timer drains into the window. "Generate for selected clips" runs one job per selected clip (or
-marker) the same way, concurrently, with one progress line per shot, placing each as it ends.
+Why thin: UIManager (``fusion.UIManager`` and ``bmd.UIDispatcher``) exists only inside Resolve,
+so :class:`FusionView` only moves text between widgets and :class:`GenerateDialog`, which
+decides everything and is tested without Resolve; a UIManager timer drives its ``poll``.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import fields
+from typing import Any
 
-from stillmotion.errors import StillmotionError
 from stillmotion.jobs.providers import PROVIDERS
-from stillmotion.resolve.form import (
-    AUTO,
-    PARTS,
-    FormValues,
-    GenerateArgs,
-    build_args,
-    error_text,
-    event_text,
-    summary_text,
-)
-from stillmotion.resolve.protocol import Resolve
-from stillmotion.resolve.selection import SelectionRun, ShotFailure, start_selection
+from stillmotion.media.plates import PLATE_FORMATS
+from stillmotion.resolve.dialog import GenerateDialog
+from stillmotion.resolve.form import AUTO, PARTS, FormValues, error_text, model_names
 from stillmotion.resolve.session import ResolveSession
 from stillmotion.resolve.still import GRAB_ROUTES
-from stillmotion.resolve.workflow import (
-    GenerateFn,
-    PlacedClip,
-    Shot,
-    capture_shot,
-    place_generated,
-    run_pipeline,
-)
 from stillmotion.settings import Settings, load_settings
 from stillmotion.timecode import format_size
 
-if TYPE_CHECKING:
-    from stillmotion.jobs.pipeline import GeneratedClip, PipelineEvent
+__all__ = ["FusionView", "GenerateDialog", "run_menu_script", "show_message"]
 
 TITLES = {"generate": "stillmotion: generate at playhead",
-          "selection": "stillmotion: generate for selected clips"}
+          "selection": "stillmotion: generate for selected clips",
+          "turnover": "stillmotion: turn AI shots over to finishing",
+          "ingest": "stillmotion: ingest artists' versions as takes"}
 WINDOW_ID = "stillmotionGenerate"
 TICK_ID = "stillmotionTick"
 TICK_MS = 250
-
-
-class DialogView(Protocol):
-    """What the controller needs from a window."""
-
-    def values(self) -> FormValues: ...
-    def show_summary(self, text: str) -> None: ...
-    def show_status(self, text: str) -> None: ...
-    def show_error(self, text: str) -> None: ...
-    def set_busy(self, busy: bool) -> None: ...
-
-
-@dataclass
-class _Job:
-    """One generation in flight: the shot (UI thread), the worker's result or error."""
-
-    args: GenerateArgs
-    shot: Shot
-    events: queue.Queue[PipelineEvent]
-    thread: threading.Thread
-    clip: GeneratedClip | None = None
-    error: BaseException | None = None
-
-
-@dataclass
-class _Batch:
-    """A "Generate for selected clips" run: its jobs and the latest line for each shot."""
-
-    run: SelectionRun
-    events: queue.Queue[tuple[str, str]]
-    lines: dict[str, str]
-
-
-class GenerateDialog:
-    """Dialog logic: estimate on every edit, grab then pipeline in a worker, then place."""
-
-    def __init__(
-        self,
-        resolve: Resolve,
-        view: DialogView,
-        *,
-        settings: Settings | None = None,
-        generate: GenerateFn | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.resolve = resolve
-        self.view = view
-        self.settings = settings if settings is not None else load_settings()
-        self.generate = generate
-        self.sleep = sleep
-        self.clock = clock
-        self.job: _Job | None = None
-        self.batch: _Batch | None = None
-        self.placed: PlacedClip | None = None
-
-    @property
-    def busy(self) -> bool:
-        return self.job is not None or self.batch is not None
-
-    def timeline_size(self) -> tuple[int, int]:
-        session = ResolveSession(self.resolve)
-        return session.size(session.timeline(session.project()))
-
-    def refresh(self) -> GenerateArgs | None:
-        """Re-validate the fields and show the estimate, or the one-sentence problem."""
-        try:
-            args = build_args(self.view.values(), timeline_size=self.timeline_size(),
-                              settings=self.settings)
-        except StillmotionError as exc:
-            self.view.show_error(exc.message)
-            return None
-        self.view.show_summary(summary_text(args))
-        return args
-
-    def start(self) -> bool:
-        """Generate clicked: validate, grab the still here, then run the pipeline in a worker."""
-        if self.busy:
-            return False
-        args = self.refresh()
-        if args is None:
-            return False
-        try:
-            self.view.show_status("Taking the still under the playhead")
-            shot = capture_shot(self.resolve, grab=args.grab, new_take=args.new_take,
-                                settings=self.settings, sleep=self.sleep, clock=self.clock)
-        except Exception as exc:
-            self.view.show_error(error_text(exc))
-            return False
-        events: queue.Queue[PipelineEvent] = queue.Queue()
-        thread = threading.Thread(target=self._work, name="stillmotion-generate", daemon=True)
-        self.job = _Job(args, shot, events, thread)
-        self.view.set_busy(True)
-        thread.start()
-        return True
-
-    def _work(self) -> None:
-        job = self.job
-        assert job is not None
-        try:
-            job.clip = run_pipeline(
-                job.shot, prompt=job.args.prompt, seconds=job.args.seconds, size=job.args.size,
-                provider=job.args.provider, model=job.args.model, settings=self.settings,
-                on_event=job.events.put, generate=self.generate,
-            )
-        except BaseException as exc:  # reported on the UI thread by poll()
-            job.error = exc
-
-    def start_selection(self) -> bool:
-        """Generate for selected clips clicked: take every shot's still here, then run the jobs
-        concurrently; :meth:`poll` places each as it finishes."""
-        if self.busy:
-            return False
-        args = self.refresh()
-        if args is None:
-            return False
-        events: queue.Queue[tuple[str, str]] = queue.Queue()
-        self.view.show_status("Taking the stills of the selected clips")
-        try:
-            run = start_selection(
-                self.resolve, prompt=args.prompt, seconds=args.seconds, size=args.size,
-                provider=args.provider, model=args.model, grab=args.grab,
-                marker_color=args.marker_color, settings=self.settings,
-                on_event=lambda label, event: events.put((label, event_text(event))),
-                generate=self.generate, sleep=self.sleep, clock=self.clock,
-            )
-        except Exception as exc:
-            self.view.show_error(error_text(exc))
-            return False
-        batch = _Batch(run, events, {target.label: "waiting"
-                                     for target, _ in run.pending.values()})
-        run.on_placed = lambda label, placed: batch.lines.__setitem__(label, _placed_text(placed))
-        run.on_failure = lambda failure: batch.lines.__setitem__(failure.label,
-                                                                 _failure_text(failure))
-        for failure in run.placed.failures:
-            batch.lines[failure.label] = _failure_text(failure)
-        self.batch = batch
-        self.view.set_busy(True)
-        self.view.show_status(_lines_text(batch.lines))
-        return True
-
-    def _poll_batch(self, batch: _Batch) -> bool:
-        """Show each shot's latest line and place the jobs that finished (UI thread)."""
-        while True:
-            try:
-                label, text = batch.events.get_nowait()
-            except queue.Empty:
-                break
-            batch.lines[label] = text
-        try:
-            running = batch.run.place_ready(block=False)
-        except Exception as exc:  # the final save
-            running = False
-            batch.lines["project"] = f"Not done: {error_text(exc)}"
-        if running:
-            self.view.show_status(_lines_text(batch.lines))
-            return True
-        self.batch = None
-        self.view.set_busy(False)
-        placed, failed = len(batch.run.placed), len(batch.run.placed.failures)
-        summary = f"Placed {placed} of {placed + failed} clips" + (
-            f"; {failed} not done" if failed else "")
-        self.view.show_status(_lines_text({**batch.lines, "Done": summary}))
-        return False
-
-    def poll(self) -> bool:
-        """Timer tick on the UI thread: show progress; when the worker ends, place the clip.
-
-        Returns True while a job is still running.
-        """
-        if self.batch is not None:
-            return self._poll_batch(self.batch)
-        job = self.job
-        if job is None:
-            return False
-        while True:
-            try:
-                self.view.show_status(event_text(job.events.get_nowait()))
-            except queue.Empty:
-                break
-        if job.thread.is_alive():
-            return True
-        self.job = None
-        self.view.set_busy(False)
-        if job.error is not None or job.clip is None:
-            self.view.show_error(error_text(job.error or RuntimeError("no clip")))
-            return False
-        try:
-            self.placed = place_generated(self.resolve, job.shot, job.clip,
-                                          settings=self.settings)
-        except Exception as exc:
-            self.view.show_error(error_text(exc))
-            return False
-        estimate = job.args.estimate
-        self.view.show_status(
-            f"P{_placed_text(self.placed)[1:]}: {self.placed.duration} frames, estimated "
-            f"{estimate.amount} {estimate.currency}."
-        )
-        return False
-
-
-def _placed_text(placed: PlacedClip) -> str:
-    """Where a clip went, for the status line ("placed job … at 01:00:00:12 on …")."""
-    where = (f"as take {placed.take}" if placed.take
-             else f"on {placed.track_name} (V{placed.track_index})")
-    return f"placed job {placed.clip.job_id} at {placed.timecode} {where}"
-
-
-def _failure_text(failure: ShotFailure) -> str:
-    return f"Not done: {error_text(failure.error)}"
-
-
-def _lines_text(lines: dict[str, str]) -> str:
-    """One progress line per shot."""
-    return "\n".join(f"{label}: {text}" for label, text in lines.items())
+CHOICES = ("provider", "model", "grab", "plate_format")  # combo boxes: their CurrentText
+TICKS = ("new_take", "no_audio")  # check boxes
+BUTTONS = ("generate", "selection", "resume", "turnover", "ingest")  # off while a job runs
 
 
 class FusionView:
@@ -289,21 +51,35 @@ class FusionView:
                                                 "Weight": 0.8})]))
         rows += [
             ui.HGroup([ui.Label({"Text": "Provider"}), ui.ComboBox({"ID": "provider"}),
-                       ui.Label({"Text": "Model"}), ui.LineEdit({"ID": "model",
-                                                                 "Text": settings.model or ""}),
+                       ui.Label({"Text": "Model"}), ui.ComboBox({"ID": "model",
+                                                                 "Editable": True}),
                        ui.Label({"Text": "Seconds"}), ui.LineEdit({"ID": "seconds"})]),
+            ui.HGroup([ui.Label({"Text": "Second model", "Weight": 0.2}),
+                       ui.LineEdit({"ID": "second", "Weight": 0.8, "PlaceholderText":
+                                    "optional PROVIDER:MODEL, e.g. runway:gen4.5: both run on "
+                                    "the same still, as takes of one slot"})]),
             ui.HGroup([ui.Label({"Text": "Size"}), ui.LineEdit({"ID": "size", "Text": AUTO,
                                                                 "PlaceholderText": size_hint}),
                        ui.Label({"Text": "Grab"}), ui.ComboBox({"ID": "grab"}),
-                       ui.CheckBox({"ID": "new_take", "Text": "New take"})]),
+                       ui.CheckBox({"ID": "new_take", "Text": "New take"}),
+                       ui.CheckBox({"ID": "no_audio", "Text": "No audio"})]),
             ui.HGroup([ui.Label({"Text": "Markers", "Weight": 0.2}),
                        ui.LineEdit({"ID": "marker_color", "Weight": 0.8, "PlaceholderText":
                                     "empty: the selected clips (Resolve 21.0.4+), else every "
                                     "marker; or a marker colour, e.g. Green"})]),
+            ui.HGroup([ui.Label({"Text": "Hand-off folder", "Weight": 0.2}),
+                       ui.LineEdit({"ID": "handoff_folder", "Weight": 0.5, "PlaceholderText":
+                                    "turnover: a new folder; ingest: the versions' folder"}),
+                       ui.Label({"Text": "Handles"}), ui.LineEdit({"ID": "handles",
+                                                                   "Text": "8"}),
+                       ui.ComboBox({"ID": "plate_format"})]),
             ui.Label({"ID": "summary", "Text": "", "WordWrap": True}),
             ui.Label({"ID": "status", "Text": "", "WordWrap": True}),
             ui.HGroup([ui.Button({"ID": "generate", "Text": "Generate"}),
                        ui.Button({"ID": "selection", "Text": "Generate for selected clips"}),
+                       ui.Button({"ID": "resume", "Text": "Resume jobs"}),
+                       ui.Button({"ID": "turnover", "Text": "Turn over"}),
+                       ui.Button({"ID": "ingest", "Text": "Ingest versions"}),
                        ui.Button({"ID": "close", "Text": "Close"})]),
         ]
         self.window = self.dispatcher.AddWindow(
@@ -314,15 +90,27 @@ class FusionView:
             self.items["provider"].AddItem(choice)
         for route in GRAB_ROUTES:
             self.items["grab"].AddItem(route)
+        for name in PLATE_FORMATS:
+            self.items["plate_format"].AddItem(name)
+        self.settings = settings
+        self.list_models()
         self.timer = ui.Timer({"ID": TICK_ID, "Interval": TICK_MS})
+
+    def list_models(self) -> None:
+        """Offer the chosen provider's models (declared, built-in, cached catalogue); any other
+        name can still be typed."""
+        box = self.items["model"]
+        box.Clear()
+        for name in model_names(str(self.items["provider"].CurrentText), self.settings):
+            box.AddItem(name)
 
     def values(self) -> FormValues:
         text = {f.name: str(self.items[f.name].PlainText if f.name == "prompt"
                             else self.items[f.name].Text)
-                for f in fields(FormValues) if f.name not in ("provider", "grab", "new_take")}
-        return FormValues(**text, provider=str(self.items["provider"].CurrentText),
-                          grab=str(self.items["grab"].CurrentText),
-                          new_take=bool(self.items["new_take"].Checked))
+                for f in fields(FormValues) if f.name not in (*CHOICES, *TICKS)}
+        chosen = {name: str(self.items[name].CurrentText) for name in CHOICES}
+        ticked = {name: bool(self.items[name].Checked) for name in TICKS}
+        return FormValues(**text, **chosen, **ticked)  # type: ignore[arg-type]
 
     def show_summary(self, text: str) -> None:
         self.items["summary"].Text = text
@@ -334,8 +122,8 @@ class FusionView:
         self.items["status"].Text = f"Not done: {text}"
 
     def set_busy(self, busy: bool) -> None:
-        self.items["generate"].Enabled = not busy
-        self.items["selection"].Enabled = not busy
+        for name in BUTTONS:
+            self.items[name].Enabled = not busy
         if busy:
             self.timer.Start()
         else:
@@ -355,13 +143,22 @@ class FusionView:
             else:
                 self.show_status("A job is running; wait for it to finish before closing.")
 
-        for name in ("prompt", *PARTS, "keep", "avoid", "model", "seconds", "size",
-                     "marker_color"):
+        def provider_changed(event: Any) -> None:
+            self.list_models()
+            changed(event)
+
+        for name in ("prompt", *PARTS, "keep", "avoid", "seconds", "size", "marker_color",
+                     "second"):
             getattr(on, name).TextChanged = changed
-        on.provider.CurrentIndexChanged = changed
+        on.provider.CurrentIndexChanged = provider_changed
+        on.model.CurrentIndexChanged = changed
+        on.model.EditTextChanged = changed
         on.grab.CurrentIndexChanged = changed
         on.generate.Clicked = lambda _event: dialog.start()
         on.selection.Clicked = lambda _event: dialog.start_selection()
+        on.resume.Clicked = lambda _event: dialog.start_resume()
+        on.turnover.Clicked = lambda _event: dialog.start_turnover()
+        on.ingest.Clicked = lambda _event: dialog.start_ingest()
         on.close.Clicked = close
         getattr(on, WINDOW_ID).Close = close
         self.dispatcher.On.Timeout = lambda _event: dialog.poll()
@@ -391,8 +188,9 @@ def run_menu_script(namespace: dict[str, Any], mode: str = "generate") -> None:
     """Entry point of the Workspace > Scripts launchers: open the dialog, show any error.
 
     ``namespace`` is the launcher's globals, where Resolve pre-binds ``resolve``, ``fusion``
-    (or ``fu``), ``bmd`` and ``app``. ``mode`` "selection" (the "Generate for selected clips"
-    menu entry) titles the dialog for that action; both buttons are in either window.
+    (or ``fu``), ``bmd`` and ``app``. ``mode`` "selection", "turnover" or "ingest" (the
+    "Generate for selected clips", "Turnover" and "Ingest versions" menu entries) titles the
+    dialog for that action; every button is in every window.
     """
     fusion = namespace.get("fusion") or namespace.get("fu")
     bmd = namespace.get("bmd")

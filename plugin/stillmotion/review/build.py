@@ -7,6 +7,7 @@ that work; the page itself appears only when complete.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,10 +33,16 @@ class ReviewResult:
     takes: int
 
 
-def gather(*, timeline: Path | None, media_dir: Path | None, ledger: Path | None) -> Review:
-    """The takes of a timeline file or of a media folder (exactly one of them)."""
-    if (timeline is None) == (media_dir is None):
-        raise ConfigError("Give either a timeline file or --media-dir, not both or neither.")
+def gather(*, timeline: Path | None, media_dirs: Sequence[Path],
+           ledger: Path | None) -> Review:
+    """The takes of a timeline file, else of the one media folder in ``media_dirs``.
+
+    With a timeline, ``media_dirs`` are only where its offline media is relinked from (the
+    CLI's reading options do that); without one, exactly one folder is reviewed.
+    """
+    if timeline is None and len(media_dirs) != 1:
+        raise ConfigError("Give a timeline file, or one --media-dir folder of generated clips "
+                          "to review.")
     index = LedgerIndex.load(ledger)
     if timeline is not None:
         review = review_timeline(timeline, index)
@@ -43,7 +50,7 @@ def gather(*, timeline: Path | None, media_dir: Path | None, ledger: Path | None
             raise TimelineError(f"The timeline {timeline.name} has no generated clips; review "
                                 "the timeline stillmotion generate wrote.")
         return attach_credentials(review)
-    assert media_dir is not None
+    [media_dir] = media_dirs
     review = review_media_dir(media_dir, index)
     if not review.shots:
         raise ConfigError(f"No generated takes were found in {media_dir}; give the folder the "

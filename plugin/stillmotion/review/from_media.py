@@ -14,6 +14,7 @@ from pathlib import Path
 from stillmotion.errors import ConfigError, StillmotionError
 from stillmotion.jobs.ledger import JobRow
 from stillmotion.jobs.records import SourceFacts
+from stillmotion.media.probe import MOVIE_SUFFIXES
 from stillmotion.review.from_timeline import PlacedShot, placed_shots
 from stillmotion.review.model import Review, Shot, SourceStill, Take
 from stillmotion.review.rows import (
@@ -26,8 +27,6 @@ from stillmotion.review.rows import (
     source_of_row,
     take_from_row,
 )
-
-MEDIA_SUFFIXES = frozenset({".mov", ".mp4", ".m4v", ".mxf", ".webm", ".mkv"})
 
 
 def review_media_dir(folder: Path, ledger: LedgerIndex) -> Review:
@@ -134,7 +133,7 @@ def _file_name_shots(root: Path, claimed: set[Path]) -> list[Shot]:
                 or path.resolve() in claimed:
             continue
         kind = match["kind"] or "conformed"
-        if kind != "_first_frame" and path.suffix.lower() not in MEDIA_SUFFIXES:
+        if kind != "_first_frame" and path.suffix.lower() not in MOVIE_SUFFIXES:
             continue
         jobs.setdefault((match["job"], int(match["take"])), {})[kind] = path
     shots = []

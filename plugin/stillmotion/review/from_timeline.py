@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from stillmotion.errors import TimelineError
-from stillmotion.finishing.chain import artist_chain
+from stillmotion.finishing.chain import artist_chain, version_label
 from stillmotion.review.model import Review, Shot, SourceStill, SwitchCommand, Take
 from stillmotion.review.rows import (
     LedgerIndex,
@@ -134,9 +134,7 @@ def _take_of_record(record: TakeRecord, metadata: GeneratedClipMetadata, ledger:
 def _artist_take(record: TakeRecord, chain: dict[str, Any], metadata: GeneratedClipMetadata,
                  conformed: Path | None, original: Path | None, in_use: bool) -> Take:
     """An artist's version shown beside the AI takes, with the chain it came through."""
-    version = chain.get("version")
-    label = f"{chain.get('task') or 'version'} v{version:03d}" if isinstance(version, int) \
-        else str(chain.get("task") or "version")
+    label = version_label(chain)
     return Take(
         job_id=record.job_id, number=record.take, prompt=record.prompt or metadata.prompt,
         provider="artist", model=label, cost_estimate=None, currency=metadata.currency,

@@ -6,12 +6,21 @@ envelope, which FastAPI's automatic 422 does not. The routes live on module-leve
 (:mod:`.routes_videos` for /v1, behind its gate; :mod:`.routes_admin` for ``/healthz`` and the
 test-mode ``/_faults``, ``/_stats``); :func:`create_app` puts the service on ``app.state`` for
 them, adds the error handlers and includes the routers, then the vendor dialects.
+
+Why one app is built at a time (:data:`_BUILDING`): FastAPI builds each route parameter's
+validator inside ``warnings.catch_warnings()`` to silence pydantic's
+``UnsupportedFieldAttributeWarning`` about the aliases it sets itself. ``catch_warnings`` swaps
+the process-wide filter list and is not thread-safe, so two servers started at once (the
+embedded preview server of concurrent jobs) restored each other's filters mid-build and the
+warning escaped (``alias='sig'``, ``alias='model'``). Building apps one after another keeps
+FastAPI's own silencing intact; serving stays concurrent.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+import threading
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -82,9 +91,18 @@ def _validation_error(exc: RequestValidationError) -> APIError:
                     param=param, code="invalid_value")
 
 
+_BUILDING = threading.Lock()
+"""Held while an app's routes are built (see the module docstring)."""
+
+
 def create_app(service: VideoService) -> FastAPI:
     """The ASGI app serving ``service`` under ``/v1`` (plus ``/_faults``, ``/_stats`` in test
-    mode and ``/healthz``)."""
+    mode and ``/healthz``); one app is built at a time."""
+    with _BUILDING:
+        return _build_app(service)
+
+
+def _build_app(service: VideoService) -> FastAPI:
     app = FastAPI(title="stillmotion serve", version="1", docs_url="/docs", redoc_url=None)
     app.state.service = service  # what the routers' ServiceDep hands each route
     app.add_middleware(RequestIdMiddleware)
@@ -117,5 +135,5 @@ def create_app(service: VideoService) -> FastAPI:
     app.include_router(routes_admin.health_router)
     if service.options.test_mode:
         app.include_router(routes_admin.test_router)
-    mount_dialects(app, service)  # Veo, Runway, fal on their own paths (after every route)
+    mount_dialects(app, service)  # every vendor dialect on its own paths (after every route)
     return app

@@ -13,13 +13,17 @@ extra (``preview``) any even WxH, each side 16..1920            1..20       1..2
 ==================  ==========================================  ==========  ===============
 
 Defaults as the original: model ``sora-2``, size ``720x1280``, seconds ``"4"``. An extended
-video may reach 120 s in at most six extensions. ``seconds`` must be a string.
+video may reach 120 s in at most six extensions. ``seconds`` must be a string. ``GET /v1/models``
+lists every accepted model in OpenAI's list shape (ids only, as OpenAI's does: no capability
+fields), so clients can check a model name before they send a job.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from stillmotion.server.errors import APIError, invalid_value, quoted_choices
 
@@ -31,6 +35,7 @@ MAX_EXTENSIONS = 6
 PROMPT_MAX = 32000
 FREE_SIDE = (16, 1920)
 FREE_SECONDS = (1, 20)
+OWNER = "stillmotion"
 
 _SIZES_720P = ("720x1280", "1280x720")
 _SIZES_PRO = (*_SIZES_720P, "1024x1792", "1792x1024", "1080x1920", "1920x1080")
@@ -61,11 +66,19 @@ class Catalog:
         for name in extra_models:
             rules.setdefault(name, ModelRule(name, None, None, None))
         self._rules = rules
+        self._created = int(time.time())
 
     @property
     def models(self) -> list[str]:
         """Every accepted model name, in table order."""
         return list(self._rules)
+
+    def model_list(self) -> dict[str, Any]:
+        """``GET /v1/models``: ``{"object": "list", "data": [{"id", "object": "model",
+        "created", "owned_by"}]}``, every accepted model in table order."""
+        return {"object": "list", "data": [
+            {"id": name, "object": "model", "created": self._created, "owned_by": OWNER}
+            for name in self._rules]}
 
     def rule(self, model: str) -> ModelRule:
         """The rule for ``model``; 400 ``Invalid value`` naming the accepted models."""

@@ -22,25 +22,29 @@ the server's own (``v1``, ``v1beta``, ``_…``), so /v1 paths nobody serves keep
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.convertors import Convertor, register_url_convertor
 
+from stillmotion.server.dialect_files import (
+    content_path,
+    expired_download,
+    joined,
+)
 from stillmotion.server.dialects import (
     DialectError,
     JobView,
-    content_path,
     create_job,
     decode_image,
-    expired_download,
     gate,
     in_thread,
+    job_of_task,
     json_answer,
     root_url,
     still_size,
+    task_uuid,
     view,
 )
 from stillmotion.server.errors import APIError
@@ -122,18 +126,6 @@ def _reshape(exc: APIError) -> DialectError:
         return field_error(exc.param.split(".")[0], exc.message, exc.code or "value_error")
     return fal_error(exc.status, exc.message)
 
-
-def request_id(job_id: str) -> str:
-    """The request's UUID for a service job id."""
-    return str(uuid.UUID(hex=job_id.removeprefix("video_")))
-
-
-def job_id(request: str) -> str | None:
-    """The service job id of a request UUID, or None."""
-    try:
-        return "video_" + uuid.UUID(request).hex
-    except ValueError:
-        return None
 
 
 def _fields(rules: dict[str, Any]) -> set[str]:
@@ -225,7 +217,7 @@ def router(service: VideoService) -> APIRouter:
 
     def job_or_404(path: str, request: str, *, status_answer: bool = False) -> JobView:
         model_of(path)
-        found = view(service, job_id(request) or "", DIALECT, status_answer=status_answer)
+        found = view(service, job_of_task(request) or "", DIALECT, status_answer=status_answer)
         if found is None or found.extra.get("model") != path:
             raise fal_error(404, f"Request {request} not found.")
         return found
@@ -237,7 +229,7 @@ def router(service: VideoService) -> APIRouter:
 
     @files.get("/_fal/files/{request}/output.mp4")
     async def output(request: str) -> Response:
-        found = view(service, job_id(request) or "", DIALECT)
+        found = view(service, job_of_task(request) or "", DIALECT)
         if found is None or found.status != COMPLETED or found.refused:
             raise fal_error(404, "File not found.")
         expired_download(service, found, lambda status: {"detail": "The file has expired."})
@@ -296,11 +288,8 @@ def router(service: VideoService) -> APIRouter:
                                  prompt=body["prompt"], size=size,
                                  seconds=seconds_of(body.get("duration", rules["durations"][0])),
                                  image=image, last=last, shape=_reshape)
-        rid = request_id(record.id)
+        rid = task_uuid(record.id)
         return json_answer({"request_id": rid, **urls(root_url(http), model, rid),
                             "queue_position": 0})
 
-    combined = APIRouter()
-    combined.include_router(files)
-    combined.include_router(queue)
-    return combined
+    return joined(files, queue)

@@ -24,21 +24,24 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse
 
 from stillmotion.api import hs256
+from stillmotion.server.dialect_files import (
+    joined,
+    signed_video_route,
+)
 from stillmotion.server.dialect_tiers import nearest_ratio, render_size
 from stillmotion.server.dialects import (
     DialectError,
     JobView,
-    content_path,
     create_job,
     dialect_state,
     gate,
     in_thread,
+    job_of_task,
     json_answer,
     root_url,
-    signed_result,
     still_size,
     view,
 )
@@ -51,10 +54,11 @@ DIALECT = "kling"
 PATH = "/v1/videos/image2video"
 PROMPT_MAX = 2500
 MODELS: dict[str, dict[str, Any]] = {
-    "kling-v3": {"durations": tuple(str(s) for s in range(3, 16)), "tail": True},
-    "kling-v2-6": {"durations": ("5", "10"), "tail": "pro"},
+    "kling-v3": {"durations": tuple(str(s) for s in range(3, 16)), "tail": True, "sound": True},
+    "kling-v2-6": {"durations": ("5", "10"), "tail": "pro", "sound": "pro"},
 }
-"""``tail``: whether ``image_tail`` is taken (kling-v2-6 takes it in pro mode only)."""
+"""``tail``: whether ``image_tail`` is taken (kling-v2-6 takes it in pro mode only);
+``sound``: where ``sound: "on"`` is taken ("off" always is; kling-v2-6 sounds in pro only)."""
 MIN_SIDE = 300
 MAX_ASPECT = 2.5
 MODES = {"std": "720p", "pro": "1080p"}
@@ -88,13 +92,6 @@ def task_id(job_id: str) -> str:
     """The task id of a service job (its hex)."""
     return job_id.removeprefix("video_")
 
-
-def job_id(task: str) -> str | None:
-    """The service job id of a task id, or None when it is not one of ours."""
-    try:
-        return "video_" + uuid.UUID(hex=task).hex
-    except ValueError:
-        return None
 
 
 def decode_bare(value: object, param: str) -> bytes:
@@ -168,6 +165,11 @@ def _check(body: object) -> tuple[str, dict[str, Any]]:
     if "image_tail" in body and rules["tail"] not in (True, body.get("mode", "std")):
         raise kling_error(400, 1201, f"{model} does not support image_tail in "
                           f"{body.get('mode', 'std')} mode.")
+    if body.get("sound", "off") not in ("on", "off"):
+        raise kling_error(400, 1201, "sound must be on or off.")
+    if body.get("sound") == "on" and rules["sound"] not in (True, body.get("mode", "std")):
+        raise kling_error(400, 1201, f"{model} does not support sound in "
+                          f"{body.get('mode', 'std')} mode.")
     return model, body
 
 
@@ -219,7 +221,8 @@ def router(service: VideoService) -> APIRouter:
         record = await in_thread(create_job, service, dialect=DIALECT, model=model,
                                  prompt=body.get("prompt") or "(no prompt)", size=size,
                                  seconds=int(body.get("duration", "5")), image=image,
-                                 last=last, extra={"mode": body.get("mode", "std")},
+                                 last=last, extra={"mode": body.get("mode", "std"),
+                                                    "sound": body.get("sound")},
                                  shape=_reshape)
         return _answer({"task_id": task_id(record.id), "task_status": "submitted",
                         "created_at": record.created_at * 1000,
@@ -227,18 +230,10 @@ def router(service: VideoService) -> APIRouter:
 
     @api.get(PATH + "/{task}")
     async def get_task(task: str, request: Request) -> JSONResponse:
-        found = view(service, job_id(task) or "", DIALECT, status_answer=True)
+        found = view(service, job_of_task(task) or "", DIALECT, status_answer=True)
         if found is None:
             raise kling_error(404, 1203, f"Task {task} does not exist.")
         return _answer(task_json(found, root_url(request), service))
 
-    @files.get("/_kling/videos/{task}.mp4")
-    async def output(task: str, exp: str = "", n: str = "", sig: str = "") -> Response:
-        found = signed_result(service, job_id(task), DIALECT, exp, n, sig, CDN_EXPIRED)
-        return FileResponse(await content_path(service, found, _reshape),
-                            media_type="video/mp4")
-
-    combined = APIRouter()
-    combined.include_router(api)
-    combined.include_router(files)
-    return combined
+    signed_video_route(files, "/_kling/videos/{task}.mp4", service, DIALECT, CDN_EXPIRED, _reshape)
+    return joined(api, files)

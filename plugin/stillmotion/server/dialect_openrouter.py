@@ -27,14 +27,16 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from stillmotion.server.dialect_files import (
+    content_path,
+    expired_download,
+)
 from stillmotion.server.dialects import (
     DialectError,
     JobView,
     bearer,
-    content_path,
     create_job,
     decode_image,
-    expired_download,
     gate,
     in_thread,
     json_answer,

@@ -15,27 +15,30 @@ fail the task with ``failureCode`` ``SAFETY.INPUT.TEXT`` (moderation words) or
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse
 
+from stillmotion.server.dialect_files import (
+    joined,
+    signed_video_route,
+)
 from stillmotion.server.dialects import (
     DialectError,
     JobView,
     bearer,
-    content_path,
     create_job,
     decode_image,
     dialect_state,
     gate,
     in_thread,
+    job_of_task,
     json_answer,
     json_object,
     root_url,
-    signed_result,
+    task_uuid,
     view,
 )
 from stillmotion.server.errors import APIError
@@ -71,18 +74,6 @@ def runway_error(status: int, message: str) -> DialectError:
 def _reshape(exc: APIError) -> DialectError:
     return runway_error(exc.status, exc.message)
 
-
-def task_id(job_id: str) -> str:
-    """The task's UUID for a service job id (``video_<32 hex>``)."""
-    return str(uuid.UUID(hex=job_id.removeprefix("video_")))
-
-
-def job_id(task: str) -> str | None:
-    """The service job id of a task UUID, or None when it is not a UUID."""
-    try:
-        return "video_" + uuid.UUID(task).hex
-    except ValueError:
-        return None
 
 
 def _images(value: object, rules: dict[str, Any], model: str) -> tuple[bytes, bytes | None]:
@@ -122,7 +113,7 @@ def _int(body: dict[str, Any], name: str) -> int:
 def task_json(job: JobView, root: str, service: VideoService) -> dict[str, Any]:
     """The task JSON of ``job`` as Runway spells it."""
     record = job.record
-    body: dict[str, Any] = {"id": task_id(record.id), "createdAt": datetime.fromtimestamp(
+    body: dict[str, Any] = {"id": task_uuid(record.id), "createdAt": datetime.fromtimestamp(
         record.created_at, timezone.utc).isoformat().replace("+00:00", "Z")}
     if job.injected is not None:
         return {**body, "status": job.injected}
@@ -131,7 +122,7 @@ def task_json(job: JobView, root: str, service: VideoService) -> dict[str, Any]:
         if record.expires_at is not None:
             expires = min(expires, int(record.expires_at))
         query = dialect_state(service).signed_query(record.id, expires)
-        url = f"{root}/_runway/outputs/{task_id(record.id)}.mp4?{query}"
+        url = f"{root}/_runway/outputs/{task_uuid(record.id)}.mp4?{query}"
         return {**body, "status": "SUCCEEDED", "output": [url]}
     if job.status == FAILED:
         if job.refused == "image":
@@ -168,7 +159,7 @@ def router(service: VideoService) -> APIRouter:
                                                  keyed=False))])
 
     def task_or_404(task: str) -> JobView:
-        found = view(service, job_id(task) or "", DIALECT, status_answer=True)
+        found = view(service, job_of_task(task) or "", DIALECT, status_answer=True)
         if found is None:
             raise runway_error(404, "Task not found.")
         return found
@@ -214,19 +205,11 @@ def router(service: VideoService) -> APIRouter:
                                  size=(int(width), int(height)), seconds=duration,
                                  image=first, last=last, extra={"ratio": ratio},
                                  shape=_reshape)
-        return json_answer({"id": task_id(record.id)})
+        return json_answer({"id": task_uuid(record.id)})
 
     @api.get("/v1/tasks/{task}")
     async def get_task(task: str, request: Request) -> JSONResponse:
         return json_answer(task_json(task_or_404(task), root_url(request), service))
 
-    @files.get("/_runway/outputs/{task}.mp4")
-    async def output(task: str, exp: str = "", n: str = "", sig: str = "") -> Response:
-        found = signed_result(service, job_id(task), DIALECT, exp, n, sig, S3_EXPIRED)
-        return FileResponse(await content_path(service, found, _reshape),
-                            media_type="video/mp4")
-
-    combined = APIRouter()
-    combined.include_router(api)
-    combined.include_router(files)
-    return combined
+    signed_video_route(files, "/_runway/outputs/{task}.mp4", service, DIALECT, S3_EXPIRED, _reshape)
+    return joined(api, files)

@@ -18,27 +18,30 @@ from __future__ import annotations
 
 import secrets
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from stillmotion.server.dialect_files import (
+    content_path,
+    joined,
+    signed_result,
+)
 from stillmotion.server.dialect_tiers import SIZES, nearest_ratio, render_size
 from stillmotion.server.dialects import (
     DialectError,
     JobView,
     bearer,
-    content_path,
     create_job,
     decode_image,
     dialect_state,
     gate,
     in_thread,
+    job_of_task,
     json_answer,
     root_url,
-    signed_result,
     still_size,
     view,
 )
@@ -90,12 +93,10 @@ def task_id(job_id: str) -> str:
     return "cgt-" + job_id.removeprefix("video_")
 
 
-def job_id(task: str) -> str | None:
-    """The service job id of a task id, or None."""
-    try:
-        return "video_" + uuid.UUID(hex=task.removeprefix("cgt-")).hex
-    except ValueError:
-        return None
+def _job_of(task: str) -> str | None:
+    """The service job id of a task id (``cgt-`` and the hex), or None."""
+    return job_of_task(task.removeprefix("cgt-"))
+
 
 
 def _images(content: object) -> tuple[str, bytes, bytes | None]:
@@ -230,13 +231,13 @@ def router(service: VideoService) -> APIRouter:
 
     @api.get(PATH + "/{task}")
     async def get_task(task: str, request: Request) -> JSONResponse:
-        found = view(service, job_id(task) or "", DIALECT, status_answer=True)
+        found = view(service, _job_of(task) or "", DIALECT, status_answer=True)
         if found is None:
             raise ark_error(404, "ResourceNotFound", f"The task {task} was not found.")
         return json_answer(task_json(found, root_url(request), service))
 
     def signed(task: str, exp: str, n: str, sig: str) -> JobView:
-        return signed_result(service, job_id(task), DIALECT, exp, n, sig, TOS_EXPIRED)
+        return signed_result(service, _job_of(task), DIALECT, exp, n, sig, TOS_EXPIRED)
 
     @files.get("/_ark/{task}/video.mp4")
     async def video(task: str, exp: str = "", n: str = "", sig: str = "") -> Response:
@@ -251,7 +252,4 @@ def router(service: VideoService) -> APIRouter:
         return FileResponse(await in_thread(_last_frame, path, shape=_reshape),
                             media_type="image/png")
 
-    combined = APIRouter()
-    combined.include_router(api)
-    combined.include_router(files)
-    return combined
+    return joined(api, files)

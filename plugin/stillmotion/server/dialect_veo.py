@@ -26,13 +26,16 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
+from stillmotion.server.dialect_files import (
+    content_path,
+    expired_download,
+    joined,
+)
 from stillmotion.server.dialects import (
     DialectError,
     JobView,
-    content_path,
     create_job,
     dialect_state,
-    expired_download,
     gate,
     in_thread,
     json_answer,
@@ -279,7 +282,4 @@ def router(service: VideoService) -> APIRouter:
                                "token has expired.</Message></Error>")
         return FileResponse(await content_path(service, job, _reshape), media_type="video/mp4")
 
-    combined = APIRouter()
-    combined.include_router(keyed)
-    combined.include_router(signed)
-    return combined
+    return joined(keyed, signed)

@@ -20,23 +20,27 @@ from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse
 
+from stillmotion.server.dialect_files import (
+    joined,
+    signed_video_route,
+)
 from stillmotion.server.dialect_tiers import nearest_ratio, render_size
 from stillmotion.server.dialects import (
     DialectError,
     JobView,
     bearer,
-    content_path,
     create_job,
     decode_image,
     dialect_state,
     gate,
     in_thread,
+    job_of_task,
     json_answer,
     root_url,
-    signed_result,
     still_size,
+    task_uuid,
     view,
 )
 from stillmotion.server.errors import APIError
@@ -76,18 +80,6 @@ def _auth(missing: bool) -> DialectError:
     return wan_error(401, "InvalidApiKey", "No API-key provided." if missing
                      else "Invalid API-key provided.")
 
-
-def task_id(job_id: str) -> str:
-    """The task's UUID for a service job id."""
-    return str(uuid.UUID(hex=job_id.removeprefix("video_")))
-
-
-def job_id(task: str) -> str | None:
-    """The service job id of a task UUID, or None."""
-    try:
-        return "video_" + uuid.UUID(task).hex
-    except ValueError:
-        return None
 
 
 def _when(stamp: int | None) -> str:
@@ -139,7 +131,7 @@ def _check(body: object) -> tuple[dict[str, Any], dict[str, Any]]:
 def task_json(job: JobView, root: str, service: VideoService) -> dict[str, Any]:
     """A task answer as DashScope spells it."""
     record = job.record
-    output: dict[str, Any] = {"task_id": task_id(record.id),
+    output: dict[str, Any] = {"task_id": task_uuid(record.id),
                               "submit_time": _when(record.created_at),
                               "scheduled_time": _when(record.created_at)}
     answer: dict[str, Any] = {"request_id": str(uuid.uuid4()), "output": output}
@@ -152,7 +144,7 @@ def task_json(job: JobView, root: str, service: VideoService) -> dict[str, Any]:
         query = dialect_state(service).signed_query(record.id, expires)
         output.update({"task_status": "SUCCEEDED", "end_time": _when(record.completed_at),
                        "orig_prompt": record.prompt,
-                       "video_url": f"{root}/_wan/{task_id(record.id)}.mp4?{query}"})
+                       "video_url": f"{root}/_wan/{task_uuid(record.id)}.mp4?{query}"})
         answer["usage"] = {"duration": int(record.seconds), "input_video_duration": 0,
                            "output_video_duration": int(record.seconds), "video_count": 1,
                            "SR": int(job.extra.get("resolution", "720P").rstrip("P"))}
@@ -194,24 +186,16 @@ def router(service: VideoService) -> APIRouter:
                                  seconds=parameters.get("duration", 5), image=image, last=last,
                                  extra={"resolution": resolution}, shape=_reshape)
         return json_answer({"request_id": str(uuid.uuid4()),
-                            "output": {"task_id": task_id(record.id),
+                            "output": {"task_id": task_uuid(record.id),
                                        "task_status": "PENDING"}})
 
     @api.get("/api/v1/tasks/{task}")
     async def get_task(task: str, request: Request) -> JSONResponse:
-        found = view(service, job_id(task) or "", DIALECT, status_answer=True)
+        found = view(service, job_of_task(task) or "", DIALECT, status_answer=True)
         if found is None:
             return json_answer({"request_id": str(uuid.uuid4()),
                                 "output": {"task_id": task, "task_status": "UNKNOWN"}})
         return json_answer(task_json(found, root_url(request), service))
 
-    @files.get("/_wan/{task}.mp4")
-    async def output(task: str, exp: str = "", n: str = "", sig: str = "") -> Response:
-        found = signed_result(service, job_id(task), DIALECT, exp, n, sig, OSS_EXPIRED)
-        return FileResponse(await content_path(service, found, _reshape),
-                            media_type="video/mp4")
-
-    combined = APIRouter()
-    combined.include_router(api)
-    combined.include_router(files)
-    return combined
+    signed_video_route(files, "/_wan/{task}.mp4", service, DIALECT, OSS_EXPIRED, _reshape)
+    return joined(api, files)

@@ -1,13 +1,15 @@
-"""The vendor dialects of ``stillmotion serve`` (Veo, Runway, fal): what their routers share.
+"""The vendor dialects of ``stillmotion serve`` (Veo, Runway, fal, Kling, Seedance, Wan,
+OpenRouter): what their routers share.
 
 Why a layer over :class:`~stillmotion.server.service.VideoService` and not a second server: a
-Veo operation, a Runway task and a fal request are all one of the service's jobs, rendered by
-its preview engine and kept in its store; each dialect router only translates its wire format
-(paths, auth headers, bodies, status words, error shapes, result URLs) onto the service's calls,
-and keeps what the service does not know (which dialect and model, an injected refusal) in the
-job record's ``extra``; a last frame goes to the service, whose render ends on it. The routers
-live on their own paths, so one server speaks /v1/videos and all three dialects at once
-(:func:`mount_dialects`).
+Veo operation, a Runway task, a fal request or a Kling task is one of the service's jobs,
+rendered by its preview engine and kept in its store; each dialect router only translates its
+wire format (paths, auth headers, bodies, status words, error shapes, result URLs) onto the
+service's calls, and keeps what the service does not know (which dialect and model, an
+injected refusal) in the job record's ``extra``; a last frame goes to the service, whose render
+ends on it. The routers live on their own paths, so one server speaks /v1/videos and every
+dialect at once (:func:`mount_dialects`). Task ids are the service job's hex
+(:func:`task_uuid`, :func:`job_of_task`), so no second table of ids is kept.
 
 Fault hooks (``dialect_state(service).replace(DialectFaultPlan(...))``, or ``POST
 /_dialect_faults`` in test mode) provoke what the clients must survive: status words nobody
@@ -25,6 +27,7 @@ import secrets
 import tempfile
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,7 +43,7 @@ from stillmotion.errors import StillmotionError
 from stillmotion.server.errors import APIError
 from stillmotion.server.inputs import Upload, decode_data_url, image_kind, image_size
 from stillmotion.server.service import VideoService
-from stillmotion.server.store import COMPLETED, FAILED, JobRecord
+from stillmotion.server.store import FAILED, JobRecord
 
 MODERATION_CODE = "moderation_blocked"
 MAX_SIDE = 1920
@@ -187,6 +190,20 @@ def view(service: VideoService, job_id: str, dialect: str, *,
     return JobView(record, status, refused, injected)
 
 
+def task_uuid(job_id: str) -> str:
+    """A service job id (``video_<32 hex>``) spelled as a UUID (Runway, Wan and fal ids)."""
+    return str(uuid.UUID(hex=job_id.removeprefix("video_")))
+
+
+def job_of_task(task: str) -> str | None:
+    """The service job id of a task id holding the job's hex in any UUID spelling (dashed or
+    bare), or None when it is not one of ours."""
+    try:
+        return "video_" + uuid.UUID(hex=task).hex
+    except ValueError:
+        return None
+
+
 def root_url(request: Request) -> str:
     """``http://host:port`` as the client reached this server (for absolute URLs)."""
     return str(request.base_url).rstrip("/")
@@ -296,8 +313,8 @@ def json_answer(body: Any, status: int = 200) -> JSONResponse:
 
 
 def mount_dialects(app: FastAPI, service: VideoService) -> None:
-    """Add the Veo, Runway, Kling, Seedance, Wan and fal routers (and, in test mode,
-    ``/_dialect_faults``)."""
+    """Add the Veo, Runway, fal, Kling, Seedance, Wan and OpenRouter routers (and, in test
+    mode, ``/_dialect_faults``)."""
     from stillmotion.server.dialect_fal import router as fal_router
     from stillmotion.server.dialect_kling import router as kling_router
     from stillmotion.server.dialect_openrouter import router as openrouter_router
@@ -385,34 +402,3 @@ def gate(
             await asyncio.sleep(faults.plan().delay_ms / 1000)
 
     return run
-
-
-def expired_download(service: VideoService, job: JobView, body: Callable[[int], Any]) -> None:
-    """Raise the expired answer when a fault says so or the content's time is over."""
-    state = dialect_state(service)
-    if state.take("expired_downloads"):
-        status = state.expired_status()
-        raise DialectError(status, body(status))
-    expires = job.record.expires_at
-    if expires is not None and time.time() >= expires:
-        raise DialectError(410, body(410))
-
-
-def signed_result(service: VideoService, job_id: str | None, dialect: str, exp: str, n: str,
-                  sig: str, expired_body: Any) -> JobView:
-    """The finished job a signed result URL names, as the vendors' storage answers it: 403 with
-    ``expired_body`` for an unknown or unfinished job or a bad or stale signature, and the
-    expired answer when a fault or the content's lifetime says so."""
-    found = view(service, job_id or "", dialect)
-    if found is None or found.status != COMPLETED \
-            or not dialect_state(service).signed_ok(found.record.id, exp, n, sig):
-        raise DialectError(403, expired_body)
-    expired_download(service, found, lambda status: expired_body)
-    return found
-
-
-async def content_path(service: VideoService, job: JobView,
-                       shape: Callable[[APIError], DialectError]) -> Path:
-    """The finished video file of ``job`` (the service refuses unfinished or expired ones)."""
-    path, _ = await in_thread(service.content, job.record.id, "video", shape=shape)
-    return Path(path)

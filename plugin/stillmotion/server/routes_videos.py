@@ -1,5 +1,5 @@
-"""The /v1 router: videos (create, list, retrieve, delete, content, remix, extend, edit),
-characters and files, each a thin call onto the app's :class:`VideoService`.
+"""The /v1 router: models, videos (create, list, retrieve, delete, content, remix, extend,
+edit), characters and files, each a thin call onto the app's :class:`VideoService`.
 
 Why a module-level router: the routes hold no state; the service comes from the app
 (:data:`~stillmotion.server.requests.ServiceDep`), so one router serves every app, and every /v1
@@ -28,10 +28,17 @@ LIST_LIMIT_DEFAULT = 20
 LIST_LIMIT_MAX = 100
 
 
+UNFAULTED = frozenset({"GET /v1/models"})
+"""Routes the injected faults leave alone: the model list is a client's check before a job (read
+once and cached), and the faults are there to test the job calls (a slowed or failed ``GET``
+meant for a poll must not be spent on it)."""
+
+
 async def gate(request: Request, service: ServiceDep) -> None:
     """Count the request, check the key, then fire any injected fault."""
     options, faults = service.options, service.faults
-    faults.count_request(route_key(request))
+    route = route_key(request)
+    faults.count_request(route)
     if options.require_key:
         presented = presented_key(request)
         if presented is None:
@@ -40,6 +47,8 @@ async def gate(request: Request, service: ServiceDep) -> None:
                            code="missing_api_key")
         if not hmac.compare_digest(presented.encode(), options.require_key.encode()):
             raise APIError(401, "Incorrect API key provided.", code="invalid_api_key")
+    if route in UNFAULTED:
+        return
     if faults.take("rate_limit", request.method):
         wait_ms = faults.plan().retry_after_ms
         raise APIError(429, "Rate limit reached for requests; slow down and try again.",
@@ -66,6 +75,11 @@ async def create_video(request: Request, service: ServiceDep) -> Response:
         service.create, prompt=body.get("prompt"), model=text_field(body, "model"),
         size=text_field(body, "size"), seconds=text_field(body, "seconds"),
         reference=None if reference in (None, "") else reference_image(reference)))
+
+
+@router.get("/models")
+async def list_models(service: ServiceDep) -> JSONResponse:
+    return JSONResponse(service.catalog.model_list())
 
 
 @router.get("/videos")

@@ -12,7 +12,8 @@ The document text is prepared before the adapter sees it:
 - when every ``<format>`` is NTSC (frameDuration ``1001/N``), every time (``offset``,
   ``start``, ``duration``, ``tcStart`` …) is multiplied by 1000/1001 and each frameDuration
   becomes ``1/nominal``: frame k of 23.976 becomes frame k of 24, exactly, plus a tenth of a
-  frame so the adapter's float truncation cannot land on k-1. :func:`ntsc_rates` returns the
+  frame so the adapter's float truncation cannot land on k-1 (whole rates get that tenth
+  too: 180001/5 s at 25 fps would count 900004). :func:`ntsc_rates` returns the
   nominal-to-true rate map, and :func:`restore_rates` puts the true rates back on every time of
   the read timeline. A document mixing NTSC and integer rates is refused (no single mapping).
 """
@@ -80,6 +81,8 @@ def _ntsc_to_nominal(root: ET.Element, name: str) -> dict[float, float]:
     durations = [d for d in found if d]
     ntsc = [d for d in durations if d.numerator % 1001 == 0 and 1 / d != int(1 / d)]
     if not ntsc:
+        if durations:
+            _nudge(root, Fraction(1), max(round(1 / d) for d in durations))
         return {}
     if len(ntsc) != len(durations):
         raise TimelineError(
@@ -93,14 +96,20 @@ def _ntsc_to_nominal(root: ET.Element, name: str) -> dict[float, float]:
             nominal = round(1 / (duration * _NTSC))
             element.set("frameDuration", f"1/{nominal}s")
             rates[float(nominal)] = float(Fraction(nominal) * _NTSC)
-    fastest = max(rates)
+    _nudge(root, _NTSC, round(max(rates)))
+    return rates
+
+
+def _nudge(root: ET.Element, scale: Fraction, fastest: int) -> None:
+    """Every non-zero time times ``scale``, plus a tenth of a frame of the fastest rate: the
+    adapter counts frames as ``int(float(a) / float(b) * fps)``, and 180001/5 s at 25 fps
+    (frame 900005) comes out 900004.99999… and truncates to the frame before."""
     for element in root.iter():
         for attribute in _TIME_ATTRIBUTES:
             value = _seconds(element.get(attribute, ""))
             if value is not None and value != 0:
-                nudged = value * _NTSC + Fraction(1, int(10 * fastest))
+                nudged = value * scale + Fraction(1, 10 * fastest)
                 element.set(attribute, f"{nudged.numerator}/{nudged.denominator}s")
-    return rates
 
 
 def _seconds(text: str) -> Fraction | None:

@@ -19,7 +19,8 @@ import opentimelineio as otio
 from stillmotion.errors import TimelineError
 from stillmotion.timeline.generated import GeneratedClip, find_generated_clips
 from stillmotion.timeline.metadata import METADATA_NAMESPACE, GeneratedClipMetadata
-from stillmotion.timeline.timebase import TimeBase, whole
+from stillmotion.timeline.takes import media_in_of
+from stillmotion.timeline.timebase import TimeBase
 
 SHOT_STEP = 10
 
@@ -49,18 +50,6 @@ class ShotSlot:
         return str(self.generated.clip.name)
 
 
-def _media_in(clip: Any, timebase: TimeBase) -> int:
-    """First media frame shown: source start minus the reference's available start."""
-    start = clip.source_range.start_time if clip.source_range is not None else None
-    if start is None:
-        return 0
-    reference = clip.media_reference
-    available = getattr(reference, "available_range", None)
-    origin = available.start_time if available is not None else otio.opentime.RationalTime(
-        0, start.rate)
-    return whole(timebase.frames(start) - timebase.frames(origin))
-
-
 def _marker_colours(clip: Any) -> set[str]:
     return {str(m.color).upper() for m in clip.markers}
 
@@ -79,7 +68,7 @@ def shot_slots(timeline: Any) -> list[ShotSlot]:
             generated=generated,
             record_start=start + generated.record_start_frame,
             duration=generated.duration_frames,
-            media_in=_media_in(generated.clip, timebase),
+            media_in=media_in_of(generated.clip, timebase),
             media_path=str(getattr(reference, "target_url", "") or ""),
         ))
     return slots

@@ -7,11 +7,10 @@ must be smoothed the same way for every caller:
 - **Choice of adapter** is by extension (``otio.adapters.suffixes_with_defined_adapters``):
   .otio, .otioz, .otiod, .xml (FCP 7 / Premiere), .fcpxml, .edl, .kdenlive, .aaf, .ale …
 - **EDL** carries no frame rate. ``read_timeline(path, rate=...)`` uses the rate given; without
-  one it is guessed (:func:`guess_edl_rate`): ``FCM: DROP FRAME`` or a ';' timecode means
-  30000/1001, otherwise the largest frame field decides (>=50 -> 60, >=30 -> 50, >=25 -> 30,
-  >=24 -> 25, else 24). A guess can only be a lower bound, so pass the rate when you know it
-  (``--rate``; a ';' in the timecodes then means drop frame, and a ';' frame field of 30 or more
-  guesses 60000/1001).
+  one it is guessed (:func:`stillmotion.timeline.edl.guess_edl_rate`), so pass the rate when
+  you know it (``--rate``; a ';' in the timecodes then means drop frame). The header ``FCM``
+  line is kept and written back (:mod:`stillmotion.timeline.edl`). Every other format carries
+  its own rate: a ``--rate`` that differs from it is refused rather than ignored.
   The CMX adapter encodes the first record timecode as a negative track offset; on read it is
   moved into ``global_start_time`` (01:00:00:00 stays 01:00:00:00) and on write moved back.
   Locators typed with a drop-frame ';' are read (the adapter would drop them). Our metadata
@@ -38,7 +37,7 @@ must be smoothed the same way for every caller:
 
 - **Relinking**: offline clips are relinked by :func:`stillmotion.timeline.relink.relink` to
   the folders of the current :func:`~stillmotion.timeline.relink.reading_options` (the CLI's
-  ``--relink-dir``), for every format and every command.
+  ``--media-dir`` and ``--relink-dir``), for every format and every command.
 
 Writing a .kdenlive timeline read from a .kdenlive project edits that project
 (:mod:`stillmotion.timeline.kdenlive_write`): only the AI tracks change, so the editor's mixes,
@@ -69,6 +68,7 @@ from stillmotion.errors import ConfigError, TimelineError
 from stillmotion.files import atomic_path, check_output, remove_partials
 from stillmotion.timecode import parse_rate
 from stillmotion.timeline import (
+    edl,
     fcp7,
     fcpxml,
     fcpxml_write,
@@ -78,7 +78,7 @@ from stillmotion.timeline import (
     sidecar,
 )
 from stillmotion.timeline.relink import current_options, relink
-from stillmotion.timeline.timebase import TimeBase, exact_rate, whole
+from stillmotion.timeline.timebase import TimeBase, rate_text
 
 OUTPUT_TAG = "stillmotion"
 # Formats with no place for our metadata: it goes in a sidecar (stillmotion.timeline.sidecar).
@@ -97,10 +97,6 @@ _FORMAT_NAMES = {
     "ale": "ALE",
 }
 _COMMON = ".otio, .xml (FCP 7/Premiere), .fcpxml, .edl or .kdenlive"
-_EDL_TIMECODE = re.compile(r"\b\d{2}:\d{2}:\d{2}([:;])(\d{2})\b")
-# The CMX adapter drops a locator typed with a drop-frame ';' (its pattern wants ':'); our
-# "AI generated" marker on a DF EDL is such a line, so it is read with ':' (same frame label).
-_DF_LOCATOR = re.compile(r"(^\*\s*LOC:\s*\d\d:\d\d:\d\d);", re.MULTILINE)
 _OUTPUT_NAME = re.compile(rf"^(?P<base>.*)\.{OUTPUT_TAG}(?:-(?P<n>\d+))?$")
 _MAX_REASON = 160
 
@@ -139,28 +135,17 @@ def default_output_path(input_path: Path | str) -> Path:
     return source.with_name(f"{stem}.{OUTPUT_TAG}{suffix}")
 
 
-def guess_edl_rate(text: str) -> Fraction:
-    """A frame rate for an EDL that does not say (see the module docstring for the rule)."""
-    found = _EDL_TIMECODE.findall(text)
-    largest = max((int(frames) for _, frames in found), default=0)
-    drop = re.search(r"^\s*FCM:\s*DROP\s+FRAME", text, re.IGNORECASE | re.MULTILINE)
-    if drop or any(separator == ";" for separator, _ in found):
-        return Fraction(60000, 1001) if largest >= 30 else Fraction(30000, 1001)
-    for floor, rate in ((50, 60), (30, 50), (25, 30), (24, 25)):
-        if largest >= floor:
-            return Fraction(rate)
-    return Fraction(24)
-
-
 def read_timeline(path: Path | str, *, rate: str | float | Fraction | None = None) -> Any:
     """Read the timeline in ``path`` (adapter chosen by extension) as an ``otio.schema.Timeline``.
 
-    ``rate`` is used for EDLs only (other formats carry their rate); without it the current
-    reading options' rate (``--rate``) is used, else the EDL rate is guessed. Offline clips are
-    then relinked to the current reading options' folders (``--relink-dir``). Raises
-    TimelineError with one sentence for an unknown extension, a missing, empty or unreadable
-    file, FCPXML mixing NTSC and whole rates, an ambiguous relink and a file that holds no
-    timeline; ConfigError for a bad ``rate`` or a missing relink folder.
+    ``rate`` is an EDL's rate; without it the current reading options' rate (``--rate``) is
+    used, else the EDL rate is guessed. Other formats carry their own rate: a ``rate`` that
+    differs from it is refused (ConfigError), one that agrees changes nothing. Offline clips
+    are then relinked to the current reading options' folders (``--media-dir``,
+    ``--relink-dir``). Raises TimelineError with one sentence for an unknown extension, a
+    missing, empty or unreadable file, FCPXML mixing NTSC and whole rates, an ambiguous relink
+    and a file that holds no timeline; ConfigError for a bad or contradicting ``rate`` or a
+    missing relink folder.
     """
     source = Path(path).expanduser()
     suffix = _suffix(source)
@@ -179,7 +164,7 @@ def read_timeline(path: Path | str, *, rate: str | float | Fraction | None = Non
     rate = rate if rate is not None else wanted.rate
     options: dict[str, Any] = {}
     if suffix == "edl":
-        edl_rate = parse_rate(rate) if rate is not None else guess_edl_rate(_text(source))
+        edl_rate = parse_rate(rate) if rate is not None else edl.guess_edl_rate(_text(source))
         options["rate"] = float(edl_rate)
     rates: dict[float, float] = {}
     try:
@@ -188,9 +173,8 @@ def read_timeline(path: Path | str, *, rate: str | float | Fraction | None = Non
                 text, rates = fcpxml.prepared(_text(source), source.name)
                 result = otio.adapters.read_from_string(text, adapter_name="fcpx_xml")
             elif suffix == "edl":
-                text = _DF_LOCATOR.sub(r"\1:", _text(source))
-                result = otio.adapters.read_from_string(text, adapter_name="cmx_3600",
-                                                        **options)
+                result = otio.adapters.read_from_string(edl.readable(_text(source)),
+                                                        adapter_name="cmx_3600", **options)
             else:
                 result = otio.adapters.read_from_file(str(source), **options)
     except TimelineError:
@@ -209,8 +193,11 @@ def read_timeline(path: Path | str, *, rate: str | float | Fraction | None = Non
     if suffix == "fcpxml":
         fcpxml_write.restore_metadata(timeline, _text(source))
     if suffix == "edl":
-        _edl_offset_to_global_start(timeline)
+        edl.offset_to_global_start(timeline)
+        edl.remember_fcm(timeline, _text(source))
         sidecar.apply_sidecar(timeline, source)
+    elif rate is not None:
+        _check_own_rate(timeline, source, parse_rate(rate))
     if suffix == "xml":
         fcp7.after_reading(timeline)
     if suffix == "kdenlive":
@@ -275,11 +262,16 @@ def write_timeline(
             )
         if suffix == "kdenlive":
             kdenlive_write.store_metadata(timeline, temp)
+        if adapter_name == "cmx_3600":
+            edl.finish_written(temp, edl.remembered_fcm(timeline),
+                               TimeBase.of(prepared).otio_rate)
         dropped = _dropped(prepared, temp, adapter_name) \
             if inputs and adapter_name != "otio_json" else []
         companion = final.with_name(f"{final.name}.otio")   # cut.edl -> cut.edl.otio
         if dropped:
             check_output(companion, inputs=inputs, overwrite=overwrite)
+        if suffix == "fcpxml":  # after counting: our marker gives way to our metadata
+            fcpxml_write.finish_adapted(timeline, temp)
     if dropped:
         write_timeline(timeline, companion, overwrite=overwrite, source=inputs[0])
         _say(f"{final.name} is written as {format_name(final)}, which drops "
@@ -287,6 +279,19 @@ def write_timeline(
     if suffix in SIDECAR_FORMATS:
         sidecar.write_sidecar(timeline, final)
     return final
+
+
+def _check_own_rate(timeline: Any, source: Path, wanted: Fraction) -> None:
+    """Refuse a ``--rate`` that differs from the rate a non-EDL timeline carries."""
+    try:
+        own = TimeBase.of(timeline).rate
+    except TimelineError:   # no clips: no rate to disagree with
+        return
+    if own != wanted:
+        raise ConfigError(
+            f"--rate {rate_text(wanted)} does not match {source.name} ({format_name(source)}), "
+            f"which carries its own rate of {rate_text(own)} fps; leave --rate out (it is for "
+            "EDLs).")
 
 
 def _dropped(prepared: Any, written: Path, adapter_name: str) -> list[str]:
@@ -301,6 +306,9 @@ def _dropped(prepared: Any, written: Path, adapter_name: str) -> list[str]:
                 text, rates = fcpxml.prepared(_text(written), written.name)
                 back = fcpxml.restore_rates(
                     otio.adapters.read_from_string(text, adapter_name=adapter_name), rates)
+            elif adapter_name == "cmx_3600":
+                back = otio.adapters.read_from_string(edl.readable(_text(written)),
+                                                      adapter_name=adapter_name, **options)
             else:
                 back = otio.adapters.read_from_file(str(written), adapter_name=adapter_name,
                                                     **options)
@@ -373,64 +381,10 @@ def _first_timeline(result: Any) -> Any:
     return None
 
 
-def _edl_offset_to_global_start(timeline: Any) -> None:
-    """Move the CMX adapter's negative track offsets (the first record timecode) to the start.
-
-    Each track's ``source_range`` starts at minus its first event's record-in; after this the
-    earliest record-in is ``global_start_time`` and later-starting tracks begin with a Gap, so
-    record frames are counted the same way as in every other format.
-    """
-    if timeline.global_start_time is not None:
-        return
-    offsets = {}
-    for index, track in enumerate(timeline.tracks):
-        if track.source_range is None:
-            continue
-        offsets[index] = -track.source_range.start_time
-    if not offsets:
-        return
-    sample = next(iter(offsets.values()))
-    timebase = TimeBase(exact_rate(sample.rate), float(sample.rate))
-    start = min(whole(timebase.frames(offset)) for offset in offsets.values())
-    for index, offset in offsets.items():
-        track = timeline.tracks[index]
-        track.source_range = None
-        lead = whole(timebase.frames(offset)) - start
-        if lead > 0:
-            track.insert(0, otio.schema.Gap(source_range=timebase.span(0, lead)))
-    timeline.global_start_time = timebase.time(start)
-
-
 def _prepared_for(timeline: Any, adapter_name: str) -> Any:
     """The object to hand to the adapter: the timeline itself, or a reshaped copy."""
     if adapter_name == "cmx_3600":
-        return _edl_ready(timeline)
+        return edl.ready_to_write(timeline)
     if adapter_name == "fcp_xml":
         return fcp7.before_writing(timeline)
     return timeline
-
-
-def _edl_ready(timeline: Any) -> Any:
-    """A copy with one flattened picture track, <=2 audio tracks and the start as track offset."""
-    copy = timeline.deepcopy()
-    video = [track for track in copy.video_tracks() if track.enabled]
-    audio = [track for track in copy.audio_tracks() if track.enabled][:2]
-    if not video:
-        raise TimelineError(
-            f"The timeline '{timeline.name}' has no enabled video track to write as an EDL; "
-            "write an .otio file instead."
-        )
-    picture = video[0] if len(video) == 1 else otio.algorithms.flatten_stack(video)
-    picture = picture.deepcopy() if picture.parent() is not None else picture
-    picture.name = picture.name or "V"
-    tracks = [picture] + [track.deepcopy() for track in audio]
-    timebase = TimeBase.of(copy)
-    start = timebase.start_frame(copy)
-    result = otio.schema.Timeline(name=copy.name)
-    for track in tracks:
-        if start:
-            track.source_range = otio.opentime.TimeRange(
-                timebase.time(-start), track.duration()
-            )
-        result.tracks.append(track)
-    return result

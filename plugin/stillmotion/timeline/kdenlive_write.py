@@ -9,6 +9,11 @@ into it:
   entries and blanks replaced; a new one is appended on top of the stack (a tractor with two
   playlists, as Kdenlive makes them, plus Kdenlive's own compositing transition), so no track
   index an existing composition or mix refers to moves;
+- a generated clip's sound (its linked clip on an "AI Generated" audio track) goes on an AI
+  audio track, as Kdenlive pairs sound with picture: a tractor flagged
+  ``kdenlive:audio_track`` whose playlists hide video, inserted at the bottom of the stack
+  where Kdenlive keeps audio tracks (with its ``mix`` transition), its entries playing the same
+  producer over the same range and record frames as the picture;
 - each generated file is a bin producer (``avformat-novalidate``) carrying our metadata as JSON
   in ``kdenlive:stillmotion.metadata`` and the "AI generated" marker in ``kdenlive:markers``,
   which :func:`restore_metadata` puts back on the clips when the project is read, so ``review``,
@@ -33,6 +38,7 @@ from stillmotion.errors import TimelineError
 from stillmotion.timeline.generated import is_generated
 from stillmotion.timeline.media import file_url_path, reference_url
 from stillmotion.timeline.metadata import MARKER_NAME, METADATA_NAMESPACE, plain
+from stillmotion.timeline.sound import SOUND_SUFFIX
 from stillmotion.timeline.timebase import TimeBase, whole
 from stillmotion.timeline.tracks import is_ai_name
 
@@ -45,15 +51,15 @@ def write_in_place(timeline: Any, source: Path, target: Path) -> None:
     root = _parse(source.read_text(encoding="utf-8"))
     project = _Project(root)
     timebase = TimeBase.of(timeline)
-    # Our AI audio tracks (a generated clip's sound) are not written here: the project's
-    # tracks are matched one for one, so they must not count (the sound stays in the file).
-    tracks = [t for t in timeline.tracks if not _is_ai_sound(t)]
-    new = [t for t in tracks if _is_ai(t) and not project.ai_playlists(str(t.name))]
+    tracks = list(timeline.tracks)
+    new = [t for t in tracks if _is_ai(t) and not project.ai_playlists(str(t.name), _audio(t))]
     known = [t for t in tracks if all(t is not n for n in new)]
     aligned = len(known) == len(project.timeline_tracks)
     previous: ET.Element | None = None   # the main tractor <track> of the track below
     for track in tracks:
-        if any(track is n for n in new):
+        if any(track is n for n in new) and _audio(track):
+            project.new_track(str(track.name), project.main.findall("track")[0], audio=True)
+        elif any(track is n for n in new):
             previous = project.new_track(str(track.name), previous if aligned else None)
         elif aligned:
             previous = project.timeline_tracks[next(
@@ -64,13 +70,12 @@ def write_in_place(timeline: Any, source: Path, target: Path) -> None:
 
 
 def _is_ai(track: Any) -> bool:
-    return isinstance(track, otio.schema.Track) and \
-        track.kind == otio.schema.TrackKind.Video and is_ai_name(str(track.name or ""))
+    """An "AI Generated" track, picture or sound."""
+    return isinstance(track, otio.schema.Track) and is_ai_name(str(track.name or ""))
 
 
-def _is_ai_sound(track: Any) -> bool:
-    return isinstance(track, otio.schema.Track) and \
-        track.kind == otio.schema.TrackKind.Audio and is_ai_name(str(track.name or ""))
+def _audio(track: Any) -> bool:
+    return bool(track.kind == otio.schema.TrackKind.Audio)
 
 
 def store_metadata(timeline: Any, path: Path) -> None:
@@ -195,7 +200,7 @@ class _Project:
     def write_track(self, track: Any, timebase: TimeBase) -> None:
         """Rewrite an AI track's playlist from ``track``: our clips from the timeline, the
         editor's own entries on it kept as they were (matched by their record start)."""
-        playlists = self.ai_playlists(str(track.name))
+        playlists = self.ai_playlists(str(track.name), _audio(track))
         kept = self._editor_entries(playlists[0], timebase)
         for playlist in playlists:
             for child in [c for c in playlist if c.tag in ("entry", "blank")]:
@@ -207,7 +212,7 @@ class _Project:
                 continue
             frames = whole(timebase.frames(item.duration()))
             if isinstance(item, otio.schema.Clip) and is_generated(item):
-                self._entry(content, item, timebase, frames)
+                self._entry(content, item, timebase, frames, _audio(track))
             elif isinstance(item, otio.schema.Clip) and position in kept:
                 content.append(kept[position])
             elif frames > 0:
@@ -229,18 +234,23 @@ class _Project:
                 position += _frames(child.get("out", "0"), timebase) - start + 1
         return found
 
-    def ai_playlists(self, name: str) -> list[ET.Element]:
+    def ai_playlists(self, name: str, audio: bool = False) -> list[ET.Element]:
+        """The playlists of the AI track ``name`` of that kind (picture and sound tracks
+        share their names, as in the timeline)."""
         for track in self.main.findall("track"):
             inner = self.by_id.get(track.get("producer"))
             if inner is not None and inner.tag == "tractor" and \
-                    _property(inner, "kdenlive:track_name") == name and is_ai_name(name):
+                    _property(inner, "kdenlive:track_name") == name and is_ai_name(name) and \
+                    (_property(inner, "kdenlive:audio_track") == "1") == audio:
                 found = [self.by_id.get(t.get("producer")) for t in inner.findall("track")]
                 return [p for p in found if p is not None and p.tag == "playlist"]
         return []
 
-    def new_track(self, name: str, below: ET.Element | None) -> ET.Element:
+    def new_track(self, name: str, below: ET.Element | None, *,
+                  audio: bool = False) -> ET.Element:
         """Add an empty AI track right above the main tractor's ``below`` track (None: on
-        top); compositions and Kdenlive's track blends above it are renumbered."""
+        top); compositions and Kdenlive's track blends above it are renumbered. An ``audio``
+        track hides video and is mixed (Kdenlive's ``mix``) instead of composited."""
         playlists = [ET.Element("playlist", {"id": self.fresh_id("playlist")})
                      for _ in range(2)]
         tractor = ET.Element("tractor", {"id": self.fresh_id("tractor")})
@@ -248,7 +258,12 @@ class _Project:
             self.by_id[made.get("id")] = made
         _set_property(tractor, "kdenlive:track_name", name)
         _set_property(tractor, "kdenlive:trackheight", "67")
-        for playlist, hide in zip(playlists, ("audio", "both"), strict=True):
+        if audio:
+            _set_property(tractor, "kdenlive:audio_track", "1")
+        for playlist, hide in zip(playlists, ("video", "video") if audio else ("audio", "both"),
+                                  strict=True):
+            if audio:
+                _set_property(playlist, "kdenlive:audio_track", "1")
             self.insert_before_main(playlist)
             ET.SubElement(tractor, "track", {"producer": playlist.get("id", ""), "hide": hide})
         self.insert_before_main(tractor)
@@ -264,16 +279,16 @@ class _Project:
         element = ET.Element("track", {"producer": tractor.get("id", "")})
         self.main.insert(position, element)
         composite = ET.SubElement(self.main, "transition", {"id": self.fresh_id("transition")})
-        for key, value in (("a_track", "0"), ("b_track", str(number)),
-                           ("compositing", "0"), ("mlt_service", "qtblend"),
-                           ("kdenlive_id", "qtblend"), ("internal_added", "237"),
-                           ("always_active", "1")):
+        blend = (("mlt_service", "mix"), ("kdenlive_id", "mix"), ("sum", "1")) if audio else \
+            (("compositing", "0"), ("mlt_service", "qtblend"), ("kdenlive_id", "qtblend"))
+        for key, value in (("a_track", "0"), ("b_track", str(number)), *blend,
+                           ("internal_added", "237"), ("always_active", "1")):
             _set_property(composite, key, value)
         return element
 
     def _entry(self, playlist: ET.Element, clip: Any, timebase: TimeBase,
-               frames: int) -> None:
-        producer = self._producer(clip, timebase)
+               frames: int, sound: bool) -> None:
+        producer = self._producer(clip, timebase, sound)
         source = clip.source_range
         available = clip.media_reference.available_range
         first = source.start_time - available.start_time if available is not None else \
@@ -284,14 +299,18 @@ class _Project:
             "out": str(start + frames - 1)})
         _set_property(entry, "kdenlive:id", _property(producer, "kdenlive:id"))
 
-    def _producer(self, clip: Any, timebase: TimeBase) -> ET.Element:
+    def _producer(self, clip: Any, timebase: TimeBase, sound: bool) -> ET.Element:
+        """The bin producer of ``clip``'s file; a sound clip shares its picture's (one bin
+        clip, named and described as the picture)."""
         path = _media_path(clip)
         metadata = json.dumps(plain(clip.metadata.get(METADATA_NAMESPACE, {})), sort_keys=True)
         markers = json.dumps([{"pos": 0, "comment": MARKER_NAME, "type": _PURPLE}])
+        name = str(clip.name).removesuffix(SOUND_SUFFIX) if sound else str(clip.name)
         for element in _producers(self.root):
             if _property(element, "resource") == path and _property(element, METADATA_PROPERTY):
-                _set_property(element, METADATA_PROPERTY, metadata)
-                _set_property(element, "kdenlive:clipname", str(clip.name))
+                if not sound:
+                    _set_property(element, METADATA_PROPERTY, metadata)
+                    _set_property(element, "kdenlive:clipname", name)
                 return element
         available = clip.media_reference.available_range
         length = whole(timebase.frames(available.duration)) if available is not None else \
@@ -301,7 +320,7 @@ class _Project:
         kdenlive_id = str(self.next_kdenlive_id)
         self.next_kdenlive_id += 1
         for key, value in (("length", str(length)), ("mlt_service", "avformat-novalidate"),
-                           ("resource", path), ("kdenlive:clipname", str(clip.name)),
+                           ("resource", path), ("kdenlive:clipname", name),
                            ("kdenlive:id", kdenlive_id), ("kdenlive:markers", markers),
                            (METADATA_PROPERTY, metadata)):
             _set_property(producer, key, value)

@@ -82,7 +82,9 @@ class GeneratedClipMetadata:
     ``stillmotion takes --use N`` can switch media without asking the service again.
     ``cost_estimate`` is in ``currency`` (None when unknown); ``seconds`` is what was requested.
     ``link_id`` is shared by a picture clip and the sound clip placed with it ("" when placed
-    without sound), so takes and tools move them together.
+    without sound), so takes and tools move them together. ``crossfade_frames`` (``extend
+    --crossfade``) is how many record frames the clip dissolves in over from what plays beneath
+    it, picture and sound (:func:`crossfade_in`).
     """
 
     prompt: str
@@ -106,6 +108,7 @@ class GeneratedClipMetadata:
     takes: tuple[TakeRecord, ...] = ()
     created_at: str = field(default_factory=utc_now_text)
     link_id: str = ""
+    crossfade_frames: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
     version: int = SCHEMA_VERSION
 
@@ -167,6 +170,7 @@ class GeneratedClipMetadata:
             takes=tuple(TakeRecord.from_dict(_mapping(t)) for t in takes),
             created_at=_str(data, "created_at", ""),
             link_id=_str(data, "link_id", ""),
+            crossfade_frames=_int(data, "crossfade_frames", 0),
             extra={str(k): plain(v) for k, v in data.items() if k not in known},
             version=_int(data, "version", SCHEMA_VERSION),
         )
@@ -194,6 +198,15 @@ def read_metadata(item: Any) -> GeneratedClipMetadata | None:
             "The stillmotion metadata on this clip is not a dictionary; regenerate the clip."
         )
     return GeneratedClipMetadata.from_dict(block)
+
+
+def crossfade_in(item: Any) -> int:
+    """The record frames over which ``item`` (a generated clip, picture or sound) dissolves in
+    from what plays beneath it (0: a cut). Read leniently, as the render reads every clip: a
+    damaged block is simply no crossfade."""
+    block = item.metadata.get(METADATA_NAMESPACE) if item.metadata is not None else None
+    value = block.get("crossfade_frames") if isinstance(block, Mapping) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def plain(value: Any) -> Any:

@@ -134,24 +134,44 @@ def relink(
 
 
 class _FileIndex:
-    """Every file under the folders, by lower-case name and stem, probed at most once."""
+    """Every file under the folders, by lower-case name and stem, probed at most once.
+
+    The folders are checked at once but walked only when a clip is offline: the first
+    ``--media-dir`` is also where generated clips pile up, and a timeline with every clip
+    online should not pay for walking it on each read.
+    """
 
     def __init__(self, folders: Sequence[Path]) -> None:
-        self.by_name: dict[str, list[Path]] = {}
-        self.by_stem: dict[str, list[Path]] = {}
-        self._facts: dict[Path, VideoFacts | None] = {}
-        for folder in folders:
-            root = Path(folder).expanduser()
+        self._roots = [Path(folder).expanduser() for folder in folders]
+        for root in self._roots:
             if not root.is_dir():
                 raise ConfigError(
                     f"The relink folder {root} does not exist or is not a folder; give the "
                     "folder that holds the media."
                 )
-            for path in sorted(root.rglob("*")):
-                if path.is_file() and not path.name.startswith("."):
-                    absolute = path.absolute()
-                    self.by_name.setdefault(path.name.lower(), []).append(absolute)
-                    self.by_stem.setdefault(path.stem.lower(), []).append(absolute)
+        self._names: tuple[dict[str, list[Path]], dict[str, list[Path]]] | None = None
+        self._facts: dict[Path, VideoFacts | None] = {}
+
+    @property
+    def by_name(self) -> dict[str, list[Path]]:
+        return self._walked()[0]
+
+    @property
+    def by_stem(self) -> dict[str, list[Path]]:
+        return self._walked()[1]
+
+    def _walked(self) -> tuple[dict[str, list[Path]], dict[str, list[Path]]]:
+        if self._names is None:
+            by_name: dict[str, list[Path]] = {}
+            by_stem: dict[str, list[Path]] = {}
+            for root in self._roots:
+                for path in sorted(root.rglob("*")):
+                    if path.is_file() and not path.name.startswith("."):
+                        absolute = path.absolute()
+                        by_name.setdefault(path.name.lower(), []).append(absolute)
+                        by_stem.setdefault(path.stem.lower(), []).append(absolute)
+            self._names = (by_name, by_stem)
+        return self._names
 
     def facts(self, path: Path) -> VideoFacts | None:
         if path not in self._facts:

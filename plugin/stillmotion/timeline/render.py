@@ -36,6 +36,12 @@ Rules:
   and the incoming one starts ``in_offset`` early, as ``Item.visible_range`` says; a gap or
   disabled clip on either side is black and silence (a fade). Other transition kinds, nested
   stacks and speed effects on whole tracks are refused with a message.
+- **Crossfades in** (``extend --crossfade``: a generated clip whose metadata holds
+  ``crossfade_frames``, :func:`stillmotion.timeline.metadata.crossfade_in`): over its first
+  frames the clip dissolves in from what the tracks beneath show (one clip or black; more is
+  refused), and its sound crossfades with theirs: its own sound fades in while, on the other
+  audio tracks, a clip that stops within those frames fades out over them (when the sound
+  follows the pictures, the picture's dissolve carries it). Same frames, same curve.
 - **Titles and generators** (:mod:`stillmotion.timeline.fillers`: titles, slugs, mattes, bars)
   are black and silent where they show, each reported once through ``on_warning``: stillmotion
   cannot draw them, and refusing would make a whole project with one title unrenderable.
@@ -71,6 +77,7 @@ from stillmotion.media.stitch import StitchResult
 from stillmotion.timecode import parse_rate, parse_size
 from stillmotion.timeline.fillers import filler_label, is_filler
 from stillmotion.timeline.media import local_path
+from stillmotion.timeline.metadata import crossfade_in
 from stillmotion.timeline.render_tracks import choose_tracks, record_range_frames, render_length
 from stillmotion.timeline.sampling import boundary, clip_sampling
 from stillmotion.timeline.timebase import TimeBase, same_timecode_base
@@ -88,12 +95,17 @@ class _ClipUse:
 
 @dataclass(eq=False)
 class _Fade:
-    """A dissolve window [start, end) in output frames between two neighbours (None: black)."""
+    """A dissolve window [start, end) in output frames between two neighbours (None: black).
+
+    ``beneath``: a crossfade in, whose outgoing side is what the tracks below show (filled in
+    by :func:`_reveal` for pictures; silence on its own audio track).
+    """
 
     outgoing: _ClipUse | None
     incoming: _ClipUse | None
     start: int
     end: int
+    beneath: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,6 +157,7 @@ def plan_timeline(
     first, last = clock.out(start), clock.out(end)
     spans = _Spans(timebase, clock, base_dir)
     layers = [_track_covers(track, timebase, clock) for track in video]
+    _reveal(layers)
     picture = [spans.element(owner, u, v) for u, v, owner in _flatten(layers, first, last)]
     for element in picture:
         spans.check(element)
@@ -154,11 +167,11 @@ def plan_timeline(
                        "titles or generators.")
     sound: tuple[tuple[Element, ...], ...] | None = None
     if not follow:
+        heard = _fade_out_under([_track_covers(track, timebase, clock) for track in audio])
         sound = tuple(
             tuple(spans.element(owner, u, v, picture=False)
-                  for u, v, owner in _flatten([_track_covers(track, timebase, clock)], first,
-                                              last))
-            for track in audio
+                  for u, v, owner in _flatten([covers], first, last))
+            for covers in heard
         )
     return Assembly(rate=clock.rate, picture=tuple(picture), sound=sound)
 
@@ -231,6 +244,10 @@ def _track_covers(track: Any, timebase: TimeBase, clock: _Clock) -> list[_Cover]
         begin, end = clock.out(bounds[index][0]), clock.out(bounds[index][1])
         if index - 1 in fades:
             begin = max(begin, fades[index - 1].end)
+        elif crossfade_in(use.clip):
+            into = min(end, clock.out(bounds[index][0] + crossfade_in(use.clip)))
+            covers.append(_Cover(begin, into, _Fade(None, use, begin, into, beneath=True)))
+            begin = into
         if index + 1 in fades:
             end = min(end, fades[index + 1].start)
         if begin < end:
@@ -280,6 +297,45 @@ def _fade(
 
 
 # -- stacking tracks ----------------------------------------------------------------------------
+
+
+def _reveal(layers: Sequence[list[_Cover]]) -> None:
+    """Give every crossfade in the picture it dissolves from: what the tracks beneath it show
+    over its frames (one clip, or black when nothing is there)."""
+    for level, covers in enumerate(layers):
+        for cover in covers:
+            fade = cover.owner
+            if not isinstance(fade, _Fade) or not fade.beneath:
+                continue
+            below = _flatten(layers[:level], fade.start, fade.end)
+            owner = below[0][2]
+            if len(below) > 1 or isinstance(owner, _Fade):
+                raise TimelineError(
+                    f"The crossfade into '{fade.incoming.clip.name if fade.incoming else ''}' "
+                    f"at output frame {fade.start} dissolves from more than one clip beneath "
+                    "it; make it no longer than the clip it overlaps.")
+            fade.outgoing = owner
+
+
+def _fade_out_under(layers: list[list[_Cover]]) -> list[list[_Cover]]:
+    """The audio tracks with the other side of every crossfade in: a clip on another track
+    that stops within a crossfade's frames fades out over them (from the crossfade's start)."""
+    windows = [(level, cover.owner) for level, covers in enumerate(layers) for cover in covers
+               if isinstance(cover.owner, _Fade) and cover.owner.beneath]
+    result = []
+    for level, covers in enumerate(layers):
+        kept: list[_Cover] = []
+        for cover in covers:
+            fade = next((w for other, w in windows if other != level
+                         and cover.start < w.start < cover.end <= w.end), None)
+            if fade is None or not isinstance(cover.owner, _ClipUse):
+                kept.append(cover)
+                continue
+            kept += [_Cover(cover.start, fade.start, cover.owner),
+                     _Cover(fade.start, cover.end,
+                            _Fade(cover.owner, None, fade.start, cover.end))]
+        result.append(kept)
+    return result
 
 
 def _flatten(

@@ -29,6 +29,7 @@ from stillmotion.timeline.place import PlacedClip, target_track
 from stillmotion.timeline.timebase import TimeBase
 
 AUDIO = otio.schema.TrackKind.Audio
+SOUND_SUFFIX = " sound"  # a sound clip is named after its picture clip plus this
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def place_sound(timeline: Any, picture: PlacedClip, *, link_id: str | None = Non
     link = link_id or new_link_id()
     _set_link(picture.clip, link)
     clip = copy.deepcopy(picture.clip)
-    clip.name = f"{picture.clip.name} sound"
+    clip.name = f"{picture.clip.name}{SOUND_SUFFIX}"
     track, created = target_track(timeline, timebase, start, start + length, None, kind=AUDIO)
     put_in_gap(track, timebase, clip, start, length)
     index = next(i for i, t in enumerate(timeline.tracks) if t is track)
@@ -90,6 +91,12 @@ def linked_sound(timeline: Any, link_id: str) -> list[tuple[Any, int]]:
         found += [(track, index) for index, child in enumerate(track)
                   if isinstance(child, otio.schema.Clip) and link_of(child) == link_id]
     return found
+
+
+def placed_with_sound(timeline: Any, picture: Any) -> bool:
+    """Whether the generated picture clip ``picture`` was placed with its sound: a sound clip
+    on an audio track shares its link id (the one rule every writer asks)."""
+    return bool(linked_sound(timeline, link_of(picture)))
 
 
 def remove_sound(timeline: Any, link_id: str) -> int:

@@ -16,25 +16,31 @@ import opentimelineio as otio
 
 from stillmotion.errors import TimelineError
 from stillmotion.media.probe import probe
-from stillmotion.media.sound import sound_facts
+from stillmotion.media.sound import file_has_sound
 from stillmotion.timecode import parse_rate
 from stillmotion.timeline.generated import GeneratedClip, find_generated_clips
 from stillmotion.timeline.metadata import GeneratedClipMetadata, write_metadata
 from stillmotion.timeline.place import PlacedClip, build_clip, completed_metadata, marker_for
 from stillmotion.timeline.sound import sync_sound
-from stillmotion.timeline.timebase import TimeBase, same_timecode_base
+from stillmotion.timeline.timebase import TimeBase, same_timecode_base, whole
+
+
+def generated_under(timeline: Any, frame: int) -> GeneratedClip | None:
+    """The top-most generated clip covering timeline-relative ``frame``, or None."""
+    hits = [g for g in find_generated_clips(timeline)
+            if g.record_start_frame <= frame < g.record_start_frame + g.duration_frames]
+    return hits[-1] if hits else None
 
 
 def generated_at(timeline: Any, frame: int) -> GeneratedClip:
     """The top-most generated clip covering timeline-relative ``frame``; TimelineError if none."""
-    hits = [g for g in find_generated_clips(timeline)
-            if g.record_start_frame <= frame < g.record_start_frame + g.duration_frames]
-    if not hits:
+    found = generated_under(timeline, frame)
+    if found is None:
         raise TimelineError(
             "There is no generated clip under the playhead; park it on a clip of an "
             "\"AI Generated\" track."
         )
-    return hits[-1]
+    return found
 
 
 def switch_take(
@@ -127,13 +133,20 @@ def use_take(timeline: Any, frame: int, take: int, *, audio: bool = True) -> Pla
                          duration_frames=facts.frame_count, rate=facts.rate, metadata=updated,
                          original_path=Path(chosen.original) if chosen.original else None,
                          media_in=take_in(metadata, take))
-    sound = chosen.sound if chosen.sound is not None else sound_facts(media).sound
-    sync_sound(timeline, placed, old_link=metadata.link_id, sound=audio and sound)
+    sync_sound(timeline, placed, old_link=metadata.link_id,
+               sound=audio and file_has_sound(media, chosen.sound))
     return placed
 
 
 TAKE_IN_KEY = "take_in"
 """Metadata key (take number as text -> first media frame shown) of takes the editor trimmed."""
+
+FINISHING_KEY = "finishing"
+"""Metadata key (take number as text -> where an artist's version came from), written and read
+by :mod:`stillmotion.finishing.chain`; named here because a new take must keep it."""
+
+SLOT_TABLES = (TAKE_IN_KEY, FINISHING_KEY)
+"""The metadata tables that describe the slot's takes (not the take shown): kept by a new take."""
 
 
 def take_in(metadata: GeneratedClipMetadata, take: int) -> int:
@@ -141,3 +154,58 @@ def take_in(metadata: GeneratedClipMetadata, take: int) -> int:
     table = metadata.extra.get(TAKE_IN_KEY)
     value = table.get(str(take)) if isinstance(table, dict) else None
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def media_in_of(clip: Any, timebase: TimeBase) -> int:
+    """First media frame ``clip`` shows: source start minus the reference's available start."""
+    start = clip.source_range.start_time if clip.source_range is not None else None
+    if start is None:
+        return 0
+    available = getattr(clip.media_reference, "available_range", None)
+    origin = available.start_time if available is not None else otio.opentime.RationalTime(
+        0, start.rate)
+    return whole(timebase.frames(start) - timebase.frames(origin))
+
+
+def keep_trim(metadata: GeneratedClipMetadata, shown_in: int) -> dict[str, Any]:
+    """``metadata.extra`` with the in-point of the take shown (``shown_in``) recorded, so
+    switching back to it later shows the editor's trim again."""
+    extra = dict(metadata.extra)
+    if shown_in != take_in(metadata, metadata.take):
+        extra[TAKE_IN_KEY] = {**dict(extra.get(TAKE_IN_KEY) or {}), str(metadata.take): shown_in}
+    return extra
+
+
+def next_take_number(metadata: GeneratedClipMetadata) -> int:
+    """The number a take added to this slot gets."""
+    return max([t.take for t in metadata.takes] + [metadata.take]) + 1
+
+
+def with_slot_takes(slot: GeneratedClipMetadata, fresh: GeneratedClipMetadata, *,
+                    shown_in: int) -> GeneratedClipMetadata:
+    """``fresh`` (a generated take's metadata, its takes read from the ledger) as a take of the
+    slot whose metadata is ``slot``.
+
+    Why: the ledger knows only its own jobs. Every take the slot lists stays, with its number,
+    in its order, and an AI take is refreshed from the ledger's record of it; an artist's
+    version (same AI job, other media) or a take from another ledger stays as it is. The
+    ledger's takes of jobs the slot does not list follow, numbered on. The slot's tables
+    (:data:`SLOT_TABLES`) are kept and the trim of the take shown until now is recorded.
+    """
+    by_media = {(t.job_id, t.media): t for t in fresh.takes}
+    listed = {t.job_id for t in slot.takes}
+    takes = [dataclasses.replace(by_media[(t.job_id, t.media)], take=t.take)
+             if (t.job_id, t.media) in by_media else t for t in slot.takes]
+    number = max((t.take for t in takes), default=0) + 1
+    for record in fresh.takes:
+        if record.job_id not in listed:
+            takes.append(dataclasses.replace(record, take=number))
+            number += 1
+    kept = keep_trim(slot, shown_in)
+    artists = kept.get(FINISHING_KEY)
+    mine = [t for t in takes if t.job_id == fresh.job_id
+            and not (isinstance(artists, dict) and str(t.take) in artists)]
+    shown = next((t for t in mine if t.media == fresh.conformed_file), mine[0] if mine else None)
+    extra = {**fresh.extra, **{k: kept[k] for k in SLOT_TABLES if k in kept}}
+    return dataclasses.replace(fresh, takes=tuple(takes), extra=extra,
+                               take=shown.take if shown is not None else fresh.take)

@@ -40,7 +40,9 @@ class GenerationRequest:
     """What the editor asked for, in provider-neutral terms.
 
     ``first_frame``/``last_frame`` are image files already fitted to ``size``; ``seconds`` is
-    the requested length; ``extra`` carries dialect-specific knobs (negative prompt, seed …).
+    the requested length; ``extra`` carries dialect-specific knobs (negative prompt, seed …);
+    ``audio`` says whether generated sound is wanted (False: ``--no-audio``; True: the model's
+    row promises it; None: the model's own default), for dialects with a sound switch.
     """
 
     prompt: str
@@ -50,6 +52,7 @@ class GenerationRequest:
     first_frame: Path | None = None
     last_frame: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    audio: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import httpx
 
 from stillmotion.api import capabilities
 from stillmotion.api._core import HttpCore, Normalize, Refine
+from stillmotion.api._parse import error_json, request_id
 from stillmotion.api._requests import RequestSpec
 from stillmotion.api._target import Target
 from stillmotion.api.params import read_image
@@ -127,6 +128,34 @@ def expired_download(provider: str, spec: RequestSpec, status: int) -> ContentEx
     if spec.accept == DOWNLOAD_ACCEPT and status in EXPIRED_STATUSES:
         return expired(provider, spec.subject or "?", status)
     return None
+
+
+Reading = tuple[RefusedInput | None, str | None]
+"""What a dialect reads in a refusal's error body: which input was refused, and its words."""
+
+
+def refusal_refine(provider: str, read: Callable[[Any], Reading | None], *,
+                   statuses: frozenset[int] = frozenset({400, 422})) -> Refine:
+    """A dialect's ``REFINE``, one rule for all: a result download answered as expired is
+    :func:`expired`; an error answer with one of ``statuses`` whose JSON body ``read`` finds to
+    be a content refusal is :func:`refusal`, naming the refused input and quoting the vendor
+    (request id from the headers, else the body's ``request_id``); anything else is None, for
+    the generic mapping. ``read`` gets the parsed body (any shape, None when not JSON)."""
+    def refine(spec: RequestSpec, status: int, headers: Mapping[str, str],
+               content: bytes) -> PolicyRejectedError | ContentExpiredError | None:
+        gone = expired_download(provider, spec, status)
+        if gone is not None or status not in statuses:
+            return gone
+        body = error_json(content)
+        found = read(body)
+        if found is None:
+            return None
+        refused, words = found
+        said = body.get("request_id") if isinstance(body, dict) else None
+        action = spec.action[:1].upper() + spec.action[1:]
+        return refusal(provider, action, refused, words, request_id=request_id(headers) or (
+            said if isinstance(said, str) else None))
+    return refine
 
 
 class DialectProvider:

@@ -37,7 +37,6 @@ from pydantic import BaseModel, ConfigDict
 
 from stillmotion.api import capabilities
 from stillmotion.api._core import HttpCore
-from stillmotion.api._parse import error_json, request_id
 from stillmotion.api._policy import is_policy_code
 from stillmotion.api._requests import RequestSpec
 from stillmotion.api._target import Target
@@ -46,15 +45,16 @@ from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatu
 from stillmotion.api.providers.dialect import (
     RESULT_URL,
     DialectProvider,
+    Reading,
     RefusedInput,
     data_uri,
-    expired_download,
     input_named,
     refusal,
+    refusal_refine,
     unknown_status,
 )
 from stillmotion.api.providers.registry import DIALECTS
-from stillmotion.errors import ConfigError, ResponseValidationError, ServiceError
+from stillmotion.errors import ConfigError, ResponseValidationError
 
 NAME = "fal"
 DEFAULT_ROOT = DIALECTS[NAME].root
@@ -281,20 +281,16 @@ def _flagged(entry: Mapping[str, Any]) -> RefusedInput | None:
     return input_named(field, str(entry.get("msg") or ""))
 
 
-def refine_error(spec: RequestSpec, status: int, headers: Mapping[str, str],
-                 content: bytes) -> ServiceError | None:
-    """fal's own readings: expired result files, and 422 content-filter refusals by field."""
-    gone = expired_download(NAME, spec, status)
-    if gone is not None:
-        return gone
-    body = error_json(content)
-    detail = body.get("detail") if isinstance(body, dict) else body
-    entry = _policy_entry(detail) if status in (400, 422) else None
+def read_refusal(body: Any) -> Reading | None:
+    """A content-filter refusal in fal's 422 ``detail`` list, naming the flagged field."""
+    entry = _policy_entry(body.get("detail") if isinstance(body, dict) else body)
     if entry is None:
         return None
-    action = spec.action[:1].upper() + spec.action[1:]
-    return refusal(NAME, action, _flagged(entry), str(entry.get("msg") or POLICY_TYPE),
-                   request_id=request_id(headers))
+    return _flagged(entry), str(entry.get("msg") or POLICY_TYPE)
+
+
+refine_error = refusal_refine(NAME, read_refusal)
+"""fal's own readings: expired result files, and 422 content-filter refusals by field."""
 
 
 class FalProvider(DialectProvider):

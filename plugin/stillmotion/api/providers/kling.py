@@ -31,7 +31,6 @@ from pydantic import BaseModel, ConfigDict
 
 from stillmotion.api import capabilities, hs256
 from stillmotion.api._core import HttpCore
-from stillmotion.api._parse import error_json, request_id
 from stillmotion.api._policy import is_policy_code
 from stillmotion.api._requests import RequestSpec
 from stillmotion.api._target import Target
@@ -39,15 +38,16 @@ from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatu
 from stillmotion.api.providers.dialect import (
     RESULT_URL,
     DialectProvider,
-    expired_download,
+    Reading,
     image_payload,
     input_named,
     refusal,
+    refusal_refine,
     unknown_status,
 )
 from stillmotion.api.providers.registry import DIALECTS
 from stillmotion.api.retry import RetryPolicy
-from stillmotion.errors import ConfigError, ResponseValidationError, ServiceError
+from stillmotion.errors import ConfigError, ResponseValidationError
 
 NAME = "kling"
 DEFAULT_ROOT = DIALECTS[NAME].root
@@ -60,6 +60,20 @@ REFRESH_MARGIN = 300
 """A token is made again this many seconds before it expires (a slow upload must not outlive it)."""
 PROMPT_MAX = 2500
 KNOBS = {"negative_prompt": str}
+SOUND_MODELS = frozenset({"kling-v2-6", "kling-v3"})
+"""Models that take ``sound`` ("on"/"off": V2.6 and later, per Kling's image2video reference
+as mirrored at docs.fast-token.com/vi/kling/video/KlingImage2Video and docs.anyfast.ai)."""
+SOUND_PRO_ONLY = frozenset({"kling-v2-6"})
+"""Models whose sound needs pro mode (std renders silent video: docs.apimart.ai's kling-v2-6
+page, modelstream.ai's kling-v2-6 form "Pro is required when sound is enabled")."""
+
+
+def sound_switch(model: str, request: GenerationRequest, mode: str) -> str | None:
+    """``sound`` for the body: "off" for ``--no-audio``, "on" when the row promises sound and
+    the mode renders it, else None (the field is left out: the model's default)."""
+    if request.audio is None or model not in SOUND_MODELS:
+        return None
+    return "on" if request.audio and (model not in SOUND_PRO_ONLY or mode == "pro") else "off"
 """``GenerationRequest.extra`` keys Kling takes."""
 PATH = "/v1/videos/image2video"
 _POLICY_WORDS = ("risk control", "content security", "sensitive", "inappropriate")
@@ -132,6 +146,9 @@ def create_request(model: str, request: GenerationRequest) -> RequestSpec:
                             "duration": str(int(request.seconds))}
     if request.last_frame is not None:
         body["image_tail"] = image_payload(request.last_frame)[0]
+    sound = sound_switch(model, request, body["mode"])
+    if sound is not None:
+        body["sound"] = sound
     for key, value in request.extra.items():
         kind = KNOBS.get(key)
         if kind is None:
@@ -183,20 +200,18 @@ def read_task(data: Mapping[str, Any], job_id: str) -> JobState:
     return JobState(id=job_id, status=status, raw_status=raw_status, raw=raw)
 
 
-def refine_error(spec: RequestSpec, status: int, headers: Mapping[str, str],
-                 content: bytes) -> ServiceError | None:
-    """Kling's own readings: expired result URLs, and content-safety refusals (code 1301)."""
-    gone = expired_download(NAME, spec, status)
-    if gone is not None:
-        return gone
-    body = error_json(content)
-    if status in (400, 422) and isinstance(body, dict):
-        words = str(body.get("message") or "")
-        if str(body.get("code")) in ("1300", "1301") or _is_policy(words):
-            action = spec.action[:1].upper() + spec.action[1:]
-            return refusal(NAME, action, input_named(words), words or None,
-                           request_id=request_id(headers) or body.get("request_id"))
-    return None
+def read_refusal(body: Any) -> Reading | None:
+    """A content-safety refusal in Kling's error body (codes 1300/1301, or policy words)."""
+    if not isinstance(body, dict):
+        return None
+    words = str(body.get("message") or "")
+    if str(body.get("code")) not in ("1300", "1301") and not _is_policy(words):
+        return None
+    return input_named(words), words or None
+
+
+refine_error = refusal_refine(NAME, read_refusal)
+"""Kling's own readings: expired result URLs, and content-safety refusals (code 1301)."""
 
 
 class KlingProvider(DialectProvider):

@@ -22,7 +22,6 @@ naming the image or the prompt. The model catalogue (``GET /videos/models``) is 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -30,21 +29,21 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict
 
 from stillmotion.api import capabilities
-from stillmotion.api._parse import error_json, request_id
 from stillmotion.api._policy import is_policy_code
 from stillmotion.api._requests import RequestSpec
 from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatus
 from stillmotion.api.providers.dialect import (
     RESULT_URL,
     DialectProvider,
+    Reading,
     data_uri,
-    expired_download,
     input_named,
     refusal,
+    refusal_refine,
     unknown_status,
 )
 from stillmotion.api.providers.registry import DIALECTS
-from stillmotion.errors import ConfigError, ResponseValidationError, ServiceError
+from stillmotion.errors import ConfigError, ResponseValidationError
 
 NAME = "openrouter"
 DEFAULT_ROOT = DIALECTS[NAME].root
@@ -175,23 +174,21 @@ def _host(root: str) -> str:
     return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
-def refine_error(spec: RequestSpec, status: int, headers: Mapping[str, str],
-                 content: bytes) -> ServiceError | None:
-    """OpenRouter's own readings: expired content, and refusals of a create (403 "flagged")."""
-    gone = expired_download(NAME, spec, status)
-    if gone is not None:
-        return gone
-    body = error_json(content)
+def read_refusal(body: Any) -> Reading | None:
+    """A refusal in OpenRouter's error body (``error.message``, ``error.metadata.reasons``)."""
     error = body.get("error") if isinstance(body, dict) else None
-    if status in (400, 403, 422) and isinstance(error, dict):
-        message = str(error.get("message") or "")
-        metadata = error.get("metadata") if isinstance(error.get("metadata"), dict) else {}
-        reasons = " ".join(str(r) for r in (metadata or {}).get("reasons") or [])
-        if _is_refusal(message, reasons):
-            action = spec.action[:1].upper() + spec.action[1:]
-            return refusal(NAME, action, input_named(message, reasons), message or reasons,
-                           request_id=request_id(headers))
-    return None
+    if not isinstance(error, dict):
+        return None
+    message = str(error.get("message") or "")
+    metadata = error.get("metadata") if isinstance(error.get("metadata"), dict) else {}
+    reasons = " ".join(str(r) for r in (metadata or {}).get("reasons") or [])
+    if not _is_refusal(message, reasons):
+        return None
+    return input_named(message, reasons), message or reasons
+
+
+refine_error = refusal_refine(NAME, read_refusal, statuses=frozenset({400, 403, 422}))
+"""OpenRouter's own readings: expired content, and refusals of a create (403 "flagged")."""
 
 
 class OpenRouterProvider(DialectProvider):

@@ -25,22 +25,22 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict
 
 from stillmotion.api import capabilities
-from stillmotion.api._parse import error_json, request_id
 from stillmotion.api._policy import is_policy_code
 from stillmotion.api._requests import RequestSpec
 from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatus
 from stillmotion.api.providers.dialect import (
     RESULT_URL,
     DialectProvider,
+    Reading,
     RefusedInput,
     data_uri,
-    expired_download,
     input_named,
     refusal,
+    refusal_refine,
     unknown_status,
 )
 from stillmotion.api.providers.registry import DIALECTS
-from stillmotion.errors import ConfigError, ResponseValidationError, ServiceError
+from stillmotion.errors import ConfigError, ResponseValidationError
 
 NAME = "runway"
 DEFAULT_ROOT = DIALECTS[NAME].root
@@ -153,21 +153,19 @@ def read_task(task: RunwayTask, job_id: str) -> JobState:
     return JobState(id=job_id, status=status, raw_status=raw_status, progress=progress, raw=raw)
 
 
-def refine_error(spec: RequestSpec, status: int, headers: Mapping[str, str],
-                 content: bytes) -> ServiceError | None:
-    """Runway's own readings: expired signed URLs, and create refusals naming safety."""
-    gone = expired_download(NAME, spec, status)
-    if gone is not None:
-        return gone
-    body = error_json(content)
-    if status in (400, 422) and isinstance(body, dict):
-        words = str(body.get("error") or "")
-        code = str(body.get("code") or body.get("failureCode") or "")
-        if code.upper().startswith("SAFETY") or is_policy_code(code, words):
-            action = spec.action[:1].upper() + spec.action[1:]
-            return refusal(NAME, action, _refused_input(code) or input_named(words),
-                           words or code, request_id=request_id(headers))
-    return None
+def read_refusal(body: Any) -> Reading | None:
+    """A create refusal in Runway's error body (a ``SAFETY…`` code, or policy words)."""
+    if not isinstance(body, dict):
+        return None
+    words = str(body.get("error") or "")
+    code = str(body.get("code") or body.get("failureCode") or "")
+    if not code.upper().startswith("SAFETY") and not is_policy_code(code, words):
+        return None
+    return _refused_input(code) or input_named(words), words or code
+
+
+refine_error = refusal_refine(NAME, read_refusal)
+"""Runway's own readings: expired signed URLs, and create refusals naming safety."""
 
 
 class RunwayProvider(DialectProvider):

@@ -16,7 +16,6 @@ prompt, ``Output…`` the generated video.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,7 +23,6 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict
 
 from stillmotion.api import capabilities
-from stillmotion.api._parse import error_json, request_id
 from stillmotion.api._policy import is_policy_code
 from stillmotion.api._requests import RequestSpec
 from stillmotion.api.providers.base import (
@@ -36,19 +34,19 @@ from stillmotion.api.providers.base import (
 from stillmotion.api.providers.dialect import (
     RESULT_URL,
     DialectProvider,
+    Reading,
     RefusedInput,
     data_uri,
     download_spec,
-    expired_download,
     input_named,
     refusal,
+    refusal_refine,
     unknown_status,
 )
 from stillmotion.api.providers.registry import DIALECTS
 from stillmotion.errors import (
     ConfigError,
     ResponseValidationError,
-    ServiceError,
     StillmotionError,
 )
 
@@ -168,22 +166,20 @@ def read_task(task: ArkTask, job_id: str) -> JobState:
     return JobState(id=job_id, status=status, raw_status=raw_status, raw=raw)
 
 
-def refine_error(spec: RequestSpec, status: int, headers: Mapping[str, str],
-                 content: bytes) -> ServiceError | None:
-    """Ark's own readings: expired result URLs, and sensitive-content refusals on create."""
-    gone = expired_download(NAME, spec, status)
-    if gone is not None:
-        return gone
-    body = error_json(content)
+def read_refusal(body: Any) -> Reading | None:
+    """A sensitive-content refusal in Ark's error body (``error.code``, ``error.message``)."""
     error = body.get("error") if isinstance(body, dict) else None
-    if status in (400, 422) and isinstance(error, dict):
-        code = str(error.get("code") or "")
-        message = str(error.get("message") or "") or None
-        if is_refusal(code, message):
-            action = spec.action[:1].upper() + spec.action[1:]
-            return refusal(NAME, action, refused_input(code, message), message or code,
-                           request_id=request_id(headers))
-    return None
+    if not isinstance(error, dict):
+        return None
+    code = str(error.get("code") or "")
+    message = str(error.get("message") or "") or None
+    if not is_refusal(code, message):
+        return None
+    return refused_input(code, message), message or code
+
+
+refine_error = refusal_refine(NAME, read_refusal)
+"""Ark's own readings: expired result URLs, and sensitive-content refusals on create."""
 
 
 class SeedanceProvider(DialectProvider):

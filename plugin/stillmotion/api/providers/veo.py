@@ -32,10 +32,11 @@ from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatu
 from stillmotion.api.providers.dialect import (
     RESULT_URL,
     DialectProvider,
-    expired_download,
+    Reading,
     image_payload,
     input_named,
     refusal,
+    refusal_refine,
 )
 from stillmotion.api.providers.registry import DIALECTS
 from stillmotion.errors import (
@@ -200,9 +201,8 @@ def read_operation(op: VeoOperation, job_id: str) -> JobState:
                     error_message="the operation finished without a generated video", raw=raw)
 
 
-def _google_error(content: bytes) -> tuple[str | None, str | None, str]:
-    """(status word, message, reason) of a Google error body."""
-    body = error_json(content)
+def _google_fields(body: Any) -> tuple[str | None, str | None, str]:
+    """(status word, message, reason) of a parsed Google error body."""
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
         return None, None, ""
@@ -214,23 +214,32 @@ def _google_error(content: bytes) -> tuple[str | None, str | None, str]:
             message if isinstance(message, str) else None, reasons)
 
 
+def _google_error(content: bytes) -> tuple[str | None, str | None, str]:
+    """(status word, message, reason) of a Google error body."""
+    return _google_fields(error_json(content))
+
+
+def read_refusal(body: Any) -> Reading | None:
+    """A safety refusal in a Google error body (its status word or message)."""
+    word, message, _ = _google_fields(body)
+    return (input_named(message), message) if _is_policy(word, message) else None
+
+
+_refine_refusal = refusal_refine(NAME, read_refusal)
+
+
 def refine_error(spec: RequestSpec, status: int, headers: Mapping[str, str],
                  content: bytes) -> ServiceError | None:
-    """Veo's own readings: expired downloads, invalid keys (a 400 there), safety refusals."""
-    gone = expired_download(NAME, spec, status)
-    if gone is not None:
-        return gone
-    word, message, reasons = _google_error(content)
-    rid = request_id(headers)
+    """Veo's own readings: invalid keys (a 400 there), then the dialects' rule for expired
+    downloads and safety refusals."""
+    _, message, reasons = _google_error(content)
     if status == 400 and ("API_KEY_INVALID" in reasons or "api key not valid" in
                           (message or "").lower()):
         return AuthenticationError(
             f"{spec.action[:1].upper()}{spec.action[1:]} was refused: the key is not valid; "
-            f"check GEMINI_API_KEY.", status_code=status, provider=NAME, request_id=rid)
-    if status in (400, 422) and _is_policy(word, message):
-        action = spec.action[:1].upper() + spec.action[1:]
-        return refusal(NAME, action, input_named(message), message, request_id=rid)
-    return None
+            f"check GEMINI_API_KEY.", status_code=status, provider=NAME,
+            request_id=request_id(headers))
+    return _refine_refusal(spec, status, headers, content)
 
 
 def normalize_error(content: bytes) -> bytes:

@@ -25,21 +25,21 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict
 
 from stillmotion.api import capabilities
-from stillmotion.api._parse import error_json, request_id
 from stillmotion.api._policy import is_policy_code
 from stillmotion.api._requests import RequestSpec
 from stillmotion.api.providers.base import GenerationRequest, JobState, JobStatus
 from stillmotion.api.providers.dialect import (
     RESULT_URL,
     DialectProvider,
+    Reading,
     data_uri,
-    expired_download,
     input_named,
     refusal,
+    refusal_refine,
     unknown_status,
 )
 from stillmotion.api.providers.registry import DIALECTS
-from stillmotion.errors import ConfigError, ResponseValidationError, ServiceError
+from stillmotion.errors import ConfigError, ResponseValidationError
 
 NAME = "wan"
 DEFAULT_ROOT = DIALECTS[NAME].root
@@ -142,19 +142,16 @@ def read_task(output: Mapping[str, Any], job_id: str) -> JobState:
     return JobState(id=job_id, status=status, raw_status=raw_status, raw=raw)
 
 
-def refine_error(spec: RequestSpec, status: int, headers: Mapping[str, str],
-                 content: bytes) -> ServiceError | None:
-    """DashScope's own readings: expired result URLs, and inspection refusals on create."""
-    gone = expired_download(NAME, spec, status)
-    if gone is not None:
-        return gone
-    body = error_json(content)
-    if status in (400, 422) and isinstance(body, dict) and is_refusal(body.get("code")):
-        message = str(body.get("message") or "") or None
-        action = spec.action[:1].upper() + spec.action[1:]
-        return refusal(NAME, action, input_named(message), message or str(body.get("code")),
-                       request_id=request_id(headers) or body.get("request_id"))
-    return None
+def read_refusal(body: Any) -> Reading | None:
+    """An inspection refusal in DashScope's error body (its ``code`` and ``message``)."""
+    if not isinstance(body, dict) or not is_refusal(body.get("code")):
+        return None
+    message = str(body.get("message") or "") or None
+    return input_named(message), message or str(body.get("code"))
+
+
+refine_error = refusal_refine(NAME, read_refusal)
+"""DashScope's own readings: expired result URLs, and inspection refusals on create."""
 
 
 class WanProvider(DialectProvider):

@@ -1,0 +1,115 @@
+"""Kling's ``sound`` switch ("on"/"off", V2.6 and later) sent from the job's sound wishes.
+
+``--no-audio`` sends ``sound: "off"`` (the editor wants no sound, and Kling bills sound
+separately); a model whose row promises sound sends ``"on"`` where the mode renders it
+(kling-v2-6 only in pro mode); nothing is sent for older models or when nobody said. The body
+is held to the golden payload (tests/data/vendors/kling/create_request_sound.json, sources
+named there) by our client and by ``stillmotion serve``, and the CLI is run end to end against
+the server, which records the switch it received.
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from stillmotion.api import hs256
+from stillmotion.api.providers.base import GenerationRequest
+from stillmotion.api.providers.kling import KlingProvider
+from stillmotion.server import RunningServer, serve_in_background
+from support.dialects import NO_WAIT, Script, Stills, b64, body_of, make_stills_640
+from support.generate_env import cli_json, isolate, one_clip_cut
+from support.vendor_golden import golden, shape
+
+ACCESS = "sound-access-key"
+SECRET = secrets.token_hex(16)
+ROOT = "https://api-singapore.klingai.com"
+
+
+@pytest.fixture(scope="module")
+def stills(tmp_path_factory: pytest.TempPathFactory) -> Stills:
+    return make_stills_640(tmp_path_factory)
+
+
+def _sent(stills: Stills, model: str, audio: bool | None,
+          size: tuple[int, int] = (1280, 720)) -> dict[str, object]:
+    script = Script().add(200, golden("kling", "create_response"))
+    provider = KlingProvider.open(ROOT, ACCESS, secret=SECRET, transport=script.transport,
+                                  retry=NO_WAIT)
+    provider.submit(GenerationRequest(prompt="p", model=model, seconds=5, size=size,
+                                      first_frame=stills.first, audio=audio))
+    (request,) = script.seen
+    body: dict[str, object] = body_of(request)
+    return body
+
+
+def test_the_switch_follows_the_jobs_wishes(stills: Stills) -> None:
+    on = _sent(stills, "kling-v3", True)
+    assert on["sound"] == "on"
+    assert shape(on) == shape(golden("kling", "create_request_sound"))
+    assert _sent(stills, "kling-v3", False)["sound"] == "off"
+    assert "sound" not in _sent(stills, "kling-v3", None)
+    # kling-v2-6 renders sound in pro mode only: std (720p) is asked for silence.
+    assert _sent(stills, "kling-v2-6", True)["sound"] == "off"
+    assert _sent(stills, "kling-v2-6", True, (1920, 1080))["sound"] == "on"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    with serve_in_background(tmp_path_factory.mktemp("kling-sound"), fast=True,
+                             test_mode=True, require_key=ACCESS,
+                             kling_secret=SECRET) as running:
+        yield running
+
+
+def _post(server: RunningServer, body: dict[str, object]) -> httpx.Response:
+    now = int(time.time())
+    token = hs256.sign({"iss": ACCESS, "exp": now + 1800, "nbf": now - 5}, SECRET)
+    return httpx.post(f"{server.root_url}/v1/videos/image2video", json=body, timeout=30,
+                      headers={"Authorization": f"Bearer {token}"})
+
+
+def test_the_server_takes_the_documented_switch_and_refuses_others(
+        server: RunningServer, stills: Stills) -> None:
+    body = copy.deepcopy(golden("kling", "create_request_sound"))
+    body["image"] = b64(stills.first)
+    answer = _post(server, body)
+    assert answer.status_code == 200 and answer.json()["code"] == 0, answer.text
+    task = answer.json()["data"]["task_id"]
+    (record,) = [r for r in server.service.store.jobs() if r.id.endswith(task)]
+    assert record.extra["sound"] == "on"
+    for wrong, words in ((dict(body, sound="yes"), "sound must be on or off"),
+                         (dict(body, model_name="kling-v2-6"), "does not support sound in std")):
+        refused = _post(server, wrong)
+        assert refused.status_code == 400 and words in refused.json()["message"]
+
+
+@pytest.fixture
+def cut(tmp_path: Path) -> Path:
+    return one_clip_cut(tmp_path, (640, 360), "K")
+
+
+def test_no_audio_asks_kling_for_silence_end_to_end(
+        server: RunningServer, cut: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    isolate(monkeypatch, tmp_path)
+    monkeypatch.setenv("KLING_ACCESS_KEY", ACCESS)
+    monkeypatch.setenv("KLING_SECRET_KEY", SECRET)
+    common = ["--at", "10:00:00:05", "--provider", "kling", "--model", "kling-v3",
+              "--seconds", "3", "--base-url", server.root_url, "--preset", "h264-web",
+              "--ledger", str(tmp_path / "ledger.sqlite3")]
+    sounds = {}
+    for extra, name in (([], "with.otio"), (["--no-audio"], "without.otio")):
+        result = cli_json(capsys, "generate", cut, "--prompt", f"Slow dolly in {name}",
+                          *common, *extra, "-o", str(tmp_path / "project" / name))
+        assert result["model"] == "kling-v3"
+        (record,) = [r for r in server.service.store.jobs()
+                     if r.prompt == f"Slow dolly in {name}"]
+        sounds[name] = record.extra.get("sound")
+    assert sounds == {"with.otio": "on", "without.otio": "off"}
