@@ -114,7 +114,7 @@ def plan_shot(request: ShotRequest, target: ConformSpec, settings: Settings,
     digest = request_hash(request.image.read_bytes(), request.prompt, params)
     existing = ledger.find_request(digest) if ledger is not None else None
     return Plan(provider, cap.model, size, seconds, request.prompt, request.image, estimate,
-                digest, existing, audio_promised=cap.audio)
+                digest, existing, audio_promised=cap.audio_at(size))
 
 
 def generate(
