@@ -37,7 +37,14 @@ from stillmotion.timeline.io import default_output_path, read_timeline, write_ti
 from stillmotion.timeline.metadata import TakeRecord, utc_now_text
 from stillmotion.timeline.place import completed_metadata
 from stillmotion.timeline.sound import sync_sound
-from stillmotion.timeline.takes import keep_trim, next_take_number, switch_take
+from stillmotion.timeline.takes import (
+    as_shown,
+    keep_trim,
+    next_take_number,
+    remember_shown,
+    switch_take,
+    take_facts,
+)
 from stillmotion.timeline.timebase import TimeBase, rate_text
 
 
@@ -150,14 +157,16 @@ def _place(version: Version, slot: ShotSlot, timeline: Any, media: Path, cut: _C
         "handles_removed": [cut.head, cut.plate_frames - cut.head - cut.duration],
         "ingested_at": now,
     }
-    extra = with_chain(keep_trim(metadata, slot.media_in), number, chain)
+    slot_meta = dataclasses.replace(
+        remember_shown(metadata), extra=with_chain(keep_trim(metadata, slot.media_in), number,
+                                                   chain))
     sound = file_has_sound(media)  # the version's own sound over the cut, or none
+    # the version keeps the AI job's facts (its chain), but not the AI file's sound facts
+    facts = {k: v for k, v in take_facts(metadata).items() if k != "audio"}
     take = TakeRecord(take=number, job_id=metadata.job_id, media=str(media),
                       original=str(version.path), prompt=metadata.prompt,
-                      created_at=now, cost_estimate=None, sound=sound)
-    updated = dataclasses.replace(
-        metadata, take=number, takes=(*metadata.takes, take), conformed_file=str(media),
-        original_file=str(version.path), extra=extra)
+                      created_at=now, cost_estimate=None, sound=sound, facts=facts)
+    updated = as_shown(dataclasses.replace(slot_meta, takes=(*slot_meta.takes, take)), take)
     placed = switch_take(slot.generated, timeline, media_path=media,
                          duration_frames=cut.duration, rate=rate, metadata=updated,
                          original_path=version.movie)

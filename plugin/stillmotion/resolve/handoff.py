@@ -24,8 +24,8 @@ from typing import Any
 from stillmotion.errors import ResolveOperationError, StillmotionError
 from stillmotion.finishing.ingest import IngestRequest, IngestResult, ingest
 from stillmotion.finishing.turnover import TurnoverRequest, TurnoverResult, turnover
+from stillmotion.jobs.finished import clip_of
 from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState
-from stillmotion.jobs.pipeline import clip_of
 from stillmotion.jobs.placers import metadata_for
 from stillmotion.resolve.placement import Slot, add_take, generated_item
 from stillmotion.resolve.placing import AI_BIN
