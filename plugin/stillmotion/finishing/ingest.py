@@ -60,6 +60,7 @@ class IngestRequest:
     preset: str | None = None
     ledger: Path | None = None
     overwrite: bool = False
+    audio: bool = True  # False (``--no-audio``): picture only, the AI sound still goes
 
 
 @dataclass
@@ -140,7 +141,9 @@ def _target(slot: ShotSlot, request: IngestRequest) -> tuple[tuple[int, int], st
 
 
 def _place(version: Version, slot: ShotSlot, timeline: Any, media: Path, cut: _Cut,
-           rate: Fraction) -> dict[str, Any]:
+           rate: Fraction, *, audio: bool = True) -> dict[str, Any]:
+    """Switch the slot to ``version`` (conformed as ``media``); its sound goes under the slot
+    unless ``audio`` is False, and the AI take's sound goes either way."""
     metadata = completed_metadata(
         require_metadata(slot.metadata, slot.clip_name, slot.generated.problem),
         Path(slot.media_path), None)
@@ -171,8 +174,9 @@ def _place(version: Version, slot: ShotSlot, timeline: Any, media: Path, cut: _C
                          duration_frames=cut.duration, rate=rate, metadata=updated,
                          original_path=version.movie)
     # the slot's sound is the version's: the AI take's goes (back with `takes --use`)
-    sync_sound(timeline, placed, old_link=metadata.link_id, sound=sound)
-    return {"version": version.label, "shot": slot.shot, "take": number, "sound": sound,
+    sync_sound(timeline, placed, old_link=metadata.link_id, sound=audio and sound)
+    return {"version": version.label, "shot": slot.shot, "take": number,
+            "sound": audio and sound,
             "track": placed.track_name, "record_start": slot.record_start,
             "frames": placed.duration_frames, "media": str(media), "ai_job": metadata.job_id}
 
@@ -239,7 +243,8 @@ def ingest(request: IngestRequest, *, on_version: Callable[[int, int, str], None
             result.refused.append(prepared)
             continue
         media, cut = prepared
-        result.placed.append(_place(version, found, opened, media, cut, rate))
+        result.placed.append(_place(version, found, opened, media, cut, rate,
+                                    audio=request.audio))
         slots = shot_slots(opened)  # the placed take is a new clip object in the slot
     if result.placed:
         result.timeline = write_timeline(opened, output, overwrite=request.overwrite,
