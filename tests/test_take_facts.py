@@ -11,6 +11,8 @@ import pytest
 
 from stillmotion.server import RunningServer, serve_in_background
 from stillmotion.timeline.generated import GeneratedClip
+from stillmotion.timeline.metadata import GeneratedClipMetadata, TakeRecord
+from stillmotion.timeline.takes import TAKE_IN_KEY, as_shown, remember_shown
 from support.generate_env import (
     FAST,
     case_25,
@@ -84,3 +86,31 @@ def test_takes_use_shows_each_takes_own_job_remote_id_provenance_and_sound(
         assert shown.metadata is not None and shown.metadata.take == int(number)
         assert [t.job_id for t in shown.metadata.takes] == [first["job_id"], second["job_id"]]
         current = switched
+
+
+def test_a_take_record_without_facts_leaves_them_unset_and_keeps_the_slot() -> None:
+    old = TakeRecord(take=1, job_id="job-1", media="/m/one.mov", prompt="first")
+    shown = GeneratedClipMetadata(
+        prompt="second", provider="preview", model="sora-2", job_id="job-2", seconds=4.0,
+        size="320x180", source_clip="A001", take=2, take_group="group", link_id="link",
+        takes=(old, TakeRecord(take=2, job_id="job-2", media="/m/two.mov", prompt="second")),
+        crossfade_frames=6, conformed_file="/m/two.mov",
+        extra={"remote_id": "video_2", "provenance": {"c2pa": True}, "audio": {"sound": True},
+               TAKE_IN_KEY: {"1": 3}})
+    slot = GeneratedClipMetadata.from_dict(remember_shown(shown).to_dict())  # round trip
+    assert slot.takes[1].facts["remote_id"] == "video_2" and slot.takes[0].facts == {}
+
+    first = as_shown(slot, slot.takes[0])
+    assert (first.job_id, first.prompt, first.conformed_file) == ("job-1", "first",
+                                                                  "/m/one.mov")
+    for key in ("remote_id", "provenance", "audio"):
+        assert key not in first.extra, key  # unknown for take 1: never take 2's
+    assert (first.seconds, first.size, first.crossfade_frames) == (0.0, "", 0)
+    assert (first.source_clip, first.take_group, first.link_id, first.take) == (
+        "A001", "group", "link", 1)
+    assert first.extra[TAKE_IN_KEY] == {"1": 3} and first.takes == slot.takes
+
+    second = as_shown(remember_shown(first), slot.takes[1]).to_dict()
+    expected = remember_shown(shown).to_dict()
+    assert {k: v for k, v in second.items() if k != "takes"} == {
+        k: v for k, v in expected.items() if k != "takes"}  # take 2 back exactly as it was

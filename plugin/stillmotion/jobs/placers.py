@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from stillmotion.errors import JobError
+from stillmotion.errors import JobError, StillmotionError
 from stillmotion.jobs.finished import clip_of
 from stillmotion.jobs.ledger import JobRow, Ledger
 from stillmotion.jobs.records import JobContext, JobFiles
@@ -99,8 +99,8 @@ def _own_facts(row: JobRow, shown: str) -> dict[str, Any]:
         return {}  # recorded by remember_shown once the metadata is complete
     try:
         return take_facts(metadata_for(clip_of(row, reused=True), row, []))
-    except JobError:
-        return {}  # its files are not recorded: its facts stay unset
+    except StillmotionError:
+        return {}  # its files are not recorded (or gone): its facts stay unset
 
 
 def _audio_extra(row: JobRow | None) -> dict[str, Any]:
