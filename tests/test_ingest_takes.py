@@ -170,6 +170,27 @@ def test_a_silent_version_silences_the_ai_sound_until_the_ai_take_is_shown(
     assert sound_facts(Path(shown.media_path)).sound
 
 
+def test_no_audio_ingest_places_the_picture_only_and_still_removes_the_ai_sound(
+    ingested: Ingested, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    isolate(monkeypatch, tmp_path)
+    out = tmp_path / "picture_only.otio"
+    code, _, err = cli(capsys, "ingest", ingested.three.timeline, ingested.timeline.parent /
+                       "returned", "-o", out, "--ledger", ingested.three.ledger, "--no-audio")
+    assert code == 0, err
+    slot = _slot(out, "sh010")
+    assert slot.metadata is not None and slot.metadata.take == 2
+    assert sound_facts(Path(slot.media_path)).sound  # the version has sound: it is not placed
+    assert [t.sound for t in slot.metadata.takes] == [True, True]
+    assert _sounds(out, slot) == [] and slot.metadata.link_id == ""  # the AI sound went too
+    back = tmp_path / "ai_again.otio"
+    code, _, err = cli(capsys, "takes", out, "--at", CLOCK.to_text(slot.record_start + 1),
+                       "--use", "1", "-o", back)
+    assert code == 0, err
+    _linked_sound_is(back, "sh010", _ai_media(back, "sh010"))
+
+
 def _ai_media(path: Path, shot: str) -> str:
     meta = _slot(path, shot).metadata
     assert meta is not None

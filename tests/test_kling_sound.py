@@ -19,12 +19,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from stillmotion.api import hs256
+from stillmotion.api import capabilities, hs256
 from stillmotion.api.providers.base import GenerationRequest
 from stillmotion.api.providers.kling import KlingProvider
 from stillmotion.server import RunningServer, serve_in_background
 from support.dialects import NO_WAIT, Script, Stills, b64, body_of, make_stills_640
-from support.generate_env import cli_json, isolate, one_clip_cut
+from support.generate_env import cli, cli_json, isolate, one_clip_cut
 from support.vendor_golden import golden, shape
 
 ACCESS = "sound-access-key"
@@ -113,3 +113,39 @@ def test_no_audio_asks_kling_for_silence_end_to_end(
                      if r.prompt == f"Slow dolly in {name}"]
         sounds[name] = record.extra.get("sound")
     assert sounds == {"with.otio": "on", "without.otio": "off"}
+
+
+def test_the_promise_follows_the_mode() -> None:
+    """One rule (the row's ``audio_at``) for the promise and the switch: kling-v2-6 makes
+    sound at its pro (1080p) sizes only, kling-v3 at every size."""
+    v26, v3 = capabilities.lookup("kling", "kling-v2-6"), capabilities.lookup("kling", "kling-v3")
+    for size in capabilities.SIZES_KLING:
+        assert capabilities.kling_mode(size) == "std"
+        assert not v26.audio_at(size) and v3.audio_at(size)
+    for size in capabilities.SIZES_KLING_PRO:
+        assert capabilities.kling_mode(size) == "pro"
+        assert v26.audio_at(size) and v3.audio_at(size)
+
+
+@pytest.mark.parametrize(("size", "sent", "promise"), [
+    ("1280x720", None, "sound           not promised by the model"),
+    ("1920x1080", "on", "sound           promised by the model")])
+def test_kling_v2_6_promises_sound_only_in_pro_mode_end_to_end(
+        size: str, sent: str | None, promise: str, server: RunningServer, cut: Path,
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    isolate(monkeypatch, tmp_path)
+    monkeypatch.setenv("KLING_ACCESS_KEY", ACCESS)
+    monkeypatch.setenv("KLING_SECRET_KEY", SECRET)
+    ledger = tmp_path / "ledger.sqlite3"
+    prompt = f"Slow dolly in at {size}"
+    result = cli_json(capsys, "generate", cut, "--at", "10:00:00:05", "--prompt", prompt,
+                      "--provider", "kling", "--model", "kling-v2-6", "--seconds", "5",
+                      "--size", size, "--base-url", server.root_url, "--preset", "h264-web",
+                      "--ledger", str(ledger))
+    (record,) = [r for r in server.service.store.jobs() if r.prompt == prompt]
+    assert record.extra.get("sound") == sent
+    code, out, err = cli(capsys, "jobs", "show", result["job_id"], "--ledger", ledger)
+    assert code == 0, err
+    (line,) = [x for x in out.splitlines() if x.startswith("sound ")]
+    assert line.startswith(promise + ";") or line == promise

@@ -134,6 +134,20 @@ def test_generate_places_the_clip(live: RunningServer, cut: Path, tmp_path: Path
     assert [(start, end) for _, _, start, end in placed] == [(10, 110)]
 
 
+@pytest.mark.parametrize(("flags", "sent"), [([], True), (["--no-audio"], False)])
+def test_generate_audio_follows_the_row_and_no_audio(
+        flags: list[str], sent: bool, live: RunningServer, cut: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Veo 3.1 Fast's row promises sound: the create asks for it, unless ``--no-audio``
+    asks for none (then nothing is made or billed for sound)."""
+    result = cli_json(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
+                      "--model", "google/veo-3.1-fast", "--seconds", "4", *flags,
+                      *_common(live, tmp_path))
+    assert job(tmp_path / "ledger.sqlite3", result["job_id"]).state is LedgerState.PLACED
+    (record,) = _jobs(live)
+    assert record.extra["generate_audio"] is sent
+
+
 def test_a_model_only_the_catalogue_lists_works_by_name(
         live: RunningServer, cut: Path, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:

@@ -94,6 +94,19 @@ def test_first_and_last_frames_reach_the_render(http: httpx.Client, server: Runn
     assert record is not None and record.last_image is not None
 
 
+@pytest.mark.parametrize(("name", "asked"), [("create_no_audio", False),
+                                              ("create_request", True),
+                                              ("create_first_last", None)])
+def test_generate_audio_is_taken_and_recorded(name: str, asked: bool | None,
+                                              http: httpx.Client, server: RunningServer,
+                                              stills: Stills) -> None:
+    created = http.post(f"{API}/videos", json=_documented(name, stills, resolution="720p",
+                                                          duration=4), headers=AUTH)
+    assert created.status_code == 202, created.text
+    record = server.service.store.get("video_" + created.json()["id"].removeprefix("job-"))
+    assert record is not None and record.extra["generate_audio"] is asked
+
+
 def test_the_catalogue_has_the_documented_fields(http: httpx.Client) -> None:
     answer = http.get(f"{API}/videos/models", headers=AUTH)
     assert answer.status_code == 200

@@ -81,6 +81,26 @@ def test_first_and_last_frames_go_in_frame_images(stills: Stills) -> None:
     assert shape(body) == shape(documented)
 
 
+def test_no_audio_sends_generate_audio_false(stills: Stills) -> None:
+    documented = golden("create_no_audio")
+    request = GenerationRequest(documented["prompt"], "google/veo-3.1", 8, (1280, 720),
+                                first_frame=stills.first, audio=False)
+    body = create_body("google/veo-3.1", request)
+    assert body == _with_urls(documented, {"first_frame": data_uri(stills.first)})
+    # --no-audio wins over a knob asking for sound; a promise does not override a knob.
+    knob = GenerationRequest("p", None, 8, (1280, 720), first_frame=stills.first,
+                             extra={"generate_audio": True}, audio=False)
+    assert create_body("google/veo-3.1", knob)["generate_audio"] is False
+    quiet = GenerationRequest("p", None, 8, (1280, 720), first_frame=stills.first,
+                              extra={"generate_audio": False}, audio=True)
+    assert create_body("google/veo-3.1", quiet)["generate_audio"] is False
+    promised = GenerationRequest("p", None, 8, (1280, 720), first_frame=stills.first,
+                                 audio=True)
+    assert create_body("google/veo-3.1", promised)["generate_audio"] is True
+    unknown = GenerationRequest("p", None, 8, (1280, 720), first_frame=stills.first)
+    assert "generate_audio" not in create_body("google/veo-3.1", unknown)
+
+
 def test_knobs_and_a_lone_last_frame_are_refused_before_sending(stills: Stills) -> None:
     with pytest.raises(ConfigError, match="no setting 'negative_prompt'"):
         create_body("google/veo-3.1", GenerationRequest(

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,7 @@ from stillmotion.resolve.handoff import export_timeline, ingest_versions, turnov
 from stillmotion.settings import Settings
 from stillmotion.timeline.generated import find_generated_clips
 from stillmotion.timeline.io import read_timeline
+from support.fake_resolve import FakeMediaPool
 from support.resolve_dialog import RecordingView
 from support.resolve_env import Scene, build_scene
 
@@ -87,13 +89,17 @@ def test_turnover_of_the_current_timeline(placed: tuple[Scene, PlacedClip], real
         turnover_current(scene.resolve, output=out, settings=real, format="prores4444")
 
 
-def _v002(turnover: Path, shot: dict[str, object], returned: Path) -> Path:
-    """The plate with a white box drawn, named v002, its turnover JSON beside it."""
+def _v002(turnover: Path, shot: dict[str, object], returned: Path, *,
+          tone: bool = False) -> Path:
+    """The plate with a white box drawn, named v002, its turnover JSON beside it; ``tone``:
+    with the artist's sound (a 440 Hz tone) too."""
     name = str(shot["name"])
     version = returned / f"{name.replace('_v001', '_v002')}.mov"
-    run(["-i", media_arg(turnover / name / f"{name}.mov"), "-vf", BOX, "-c:v", "prores_ks",
-         "-profile:v", "4444", "-pix_fmt", "yuv444p10le", "-y", media_arg(version)],
-        output=version, what="test v002")
+    sound = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-map", "0:v",
+             "-map", "1:a", "-shortest", "-c:a", "pcm_s16le"] if tone else []
+    run(["-i", media_arg(turnover / name / f"{name}.mov"), *sound, "-vf", BOX,
+         "-c:v", "prores_ks", "-profile:v", "4444", "-pix_fmt", "yuv444p10le", "-y",
+         media_arg(version)], output=version, what="test v002")
     shutil.copyfile(turnover / name / f"{name}.json", returned / f"{name}.json")
     return version
 
@@ -126,6 +132,53 @@ def test_ingest_places_the_version_as_a_take_of_the_live_slot(
     assert scene.resolve.manager.saves == 2
     assert json.loads((out / str(shot["name"]) / f"{shot['name']}.json").read_text())[
         "job_id"] == done.clip.job_id
+
+
+def test_an_ingested_version_with_sound_puts_its_sound_under_the_slot(
+    placed: tuple[Scene, PlacedClip], real: Settings, tmp_path: Path
+) -> None:
+    scene, _ = placed
+    out = tmp_path / "turnover"
+    [shot] = turnover_current(scene.resolve, output=out, settings=real, handles=4,
+                              format="prores4444").shots
+    returned = tmp_path / "returned"
+    returned.mkdir()
+    _v002(out, shot, returned, tone=True)
+    assert [len(t.items) for t in scene.timeline.audio_tracks] == [0]  # a silent AI take
+
+    [version] = ingest_versions(scene.resolve, returned, settings=real, handles=4).placed
+    assert version["sound"] is True
+    [picture] = scene.timeline.tracks[1].items
+    shown = picture.GetMediaPoolItem()
+    assert shown.path == Path(version["media"])
+    sounds = [item for track in scene.timeline.audio_tracks for item in track.items]
+    [sound] = sounds
+    assert sound.media is shown  # the version's own sound, not the AI take's
+    assert (sound.start, sound.duration) == (picture.start, picture.duration)
+    assert sound.link is not None and sound.link == picture.link
+
+
+def test_a_failed_version_sound_leaves_the_timeline_unchanged(
+    placed: tuple[Scene, PlacedClip], real: Settings, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scene, _ = placed
+    out = tmp_path / "turnover"
+    [shot] = turnover_current(scene.resolve, output=out, settings=real, handles=4,
+                              format="prores4444").shots
+    returned = tmp_path / "returned"
+    returned.mkdir()
+    _v002(out, shot, returned, tone=True)
+    before = scene.timeline.snapshot()
+    real_append = FakeMediaPool.AppendToTimeline
+
+    def no_sound(pool: FakeMediaPool, clips: list[dict[str, Any]]) -> Any:
+        return [] if clips[0].get("mediaType") == 2 else real_append(pool, clips)
+
+    monkeypatch.setattr(FakeMediaPool, "AppendToTimeline", no_sound)
+    result = ingest_versions(scene.resolve, returned, settings=real, handles=4)
+    assert result.placed == [] and len(result.refused) == 1, result.refused
+    assert scene.timeline.snapshot() == before  # the take is undone with its sound
 
 
 def test_a_failed_ingest_take_leaves_the_timeline_unchanged(

@@ -13,14 +13,17 @@ default the first picture's), ``rate`` (default the timeline's), ``tracks`` (a n
 or a list; default the flattened enabled video stack and every enabled audio track), ``range``
 (TimeRange in track time or (first, end) frames), ``fit`` (letterbox or fill), ``base_dir``
 (folder for relative media paths; default the current one), ``overwrite`` (default True, as OTIO
-writers replace files; the write is atomic either way) and ``on_progress`` (a callable given
-``stillmotion.media.ffmpeg.Progress`` events). The rules are those of
-``stillmotion.timeline.render``.
+writers replace files; the write is atomic either way), ``on_progress`` (a callable given
+``stillmotion.media.ffmpeg.Progress`` events), ``credentials`` (False writes no Content
+Credentials; default: the user's settings, ``STILLMOTION_CREDENTIALS`` or the settings file) and
+``on_note`` (a callable given the one line saying how the master was signed). The rules are
+those of ``stillmotion.timeline.render``; the master is signed like ``stitch --timeline``'s
+(``stillmotion.timeline.master``): every contributing clip an ingredient.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -29,7 +32,9 @@ import opentimelineio as otio
 
 from stillmotion.errors import TimelineError
 from stillmotion.media.conform import DEFAULT_PRESET
+from stillmotion.media.credentials import chosen_identity
 from stillmotion.media.ffmpeg import ProgressCallback
+from stillmotion.settings import load_settings
 from stillmotion.timeline.render import render_timeline
 
 
@@ -45,6 +50,8 @@ def write_to_file(
     base_dir: str | Path | None = None,
     overwrite: bool = True,
     on_progress: ProgressCallback | None = None,
+    credentials: bool | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> None:
     """Render ``input_otio`` (a Timeline) into the media file ``filepath``."""
     if not isinstance(input_otio, otio.schema.Timeline):
@@ -52,8 +59,10 @@ def write_to_file(
             f"stillmotion_render writes timelines, not a {input_otio.schema_name()}; put it in a "
             "Timeline first."
         )
+    # Resolved before rendering, so a bad signing certificate stops the write before any work.
+    identity = chosen_identity(load_settings(credentials=credentials))
     render_timeline(
         input_otio, Path(filepath), preset=preset, size=size, rate=rate, tracks=tracks,
         record_range=range, fit=fit, base_dir=Path(base_dir) if base_dir is not None else None,
-        overwrite=overwrite, on_progress=on_progress,
+        overwrite=overwrite, on_progress=on_progress, identity=identity, on_note=on_note,
     )

@@ -17,7 +17,8 @@ what the model renders and ``--size auto`` works alike for every provider; :func
 (:data:`RETIRED`) is refused naming its replacement.
 Kling, Seedance and Wan take a resolution tier and follow the still's shape
 (:func:`tier`): Kling's std mode renders 720p and pro 1080p (kling-v3 3-15 s with a last
-frame; kling-v2-6 5 or 10 s, its last frame in pro mode only, so not offered), Seedance 2.0
+frame; kling-v2-6 5 or 10 s, its last frame in pro mode only, so not offered, and its
+sound in pro mode only, so promised at the 1080p sizes alone), Seedance 2.0
 480p/720p/1080p for 4-15 s, Wan 2.7 720P/1080P for 2-15 s.
 """
 
@@ -61,6 +62,9 @@ class ModelCapability:
     last_frame: bool = False
     native_extension: bool = False
     audio: bool = False
+    audio_sizes: tuple[tuple[int, int], ...] = ()
+    """Where only some sizes make sound, those sizes (kling-v2-6: its pro mode's 1080p ones;
+    std renders silent); empty: every size does when ``audio``. Read through :meth:`audio_at`."""
     max_side: int = 1920
     size_seconds: tuple[tuple[tuple[int, int], tuple[int, ...]], ...] = ()
     """Sizes that take fewer durations than ``seconds`` (Veo: 1080p and 4k only at 8 s)."""
@@ -69,6 +73,11 @@ class ModelCapability:
     e.g. OpenRouter's ``/videos/models``) or settings (the user's ``models`` table)."""
     prices: tuple[tuple[str, str], ...] = ()
     """Prices that came with the row: (price key as in jobs/cost.py, dollars per second)."""
+
+    def audio_at(self, size: tuple[int, int]) -> bool:
+        """Whether the model makes sound at ``size``: the one rule for the job's promise
+        (``jobs show``, the clip's metadata) and for the sound switch a dialect sends."""
+        return self.audio and (not self.audio_sizes or size in self.audio_sizes)
 
     def seconds_at(self, size: tuple[int, int] | None) -> tuple[int, ...]:
         """The durations accepted at ``size`` (all of ``seconds`` when it has no rule)."""
@@ -139,7 +148,7 @@ _TABLE: tuple[ModelCapability, ...] = (
     ModelCapability("kling", "kling-v3", (*SIZES_KLING, *SIZES_KLING_PRO), tuple(range(3, 16)),
                     5, last_frame=True, audio=True),
     ModelCapability("kling", "kling-v2-6", (*SIZES_KLING, *SIZES_KLING_PRO), (5, 10), 5,
-                    audio=True),
+                    audio=True, audio_sizes=SIZES_KLING_PRO),
     ModelCapability("seedance", "dreamina-seedance-2-0-260128", SIZES_SEEDANCE,
                     tuple(range(4, 16)), 5, last_frame=True, audio=True),
     ModelCapability("wan", "wan2.7-i2v", SIZES_WAN, tuple(range(2, 16)), 5, last_frame=True,

@@ -82,10 +82,10 @@ def stitch_command(
     """
     identity = chosen_identity(load_settings(credentials=False if no_credentials else None))
     if timeline is not None:
-        result, contributors = stitch_from_timeline(
+        result, note = stitch_from_timeline(
             timeline, track or [], inputs or [], output, preset=preset, size=size, fps=fps,
             fit=fit, rate_policy=rate_policy, crossfade=crossfade, loudnorm=loudnorm,
-            overwrite=overwrite,
+            overwrite=overwrite, identity=identity,
         )
     else:
         segments = parse_inputs(inputs or [])
@@ -97,6 +97,7 @@ def stitch_command(
                 crossfade=_seconds(crossfade), loudnorm=_lufs(loudnorm),
                 overwrite=overwrite, on_progress=update,
             )
+        note = sign_master(result.path, contributors, identity)
     how = "by stream copy" if result.method == "copy" else "in one filter graph"
     if result.method == "graph" and result.copy_refused:
         how += f" (no stream copy: {result.copy_refused})"
@@ -107,7 +108,7 @@ def stitch_command(
         level = "unchanged (silent)" if sound.output is None else f"{sound.output:g} LUFS"
         err_console.print(f"loudness {sound.measured:g} LUFS -> {level}, "
                           f"{sound.normalization}", markup=False)
-    err_console.print(sign_master(result.path, contributors, identity), markup=False)
+    err_console.print(note, markup=False)
     console.print(str(result.path), markup=False)
 
 

@@ -15,10 +15,10 @@ from stillmotion.cli.conform_commands import rate_option, size_option
 from stillmotion.cli.console import err_console
 from stillmotion.cli.progress import progress_bar
 from stillmotion.errors import ConfigError
-from stillmotion.media.assemble import assemble
+from stillmotion.media.provenance import SigningIdentity
 from stillmotion.media.stitch import StitchResult
 from stillmotion.timeline.io import read_timeline
-from stillmotion.timeline.render import plan_timeline
+from stillmotion.timeline.render import render_timeline
 
 TIMELINE_HELP = ("Render this timeline (.otio, .xml, .fcpxml, .edl, .kdenlive) instead of a clip "
                  "list: the enabled video tracks stacked (top-most clip wins) with the audio "
@@ -41,23 +41,25 @@ def stitch_from_timeline(
     crossfade: str | None,
     loudnorm: str | None,
     overwrite: bool,
-) -> tuple[StitchResult, list[Path]]:
-    """Check the options that only apply to clip lists, then render ``timeline`` to ``output``;
-    returns the result and the media files that went into it (the master's ingredients)."""
+    identity: SigningIdentity | None,
+) -> tuple[StitchResult, str]:
+    """Check the options that only apply to clip lists, then render ``timeline`` to ``output``
+    signed as a master with ``identity``; returns the result and the line about its
+    credentials."""
     if inputs:
         raise ConfigError("Give either clips to stitch or --timeline, not both.")
     if crossfade is not None or loudnorm is not None or rate_policy.strip().lower() != "fps":
         raise ConfigError("--crossfade, --loudnorm and --rate-policy apply to clip lists; a "
                           "timeline is rendered with its own dissolves and speeds.")
-    edit = read_timeline(timeline)
-    assembly = plan_timeline(edit, tracks=list(tracks) or None, rate=rate_option(fps),
-                             base_dir=Path(timeline).expanduser().absolute().parent,
-                             on_warning=_warn)
+    notes: list[str] = []
     with progress_bar("Rendering") as update:
-        result = assemble(assembly, Path(output).expanduser(), preset=preset,
-                          size=size_option(size), fit=fit, overwrite=overwrite,
-                          on_progress=update)
-    return result, list(dict.fromkeys(span.path for span in assembly.spans()))
+        result = render_timeline(
+            read_timeline(timeline), output, preset=preset, size=size_option(size),
+            rate=rate_option(fps), tracks=list(tracks) or None,
+            base_dir=Path(timeline).expanduser().absolute().parent, fit=fit,
+            overwrite=overwrite, on_progress=update, on_warning=_warn, identity=identity,
+            on_note=notes.append)
+    return result, "".join(notes)
 
 
 def _warn(sentence: str) -> None:

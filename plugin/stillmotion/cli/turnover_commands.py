@@ -20,6 +20,7 @@ from stillmotion.cli.console import console, err_console
 from stillmotion.cli.options import (
     JsonOpt,
     LedgerOpt,
+    NoAudioOpt,
     NoCredentialsOpt,
     OutputOpt,
     OverwriteOpt,
@@ -138,14 +139,19 @@ def ingest_command(
         "--preset", help="Conform preset (default: the AI take's).")] = None,
     overwrite: OverwriteOpt = False,
     ledger: LedgerOpt = None,
+    no_audio: NoAudioOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Place returned versions as new takes in the slots of their shots, handles cut off."""
+    """Place returned versions as new takes in the slots of their shots, handles cut off.
+
+    A version's sound goes under its slot, linked; with --no-audio the picture only (the AI
+    take's sound is removed while the version is shown either way)."""
     settings = load_settings(ledger=ledger)
     with shots_and_frames("Ingest", as_json) as (on_version, on_frames):
         result = ingest(IngestRequest(
             timeline=timeline, folder=folder, output=output, pattern=name, handles=handles,
-            preset=preset, ledger=settings.ledger_path, overwrite=overwrite),
+            preset=preset, ledger=settings.ledger_path, overwrite=overwrite,
+            audio=not no_audio),
             on_version=on_version, on_frames=on_frames)
     if as_json:
         print(json.dumps({"timeline": str(result.timeline) if result.timeline else None,

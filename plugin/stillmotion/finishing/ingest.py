@@ -37,7 +37,14 @@ from stillmotion.timeline.io import default_output_path, read_timeline, write_ti
 from stillmotion.timeline.metadata import TakeRecord, utc_now_text
 from stillmotion.timeline.place import completed_metadata
 from stillmotion.timeline.sound import sync_sound
-from stillmotion.timeline.takes import keep_trim, next_take_number, switch_take
+from stillmotion.timeline.takes import (
+    as_shown,
+    keep_trim,
+    next_take_number,
+    remember_shown,
+    switch_take,
+    take_facts,
+)
 from stillmotion.timeline.timebase import TimeBase, rate_text
 
 
@@ -53,6 +60,7 @@ class IngestRequest:
     preset: str | None = None
     ledger: Path | None = None
     overwrite: bool = False
+    audio: bool = True  # False (``--no-audio``): picture only, the AI sound still goes
 
 
 @dataclass
@@ -133,7 +141,9 @@ def _target(slot: ShotSlot, request: IngestRequest) -> tuple[tuple[int, int], st
 
 
 def _place(version: Version, slot: ShotSlot, timeline: Any, media: Path, cut: _Cut,
-           rate: Fraction) -> dict[str, Any]:
+           rate: Fraction, *, audio: bool = True) -> dict[str, Any]:
+    """Switch the slot to ``version`` (conformed as ``media``); its sound goes under the slot
+    unless ``audio`` is False, and the AI take's sound goes either way."""
     metadata = completed_metadata(
         require_metadata(slot.metadata, slot.clip_name, slot.generated.problem),
         Path(slot.media_path), None)
@@ -150,20 +160,23 @@ def _place(version: Version, slot: ShotSlot, timeline: Any, media: Path, cut: _C
         "handles_removed": [cut.head, cut.plate_frames - cut.head - cut.duration],
         "ingested_at": now,
     }
-    extra = with_chain(keep_trim(metadata, slot.media_in), number, chain)
+    slot_meta = dataclasses.replace(
+        remember_shown(metadata), extra=with_chain(keep_trim(metadata, slot.media_in), number,
+                                                   chain))
     sound = file_has_sound(media)  # the version's own sound over the cut, or none
+    # the version keeps the AI job's facts (its chain), but not the AI file's sound facts
+    facts = {k: v for k, v in take_facts(metadata).items() if k != "audio"}
     take = TakeRecord(take=number, job_id=metadata.job_id, media=str(media),
                       original=str(version.path), prompt=metadata.prompt,
-                      created_at=now, cost_estimate=None, sound=sound)
-    updated = dataclasses.replace(
-        metadata, take=number, takes=(*metadata.takes, take), conformed_file=str(media),
-        original_file=str(version.path), extra=extra)
+                      created_at=now, cost_estimate=None, sound=sound, facts=facts)
+    updated = as_shown(dataclasses.replace(slot_meta, takes=(*slot_meta.takes, take)), take)
     placed = switch_take(slot.generated, timeline, media_path=media,
                          duration_frames=cut.duration, rate=rate, metadata=updated,
                          original_path=version.movie)
     # the slot's sound is the version's: the AI take's goes (back with `takes --use`)
-    sync_sound(timeline, placed, old_link=metadata.link_id, sound=sound)
-    return {"version": version.label, "shot": slot.shot, "take": number, "sound": sound,
+    sync_sound(timeline, placed, old_link=metadata.link_id, sound=audio and sound)
+    return {"version": version.label, "shot": slot.shot, "take": number,
+            "sound": audio and sound,
             "track": placed.track_name, "record_start": slot.record_start,
             "frames": placed.duration_frames, "media": str(media), "ai_job": metadata.job_id}
 
@@ -230,7 +243,8 @@ def ingest(request: IngestRequest, *, on_version: Callable[[int, int, str], None
             result.refused.append(prepared)
             continue
         media, cut = prepared
-        result.placed.append(_place(version, found, opened, media, cut, rate))
+        result.placed.append(_place(version, found, opened, media, cut, rate,
+                                    audio=request.audio))
         slots = shot_slots(opened)  # the placed take is a new clip object in the slot
     if result.placed:
         result.timeline = write_timeline(opened, output, overwrite=request.overwrite,

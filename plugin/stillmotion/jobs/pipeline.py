@@ -15,8 +15,6 @@ import contextlib
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timezone
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,10 +23,11 @@ from stillmotion.api.providers.base import Provider
 from stillmotion.errors import ConfigError, JobError
 from stillmotion.files import writable_folder
 from stillmotion.jobs import cost, stages
+from stillmotion.jobs.finished import clip_of
 from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState, public_url, request_hash
 from stillmotion.jobs.placers import OtioPlacer, Placer
 from stillmotion.jobs.providers import EMBEDDED, open_provider, provider_base_url
-from stillmotion.jobs.records import ConformSpec, JobContext, JobFiles, JobRequest, Provenance
+from stillmotion.jobs.records import ConformSpec, JobContext, JobFiles, JobRequest
 from stillmotion.jobs.shots import Shot
 from stillmotion.jobs.stages import file_sha256
 from stillmotion.jobs.values import (
@@ -40,7 +39,6 @@ from stillmotion.jobs.values import (
     emit,
 )
 from stillmotion.media import conform as conform_mod
-from stillmotion.media.sound import SoundFacts, file_has_sound
 from stillmotion.prompt import validate_prompt
 from stillmotion.settings import Settings, load_settings
 from stillmotion.timecode import format_size, parse_size
@@ -114,7 +112,7 @@ def plan_shot(request: ShotRequest, target: ConformSpec, settings: Settings,
     digest = request_hash(request.image.read_bytes(), request.prompt, params)
     existing = ledger.find_request(digest) if ledger is not None else None
     return Plan(provider, cap.model, size, seconds, request.prompt, request.image, estimate,
-                digest, existing, audio_promised=cap.audio)
+                digest, existing, audio_promised=cap.audio_at(size))
 
 
 def generate(
@@ -247,33 +245,6 @@ def service_settings(row: JobRow, settings: Settings) -> Settings:
     if not row.base_url or public_url(settings.base_url) == row.base_url:
         return settings
     return settings.model_copy(update={"base_url": row.base_url})
-
-
-def clip_of(row: JobRow, *, reused: bool) -> GeneratedClip:
-    """The finished clip a conformed (or placed) row describes."""
-    files, context = row.files, row.context
-    if files.download is None or files.conformed is None or context.frames is None:
-        raise JobError(f"Job {row.id} is {row.state.value} but its files are not recorded; "
-                       "make a new take.")
-    provenance = context.provenance or Provenance()
-    return GeneratedClip(
-        job_id=row.id, remote_id=row.remote_id or "", provider=row.provider,
-        model=row.model or "", prompt=row.prompt, seconds=row.seconds or 0,
-        size=parse_size(row.size or ""), original=files.download, conformed=files.conformed,
-        frames=context.frames, rate=context.conform_spec().rate,
-        cost=row.cost_estimate or Decimal(0),
-        preview=provenance.preview or row.provider == "preview",
-        take=row.take, take_group=row.group,
-        created_at=row.created_at.astimezone(timezone.utc).isoformat(),
-        image=files.image or files.source_image or Path(),
-        provenance=provenance, reused=reused, sound=_sound(row, files.conformed),
-    )
-
-
-def _sound(row: JobRow, conformed: Path) -> bool:
-    """Whether the row's clip has sound to place, as its conform recorded (a row conformed
-    before that was recorded is measured now: our silent fill measures as silence)."""
-    return file_has_sound(conformed, SoundFacts.recorded_sound(row.context.audio))
 
 
 def resume_job(row: JobRow, settings: Settings, *, ledger: Ledger, resubmit: bool = False,

@@ -15,7 +15,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from stillmotion.errors import JobError
+from stillmotion.errors import JobError, StillmotionError
+from stillmotion.jobs.finished import clip_of
 from stillmotion.jobs.ledger import JobRow, Ledger
 from stillmotion.jobs.records import JobContext, JobFiles
 from stillmotion.jobs.stages import locate_shot
@@ -31,7 +32,13 @@ from stillmotion.timeline.place import PlacedClip, place_generated
 from stillmotion.timeline.relink import options_from_context, reading_options
 from stillmotion.timeline.resolve_shape import make_resolve_shaped
 from stillmotion.timeline.sound import place_sound, sync_sound
-from stillmotion.timeline.takes import media_in_of, switch_take, with_slot_takes
+from stillmotion.timeline.takes import (
+    media_in_of,
+    remember_shown,
+    switch_take,
+    take_facts,
+    with_slot_takes,
+)
 from stillmotion.timeline.timebase import TimeBase
 
 Result_co = TypeVar("Result_co", covariant=True)
@@ -65,7 +72,7 @@ def metadata_for(clip: GeneratedClip, row: JobRow | None, takes: list[JobRow],
                    prompt=r.prompt, created_at=r.created_at.isoformat(),
                    cost_estimate=float(r.cost_estimate) if r.cost_estimate else None,
                    sound=SoundFacts.recorded_sound(r.context.audio), provider=r.provider,
-                   model=r.model or "")
+                   model=r.model or "", facts=_own_facts(r, clip.job_id))
         for r in finished
     )
     source = row.request.source if row is not None else None
@@ -83,6 +90,17 @@ def metadata_for(clip: GeneratedClip, row: JobRow | None, takes: list[JobRow],
         extra={"remote_id": clip.remote_id, "provenance": clip.provenance.to_json(),
                "rate": format_rate(clip.rate), **_audio_extra(row)},
     )
+
+
+def _own_facts(row: JobRow, shown: str) -> dict[str, Any]:
+    """Take ``row``'s own facts (remote id, provenance, sound …) for its take record, read
+    from the ledger as its own clip's metadata; the shown take's come from the clip itself."""
+    if row.id == shown:
+        return {}  # recorded by remember_shown once the metadata is complete
+    try:
+        return take_facts(metadata_for(clip_of(row, reused=True), row, []))
+    except StillmotionError:
+        return {}  # its files are not recorded (or gone): its facts stay unset
 
 
 def _audio_extra(row: JobRow | None) -> dict[str, Any]:
@@ -150,6 +168,7 @@ def place_clip(timeline: Any, clip: GeneratedClip, *, ledger: Ledger,
     metadata = metadata_for(clip, row, ledger.takes(clip.take_group), prompt_parts)
     if context.crossfade_frames:
         metadata = dataclasses.replace(metadata, crossfade_frames=context.crossfade_frames)
+    metadata = remember_shown(metadata)  # its record keeps its own facts for switching back
     return place_on_timeline(timeline, context.at, clip, metadata,
                              timeline_path=context.timeline, record_frame=context.record_frame,
                              frames=context.place_frames, tail_seconds=context.tail_seconds,

@@ -24,8 +24,8 @@ from typing import Any
 from stillmotion.errors import ResolveOperationError, StillmotionError
 from stillmotion.finishing.ingest import IngestRequest, IngestResult, ingest
 from stillmotion.finishing.turnover import TurnoverRequest, TurnoverResult, turnover
+from stillmotion.jobs.finished import clip_of
 from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState
-from stillmotion.jobs.pipeline import clip_of
 from stillmotion.jobs.placers import metadata_for
 from stillmotion.resolve.placement import Slot, add_take, generated_item
 from stillmotion.resolve.placing import AI_BIN
@@ -163,7 +163,9 @@ def ingest_versions(resolve: Resolve, folder: Path, *, settings: Settings,
 
 
 def _add_version(session: ResolveSession, version: dict[str, Any]) -> int:
-    """One conformed version as a new take of the generated item it was matched to."""
+    """One conformed version as a new take of the generated item it was matched to; the
+    version's own sound (the OTIO ingest measured it) becomes the slot's sound, linked, and the
+    AI take's goes, all undone on a failure."""
     project = session.project()
     timeline = session.timeline(project)
     media_pool = session.media_pool(project)
@@ -185,7 +187,9 @@ def _add_version(session: ResolveSession, version: dict[str, Any]) -> int:
         session.require(
             item_media.SetThirdPartyMetadata({
                 META + "artist_version": str(version["version"]),
-                META + "ai_job": str(version["ai_job"]), META + "shot": str(version["shot"])}),
+                META + "ai_job": str(version["ai_job"]), META + "shot": str(version["shot"]),
+                # the take's job, as on the OTIO side: a later take finds its sound to replace
+                META + "job_id": str(version["ai_job"])}),
             "SetThirdPartyMetadata", "Resolve did not store the version's provenance",
             "try again")
         with undo_on_failure(Rollback()) as rollback:
@@ -197,8 +201,8 @@ def _add_version(session: ResolveSession, version: dict[str, Any]) -> int:
             slot = Slot(track.index, track.name, False, int(item.GetStart()),
                         int(item.GetDuration()))
             follow_take(session, media_pool, timeline, clock, item_media, picture=item,
-                        shown=shown, slot=slot, frames=int(version["frames"]), sound=False,
-                        rollback=rollback)
+                        shown=shown, slot=slot, frames=int(version["frames"]),
+                        sound=bool(version.get("sound")), rollback=rollback)
     return take
 
 

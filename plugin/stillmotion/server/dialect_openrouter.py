@@ -234,7 +234,8 @@ def router(service: VideoService) -> APIRouter:
         record = await in_thread(create_job, service, dialect=DIALECT, model=model,
                                  prompt=body["prompt"], size=size, seconds=duration,
                                  image=frames["first_frame"], last=frames.get("last_frame"),
-                                 extra={"price_per_second": _price(rules, size)},
+                                 extra={"price_per_second": _price(rules, size),
+                                        "generate_audio": body.get("generate_audio")},
                                  shape=_reshape)
         job_id = public_id(record.id)
         return json_answer({"id": job_id, "polling_url": f"{PREFIX}/videos/{job_id}",

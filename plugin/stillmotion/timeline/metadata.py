@@ -49,6 +49,10 @@ class TakeRecord:
     model: str = ""
     """Which provider and model made the take, so takes of one slot from several models can be
     told apart and switching takes keeps the shown clip's provenance right."""
+    facts: dict[str, Any] = field(default_factory=dict, hash=False)
+    """The take's own part of the clip metadata as it was when shown (remote id, provenance,
+    sound facts, size …: :func:`stillmotion.timeline.takes.take_facts`), so switching back to
+    it shows its facts, not those of the take shown before ({}: never recorded)."""
 
     @property
     def label(self) -> str:
@@ -56,10 +60,16 @@ class TakeRecord:
         return f"{self.provider} {self.model}".strip()
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        if not self.facts:
+            del data["facts"]  # takes never shown (or from older timelines) stay as they were
+        else:
+            data["facts"] = plain(self.facts)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TakeRecord:
+        facts = data.get("facts")
         return cls(
             take=_int(data, "take", 1),
             job_id=_str(data, "job_id", ""),
@@ -71,6 +81,7 @@ class TakeRecord:
             sound=data["sound"] if isinstance(data.get("sound"), bool) else None,
             provider=_str(data, "provider", ""),
             model=_str(data, "model", ""),
+            facts=plain(facts) if isinstance(facts, Mapping) else {},
         )
 
 

@@ -60,7 +60,6 @@ from typing import Any
 import opentimelineio as otio
 
 from stillmotion.errors import TimelineError
-from stillmotion.media.assemble import assemble
 from stillmotion.media.assembly import (
     Assembly,
     Blank,
@@ -73,9 +72,11 @@ from stillmotion.media.assembly import (
 from stillmotion.media.conform import DEFAULT_PRESET
 from stillmotion.media.ffmpeg import ProgressCallback
 from stillmotion.media.probe import MediaInfo, probe
+from stillmotion.media.provenance import SigningIdentity
 from stillmotion.media.stitch import StitchResult
 from stillmotion.timecode import parse_rate, parse_size
 from stillmotion.timeline.fillers import filler_label, is_filler
+from stillmotion.timeline.master import render_master
 from stillmotion.timeline.media import local_path
 from stillmotion.timeline.metadata import crossfade_in
 from stillmotion.timeline.render_tracks import choose_tracks, record_range_frames, render_length
@@ -190,8 +191,11 @@ def render_timeline(
     overwrite: bool = False,
     on_progress: ProgressCallback | None = None,
     on_warning: Callable[[str], None] | None = None,
+    identity: SigningIdentity | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> StitchResult:
-    """Render ``timeline`` (or its chosen ``tracks``) into the media file ``output``.
+    """Render ``timeline`` (or its chosen ``tracks``) into the media file ``output``, signed as a
+    master with ``identity`` (:mod:`stillmotion.timeline.master`; ``on_note`` hears how).
 
     ``size`` defaults to the first picture's, ``rate`` to the timeline's. The output is written
     atomically; an existing one is replaced only with ``overwrite``.
@@ -199,8 +203,9 @@ def render_timeline(
     assembly = plan_timeline(timeline, tracks=tracks, record_range=record_range, rate=rate,
                              base_dir=base_dir, on_warning=on_warning)
     chosen_size = parse_size(size) if isinstance(size, str) else size
-    return assemble(assembly, Path(output).expanduser(), preset=preset, size=chosen_size,
-                    fit=fit, overwrite=overwrite, on_progress=on_progress)
+    return render_master(assembly, Path(output).expanduser(), identity, preset=preset,
+                         size=chosen_size, fit=fit, overwrite=overwrite,
+                         on_progress=on_progress, on_note=on_note)
 
 
 # -- one track: what it shows where ---------------------------------------------------------------

@@ -19,7 +19,7 @@ from stillmotion.media.probe import probe
 from stillmotion.media.sound import file_has_sound
 from stillmotion.timecode import parse_rate
 from stillmotion.timeline.generated import GeneratedClip, find_generated_clips
-from stillmotion.timeline.metadata import GeneratedClipMetadata, write_metadata
+from stillmotion.timeline.metadata import GeneratedClipMetadata, TakeRecord, write_metadata
 from stillmotion.timeline.place import PlacedClip, build_clip, completed_metadata, marker_for
 from stillmotion.timeline.sound import sync_sound
 from stillmotion.timeline.timebase import TimeBase, same_timecode_base, whole
@@ -122,13 +122,7 @@ def use_take(timeline: Any, frame: int, take: int, *, audio: bool = True) -> Pla
         raise TimelineError(f"This shot has no take {take}; its takes are: {numbers}.")
     media = Path(chosen.media)
     facts = probe(media).require_video()
-    updated = dataclasses.replace(
-        metadata, take=chosen.take, job_id=chosen.job_id, prompt=chosen.prompt,
-        conformed_file=str(media), original_file=chosen.original,
-        provider=chosen.provider or metadata.provider, model=chosen.model or metadata.model,
-        cost_estimate=metadata.cost_estimate if chosen.cost_estimate is None
-        else chosen.cost_estimate,
-    )
+    updated = as_shown(remember_shown(metadata), chosen)
     placed = switch_take(existing, timeline, media_path=media,
                          duration_frames=facts.frame_count, rate=facts.rate, metadata=updated,
                          original_path=Path(chosen.original) if chosen.original else None,
@@ -147,6 +141,46 @@ by :mod:`stillmotion.finishing.chain`; named here because a new take must keep i
 
 SLOT_TABLES = (TAKE_IN_KEY, FINISHING_KEY)
 """The metadata tables that describe the slot's takes (not the take shown): kept by a new take."""
+
+
+SLOT_FIELDS = frozenset({"source_clip", "source_timecode", "source_frame", "source_media",
+                         "take", "take_group", "takes", "link_id", "version"})
+"""The metadata fields that belong to the slot (where the shot is, which takes it has, the
+sound linked to it); every other field and ``extra`` key but :data:`SLOT_TABLES` is the shown
+take's own (job, prompt, remote id, provenance, sound facts, crossfade …)."""
+
+
+def take_facts(metadata: GeneratedClipMetadata) -> dict[str, Any]:
+    """The shown take's own part of ``metadata`` (JSON-plain, ``extra`` keys at top level)."""
+    return {key: value for key, value in metadata.to_dict().items()
+            if key not in SLOT_FIELDS and key not in SLOT_TABLES}
+
+
+def remember_shown(metadata: GeneratedClipMetadata) -> GeneratedClipMetadata:
+    """``metadata`` with the shown take's record holding :func:`take_facts`, so a switch away
+    and back shows that take's own facts again."""
+    facts = take_facts(metadata)
+    return dataclasses.replace(metadata, takes=tuple(
+        dataclasses.replace(t, facts=facts) if t.take == metadata.take else t
+        for t in metadata.takes))
+
+
+def as_shown(slot: GeneratedClipMetadata, record: TakeRecord) -> GeneratedClipMetadata:
+    """The metadata of the slot ``slot`` showing take ``record``: the slot's own fields and
+    tables, and the take's facts from its record only. Why: a field the record does not know
+    stays unset; taking it from the take shown before would credit one job with another's
+    remote id, provenance or sound."""
+    data = {key: value for key, value in slot.to_dict().items()
+            if key in SLOT_FIELDS or key in SLOT_TABLES}
+    data.update(record.facts)
+    data.update(take=record.take, job_id=record.job_id, conformed_file=record.media,
+                original_file=record.original)
+    known = {"prompt": record.prompt, "provider": record.provider, "model": record.model,
+             "created_at": record.created_at, "cost_estimate": record.cost_estimate}
+    data.update({key: value for key, value in known.items() if value not in ("", None)})
+    for required in ("prompt", "provider", "model"):
+        data.setdefault(required, "")
+    return GeneratedClipMetadata.from_dict(data)
 
 
 def take_in(metadata: GeneratedClipMetadata, take: int) -> int:
@@ -192,9 +226,11 @@ def with_slot_takes(slot: GeneratedClipMetadata, fresh: GeneratedClipMetadata, *
     ledger's takes of jobs the slot does not list follow, numbered on. The slot's tables
     (:data:`SLOT_TABLES`) are kept and the trim of the take shown until now is recorded.
     """
+    slot = remember_shown(slot)
     by_media = {(t.job_id, t.media): t for t in fresh.takes}
     listed = {t.job_id for t in slot.takes}
-    takes = [dataclasses.replace(by_media[(t.job_id, t.media)], take=t.take)
+    takes = [dataclasses.replace(by_media[(t.job_id, t.media)], take=t.take,
+                                 facts=t.facts or by_media[(t.job_id, t.media)].facts)
              if (t.job_id, t.media) in by_media else t for t in slot.takes]
     number = max((t.take for t in takes), default=0) + 1
     for record in fresh.takes:
@@ -207,5 +243,6 @@ def with_slot_takes(slot: GeneratedClipMetadata, fresh: GeneratedClipMetadata, *
             and not (isinstance(artists, dict) and str(t.take) in artists)]
     shown = next((t for t in mine if t.media == fresh.conformed_file), mine[0] if mine else None)
     extra = {**fresh.extra, **{k: kept[k] for k in SLOT_TABLES if k in kept}}
-    return dataclasses.replace(fresh, takes=tuple(takes), extra=extra,
-                               take=shown.take if shown is not None else fresh.take)
+    return remember_shown(dataclasses.replace(
+        fresh, takes=tuple(takes), extra=extra,
+        take=shown.take if shown is not None else fresh.take))

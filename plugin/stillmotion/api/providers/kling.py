@@ -63,17 +63,18 @@ KNOBS = {"negative_prompt": str}
 SOUND_MODELS = frozenset({"kling-v2-6", "kling-v3"})
 """Models that take ``sound`` ("on"/"off": V2.6 and later, per Kling's image2video reference
 as mirrored at docs.fast-token.com/vi/kling/video/KlingImage2Video and docs.anyfast.ai)."""
-SOUND_PRO_ONLY = frozenset({"kling-v2-6"})
-"""Models whose sound needs pro mode (std renders silent video: docs.apimart.ai's kling-v2-6
-page, modelstream.ai's kling-v2-6 form "Pro is required when sound is enabled")."""
 
 
-def sound_switch(model: str, request: GenerationRequest, mode: str) -> str | None:
-    """``sound`` for the body: "off" for ``--no-audio``, "on" when the row promises sound and
-    the mode renders it, else None (the field is left out: the model's default)."""
+def sound_switch(model: str, request: GenerationRequest) -> str | None:
+    """``sound`` for the body: "off" for ``--no-audio``, "on" when sound is wanted and the
+    model's row makes it at this size (:meth:`~stillmotion.api.capabilities.ModelCapability.
+    audio_at`: kling-v2-6 sounds in pro mode only, std renders silent video per docs.apimart.ai's
+    kling-v2-6 page and modelstream.ai's form "Pro is required when sound is enabled"), "off"
+    when it does not, else None (the field is left out: the model's default)."""
     if request.audio is None or model not in SOUND_MODELS:
         return None
-    return "on" if request.audio and (model not in SOUND_PRO_ONLY or mode == "pro") else "off"
+    makes = capabilities.lookup(NAME, model).audio_at(request.size)
+    return "on" if request.audio and makes else "off"
 """``GenerationRequest.extra`` keys Kling takes."""
 PATH = "/v1/videos/image2video"
 _POLICY_WORDS = ("risk control", "content security", "sensitive", "inappropriate")
@@ -146,7 +147,7 @@ def create_request(model: str, request: GenerationRequest) -> RequestSpec:
                             "duration": str(int(request.seconds))}
     if request.last_frame is not None:
         body["image_tail"] = image_payload(request.last_frame)[0]
-    sound = sound_switch(model, request, body["mode"])
+    sound = sound_switch(model, request)
     if sound is not None:
         body["sound"] = sound
     for key, value in request.extra.items():
