@@ -32,6 +32,7 @@ from stillmotion.server.dialect_files import (
     content_path,
     expired_download,
     joined,
+    signed_files_router,
 )
 from stillmotion.server.dialects import (
     DialectError,
@@ -206,9 +207,7 @@ def router(service: VideoService) -> APIRouter:
 
     queue = APIRouter(dependencies=[Depends(gate(service, presented=presented,
                                                  auth_error=auth_error, error=fal_error))])
-    files = APIRouter(dependencies=[Depends(gate(service, presented=lambda r: None,
-                                                 auth_error=auth_error, error=fal_error,
-                                                 keyed=False))])
+    files = signed_files_router(service, auth_error=auth_error, error=fal_error)
 
     def model_of(path: str) -> str:
         if path not in MODELS:

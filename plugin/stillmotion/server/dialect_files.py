@@ -13,13 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse, Response
 
 from stillmotion.server.dialects import (
     DialectError,
     JobView,
     dialect_state,
+    gate,
     in_thread,
     job_of_task,
     view,
@@ -30,6 +31,16 @@ from stillmotion.server.store import COMPLETED
 
 Reshape = Callable[[APIError], DialectError]
 """A dialect's rewording of the service's refusals into its own error shape."""
+
+
+def signed_files_router(service: VideoService, *, auth_error: Callable[[bool], DialectError],
+                        error: Callable[[int, str], DialectError]) -> APIRouter:
+    """The router for a dialect's signed result URLs: counted and faulted like its API, in
+    its error shape, but asking no key, because the signed URL is the credential (as at the
+    vendors' storage and CDNs)."""
+    return APIRouter(dependencies=[Depends(gate(service, presented=lambda r: None,
+                                                 auth_error=auth_error, error=error,
+                                                 keyed=False))])
 
 
 def expired_download(service: VideoService, job: JobView, body: Callable[[int], Any]) -> None:

@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse
 from stillmotion.api import hs256
 from stillmotion.server.dialect_files import (
     joined,
+    signed_files_router,
     signed_video_route,
 )
 from stillmotion.server.dialect_tiers import nearest_ratio, render_size
@@ -198,8 +199,7 @@ def router(service: VideoService) -> APIRouter:
 
     api = APIRouter(dependencies=[Depends(gate(service, presented=no_key, auth_error=_auth,
                                                error=_error, check=verify, keyed=False))])
-    files = APIRouter(dependencies=[Depends(gate(service, presented=no_key, auth_error=_auth,
-                                                 error=_error, keyed=False))])
+    files = signed_files_router(service, auth_error=_auth, error=_error)
 
     @api.post(PATH)
     async def image2video(request: Request) -> JSONResponse:

@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 
 from stillmotion.server.dialect_files import (
     joined,
+    signed_files_router,
     signed_video_route,
 )
 from stillmotion.server.dialects import (
@@ -154,9 +155,7 @@ def router(service: VideoService) -> APIRouter:
     api = APIRouter(dependencies=[Depends(gate(service, presented=bearer,
                                                auth_error=auth_error, error=runway_error,
                                                check=version))])
-    files = APIRouter(dependencies=[Depends(gate(service, presented=lambda r: None,
-                                                 auth_error=auth_error, error=runway_error,
-                                                 keyed=False))])
+    files = signed_files_router(service, auth_error=auth_error, error=runway_error)
 
     def task_or_404(task: str) -> JobView:
         found = view(service, job_of_task(task) or "", DIALECT, status_answer=True)

@@ -27,6 +27,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from stillmotion.server.dialect_files import (
     content_path,
     joined,
+    signed_files_router,
     signed_result,
 )
 from stillmotion.server.dialect_tiers import SIZES, nearest_ratio, render_size
@@ -200,9 +201,7 @@ def router(service: VideoService) -> APIRouter:
 
     api = APIRouter(dependencies=[Depends(gate(service, presented=bearer,
                                                auth_error=_auth, error=_error))])
-    files = APIRouter(dependencies=[Depends(gate(service, presented=lambda r: None,
-                                                 auth_error=_auth, error=_error,
-                                                 keyed=False))])
+    files = signed_files_router(service, auth_error=_auth, error=_error)
 
     @api.post(PATH)
     async def create(request: Request) -> JSONResponse:

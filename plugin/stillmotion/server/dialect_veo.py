@@ -30,6 +30,7 @@ from stillmotion.server.dialect_files import (
     content_path,
     expired_download,
     joined,
+    signed_files_router,
 )
 from stillmotion.server.dialects import (
     DialectError,
@@ -168,9 +169,7 @@ def router(service: VideoService) -> APIRouter:
 
     keyed = APIRouter(dependencies=[Depends(gate(service, presented=presented,
                                                  auth_error=auth_error, error=google_error))])
-    signed = APIRouter(dependencies=[Depends(gate(service, presented=lambda r: None,
-                                                  auth_error=auth_error, error=google_error,
-                                                  keyed=False))])
+    signed = signed_files_router(service, auth_error=auth_error, error=google_error)
 
     def operation_or_404(job_id: str) -> JobView:
         found = view(service, job_id, DIALECT, status_answer=True)

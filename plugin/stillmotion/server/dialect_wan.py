@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse
 
 from stillmotion.server.dialect_files import (
     joined,
+    signed_files_router,
     signed_video_route,
 )
 from stillmotion.server.dialect_tiers import nearest_ratio, render_size
@@ -162,9 +163,7 @@ def router(service: VideoService) -> APIRouter:
 
     api = APIRouter(dependencies=[Depends(gate(service, presented=bearer,
                                                auth_error=_auth, error=_error))])
-    files = APIRouter(dependencies=[Depends(gate(service, presented=lambda r: None,
-                                                 auth_error=_auth, error=_error,
-                                                 keyed=False))])
+    files = signed_files_router(service, auth_error=_auth, error=_error)
 
     @api.post(CREATE_PATH)
     async def create(request: Request) -> JSONResponse:
