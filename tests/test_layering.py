@@ -27,6 +27,7 @@ BOUNDARIES = {
     "otio": {"stillmotion.timeline", "stillmotion_otio"},
     "pyav": {"stillmotion.media.probe"},
     "ffmpeg": {"stillmotion.media.ffmpeg"},
+    "keyring": {"stillmotion.keychain"},
 }
 
 

@@ -63,11 +63,14 @@ class Settings(BaseSettings):
     webhook_fallback: float = 30.0
     """Seconds between fallback polls while webhooks are expected (``--webhook-port``)."""
     # Content Credentials: the PEM certificate chain and private key our outputs are signed
-    # with (paths only: key material is read from the file when signing, never stored here);
-    # without them a local development identity is made under data_dir. ``credentials`` False
-    # (``--no-credentials``) writes none; ``trust_anchors`` is a PEM bundle of roots to trust.
+    # with (references only: key material is read when signing, never stored here). The key is
+    # a file path, or ``keyring:SERVICE/NAME`` for an entry of the OS keyring holding the PEM
+    # text (``stillmotion signing-key store KEYFILE`` puts it there and prints the value; the
+    # user name may contain slashes, the service may not). Without them a local development
+    # identity is made under data_dir. ``credentials`` False (``--no-credentials``) writes
+    # none; ``trust_anchors`` is a PEM bundle of roots to trust.
     signing_cert: Path | None = None
-    signing_key: Path | None = None
+    signing_key: str | None = None
     credentials: bool = True
     trust_anchors: Path | None = None
 

@@ -26,6 +26,7 @@ from stillmotion.cli import (
     review_commands,
     serve_commands,
     shot_commands,
+    signing_commands,
     stitch_commands,
     turnover_commands,
     webhook_commands,
@@ -55,6 +56,7 @@ for module in (
     demo_commands, generate_commands, shot_commands, media_commands, grab_commands,
     webhook_commands, jobs_commands, conform_commands, stitch_commands, serve_commands,
     provider_commands, review_commands, turnover_commands, provenance_commands,
+    signing_commands,
 ):
     app.add_typer(module.app)  # unnamed: the sub-app's commands join the root
 

@@ -4,7 +4,8 @@ Why a generated fallback: signing must work on a fresh install with nothing conf
 never pass for a real identity. c2pa refuses a bare self-signed certificate (it wants a leaf
 with the signing key usage issued by a CA), so a per-install CA and an ES256 leaf are made once
 under the user data folder with ``cryptography``; every output signed with it says so, and no
-verifier trusts it. Key material is read from files only and is never logged or echoed.
+verifier trusts it. Key material is read from a file or from the OS keyring
+(``keyring:SERVICE/NAME``, through :mod:`stillmotion.keychain`) and is never logged or echoed.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from stillmotion import keychain
 from stillmotion.errors import ConfigError
 from stillmotion.files import atomic_path
 from stillmotion.media.provenance import SigningIdentity
@@ -35,33 +38,60 @@ def signing_identity(settings: Settings) -> SigningIdentity:
         raise ConfigError("Set both STILLMOTION_SIGNING_CERT and STILLMOTION_SIGNING_KEY (a PEM "
                           "certificate chain and its private key), or neither.")
     if cert is not None and key is not None:
-        return load_identity(cert, key)
+        if keychain.is_reference(key):
+            return identity_from_pem(cert, _read(cert, "signing certificate"),
+                                     key, keyring_key(key))
+        return load_identity(cert, Path(key))
     return local_identity(settings.data_dir / "credentials")
+
+
+def keyring_key(reference: str) -> bytes:
+    """The PEM private key in the keyring entry ``keyring:SERVICE/NAME`` names."""
+    where = keychain.parse_reference(reference, "STILLMOTION_SIGNING_KEY")
+    text = keychain.read_secret(where)
+    if text is None:
+        raise ConfigError(f"The keyring ({keychain.backend_name()}) has no entry "
+                          f"{where.service}/{where.name}; put the key there with "
+                          f"`stillmotion signing-key store KEYFILE`.")
+    return text.encode("utf-8")
 
 
 def load_identity(cert: Path, key: Path, *, local: bool = False) -> SigningIdentity:
     """An identity from a PEM certificate chain (leaf first) and an unencrypted PEM key."""
-    chain_pem = _read(cert, "signing certificate")
-    key_pem = _read(key, "signing key")
+    return identity_from_pem(cert, _read(cert, "signing certificate"), str(key),
+                             _read(key, "signing key"), local=local)
+
+
+def identity_from_pem(cert: Path, chain_pem: bytes, key: str, key_pem: bytes, *,
+                      local: bool = False) -> SigningIdentity:
+    """An identity from the chain read from ``cert`` and the key read from ``key`` (a path or
+    a keyring reference, named in messages; the key's bytes never are)."""
     try:
         chain = x509.load_pem_x509_certificates(chain_pem)
     except ValueError as exc:
         raise ConfigError(f"The signing certificate {cert} is not a PEM certificate chain; "
                           "give the leaf certificate followed by its issuers.") from exc
-    try:
-        private = serialization.load_pem_private_key(key_pem, password=None)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"The signing key {key} is not an unencrypted PEM private key; "
-                          "export it without a passphrase.") from exc
+    private, alg = _private_key(key_pem, key)
     if private.public_key().public_bytes(*_SPKI) != chain[0].public_key().public_bytes(*_SPKI):
         raise ConfigError(f"The signing key {key} does not belong to the first certificate in "
                           f"{cert}; put the leaf certificate first.")
     names = chain[0].subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     name = str(names[0].value) if names else cert.stem
-    return SigningIdentity(chain_pem, key_pem, _alg(private, key), name, local)
+    return SigningIdentity(chain_pem, key_pem, alg, name, local)
+
+
+def signing_algorithm(key_pem: bytes, key: str) -> str:
+    """The C2PA algorithm an unencrypted PEM private key signs with (``es256`` …), or a
+    ConfigError naming ``key`` (a path or keyring reference) when it cannot sign at all."""
+    return _private_key(key_pem, key)[1]
 
 
 _SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def read_key_file(path: Path) -> bytes:
+    """A key file's bytes, or a ConfigError saying the path cannot be read."""
+    return _read(path, "signing key")
 
 
 def _read(path: Path, what: str) -> bytes:
@@ -72,13 +102,18 @@ def _read(path: Path, what: str) -> bytes:
                           "the settings.") from exc
 
 
-def _alg(private: object, key: Path) -> str:
+def _private_key(key_pem: bytes, key: str) -> tuple[PrivateKeyTypes, str]:
+    try:
+        private = serialization.load_pem_private_key(key_pem, password=None)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"The signing key {key} is not an unencrypted PEM private key; "
+                          "export it without a passphrase.") from exc
     if isinstance(private, ec.EllipticCurvePrivateKey) and private.curve.name in _CURVES:
-        return _CURVES[private.curve.name]
+        return private, _CURVES[private.curve.name]
     if isinstance(private, ed25519.Ed25519PrivateKey):
-        return "ed25519"
+        return private, "ed25519"
     if isinstance(private, rsa.RSAPrivateKey):
-        return "ps256"
+        return private, "ps256"
     raise ConfigError(f"The signing key {key} is of a kind C2PA cannot sign with; use an EC "
                       "P-256/P-384/P-521, Ed25519 or RSA key.")
 

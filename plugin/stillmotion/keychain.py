@@ -1,0 +1,97 @@
+"""Secrets in the operating system's keyring: the ``keyring:SERVICE/NAME`` reference and the
+only module importing the ``keyring`` library.
+
+Why a boundary of its own: a setting may name a keyring entry instead of a file, so key material
+need not lie on disk; the library's backends (macOS Keychain, Windows Credential Locker, Secret
+Service, or none at all on a headless box) raise their own exception types, translated here into
+one plain ConfigError. Secret values are returned to the caller and never put into a message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keyring
+import keyring.errors
+
+from stillmotion.errors import ConfigError
+
+PREFIX = "keyring:"
+
+
+@dataclass(frozen=True)
+class KeyringEntry:
+    """One entry of the keyring: the service it is filed under and its user name."""
+
+    service: str
+    name: str
+
+    @property
+    def reference(self) -> str:
+        """The setting value naming this entry, ``keyring:SERVICE/NAME``."""
+        return f"{PREFIX}{self.service}/{self.name}"
+
+
+def is_reference(value: str) -> bool:
+    """Whether a setting value names a keyring entry rather than a file."""
+    return value.startswith(PREFIX)
+
+
+def parse_reference(value: str, setting: str) -> KeyringEntry:
+    """The entry ``keyring:SERVICE/NAME`` names (the name may hold further slashes)."""
+    service, slash, name = value.removeprefix(PREFIX).partition("/")
+    if not (service.strip() and slash and name.strip()):
+        raise ConfigError(f"{setting}={value} is not a keyring reference; write "
+                          f"{PREFIX}SERVICE/NAME, for example {PREFIX}stillmotion/signing-key.")
+    return KeyringEntry(service, name)
+
+
+def entry(service: str, name: str) -> KeyringEntry:
+    """An entry from its two parts, which its reference must spell back unchanged."""
+    wanted = KeyringEntry(service, name)
+    if parse_reference(wanted.reference, "The keyring entry") != wanted:
+        raise ConfigError(f"The keyring service {service} holds a slash; choose a service name "
+                          "without one (the user name may have slashes).")
+    return wanted
+
+
+def read_secret(where: KeyringEntry) -> str | None:
+    """The secret stored under ``where``, or None when the keyring has no such entry."""
+    try:
+        return keyring.get_password(where.service, where.name)
+    except Exception as exc:  # backends are plugins, each raising its own types
+        raise _unusable(where, "read", exc) from None
+
+
+def store_secret(where: KeyringEntry, secret: str) -> None:
+    """File ``secret`` under ``where``, then read it back: a disabled keyring (the null
+    backend) accepts a write and keeps nothing, which must not pass for success."""
+    try:
+        keyring.set_password(where.service, where.name, secret)
+    except Exception as exc:  # backends are plugins, each raising its own types
+        raise _unusable(where, "write", exc) from None
+    if read_secret(where) != secret:
+        raise ConfigError(f"The keyring ({backend_name()}) did not keep the entry "
+                          f"{where.service}/{where.name}; enable a keyring backend and try "
+                          f"again.")
+
+
+def backend_name() -> str:
+    """The keyring backend in use, for messages (``keyring --list-backends`` lists others)."""
+    try:
+        kind = type(keyring.get_keyring())
+    except Exception:  # a backend named by PYTHON_KEYRING_BACKEND that cannot be loaded
+        return "no backend"
+    return f"{kind.__module__}.{kind.__name__}"
+
+
+def _unusable(where: KeyringEntry, verb: str, exc: Exception) -> ConfigError:
+    """The failure as one sentence. The backend's own exception is named by type and not
+    chained (``from None``): its text, or a traceback showing locals, could carry the value."""
+    if isinstance(exc, keyring.errors.NoKeyringError):
+        return ConfigError(f"No keyring is available on this machine to {verb} "
+                           f"{where.service}/{where.name}; install or unlock a keyring backend, "
+                           f"or name a key file instead of a keyring entry.")
+    return ConfigError(f"The keyring could not {verb} {where.service}/{where.name} "
+                       f"({type(exc).__name__} from {backend_name()}); unlock the keyring, "
+                       f"check PYTHON_KEYRING_BACKEND, or name a key file instead.")
