@@ -13,11 +13,10 @@ from typing import Any
 
 import c2pa
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from stillmotion.jobs.ledger import LedgerState
 from stillmotion.media.manifest_store import AI_SOURCE
+from support.c2pa_vendor import key_material
 from support.generate_env import case_23976, cli, isolate, job, small_clip, write_case
 
 PROMPT = "Slow dolly in over 1 s; warm evening light"
@@ -38,17 +37,6 @@ def _source_types(store: dict[str, Any]) -> set[str]:
 def _failures(store: dict[str, Any]) -> set[str]:
     block = store["validation_results"]["activeManifest"]
     return {f["code"] for f in block.get("failure", [])}
-
-
-def _key_material(key_file: Path) -> list[bytes]:
-    """The signing key as it could leak: its PEM lines, its DER, its raw private scalar."""
-    pem = key_file.read_bytes()
-    key = serialization.load_pem_private_key(pem, password=None)
-    assert isinstance(key, ec.EllipticCurvePrivateKey)
-    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    lines = [line for line in pem.splitlines() if line and not line.startswith(b"-----")]
-    return [*lines, der, key.private_numbers().private_value.to_bytes(32, "big")]
 
 
 def test_generate_and_stitch_sign_a_chain_an_independent_reader_validates(
@@ -124,7 +112,7 @@ def test_generate_and_stitch_sign_a_chain_an_independent_reader_validates(
     # The key: nowhere but its own file (ledger and its WAL, timelines, review page and
     # assets, media, manifest stores, everything printed).
     key_file = data / "credentials" / "local-signer.key"
-    secrets = _key_material(key_file)
+    secrets = key_material(key_file.read_bytes())
     written = [p for p in tmp_path.rglob("*") if p.is_file() and p != key_file]
     assert any(p.suffix == ".sqlite3" for p in written)
     assert any(p.name == "review.html" for p in written)

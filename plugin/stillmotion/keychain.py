@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import keyring
+import keyring.backend
 import keyring.errors
 
 from stillmotion.errors import ConfigError
@@ -47,18 +48,19 @@ def parse_reference(value: str, setting: str) -> KeyringEntry:
 
 
 def entry(service: str, name: str) -> KeyringEntry:
-    """An entry from its two parts, which its reference must spell back unchanged."""
+    """An entry from its two parts; its reference must spell them back unchanged."""
     wanted = KeyringEntry(service, name)
-    if parse_reference(wanted.reference, "The keyring entry") != wanted:
-        raise ConfigError(f"The keyring service {service} holds a slash; choose a service name "
-                          "without one (the user name may have slashes).")
+    if not (service.strip() and name.strip() and "/" not in service):
+        raise ConfigError(f"The keyring entry {service}/{name} needs a service without slashes "
+                          "and a name; choose others.")
     return wanted
 
 
 def read_secret(where: KeyringEntry) -> str | None:
     """The secret stored under ``where``, or None when the keyring has no such entry."""
+    backend = _backend()
     try:
-        return keyring.get_password(where.service, where.name)
+        return backend.get_password(where.service, where.name)
     except Exception as exc:  # backends are plugins, each raising its own types
         raise _unusable(where, "read", exc) from None
 
@@ -66,8 +68,9 @@ def read_secret(where: KeyringEntry) -> str | None:
 def store_secret(where: KeyringEntry, secret: str) -> None:
     """File ``secret`` under ``where``, then read it back: a disabled keyring (the null
     backend) accepts a write and keeps nothing, which must not pass for success."""
+    backend = _backend()
     try:
-        keyring.set_password(where.service, where.name, secret)
+        backend.set_password(where.service, where.name, secret)
     except Exception as exc:  # backends are plugins, each raising its own types
         raise _unusable(where, "write", exc) from None
     if read_secret(where) != secret:
@@ -78,11 +81,19 @@ def store_secret(where: KeyringEntry, secret: str) -> None:
 
 def backend_name() -> str:
     """The keyring backend in use, for messages (``keyring --list-backends`` lists others)."""
-    try:
-        kind = type(keyring.get_keyring())
-    except Exception:  # a backend named by PYTHON_KEYRING_BACKEND that cannot be loaded
-        return "no backend"
+    kind = type(_backend())
     return f"{kind.__module__}.{kind.__name__}"
+
+
+def _backend() -> keyring.backend.KeyringBackend:
+    """The backend keyring chose (PYTHON_KEYRING_BACKEND, keyringrc.cfg, else the best one
+    that is viable here), or a ConfigError when the one named cannot be loaded."""
+    try:
+        return keyring.get_keyring()
+    except Exception as exc:  # the named backend's module or class cannot be imported
+        raise ConfigError(f"The keyring backend named by PYTHON_KEYRING_BACKEND or keyringrc.cfg "
+                          f"cannot be loaded ({type(exc).__name__}); correct or remove that "
+                          f"setting.") from None
 
 
 def _unusable(where: KeyringEntry, verb: str, exc: Exception) -> ConfigError:
@@ -92,6 +103,6 @@ def _unusable(where: KeyringEntry, verb: str, exc: Exception) -> ConfigError:
         return ConfigError(f"No keyring is available on this machine to {verb} "
                            f"{where.service}/{where.name}; install or unlock a keyring backend, "
                            f"or name a key file instead of a keyring entry.")
-    return ConfigError(f"The keyring could not {verb} {where.service}/{where.name} "
-                       f"({type(exc).__name__} from {backend_name()}); unlock the keyring, "
-                       f"check PYTHON_KEYRING_BACKEND, or name a key file instead.")
+    return ConfigError(f"The keyring ({backend_name()}) could not {verb} "
+                       f"{where.service}/{where.name} ({type(exc).__name__}); unlock the keyring "
+                       f"and try again, or name a key file instead.")

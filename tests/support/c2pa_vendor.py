@@ -97,3 +97,14 @@ def flip_media_byte(source: Path, target: Path) -> Path:
             return target
         offset += size
     raise AssertionError(f"{source.name} has no mdat box")
+
+
+def key_material(pem: bytes) -> list[bytes]:
+    """An EC signing key as it could leak: its PEM lines, its DER, its raw private scalar
+    (what the secret scans look for, byte for byte)."""
+    key = serialization.load_pem_private_key(pem, password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    lines = [line for line in pem.splitlines() if line and not line.startswith(b"-----")]
+    return [*lines, der, key.private_numbers().private_value.to_bytes(32, "big")]
