@@ -19,6 +19,7 @@ import keyring
 import keyring.core
 import pytest
 
+from stillmotion.jobs.ledger import Ledger, LedgerState
 from stillmotion.media.identity import LOCAL_NAME
 from stillmotion.media.provenance import read_credentials
 from support.c2pa_vendor import Vendor, key_material, make_vendor
@@ -199,3 +200,24 @@ def test_a_bad_keyring_reference_stops_stitch_with_one_sentence(
     _one_sentence(code, out, err, expected)
     assert not output.exists()
     assert stored is None or stored not in err
+
+
+def test_a_missing_keyring_entry_stops_generate_before_the_job_is_sent(
+    files: dict[str, Path], media_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The still sent to the service is signed first, so a paid job is never made with a key
+    that cannot be read: the ledger row stays ``prepared``, with no remote job."""
+    monkeypatch.setenv("STILLMOTION_SIGNING_CERT", str(files["chain"]))
+    monkeypatch.setenv("STILLMOTION_SIGNING_KEY", "keyring:stillmotion/signing-key")
+    case = case_23976(small_clip(media_dir, "r23_hour"))
+    timeline = write_case(case, tmp_path / "project")
+    ledger = tmp_path / "ledger.sqlite3"
+    code, out, err = cli(capsys, "generate", timeline, "--at", case.at, "--prompt", PROMPT,
+                         "--provider", "preview", "--size", "320x180", "--seconds", "1",
+                         "--ledger", ledger, "--json")
+    _one_sentence(code, out, err, "has no entry stillmotion/signing-key")
+    with Ledger(ledger) as book:
+        rows = book.jobs()
+    assert [(row.state, row.remote_id) for row in rows] == [(LedgerState.PREPARED, None)]
+    assert not list((tmp_path / "project").glob("*.stillmotion.*"))
