@@ -134,6 +134,7 @@ def test_store_round_trip_in_a_fresh_process(
     assert done.returncode == 0, done.stderr
     assert done.stdout == "STILLMOTION_SIGNING_KEY=keyring:sm-test/grading/suite-2\n"
     assert "es256" in done.stderr and "keyrings.alt.file.PlaintextKeyring" in done.stderr
+    assert "keyring does not recommend this backend" in done.stderr  # a plain file
     backend = keyring.get_keyring()
     assert backend.get_password("sm-test", "grading/suite-2") == vendor.key_pem.decode()
     # Where the test keyring keeps it: inside this test's folders, never the real home.

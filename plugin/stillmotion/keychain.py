@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import keyring
 import keyring.backend
+import keyring.core
 import keyring.errors
 
 from stillmotion.errors import ConfigError
@@ -83,6 +84,12 @@ def backend_name() -> str:
     """The keyring backend in use, for messages (``keyring --list-backends`` lists others)."""
     kind = type(_backend())
     return f"{kind.__module__}.{kind.__name__}"
+
+
+def recommended() -> bool:
+    """Whether the backend in use is one keyring recommends (the OS's own store); the others,
+    such as keyrings.alt's plain file, keep a secret no safer than a file would."""
+    return bool(keyring.core.recommended(_backend()))
 
 
 def _backend() -> keyring.backend.KeyringBackend:

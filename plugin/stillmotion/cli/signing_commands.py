@@ -68,6 +68,9 @@ def store(
                       f"line below, with STILLMOTION_SIGNING_CERT naming its certificate chain; "
                       f"the key file may then be moved off this machine.",
                       markup=False, highlight=False)
+    if not keychain.recommended():
+        err_console.print("Note: keyring does not recommend this backend; it keeps the key no "
+                          "safer than a key file would.", markup=False, highlight=False)
     console.print(f"STILLMOTION_SIGNING_KEY={where.reference}", markup=False, highlight=False,
                   soft_wrap=True)
 

@@ -32,7 +32,8 @@ _CURVES = {"secp256r1": "es256", "secp384r1": "es384", "secp521r1": "es512"}
 
 
 def signing_identity(settings: Settings) -> SigningIdentity:
-    """The configured identity (``signing_cert`` + ``signing_key``), else the local one."""
+    """The configured identity (``signing_cert`` + ``signing_key``, the key a file or a
+    ``keyring:SERVICE/NAME`` entry), else the local one."""
     cert, key = settings.signing_cert, settings.signing_key
     if (cert is None) != (key is None):
         raise ConfigError("Set both STILLMOTION_SIGNING_CERT and STILLMOTION_SIGNING_KEY (a PEM "
