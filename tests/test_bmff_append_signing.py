@@ -145,16 +145,23 @@ def _fragmented(source: Path, target: Path) -> Path:
     return target
 
 
-@pytest.mark.parametrize("layout", ["fragmented", "already signed"])
+@pytest.mark.parametrize("layout", ["fragmented", "signed by the vendor", "signed by us"])
 def test_layouts_the_binding_does_not_cover_are_signed_by_c2pa_rewrite(
-    layout: str, download: Path, identity: SigningIdentity, tmp_path: Path
+    layout: str, download: Path, conformed: Path, identity: SigningIdentity, tmp_path: Path
 ) -> None:
-    source = _fragmented(download, tmp_path / "fragmented.mp4") if layout == "fragmented" \
-        else download
+    """A fragmented movie, or one that already has a manifest box (after ``ftyp`` as c2pa
+    writes it, or at the end as we do): c2pa's rewrite, still exactly one manifest box."""
+    if layout == "fragmented":
+        source = _fragmented(download, tmp_path / "fragmented.mp4")
+    elif layout == "signed by the vendor":
+        source = download
+    else:
+        source = tmp_path / "ours.mov"
+        _signed_copy(conformed, source, download, identity)
     assert binding_assertion(source) is None
-    target = tmp_path / "signed.mp4"
+    target = tmp_path / f"signed{source.suffix}"
     before, after = _signed_copy(source, target, download, identity)
-    assert after[:len(before)] != before  # c2pa inserted its box near the start
+    assert after != before
     assert len(_c2pa_boxes(after)) == 1
     state, store = _read(target)
     assert state == "Valid" and _failures(store) <= TRUST_ONLY, _failures(store)
