@@ -22,7 +22,7 @@ from stillmotion.media.manifest_store import AI_SOURCE
 from stillmotion.media.probe import probe
 from stillmotion.media.provenance import read_credentials, read_provenance
 from stillmotion.settings import Settings
-from support.c2pa_vendor import Vendor, flip_media_byte, make_vendor, sign_download
+from support.c2pa_vendor import Vendor, flip_box_byte, make_vendor, sign_download
 from support.chromium import chromium_page, missing_reason
 from support.generate_env import cli, isolate
 
@@ -44,7 +44,7 @@ def downloads(vendor: Vendor, make_clip: Callable[[str], Path],
     plain = make_clip("landscape_30")
     signed = sign_download(vendor, plain, tmp_path / "vendor_original.mp4")
     return {"untrusted": signed,
-            "tampered": flip_media_byte(signed, tmp_path / "tampered_original.mp4"),
+            "tampered": flip_box_byte(signed, tmp_path / "tampered_original.mp4"),
             "none": plain}
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from stillmotion.jobs.ledger import LedgerState
 from stillmotion.media.manifest_store import AI_SOURCE
-from support.c2pa_vendor import key_material
+from support.c2pa_vendor import key_material, top_level_boxes
 from support.generate_env import case_23976, cli, isolate, job, small_clip, write_case
 
 PROMPT = "Slow dolly in over 1 s; warm evening light"
@@ -65,6 +65,8 @@ def test_generate_and_stitch_sign_a_chain_an_independent_reader_validates(
     for clip in clips:
         conformed, original = Path(clip["conformed"]), Path(clip["original"])
         assert conformed.suffix == ".mov"
+        # Signed by appending its manifest box (media.bmff_hash), not by c2pa's rewrite.
+        assert top_level_boxes(conformed.read_bytes())[-1][3]
         state, store = _independent_read(conformed)
         assert state == "Valid" and _failures(store) <= {"signingCredential.untrusted"}
         active = store["manifests"][store["active_manifest"]]
@@ -89,6 +91,7 @@ def test_generate_and_stitch_sign_a_chain_an_independent_reader_validates(
     assert code == 0, stderr
     printed += [stdout, stderr]
     assert "signed with a local, untrusted identity" in stderr
+    assert top_level_boxes(master.read_bytes())[-1][3]
     state, store = _independent_read(master)
     assert state == "Valid" and _failures(store) <= {"signingCredential.untrusted"}
     active = store["manifests"][store["active_manifest"]]

@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 AI_SOURCE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+# The usertype of the ``uuid`` box that holds a C2PA manifest store (C2PA spec, BMFF embedding).
+C2PA_BOX = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")
 
 
 @dataclass(frozen=True)
@@ -85,18 +87,30 @@ def sign_download(vendor: Vendor, source: Path, target: Path) -> Path:
     return target
 
 
-def flip_media_byte(source: Path, target: Path) -> Path:
-    """A copy of ``source`` with one byte in the middle of its ``mdat`` box inverted."""
-    data = bytearray(source.read_bytes())
-    offset = 0
+def top_level_boxes(data: bytes) -> list[tuple[int, str, int, bool]]:
+    """(offset, type, size, holds a C2PA manifest) of each top-level box of an MP4 or MOV."""
+    boxes, offset = [], 0
     while offset + 8 <= len(data):
         size, kind = struct.unpack(">I4s", data[offset:offset + 8])
-        if kind == b"mdat":
+        head = 8
+        if size == 1:
+            size, head = struct.unpack(">Q", data[offset + 8:offset + 16])[0], 16
+        c2pa_box = kind == b"uuid" and data[offset + head:offset + head + 16] == C2PA_BOX
+        boxes.append((offset, kind.decode("latin-1"), size, c2pa_box))
+        offset += size
+    assert offset == len(data), "box sizes do not add up to the file"
+    return boxes
+
+
+def flip_box_byte(source: Path, target: Path, box: str = "mdat") -> Path:
+    """A copy of ``source`` with one byte in the middle of its first ``box`` inverted."""
+    data = bytearray(source.read_bytes())
+    for offset, kind, size, _ in top_level_boxes(bytes(data)):
+        if kind == box:
             data[offset + size // 2] ^= 0xFF
             target.write_bytes(bytes(data))
             return target
-        offset += size
-    raise AssertionError(f"{source.name} has no mdat box")
+    raise AssertionError(f"{source.name} has no {box} box")
 
 
 def key_material(pem: bytes) -> list[bytes]:

@@ -28,7 +28,7 @@ from typing import Any
 
 from stillmotion import __version__
 from stillmotion.errors import MediaError
-from stillmotion.files import atomic_path, remove_partials
+from stillmotion.files import remove_partials
 from stillmotion.media.identity import LOCAL_NAME, signing_identity
 from stillmotion.media.manifest_store import AI_COMPOSITE_SOURCE, AI_SOURCE, IPTC
 from stillmotion.media.provenance import (
@@ -36,7 +36,7 @@ from stillmotion.media.provenance import (
     active_signer,
     can_carry,
     read_credentials,
-    sign_file,
+    sign_in_place,
     sign_sidecars,
 )
 from stillmotion.settings import Settings
@@ -173,16 +173,18 @@ def chosen_identity(settings: Settings) -> SigningIdentity | None:
     return signing_identity(settings) if settings.credentials else None
 
 
-def sign_into(source: Path, final: Path, recipe: Recipe, identity: SigningIdentity) -> None:
-    """Write ``source`` signed with ``recipe`` onto ``final`` through a temporary sibling."""
-    with atomic_path(final) as temp:
-        sign_file(source, temp, recipe.manifest(final.name), recipe.ingredients, identity)
+def sign_written(path: Path, recipe: Recipe, identity: SigningIdentity,
+                 title: str | None = None) -> None:
+    """Sign a file stillmotion has just written, in place (:func:`provenance.sign_in_place`:
+    a movie's manifest box is appended, anything else is rewritten through a sibling).
+    ``title`` is the name the file will have, when it is written under a temporary one."""
+    sign_in_place(path, recipe.manifest(title or path.name), recipe.ingredients, identity)
 
 
 @contextlib.contextmanager
 def signed_output(final: Path, recipe: Recipe, settings: Settings,
                   on_note: Notify | None = None) -> Iterator[Path]:
-    """Yield a temporary sibling of ``final`` to write into; sign it onto ``final`` afterwards.
+    """Yield a temporary sibling of ``final`` to write into; sign it, then rename it to ``final``.
 
     The identity is resolved first, so a bad certificate fails before any work. With
     ``settings.credentials`` off the written file is simply renamed. Either way nothing reaches
@@ -196,10 +198,9 @@ def signed_output(final: Path, recipe: Recipe, settings: Settings,
     unsigned.unlink(missing_ok=True)
     try:
         yield unsigned
-        if identity is None:
-            unsigned.replace(final)
-        else:
-            sign_into(unsigned, final, recipe, identity)
+        if identity is not None:
+            sign_written(unsigned, recipe, identity, final.name)
+        unsigned.replace(final)
     finally:
         unsigned.unlink(missing_ok=True)
     if on_note is not None:
@@ -218,7 +219,7 @@ def sign_plate(files: Sequence[Path], download: Path, identity: SigningIdentity 
         return {"signed": False, "sidecars": []}
     recipe = conform_recipe(download, description)
     if len(files) == 1 and can_carry(files[0]):
-        sign_into(files[0], files[0], recipe, identity)
+        sign_written(files[0], recipe, identity)
         return {"signed": True, "sidecars": []}
     sidecars = sign_sidecars(files, recipe.manifest(""), recipe.ingredients, identity)
     return {"signed": True, "sidecars": [path.name for path in sidecars]}
@@ -235,7 +236,7 @@ def sign_master(path: Path, contributors: Sequence[Path],
     if identity is None:
         return signing_note(None, path)
     try:
-        sign_into(path, path, master_recipe(contributors), identity)
+        sign_written(path, master_recipe(contributors), identity)
     except MediaError as exc:
         path.unlink(missing_ok=True)
         raise MediaError(f"{exc.message.rstrip('.')}; the unsigned {path.name} was removed.",

@@ -16,8 +16,11 @@ What the store says (status words, chain) is read by :mod:`stillmotion.media.man
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import io
 import json
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +29,8 @@ from typing import Any
 import c2pa
 
 from stillmotion.errors import MediaError
-from stillmotion.files import atomic_write_bytes
+from stillmotion.files import atomic_path, atomic_write_bytes
+from stillmotion.media.bmff_hash import binding_assertion
 from stillmotion.media.manifest_store import Credentials, parse_store
 from stillmotion.media.marks import is_preview
 from stillmotion.media.probe import MediaInfo
@@ -36,6 +40,9 @@ MIME_TYPES = {
     ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
     ".tif": "image/tiff", ".tiff": "image/tiff",
 }
+# Formats whose manifest box is appended after the last box (media.bmff_hash) rather than
+# inserted by c2pa's rewrite of the whole file.
+APPENDABLE = {"video/quicktime", "video/mp4"}
 # Formats c2pa cannot embed in, but can bind a sidecar manifest store to by a data hash.
 SIDECAR_TYPES = {".exr": "image/x-exr", ".dpx": "image/x-dpx"}
 
@@ -155,10 +162,94 @@ def sign_file(source: Path, dest: Path, manifest: Mapping[str, Any],
     has one, is carried into ours so a verifier can follow the chain back.
     """
     kind = mime_type(dest)
-    with _signing(identity, manifest.get("title") or dest.name, dest) as (signer, context), \
+    with _signing(identity, manifest.get("title") or dest.name, dest) as context, \
             _builder(manifest, ingredients, context) as builder, \
             source.open("rb") as reading, dest.open("w+b") as writing:
-        builder.sign(signer, kind, reading, writing)
+        builder.sign(kind, reading, writing)
+
+
+def sign_in_place(path: Path, manifest: Mapping[str, Any],
+                  ingredients: Sequence[tuple[Path, Mapping[str, Any]]],
+                  identity: SigningIdentity) -> None:
+    """Sign the file at ``path`` itself, as :func:`sign_file` would.
+
+    A MOV or MP4 gets its manifest box appended after its last box, bound by
+    :func:`~stillmotion.media.bmff_hash.binding_assertion`: one read of the file and a write of
+    a few kilobytes, where c2pa's own embedding rewrites the whole file. Any other file, or a
+    movie whose layout the binding does not cover, is signed by c2pa into a temporary sibling
+    that replaces it. Either way a failure leaves the file as it was.
+    """
+    kind = mime_type(path)
+    binding = binding_assertion(path) if kind in APPENDABLE and _embeddable() else None
+    if binding is None:
+        with atomic_path(path) as temp:
+            sign_file(path, temp, manifest, ingredients, identity)
+        return
+    definition = {**manifest, "assertions": [*manifest.get("assertions", []), binding]}
+    with _signing(identity, manifest.get("title") or path.name, path) as context, \
+            _builder(definition, ingredients, context) as builder:
+        box = _sign_embeddable(builder, kind)
+    _append(path, box)
+
+
+@functools.cache
+def _embeddable() -> ctypes.CDLL | None:
+    """c2pa's native library with ``c2pa_builder_sign_embeddable`` declared, or None.
+
+    Why native: c2pa-python 0.38.1 does not wrap the embeddable signing calls that its library
+    exports. The call needs the Builder's native handle, an attribute of that pinned version;
+    if either is missing, signing falls back to c2pa's rewrite of the file.
+    """
+    name = getattr(getattr(getattr(c2pa, "c2pa", None), "_lib", None), "_name", None)
+    if not name:
+        return None
+    native = ctypes.CDLL(name)
+    if not hasattr(native, "c2pa_builder_sign_embeddable"):
+        return None
+    out = ctypes.POINTER(ctypes.POINTER(ctypes.c_ubyte))
+    native.c2pa_builder_sign_embeddable.argtypes = [ctypes.c_void_p, ctypes.c_char_p, out]
+    native.c2pa_builder_sign_embeddable.restype = ctypes.c_int64
+    native.c2pa_free.argtypes = [ctypes.c_void_p]
+    native.c2pa_error.restype = ctypes.c_void_p
+    native.c2pa_string_free.argtypes = [ctypes.c_void_p]
+    return native
+
+
+def _sign_embeddable(builder: c2pa.Builder, kind: str) -> bytes:
+    """The signed manifest as a C2PA ``uuid`` box, ready to append (c2pa's direct mode: the
+    builder already holds its hard binding)."""
+    native = _embeddable()
+    handle = getattr(builder, "_handle", None)
+    if native is None or not handle:
+        raise c2pa.C2paError("this c2pa-python has no embeddable signing")
+    data = ctypes.POINTER(ctypes.c_ubyte)()
+    size = native.c2pa_builder_sign_embeddable(handle, kind.encode("ascii"), ctypes.byref(data))
+    if size < 0:
+        error = native.c2pa_error()
+        text = ctypes.string_at(error).decode("utf-8", "replace") if error else "no detail"
+        if error:
+            native.c2pa_string_free(error)
+        raise c2pa.C2paError(text)
+    try:
+        return ctypes.string_at(data, size)
+    finally:
+        native.c2pa_free(data)
+
+
+def _append(path: Path, box: bytes) -> None:
+    """Append the manifest box; on any failure cut the file back to its old end."""
+    try:
+        with path.open("r+b") as handle:
+            end = handle.seek(0, os.SEEK_END)
+            try:
+                handle.write(box)
+                handle.flush()
+            except BaseException:
+                handle.truncate(end)
+                raise
+    except OSError as exc:
+        raise MediaError(f"Cannot write Content Credentials into {path.name} ({exc.strerror}); "
+                         f"check the disk.", path=path) from exc
 
 
 def sign_sidecars(assets: Sequence[Path], manifest: Mapping[str, Any],
@@ -170,7 +261,7 @@ def sign_sidecars(assets: Sequence[Path], manifest: Mapping[str, Any],
     One signer serves every frame of a sequence. Each sidecar is written atomically.
     """
     written = []
-    with _signing(identity, manifest.get("title") or "the plate", None) as (signer, context):
+    with _signing(identity, manifest.get("title") or "the plate", None) as context:
         for asset in assets:
             kind = SIDECAR_TYPES.get(asset.suffix.lower())
             if kind is None:
@@ -180,25 +271,24 @@ def sign_sidecars(assets: Sequence[Path], manifest: Mapping[str, Any],
                     asset.open("rb") as reading:
                 builder.set_no_embed()
                 # c2pa copies the asset to the destination even without embedding: discard it.
-                store = builder.sign(signer, kind, reading, _Discard())
+                store = builder.sign(kind, reading, _Discard())
             atomic_write_bytes(sidecar_path(asset), store)
             written.append(sidecar_path(asset))
     return written
 
 
 @contextlib.contextmanager
-def _signing(identity: SigningIdentity, title: str,
-             dest: Path | None) -> Iterator[tuple[c2pa.Signer, c2pa.Context]]:
-    """The signer and signing context, with c2pa's failures said in one sentence."""
+def _signing(identity: SigningIdentity, title: str, dest: Path | None) -> Iterator[c2pa.Context]:
+    """A signing context holding the signer, with c2pa's failures said in one sentence."""
     try:
         info = c2pa.C2paSignerInfo(identity.alg, identity.chain_pem, identity.key_pem, None)
         # No read-back after signing: it re-hashes the whole output (a third of the cost on a
         # 1080p master) and our recipes are checked by an independent reader in the tests. No
         # thumbnails either: they made a signed 320x180 still seven times its size.
-        context = c2pa.Context(settings=c2pa.Settings.from_dict(
-            {"verify": {"verify_after_sign": False}, "builder": {"thumbnail": {"enabled": False}}}))
-        with c2pa.Signer.from_info(info) as signer, context:
-            yield signer, context
+        settings = c2pa.Settings.from_dict(
+            {"verify": {"verify_after_sign": False}, "builder": {"thumbnail": {"enabled": False}}})
+        with c2pa.Context(settings=settings, signer=c2pa.Signer.from_info(info)) as context:
+            yield context
     except (c2pa.C2paError, ValueError) as exc:
         raise MediaError(f"Signing {title} failed ({_plain(exc)}); check the signing "
                          f"certificate and key, or pass --no-credentials.", path=dest) from exc
