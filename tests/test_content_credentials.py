@@ -161,15 +161,21 @@ def test_a_signing_failure_leaves_nothing_and_says_why(
     assert err.count("\n") == 1 and "does not belong to the first certificate" in err
     assert not output.exists()
     # A pair that matches but that c2pa refuses (a self-signed CA is no claim signer): the
-    # render happens, the signature fails, and the unsigned master is removed.
+    # render happens, the signature fails, and neither the unsigned master nor the master it
+    # was to replace (--overwrite) is touched.
     monkeypatch.setenv("STILLMOTION_SIGNING_CERT", str(_ca_as_signer(tmp_path)))
     monkeypatch.setenv("STILLMOTION_SIGNING_KEY", str(tmp_path / "ca.key"))
     code, out, err = cli(capsys, "stitch", "-o", output, "--preset", "h264-web",
                          downloads["untrusted"])
     assert code == 7, err
-    assert err.endswith("the unsigned master.mp4 was removed.\n")
-    assert "stillmotion: Signing master.mp4 failed (" in err
+    assert err.count("\n") == 1, err
+    assert "stillmotion: Signing master.mp4 failed (" in err and "--no-credentials" in err
     assert not output.exists()
+    output.write_bytes(b"the editor's earlier master")
+    code, out, err = cli(capsys, "stitch", "-o", output, "--preset", "h264-web", "--overwrite",
+                         downloads["untrusted"])
+    assert code == 7, err
+    assert output.read_bytes() == b"the editor's earlier master"
     assert [p.name for p in tmp_path.iterdir() if ".partial-" in p.name] == []
     for text in (out, err):
         assert "PRIVATE KEY" not in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from fractions import Fraction
 from pathlib import Path
@@ -25,8 +26,9 @@ from stillmotion.cli.progress import progress_bar
 from stillmotion.cli.reading import reads_timeline
 from stillmotion.cli.timeline_stitch import TIMELINE_HELP, TRACK_HELP, stitch_from_timeline
 from stillmotion.errors import ConfigError
+from stillmotion.files import check_output
 from stillmotion.media.conform import DEFAULT_PRESET
-from stillmotion.media.credentials import chosen_identity, sign_master
+from stillmotion.media.credentials import chosen_identity, signed_master, signing_note
 from stillmotion.media.segments import parse_inputs
 from stillmotion.media.stitch import stitch
 from stillmotion.settings import load_settings
@@ -90,14 +92,17 @@ def stitch_command(
     else:
         segments = parse_inputs(inputs or [])
         contributors = [s.path for s in segments if s.path is not None]
-        with progress_bar("Stitching") as update:
+        final = check_output(output, inputs=contributors, overwrite=overwrite)
+        with progress_bar("Stitching") as update, \
+                signed_master(final, contributors, identity) as unsigned:
             result = stitch(
-                segments, output, preset=preset, size=size_option(size),
+                segments, unsigned, preset=preset, size=size_option(size),
                 rate=rate_option(fps), fit=fit, rate_policy=rate_policy,
                 crossfade=_seconds(crossfade), loudnorm=_lufs(loudnorm),
-                overwrite=overwrite, on_progress=update,
+                overwrite=True, on_progress=update,
             )
-        note = sign_master(result.path, contributors, identity)
+        result = dataclasses.replace(result, path=final)
+        note = signing_note(identity, final)
     how = "by stream copy" if result.method == "copy" else "in one filter graph"
     if result.method == "graph" and result.copy_refused:
         how += f" (no stream copy: {result.copy_refused})"

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from stillmotion import __version__
-from stillmotion.errors import MediaError
 from stillmotion.files import remove_partials
 from stillmotion.media.identity import LOCAL_NAME, signing_identity
 from stillmotion.media.manifest_store import AI_COMPOSITE_SOURCE, AI_SOURCE, IPTC
@@ -191,6 +190,28 @@ def signed_output(final: Path, recipe: Recipe, settings: Settings,
     ``final`` unless the whole write (and signature) succeeded; the sibling is always removed.
     """
     identity = chosen_identity(settings)
+    with _signed_write(final, lambda: recipe, identity) as unsigned:
+        yield unsigned
+    if on_note is not None:
+        on_note(signing_note(identity, final))
+
+
+def signed_master(final: Path, contributors: Sequence[Path],
+                  identity: SigningIdentity | None) -> contextlib.AbstractContextManager[Path]:
+    """:func:`signed_output` for a stitched or rendered master, every file in
+    ``contributors`` an ingredient (:func:`master_recipe`, read once the render is done).
+
+    Resolve ``identity`` with :func:`chosen_identity` before the render, so a bad certificate
+    stops the run first. A failed signature leaves nothing at ``final``, and a master it was to
+    replace (``--overwrite``) untouched.
+    """
+    return _signed_write(final, lambda: master_recipe(contributors), identity)
+
+
+@contextlib.contextmanager
+def _signed_write(final: Path, recipe: Callable[[], Recipe],
+                  identity: SigningIdentity | None) -> Iterator[Path]:
+    """The one write-sign-rename rule behind :func:`signed_output` and :func:`signed_master`."""
     # A fixed name, so a run killed mid-write leaves siblings the next run sweeps: this one
     # (``remove_partials(final)`` matches it) and the writer's own partials of it.
     unsigned = final.with_name(f".{final.stem}.partial-unsigned{final.suffix}")
@@ -199,12 +220,10 @@ def signed_output(final: Path, recipe: Recipe, settings: Settings,
     try:
         yield unsigned
         if identity is not None:
-            sign_written(unsigned, recipe, identity, final.name)
+            sign_written(unsigned, recipe(), identity, final.name)
         unsigned.replace(final)
     finally:
         unsigned.unlink(missing_ok=True)
-    if on_note is not None:
-        on_note(signing_note(identity, final))
 
 
 def sign_plate(files: Sequence[Path], download: Path, identity: SigningIdentity | None,
@@ -223,22 +242,3 @@ def sign_plate(files: Sequence[Path], download: Path, identity: SigningIdentity 
         return {"signed": True, "sidecars": []}
     sidecars = sign_sidecars(files, recipe.manifest(""), recipe.ingredients, identity)
     return {"signed": True, "sidecars": [path.name for path in sidecars]}
-
-
-def sign_master(path: Path, contributors: Sequence[Path],
-                identity: SigningIdentity | None) -> str:
-    """Sign a just-written master in place (temporary sibling + rename); returns the note.
-
-    Resolve ``identity`` with :func:`chosen_identity` before writing the master, so a bad
-    certificate stops the run before the render. On failure the unsigned master is removed, so
-    no file without the promised credentials is left where a signed one is expected.
-    """
-    if identity is None:
-        return signing_note(None, path)
-    try:
-        sign_written(path, master_recipe(contributors), identity)
-    except MediaError as exc:
-        path.unlink(missing_ok=True)
-        raise MediaError(f"{exc.message.rstrip('.')}; the unsigned {path.name} was removed.",
-                         path=path) from exc
-    return signing_note(identity, path)

@@ -10,12 +10,14 @@ resolved by the caller before anything is rendered, so a bad certificate stops t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+from stillmotion.files import check_output
 from stillmotion.media.assemble import assemble
 from stillmotion.media.assembly import Assembly
-from stillmotion.media.credentials import sign_master
+from stillmotion.media.credentials import signed_master, signing_note
 from stillmotion.media.ffmpeg import ProgressCallback
 from stillmotion.media.provenance import SigningIdentity
 from stillmotion.media.stitch import StitchResult
@@ -33,13 +35,15 @@ def render_master(
     on_progress: ProgressCallback | None = None,
     on_note: Callable[[str], None] | None = None,
 ) -> StitchResult:
-    """Render ``assembly`` into ``output``, then sign it with ``identity`` (None: unsigned)
-    naming every media file the assembly reads as an ingredient; ``on_note`` hears the one line
-    to tell the user about its credentials. A failed signature removes the master."""
-    result = assemble(assembly, output, preset=preset, size=size, fit=fit, overwrite=overwrite,
-                      on_progress=on_progress)
+    """Render ``assembly`` into a temporary sibling of ``output``, sign it with ``identity``
+    (None: unsigned) naming every media file the assembly reads as an ingredient, then rename
+    it to ``output``; ``on_note`` hears the one line to tell the user about its credentials.
+    A failed render or signature leaves nothing at ``output``."""
     contributors = list(dict.fromkeys(span.path for span in assembly.spans()))
-    note = sign_master(result.path, contributors, identity)
+    final = check_output(output, inputs=contributors, overwrite=overwrite)
+    with signed_master(final, contributors, identity) as unsigned:
+        result = assemble(assembly, unsigned, preset=preset, size=size, fit=fit, overwrite=True,
+                          on_progress=on_progress)
     if on_note is not None:
-        on_note(note)
-    return result
+        on_note(signing_note(identity, final))
+    return dataclasses.replace(result, path=final)
