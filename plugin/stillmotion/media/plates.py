@@ -24,54 +24,21 @@ from stillmotion.media.imageheaders import (
     stamp_exr_chromaticities,
     stamp_timecode,
 )
+from stillmotion.media.plate_formats import PLATE_FORMATS, PlateFormat, plate_format
 from stillmotion.media.platecolour import PlateColour, plate_colour, to_colour_filters
 from stillmotion.media.probe import VideoFacts, probe
 from stillmotion.timecode import Timecode, format_rate
 
+# The format table lives in stillmotion.media.plate_formats (light enough for help texts and the
+# Resolve form); the modules that write plates import it from here, with the writer.
+__all__ = [
+    "PLATE_FORMATS", "FrameCallback", "ImageSequence", "PlateFormat", "check_colour_space",
+    "check_plate_size", "extract_frames", "find_sequences", "frames_after_rate", "plate_files",
+    "plate_format", "sequence_name", "sequence_to_movie", "write_plate",
+]
+
 FrameCallback = Callable[[int, int], None]
 """Progress in frames: (frames written so far, frames in the plate)."""
-
-
-@dataclass(frozen=True)
-class PlateFormat:
-    """A finishing format: sequence or movie, encoder arguments and what they store."""
-
-    name: str
-    suffix: str
-    sequence: bool
-    pix_fmt: str
-    codec_args: tuple[str, ...]
-    description: str
-    min_size: tuple[int, int] = (2, 2)
-
-
-PLATE_FORMATS: dict[str, PlateFormat] = {
-    fmt.name: fmt for fmt in (
-        PlateFormat("exr", ".exr", True, "gbrpf32le",
-                    ("-c:v", "exr", "-format", "half", "-compression", "zip1"),
-                    "OpenEXR half float RGB, ZIP, one file per frame"),
-        PlateFormat("dpx", ".dpx", True, "gbrp10le", ("-c:v", "dpx"),
-                    "DPX 10-bit RGB, one file per frame"),
-        PlateFormat("prores4444", ".mov", False, "yuv444p10le",
-                    ("-c:v", "prores_ks", "-profile:v", "4", "-vendor", "apl0"),
-                    "ProRes 4444 10-bit in .mov with a timecode track"),
-        PlateFormat("dnxhr444", ".mov", False, "yuv444p10le",
-                    ("-c:v", "dnxhd", "-profile:v", "dnxhr_444"),
-                    "DNxHR 444 10-bit in .mov with a timecode track", (256, 120)),
-        PlateFormat("dnxhr-hqx", ".mov", False, "yuv422p10le",
-                    ("-c:v", "dnxhd", "-profile:v", "dnxhr_hqx"),
-                    "DNxHR HQX 10-bit 4:2:2 in .mov with a timecode track", (256, 120)),
-    )
-}
-
-
-def plate_format(name: str) -> PlateFormat:
-    """The format called ``name``; ConfigError listing the choices otherwise."""
-    found = PLATE_FORMATS.get(name.strip().lower())
-    if found is None:
-        raise ConfigError(f"Unknown plate format '{name}'; choose one of: "
-                          f"{', '.join(PLATE_FORMATS)}.")
-    return found
 
 
 def check_colour_space(name: str, fmt: PlateFormat | None = None) -> str:
