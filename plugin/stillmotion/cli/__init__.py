@@ -8,8 +8,10 @@ its exit code, so no command ever ends in a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import typer
 from typer._click.exceptions import ClickException  # typer 0.29 vendors click
@@ -34,7 +36,6 @@ from stillmotion.cli import (
 from stillmotion.cli.console import err_console
 from stillmotion.errors import StillmotionError
 from stillmotion.jobs.providers import embedded_server
-from stillmotion.server import embedded_base_url
 
 EXIT_CODES = """Exit codes: 0 done; 1 other stillmotion error; 2 usage error; 3 configuration
 (key, provider, model, size, seconds); 4 service unreachable or refused; 5 prompt or image
@@ -59,6 +60,16 @@ for module in (
     signing_commands,
 ):
     app.add_typer(module.app)  # unnamed: the sub-app's commands join the root
+
+
+@contextlib.contextmanager
+def embedded_base_url(data_dir: Path) -> Iterator[str]:
+    """The embedded preview server (:func:`stillmotion.server.embedded_base_url`), imported
+    when a job starts it: FastAPI, uvicorn and the renderer are not loaded by every command."""
+    from stillmotion.server import running
+
+    with running.embedded_base_url(data_dir) as base_url:
+        yield base_url
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -19,11 +19,8 @@ from stillmotion.cli.options import (
     RatePolicyOpt,
     ReplaceOutOpt,
 )
-from stillmotion.cli.progress import progress_bar
 from stillmotion.files import check_output
-from stillmotion.media.conform import DEFAULT_PRESET, conform
-from stillmotion.media.credentials import signed_derivative, transcode_recipe
-from stillmotion.settings import load_settings
+from stillmotion.media.presets import DEFAULT_PRESET
 from stillmotion.timecode import parse_rate, parse_size
 
 
@@ -59,6 +56,11 @@ def conform_command(
     A clip without sound gets a silent stereo track. The output carries Content Credentials
     naming the input as its origin (AI-generated when the input's own credentials say so).
     """
+    from stillmotion.cli.progress import progress_bar
+    from stillmotion.media.conform import conform
+    from stillmotion.media.credentials import signed_derivative, transcode_recipe
+    from stillmotion.settings import load_settings
+
     settings = load_settings(credentials=False if no_credentials else None)
     # The final name is checked here: the conform itself writes a sibling that is signed onto it.
     target = check_output(output, inputs=[media], overwrite=overwrite)

@@ -15,15 +15,6 @@ from typing import Annotated
 import typer
 
 from stillmotion.cli.console import console
-from stillmotion.cli.generate_commands import run_prepared
-from stillmotion.cli.progress import progress_bar
-from stillmotion.jobs.shots import prepare_shot
-from stillmotion.media.segments import Segment
-from stillmotion.media.stitch import stitch
-from stillmotion.media.synth import ClipSpec, render_clip
-from stillmotion.settings import load_settings
-from stillmotion.timeline.io import write_timeline
-from stillmotion.timeline.shots import sample_timeline
 
 DEMO_RATE = Fraction(24)
 DEMO_FRAMES = 48
@@ -55,6 +46,16 @@ def demo(
         "stillmotion-demo"),
 ) -> None:
     """Run the whole job offline on the built-in preview provider (no key, no network)."""
+    from stillmotion.cli.generate_commands import run_prepared
+    from stillmotion.cli.progress import progress_bar
+    from stillmotion.jobs.shots import prepare_shot
+    from stillmotion.media.segments import Segment
+    from stillmotion.media.stitch import stitch
+    from stillmotion.media.synth import ClipSpec, render_clip
+    from stillmotion.settings import load_settings
+    from stillmotion.timeline.io import write_timeline
+    from stillmotion.timeline.shots import sample_timeline
+
     folder = fresh_folder(out.absolute())
     media = folder / "source_media"
     media.mkdir()

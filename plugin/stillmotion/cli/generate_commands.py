@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -31,27 +31,24 @@ from stillmotion.cli.options import (
     WebhookPortOpt,
     typed_playhead,
 )
-from stillmotion.cli.pipeline_progress import pipeline_progress
 from stillmotion.cli.reading import reads_timeline
-from stillmotion.cli.webhook_wait import webhook_clock
 from stillmotion.errors import ConfigError
-from stillmotion.jobs.actions import Outcome
-from stillmotion.jobs.cost import format_money
-from stillmotion.jobs.ledger import Ledger
-from stillmotion.jobs.multi import ModelChoice, MultiResult, parse_choices, run_models, shots_for
-from stillmotion.jobs.pipeline import Clock, GeneratedClip, plan_shot, run_shot
-from stillmotion.jobs.placers import OtioPlacer
-from stillmotion.jobs.shots import Shot, prepare_shot
-from stillmotion.media.credentials import credentials_line
-from stillmotion.media.frames import fit_image
-from stillmotion.settings import Settings, load_settings
 from stillmotion.timecode import format_size, parse_size
+
+if TYPE_CHECKING:  # the job machinery is imported by the functions that run it
+    from stillmotion.jobs.actions import Outcome
+    from stillmotion.jobs.multi import ModelChoice, MultiResult
+    from stillmotion.jobs.pipeline import Clock, GeneratedClip
+    from stillmotion.jobs.shots import Shot
+    from stillmotion.settings import Settings
 
 
 def cli_settings(*, provider: str | None, model: str | None, base_url: str | None,
                  ledger: Path | None, budget: float | None,
                  no_credentials: bool = False) -> Settings:
     """Settings from the environment with this command's options on top."""
+    from stillmotion.settings import load_settings
+
     return load_settings(provider=provider, model=model, base_url=base_url, ledger=ledger,
                          budget=budget, credentials=False if no_credentials else None)
 
@@ -63,6 +60,8 @@ def parse_size_option(text: str) -> tuple[int, int] | None:
 
 def clip_summary(clip: GeneratedClip, timeline: Path | None, track: str | None) -> dict[str, Any]:
     """What a script wants to know about a generated, placed clip."""
+    from stillmotion.media.credentials import credentials_line
+
     return {
         "job_id": clip.job_id, "remote_id": clip.remote_id, "provider": clip.provider,
         "model": clip.model, "take": clip.take, "seconds": clip.seconds,
@@ -76,6 +75,8 @@ def clip_summary(clip: GeneratedClip, timeline: Path | None, track: str | None) 
 
 def print_result(summary: dict[str, Any], as_json: bool) -> None:
     """JSON for scripts, or a few plain lines for people."""
+    from stillmotion.jobs.cost import format_money
+
     if as_json:
         console.print_json(json.dumps(summary))
         return
@@ -100,6 +101,11 @@ def outcome_summary(outcome: Outcome) -> dict[str, Any]:
 def run_prepared(shot: Shot, settings: Settings, *, quiet: bool,
                  clock: Clock | None = None) -> dict[str, Any]:
     """Generate, conform, place and write one prepared shot; returns its summary."""
+    from stillmotion.cli.pipeline_progress import pipeline_progress
+    from stillmotion.jobs.ledger import Ledger
+    from stillmotion.jobs.pipeline import run_shot
+    from stillmotion.jobs.placers import OtioPlacer
+
     with Ledger(settings.ledger_path) as ledger, pipeline_progress(quiet) as events:
         clip, (placed, written) = run_shot(shot, OtioPlacer(shot.context), settings=settings,
                                            ledger=ledger, on_event=events, clock=clock)
@@ -109,6 +115,10 @@ def run_prepared(shot: Shot, settings: Settings, *, quiet: bool,
 def dry_run(shot: Shot, settings: Settings, as_json: bool, *, overwrite: bool = False) -> None:
     """Show exactly what would be sent, and send nothing (no ledger row either); an existing
     output is reported, not refused (``overwrite``: the real run would replace it)."""
+    from stillmotion.jobs.ledger import Ledger
+    from stillmotion.jobs.pipeline import plan_shot
+    from stillmotion.media.frames import fit_image
+
     with Ledger(settings.ledger_path) as ledger:
         plan = plan_shot(shot.request, shot.target, settings, ledger)
     fitted = shot.media_dir / "stills" / f"{plan.request_hash[:12]}_{format_size(plan.size)}.png"
@@ -171,6 +181,8 @@ def print_takes(result: MultiResult, as_json: bool) -> None:
 def several_models(shot: Shot, choices: list[ModelChoice], settings: Settings, *,
                    dry: bool, as_json: bool) -> None:
     """``generate`` with two or more ``--provider`` choices (see :mod:`stillmotion.jobs.multi`)."""
+    from stillmotion.jobs.multi import run_models, shots_for
+
     if dry:
         shots, single = shots_for(shot, choices, settings)
         for each in shots:
@@ -222,6 +234,10 @@ def generate_command(
     no_credentials: NoCredentialsOpt = False,
 ) -> None:
     """Generate a clip from the frame under the playhead and place it on "AI Generated"."""
+    from stillmotion.cli.webhook_wait import webhook_clock
+    from stillmotion.jobs.multi import parse_choices
+    from stillmotion.jobs.shots import prepare_shot
+
     if for_app not in (None, "resolve"):
         raise ConfigError(f"Unknown --for '{for_app}'; the only choice is resolve.")
     choices = parse_choices(providers or [])

@@ -10,7 +10,6 @@ import typer
 
 from stillmotion.cli.console import console
 from stillmotion.errors import ConfigError
-from stillmotion.media.frames import grab_frame
 from stillmotion.timecode import parse_size
 
 # A sub-app holding the grab command; stillmotion.cli merges it into the root app.
@@ -56,6 +55,8 @@ def grab_command(
     ] = False,
 ) -> None:
     """Write one exact frame (by index, timecode or seconds) as PNG, JPEG or WebP."""
+    from stillmotion.media.frames import grab_frame
+
     selectors = [value for value in (frame, timecode, seconds) if value is not None]
     if len(selectors) != 1:
         raise ConfigError("Give exactly one of --frame, --timecode or --seconds.")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,8 +19,9 @@ from stillmotion.cli.console import console, err_console
 from stillmotion.errors import ConfigError, JobStateError, LedgerError, StillmotionError
 from stillmotion.jobs.cost import format_money
 from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState, ResumeAction, resume_action
-from stillmotion.media.sound import describe_sound
-from stillmotion.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from stillmotion.settings import Settings
 
 LedgerOption = Annotated[
     Path | None,
@@ -35,6 +36,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts
 
 def _existing_ledger(ledger: Path | None, ref: str | None = None) -> Ledger | None:
     """Open the ledger if its file exists; never create one just to read it."""
+    from stillmotion.settings import load_settings
+
     path = load_settings(ledger=ledger).ledger_path
     if path.exists():
         return Ledger(path)
@@ -61,6 +64,8 @@ def _summary(row: JobRow) -> str:
 
 
 def _print_detail(row: JobRow) -> None:
+    from stillmotion.media.sound import describe_sound
+
     data = row.to_json()
     for key in ("id", "state", "goal", "take", "take_group", "provider", "base_url", "model",
                 "size", "seconds", "prompt", "remote_id", "failure_reason", "failed_from",
@@ -152,6 +157,8 @@ def list_command(
     ] = None,
 ) -> None:
     """List jobs, newest first."""
+    from stillmotion.settings import load_settings
+
     book = _existing_ledger(ledger)
     rows: list[JobRow] = []
     if book is not None:
@@ -216,6 +223,8 @@ def resume_command(
     ] = False,
 ) -> None:
     """Finish interrupted jobs without creating them again."""
+    from stillmotion.settings import load_settings
+
     settings = load_settings(ledger=ledger)
     book = _existing_ledger(ledger, job)
     if book is None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from stillmotion.cli.console import console
-from stillmotion.media.probe import MediaInfo, probe
 from stillmotion.timecode import format_rate
+
+if TYPE_CHECKING:
+    from stillmotion.media.probe import MediaInfo
 
 # A sub-app holding the media commands; stillmotion.cli merges it into the root app.
 app = typer.Typer()
@@ -24,6 +26,8 @@ def probe_command(
     ] = False,
 ) -> None:
     """Show exact stream facts: rate as a fraction, size, colour tags, timecode, audio."""
+    from stillmotion.media.probe import probe
+
     info = probe(media, count_frames=count_frames)
     if as_json:
         console.print_json(json.dumps(info.to_json()))

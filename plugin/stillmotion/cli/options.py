@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from stillmotion.media.conform import PRESETS
+from stillmotion.media.presets import PRESETS
 from stillmotion.timecode import drop_frame_spelling
 
 # -- job options (generate and the editor actions built on it) ---------------------------------

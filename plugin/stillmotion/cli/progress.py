@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from stillmotion.cli.console import err_console
-from stillmotion.media.ffmpeg import Progress as FFmpegProgress
-from stillmotion.media.ffmpeg import ProgressCallback
+
+if TYPE_CHECKING:
+    from stillmotion.media.ffmpeg import Progress as FFmpegProgress
+    from stillmotion.media.ffmpeg import ProgressCallback
 
 
 @contextlib.contextmanager

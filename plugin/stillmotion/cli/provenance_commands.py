@@ -17,8 +17,6 @@ from stillmotion.cli.console import console
 from stillmotion.cli.options import JsonOpt
 from stillmotion.errors import MediaError
 from stillmotion.media.manifest_store import Credentials, Manifest
-from stillmotion.media.provenance import read_credentials
-from stillmotion.settings import load_settings
 
 STATUS_TEXT = {
     "valid": "valid (signature and content check out; signer trusted)",
@@ -43,6 +41,9 @@ def provenance_command(
     not given): the signature and content check out, the signer is just on no trust list.
     Trust anchors beyond c2pa's own list come from STILLMOTION_TRUST_ANCHORS (a PEM bundle).
     """
+    from stillmotion.media.provenance import read_credentials
+    from stillmotion.settings import load_settings
+
     if not media.is_file():
         raise MediaError(f"{media} is not a file; give the path of a media file.", path=media)
     credentials = read_credentials(media, trust_anchors=load_settings().trust_anchors)

@@ -36,7 +36,6 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from stillmotion.cli.console import err_console
-from stillmotion.timeline.relink import ReadingOptions, reading_options
 
 MediaDirsOpt = Annotated[list[Path] | None, typer.Option(
     "--media-dir", metavar="DIR",
@@ -112,6 +111,8 @@ def reads_timeline(command: F) -> F:
     def wrapper(*args: Any, media_dir_option: list[Path] | None = None,
                 relink_dir: list[Path] | None = None, edl_rate: str | None = None,
                 **kwargs: Any) -> Any:
+        from stillmotion.timeline.relink import ReadingOptions, reading_options
+
         media_dirs = list(media_dir_option or ())
         if receives_clips:
             kwargs[_OUTPUT] = output_media_dir(media_dirs)

@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING
 
 from stillmotion.api.providers.registry import DIALECTS, load
 from stillmotion.errors import ConfigError
-from stillmotion.settings import Settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the entry points import embedded_server on every command; pydantic waits
+    from stillmotion.settings import Settings
     from stillmotion.api.providers.base import Provider
     from stillmotion.api.providers.dialect import DialectProvider
 

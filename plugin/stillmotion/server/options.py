@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from stillmotion.server.engine import Engine
 from stillmotion.server.faults import FaultPlan
+
+if TYPE_CHECKING:  # the renderer pulls in ffmpeg: not loaded to read the defaults below
+    from stillmotion.server.engine import Engine
 
 DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"
