@@ -7,18 +7,14 @@ switch next to it, with cost, prompt warnings and provenance, and needs no serve
 
 from __future__ import annotations
 
-import webbrowser
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from stillmotion.cli.console import console, err_console
 from stillmotion.cli.options import LedgerOpt
 from stillmotion.cli.reading import reads_timeline
-from stillmotion.review import gather, write_review
-from stillmotion.settings import load_settings
 
 # A sub-app holding ``review``; stillmotion.cli merges it into the root app.
 app = typer.Typer()
@@ -39,6 +35,13 @@ def review_command(
 ) -> None:
     """Write one static HTML page showing each shot's takes side by side: of a timeline
     (relinked from --media-dir), or of the clips in the --media-dir folder given alone."""
+    import webbrowser
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from stillmotion.review import gather, write_review
+    from stillmotion.settings import load_settings
+
     settings = load_settings(ledger=ledger)
     review = gather(timeline=timeline, media_dirs=media_dirs or [],
                     ledger=settings.ledger_path)

@@ -16,7 +16,6 @@ from stillmotion.server.options import (
     DEFAULT_WORKERS,
     ServerOptions,
 )
-from stillmotion.server.running import serve_forever
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -66,6 +65,8 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve /v1/videos locally, rendering real preview clips offline (Ctrl-C stops)."""
+    from stillmotion.server.running import serve_forever
+
     options = ServerOptions(
         data_dir=data_dir, require_key=require_key, kling_secret=require_kling_secret,
         webhook_url=webhook_url,

@@ -14,10 +14,8 @@ from typing import Annotated
 
 import typer
 
-from stillmotion import keychain
 from stillmotion.cli.console import console, err_console
 from stillmotion.errors import ConfigError
-from stillmotion.media.identity import read_key_file, signing_algorithm
 
 DEFAULT_SERVICE = "stillmotion"
 DEFAULT_NAME = "signing-key"
@@ -49,6 +47,9 @@ def store(
     The certificate chain stays a file (it is public): set STILLMOTION_SIGNING_CERT to it.
     Prints exactly one line on stdout, ``STILLMOTION_SIGNING_KEY=keyring:S/N``, for scripts.
     """
+    from stillmotion import keychain
+    from stillmotion.media.identity import read_key_file, signing_algorithm
+
     where = keychain.entry(service, name)
     key_pem = read_key_file(key_file)
     algorithm = signing_algorithm(key_pem, str(key_file))

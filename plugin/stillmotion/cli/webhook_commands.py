@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 import queue
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from stillmotion.api.webhook_receiver import WebhookReceiver
-from stillmotion.api.webhooks import WebhookEvent, WebhookVerifier
 from stillmotion.cli.console import console, err_console
 from stillmotion.cli.webhook_wait import DEFAULT_SECRET_ENV, webhook_secret
+
+if TYPE_CHECKING:
+    from stillmotion.api.webhooks import WebhookEvent
 
 DEFAULT_PORT = 8790
 
@@ -44,6 +45,9 @@ def listen(
         "Ctrl-C).")] = None,
 ) -> None:
     """Listen on 127.0.0.1 and print each verified video event as a JSON line."""
+    from stillmotion.api.webhook_receiver import WebhookReceiver
+    from stillmotion.api.webhooks import WebhookVerifier
+
     events: queue.Queue[WebhookEvent] = queue.Queue()
     receiver = WebhookReceiver(WebhookVerifier(webhook_secret(secret_env)), events.put,
                                port=port)

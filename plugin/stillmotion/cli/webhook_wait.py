@@ -10,13 +10,13 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from stillmotion.api.webhook_receiver import WebhookReceiver
-from stillmotion.api.webhook_wake import WebhookWake
-from stillmotion.api.webhooks import WebhookVerifier
 from stillmotion.cli.console import err_console
 from stillmotion.errors import ConfigError
-from stillmotion.jobs.pipeline import Clock
+
+if TYPE_CHECKING:
+    from stillmotion.jobs.pipeline import Clock
 
 DEFAULT_SECRET_ENV = "STILLMOTION_WEBHOOK_SECRET"
 
@@ -34,6 +34,11 @@ def webhook_secret(variable: str = DEFAULT_SECRET_ENV) -> str:
 def webhook_clock(port: int | None, fallback: float) -> Iterator[Clock | None]:
     """With a port: a receiver on 127.0.0.1:``port`` for the block, and the Clock it wakes;
     without one: None (the wait polls on its schedule)."""
+    from stillmotion.api.webhook_receiver import WebhookReceiver
+    from stillmotion.api.webhook_wake import WebhookWake
+    from stillmotion.api.webhooks import WebhookVerifier
+    from stillmotion.jobs.pipeline import Clock
+
     if port is None:
         yield None
         return

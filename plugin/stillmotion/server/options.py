@@ -10,16 +10,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from stillmotion.server.faults import FaultPlan
-
-if TYPE_CHECKING:  # the renderer pulls in ffmpeg: not loaded to read the defaults below
+if TYPE_CHECKING:  # ffmpeg and pydantic: not loaded to read the defaults below (serve's help)
     from stillmotion.server.engine import Engine
+    from stillmotion.server.faults import FaultPlan
 
 DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_CONTENT_TTL = 3600.0
 DEFAULT_WORKERS = 2
 DEFAULT_POLL_AFTER_MS = 500
+
+
+def _no_faults() -> FaultPlan:
+    """An empty fault plan (the default), its pydantic model imported when one is made."""
+    from stillmotion.server.faults import FaultPlan
+
+    return FaultPlan()
 
 
 @dataclass
@@ -57,7 +63,7 @@ class ServerOptions:
     poll_after_ms: int = DEFAULT_POLL_AFTER_MS
     render_delay: float = 0.0
     test_mode: bool = False
-    faults: FaultPlan = field(default_factory=FaultPlan)
+    faults: FaultPlan = field(default_factory=_no_faults)
     webhook_attempts: int = 4
     webhook_backoff: float = 0.5
     engine: Engine | None = None
