@@ -22,16 +22,11 @@ from stillmotion.cli.options import (
     RatePolicyOpt,
     ReplaceOutOpt,
 )
-from stillmotion.cli.progress import progress_bar
 from stillmotion.cli.reading import reads_timeline
 from stillmotion.cli.timeline_stitch import TIMELINE_HELP, TRACK_HELP, stitch_from_timeline
 from stillmotion.errors import ConfigError
 from stillmotion.files import check_output
-from stillmotion.media.conform import DEFAULT_PRESET
-from stillmotion.media.credentials import chosen_identity, signed_master, signing_note
-from stillmotion.media.segments import parse_inputs
-from stillmotion.media.stitch import stitch
-from stillmotion.settings import load_settings
+from stillmotion.media.presets import DEFAULT_PRESET
 
 INPUT_HELP = ("Clips in order. CLIP takes the whole clip; CLIP@12-96 frames 12 to 96 inclusive "
               "(0 = first frame); CLIP@12- from frame 12 to the end; "
@@ -82,6 +77,12 @@ def stitch_command(
     are joined by stream copy in a fraction of a second; anything else is trimmed, fitted,
     re-timed and encoded in one filter graph.
     """
+    from stillmotion.cli.progress import progress_bar
+    from stillmotion.media.credentials import chosen_identity, signed_master, signing_note
+    from stillmotion.media.segments import parse_inputs
+    from stillmotion.media.stitch import stitch
+    from stillmotion.settings import load_settings
+
     identity = chosen_identity(load_settings(credentials=False if no_credentials else None))
     if timeline is not None:
         result, note = stitch_from_timeline(

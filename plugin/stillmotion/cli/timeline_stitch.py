@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stillmotion.cli.conform_commands import rate_option, size_option
 from stillmotion.cli.console import err_console
-from stillmotion.cli.progress import progress_bar
 from stillmotion.errors import ConfigError
-from stillmotion.media.provenance import SigningIdentity
-from stillmotion.media.stitch import StitchResult
-from stillmotion.timeline.io import read_timeline
-from stillmotion.timeline.render import render_timeline
+
+if TYPE_CHECKING:
+    from stillmotion.media.provenance import SigningIdentity
+    from stillmotion.media.stitch import StitchResult
 
 TIMELINE_HELP = ("Render this timeline (.otio, .xml, .fcpxml, .edl, .kdenlive) instead of a clip "
                  "list: the enabled video tracks stacked (top-most clip wins) with the audio "
@@ -46,6 +46,10 @@ def stitch_from_timeline(
     """Check the options that only apply to clip lists, then render ``timeline`` to ``output``
     signed as a master with ``identity``; returns the result and the line about its
     credentials."""
+    from stillmotion.cli.progress import progress_bar
+    from stillmotion.timeline.io import read_timeline
+    from stillmotion.timeline.render import render_timeline
+
     if inputs:
         raise ConfigError("Give either clips to stitch or --timeline, not both.")
     if crossfade is not None or loudnorm is not None or rate_policy.strip().lower() != "fps":

@@ -11,10 +11,9 @@ import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from stillmotion.cli.console import console, err_console
 from stillmotion.cli.options import (
@@ -27,17 +26,12 @@ from stillmotion.cli.options import (
 )
 from stillmotion.cli.reading import reads_timeline
 from stillmotion.errors import ConfigError
-from stillmotion.finishing.ingest import IngestRequest, ingest
 from stillmotion.finishing.naming import DEFAULT_PATTERN, DEFAULT_TASK
-from stillmotion.finishing.turnover import (
-    DEFAULT_START_FRAME,
-    ShotCallback,
-    TurnoverRequest,
-    turnover,
-)
-from stillmotion.media.credentials import chosen_identity
-from stillmotion.media.plates import PLATE_FORMATS, FrameCallback
-from stillmotion.settings import load_settings
+from stillmotion.media.plate_formats import DEFAULT_START_FRAME, PLATE_FORMATS
+
+if TYPE_CHECKING:  # the turnover machinery (OTIO, ffmpeg, c2pa) is imported when it runs
+    from stillmotion.finishing.turnover import ShotCallback
+    from stillmotion.media.plates import FrameCallback
 
 app = typer.Typer()
 
@@ -50,6 +44,8 @@ def shots_and_frames(description: str, quiet: bool) -> Iterator[
         tuple[ShotCallback, FrameCallback]]:
     """Two bars on stderr, shots (or versions) and the current one's frames; quiet off a
     terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=err_console, transient=True,
                   disable=quiet or not err_console.is_terminal) as bar:
@@ -100,6 +96,10 @@ def turnover_command(
 
     Movie plates carry Content Credentials; EXR and DPX frames get a sidecar <frame>.c2pa each.
     """
+    from stillmotion.finishing.turnover import TurnoverRequest, turnover
+    from stillmotion.media.credentials import chosen_identity
+    from stillmotion.settings import load_settings
+
     if shots is not None and all_shots:
         raise ConfigError("Give --shots MARKER_COLOR or --all, not both.")
     settings = load_settings(ledger=ledger, credentials=False if no_credentials else None)
@@ -146,6 +146,9 @@ def ingest_command(
 
     A version's sound goes under its slot, linked; with --no-audio the picture only (the AI
     take's sound is removed while the version is shown either way)."""
+    from stillmotion.finishing.ingest import IngestRequest, ingest
+    from stillmotion.settings import load_settings
+
     settings = load_settings(ledger=ledger)
     with shots_and_frames("Ingest", as_json) as (on_version, on_frames):
         result = ingest(IngestRequest(

@@ -24,6 +24,7 @@ from stillmotion.finishing.naming import DEFAULT_PATTERN, DEFAULT_TASK, check_pa
 from stillmotion.finishing.plan import ShotPlan, drop_frame, plan_turnover
 from stillmotion.finishing.records import csv_text, edit_entry, shot_record
 from stillmotion.media.credentials import sign_plate
+from stillmotion.media.plate_formats import DEFAULT_START_FRAME
 from stillmotion.media.plates import (
     FrameCallback,
     PlateFormat,
@@ -42,7 +43,6 @@ EDL_NAME = "turnover.edl"
 OTIO_NAME = "turnover.otio"
 CSV_NAME = "shots.csv"
 STILL_SUFFIX = "_still"
-DEFAULT_START_FRAME = 1001
 
 ShotCallback = Callable[[int, int, str], None]
 """A shot starts: (index from 0, shot count, shot folder name)."""

@@ -31,9 +31,9 @@ from stillmotion.api.providers.registry import DIALECTS, load
 from stillmotion.errors import ConfigError
 
 if TYPE_CHECKING:  # the entry points import embedded_server on every command; pydantic waits
-    from stillmotion.settings import Settings
     from stillmotion.api.providers.base import Provider
     from stillmotion.api.providers.dialect import DialectProvider
+    from stillmotion.settings import Settings
 
 EMBEDDED = "embedded"
 PROVIDERS = ("preview", "openai", *DIALECTS)

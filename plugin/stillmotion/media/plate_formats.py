@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from stillmotion.errors import ConfigError
 
+DEFAULT_START_FRAME = 1001
+"""The number of a plate sequence's first frame (the VFX convention; ``--start-frame``)."""
 
 @dataclass(frozen=True)
 class PlateFormat:
