@@ -15,11 +15,11 @@ import os
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from stillmotion.api import capabilities, model_rows
+from stillmotion.api import capabilities
 from stillmotion.api.capabilities import ModelCapability
 from stillmotion.api.providers.base import last_frame_beside
 from stillmotion.api.providers.registry import DIALECTS
@@ -47,19 +47,17 @@ from stillmotion.cli.options import (
     SizeOpt,
     typed_playhead,
 )
-from stillmotion.cli.pipeline_progress import pipeline_progress
 from stillmotion.cli.reading import reads_timeline
 from stillmotion.errors import ConfigError, StillmotionError
-from stillmotion.jobs import actions, cost
+from stillmotion.jobs import cost
 from stillmotion.jobs.ledger import Ledger
 from stillmotion.jobs.providers import KEY_VARIABLES, PROVIDERS, key_variable_set
-from stillmotion.settings import Settings
 from stillmotion.timecode import format_size
-from stillmotion.timeline.gaps import GapSpan, gap_at
-from stillmotion.timeline.io import read_timeline
-from stillmotion.timeline.locate import playhead_frame
-from stillmotion.timeline.shots import ClipSpan
-from stillmotion.timeline.timebase import TimeBase
+
+if TYPE_CHECKING:  # the timelines (OTIO), the catalogues and the jobs are imported when used
+    from stillmotion.settings import Settings
+    from stillmotion.timeline.gaps import GapSpan
+    from stillmotion.timeline.shots import ClipSpan
 
 _WIRE = {"veo": "aspectRatio+resolution", "runway": "ratio", "fal": "follows the still",
          "openrouter": "resolution+aspect_ratio", "kling": "mode std/pro, follows the still",
@@ -117,6 +115,8 @@ def _row(cap: ModelCapability, prices: dict[str, float]) -> dict[str, Any]:
 
 def _catalogue_state(name: str, settings: Settings) -> str | None:
     """``cached`` / ``not read yet`` for a dialect with a model catalogue, else None."""
+    from stillmotion.api import model_rows
+
     if not model_rows.has_catalogue(name):
         return None
     return "cached" if model_rows.cached_catalogue(name, settings) is not None else \
@@ -126,6 +126,8 @@ def _catalogue_state(name: str, settings: Settings) -> str | None:
 def providers_table(settings: Settings) -> list[dict[str, Any]]:
     """Every provider with its key variables (set or not, never the value) and its model rows
     (built-in, from the settings' models table, or from a cached vendor catalogue)."""
+    from stillmotion.api import model_rows
+
     table = []
     for name in PROVIDERS:
         variables = KEY_VARIABLES.get(name, ())
@@ -197,6 +199,8 @@ def last_frame_model(provider: str, model: str | None,
     none named, the provider's default is used when it takes one, else the provider's first
     model that does (Runway's gen4.5 takes none: its Veo 3.1 models do), said in the note.
     """
+    from stillmotion.api import model_rows
+
     cap = model_rows.find(provider, model, settings)
     if cap.last_frame:
         return cap, None
@@ -239,6 +243,8 @@ def provider_last_frame(opened: Any, span: ClipSpan) -> Path | None:
     ``return_last_frame``), when the clip shows its video to the end: an extend chain then
     continues from the exact frame the vendor rendered rather than one decoded back from the
     conformed file. None for any other clip."""
+    from stillmotion.jobs import actions
+
     found = actions.generated_at(opened, span)
     if found is None or found.metadata is None or not found.metadata.original_file:
         return None
@@ -294,6 +300,13 @@ def fill_gap_command(
 ) -> None:
     """Fill a gap: a clip from the last frame before it to the first frame after it,
     generated at the nearest length the model takes and trimmed to the gap exactly."""
+    from stillmotion.cli.pipeline_progress import pipeline_progress
+    from stillmotion.jobs import actions
+    from stillmotion.timeline.gaps import gap_at
+    from stillmotion.timeline.io import read_timeline
+    from stillmotion.timeline.locate import playhead_frame
+    from stillmotion.timeline.timebase import TimeBase
+
     timeline_path = timeline
     settings = cli_settings(provider=provider, model=model, base_url=base_url,
                             ledger=ledger, budget=budget, no_credentials=no_credentials)

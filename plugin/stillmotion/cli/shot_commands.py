@@ -11,7 +11,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -41,30 +41,28 @@ from stillmotion.cli.options import (
     SizeOpt,
     typed_playhead,
 )
-from stillmotion.cli.pipeline_progress import pipeline_progress
-from stillmotion.cli.provider_commands import provider_last_frame
 from stillmotion.cli.reading import reads_timeline
 from stillmotion.errors import ConfigError, StillmotionError, TimelineError
-from stillmotion.finishing.chain import take_summary
-from stillmotion.jobs import actions, cost
 from stillmotion.jobs.ledger import Ledger
-from stillmotion.jobs.pipeline import GeneratedClip, generate, plan_shot
-from stillmotion.jobs.placers import place_clip
 from stillmotion.jobs.providers import open_provider
 from stillmotion.jobs.records import JobFiles
-from stillmotion.jobs.shots import Shot, prepare_shot
-from stillmotion.settings import Settings
-from stillmotion.timeline.generated import GeneratedClip as PlacedGenerated
-from stillmotion.timeline.io import default_output_path, read_timeline, write_timeline
-from stillmotion.timeline.locate import playhead_frame
-from stillmotion.timeline.shots import clip_at, clip_by_name, marker_shots
-from stillmotion.timeline.takes import generated_at, use_take
-from stillmotion.timeline.timebase import TimeBase
+
+if TYPE_CHECKING:
+    from stillmotion.jobs.pipeline import GeneratedClip
+    from stillmotion.jobs.shots import Shot
+    from stillmotion.settings import Settings
+    from stillmotion.timeline.generated import GeneratedClip as PlacedGenerated
 
 
 def _batch(shots: list[Shot], settings: Settings, concurrency: int, quiet: bool,
            output: Path, timeline_path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """Generate every shot (``concurrency`` at a time), then place all on one new timeline."""
+    from stillmotion.cli.pipeline_progress import pipeline_progress
+    from stillmotion.jobs import cost
+    from stillmotion.jobs.pipeline import generate, plan_shot
+    from stillmotion.jobs.placers import place_clip
+    from stillmotion.timeline.io import read_timeline, write_timeline
+
     failures: list[str] = []
     done: list[tuple[Shot, GeneratedClip]] = []
     with Ledger(settings.ledger_path) as ledger:
@@ -131,6 +129,10 @@ def batch_command(
     no_credentials: NoCredentialsOpt = False,
 ) -> None:
     """Generate one clip per marker, concurrently, all placed on one new timeline."""
+    from stillmotion.jobs.shots import prepare_shot
+    from stillmotion.timeline.io import default_output_path, read_timeline
+    from stillmotion.timeline.shots import marker_shots
+
     if not from_markers:
         raise ConfigError("Say where the prompts are: pass --from-markers.")
     settings = cli_settings(provider=provider, model=model, base_url=base_url,
@@ -195,6 +197,14 @@ def extend_command(
     no_credentials: NoCredentialsOpt = False,
 ) -> None:
     """Continue a clip from its last frame, placed right after its out point."""
+    from stillmotion.cli.pipeline_progress import pipeline_progress
+    from stillmotion.cli.provider_commands import provider_last_frame
+    from stillmotion.jobs import actions
+    from stillmotion.timeline.io import read_timeline
+    from stillmotion.timeline.locate import playhead_frame
+    from stillmotion.timeline.shots import clip_at, clip_by_name
+    from stillmotion.timeline.timebase import TimeBase
+
     if (clip is None) == (at is None):
         raise ConfigError("Name the clip to extend with exactly one of --clip or --at.")
     if crossfade < 0:
@@ -243,6 +253,9 @@ def remix_command(
 ) -> None:
     """A new take of a finished job with a new prompt (the service's remix), grouped with
     its takes and shown in the same slot of a new timeline."""
+    from stillmotion.cli.pipeline_progress import pipeline_progress
+    from stillmotion.jobs import actions
+
     settings = cli_settings(provider=None, model=None, base_url=base_url, ledger=ledger,
                             budget=budget, no_credentials=no_credentials)
     with Ledger(settings.ledger_path) as book, pipeline_progress(as_json) as events:
@@ -265,6 +278,10 @@ def takes_command(
 ) -> None:
     """Switch which take a generated clip shows (and its sound); writes a new timeline.
     Without --use, list the clip's takes (AI takes and artists' versions) and which is shown."""
+    from stillmotion.timeline.io import default_output_path, read_timeline, write_timeline
+    from stillmotion.timeline.locate import playhead_frame
+    from stillmotion.timeline.takes import generated_at, use_take
+
     opened = read_timeline(timeline)
     frame = playhead_frame(opened, typed_playhead(at, assume_df))
     if use is None:
@@ -278,6 +295,8 @@ def takes_command(
 
 def print_slot_takes(slot: PlacedGenerated, as_json: bool) -> None:
     """The takes of the generated clip ``slot``, the one shown marked with ``*``."""
+    from stillmotion.finishing.chain import take_summary
+
     if slot.metadata is None:
         raise TimelineError(f"The generated clip {slot.clip.name} lost its stillmotion metadata "
                             "in this format, so its takes are unknown; use the .otio timeline "
