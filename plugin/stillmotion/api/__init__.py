@@ -14,8 +14,9 @@ server do) does not pull in httpx, pydantic and every dialect.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from stillmotion import lazy_exports
 
 if TYPE_CHECKING:
     from stillmotion.api import capabilities
@@ -93,14 +94,7 @@ _HOMES = {
 """Where each public name lives (its module is imported when the name is first used)."""
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module(home)
-    value = module if home == f"{__name__}.{name}" else getattr(module, name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _HOMES)
 
 
 __all__ = [

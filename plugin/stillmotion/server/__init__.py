@@ -11,8 +11,9 @@ uvicorn and the preview renderer on every ``stillmotion`` command.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from stillmotion import lazy_exports
 
 if TYPE_CHECKING:
     from stillmotion.server.faults import FaultPlan
@@ -35,13 +36,7 @@ _HOMES = {
 """Where each public name lives (its module is imported when the name is first used)."""
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _HOMES)
 
 
 __all__ = [
