@@ -33,19 +33,17 @@ from pathlib import Path
 
 from stillmotion.errors import StillmotionError
 from stillmotion.files import atomic_path
-from stillmotion.resolve.handoff import tag_export
 from stillmotion.resolve.versions import parse_version, supports
-from stillmotion.settings import load_settings
-from stillmotion.timeline.generated import find_generated_clips
-from stillmotion.timeline.io import read_timeline
-from stillmotion.timeline.media import file_url_path, media_file_name
-from stillmotion.timeline.tracks import TrackView, choose_track
 
 
 def clip_lines(result: Path, new_since: Path | None = None) -> list[str]:
     """One line per generated clip in ``result``: record frame (from the timeline start),
     placed frames, first source frame, media path, job id, take, take group, prompt, source
     clip. With ``new_since``, only clips whose media file that timeline does not show."""
+    from stillmotion.timeline.generated import find_generated_clips
+    from stillmotion.timeline.io import read_timeline
+    from stillmotion.timeline.media import file_url_path, media_file_name
+
     shown = set()
     if new_since is not None:
         shown = {media_file_name(clip).lower() for clip in read_timeline(new_since).find_clips()}
@@ -73,6 +71,8 @@ def track_line(views: Sequence[str]) -> str:
     """The track rule's answer for live tracks described bottom first as "ELBS|name" (flags
     enabled, locked, busy over the span, shows over the span; 1 or 0): "reuse<TAB>index<TAB>
     name" (1-based) or "new<TAB>name" (add it on top, as the Python placer does)."""
+    from stillmotion.timeline.tracks import TrackView, choose_track
+
     parsed = []
     for view in views:
         flags, _, name = view.partition("|")
@@ -98,6 +98,9 @@ def annotate(exported: Path, out: Path) -> None:
     """Write ``exported`` to ``out`` with our metadata on the clips the ledger knows, by the
     same rule the Python dialog uses (:func:`stillmotion.resolve.handoff.tag_export`), so a
     clip placed by either front end is found."""
+    from stillmotion.resolve.handoff import tag_export
+    from stillmotion.settings import load_settings
+
     tag_export(exported, out, load_settings(), overwrite=True)
 
 
