@@ -169,3 +169,20 @@ def test_a_deferred_command_imports_what_it_needs_when_it_runs(
     video = json.loads(done.stdout)["video"]
     assert (video["width"], video["height"], video["frame_count"]) == (1920, 1080, 72)
     assert Fraction(video["rate"]) == Fraction(24000, 1001)
+
+
+def test_the_lua_bridge_answers_supports_without_heavy_modules(env: dict[str, str],
+                                                               tmp_path: Path) -> None:
+    """The Lua launcher asks ``supports`` on every menu action: the version table needs
+    neither the job pipeline (``stillmotion.resolve``'s re-exports) nor OTIO."""
+    out = tmp_path / "answer.txt"
+    code = ("import json, sys; from stillmotion.resolve.lua_bridge import main; "
+            "code = main(sys.argv[1:]); "
+            f"print(json.dumps([code, [m for m in {[*HEAVY, *SETTINGS, 'pydantic']!r} "
+            "if m in sys.modules]]))")
+    done = subprocess.run([sys.executable, "-c", code, "supports", "--out", str(out),
+                           "21.0.3.1", "DaVinci Resolve", "Timeline.SetTrackLock",
+                           "Timeline.GetSelectedClips"], env=env, capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert json.loads(done.stdout) == [0, []]
+    assert out.read_text(encoding="utf-8") == "1\n0\n"

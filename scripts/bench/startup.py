@@ -8,7 +8,9 @@ median wall time of N rounds and its ratio to each baseline.
 
 The commands are those every editor and the DaVinci Resolve launcher pay for on each call:
 ``stillmotion --help``, ``stillmotion jobs --help`` and ``stillmotion jobs list`` on an empty
-ledger (a real command that opens nothing heavy), plus ``import stillmotion.cli`` alone.
+ledger (a real command that opens nothing heavy), plus ``import stillmotion.cli`` alone and the
+DaVinci Resolve Lua launcher's cheapest question to Python (``lua_bridge supports``), which it
+asks on every menu action.
 
 Run: ``python scripts/bench/startup.py [--runs 15] [--venv DIR]``. ``--venv`` is the virtual
 environment whose ``python`` and ``stillmotion`` are timed (default: the one running this
@@ -29,8 +31,9 @@ from pathlib import Path
 BASELINES = ("python -c pass", "python -c 'import typer'")
 
 
-def commands(venv: Path, ledger: Path) -> dict[str, list[str]]:
-    """Each label with the argv it runs; the baselines first."""
+def commands(venv: Path, folder: Path) -> dict[str, list[str]]:
+    """Each label with the argv it runs; the baselines first. ``folder`` holds the ledger (never
+    created: ``jobs list`` only reads) and the Lua bridge's answer."""
     python = str(venv / "bin" / "python")
     stillmotion = str(venv / "bin" / "stillmotion")
     return {
@@ -40,7 +43,10 @@ def commands(venv: Path, ledger: Path) -> dict[str, list[str]]:
         "stillmotion --help": [stillmotion, "--help"],
         "stillmotion jobs --help": [stillmotion, "jobs", "--help"],
         "stillmotion jobs list (empty ledger)": [stillmotion, "jobs", "list", "--ledger",
-                                                 str(ledger)],
+                                                 str(folder / "ledger.sqlite3")],
+        "lua_bridge supports": [python, "-m", "stillmotion.resolve.lua_bridge", "supports",
+                                "--out", str(folder / "answer.txt"), "21.1.0.0", "DaVinci Resolve",
+                                "Timeline.GetMarkers"],
     }
 
 
@@ -58,9 +64,9 @@ def wall_time(argv: list[str], env: dict[str, str]) -> float:
 def measure(venv: Path, runs: int) -> dict[str, float]:
     """Median seconds per label over ``runs`` interleaved rounds."""
     with tempfile.TemporaryDirectory(prefix="stillmotion-startup-") as tmp:
-        ledger = Path(tmp) / "ledger.sqlite3"  # never created: jobs list only reads
-        env = {**os.environ, "STILLMOTION_LEDGER": str(ledger)}
-        argvs = commands(venv, ledger)
+        folder = Path(tmp)
+        env = {**os.environ, "STILLMOTION_LEDGER": str(folder / "ledger.sqlite3")}
+        argvs = commands(venv, folder)
         for argv in argvs.values():  # warm the file cache; not counted
             wall_time(argv, env)
         times: dict[str, list[float]] = {label: [] for label in argvs}
