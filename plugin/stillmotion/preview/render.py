@@ -6,9 +6,8 @@ clips that behave like generated ones (H.264 + AAC MP4, exact size, 30 fps, exac
 (visible PREVIEW mark, ``comment=stillmotion preview`` and ``stillmotion_preview=1`` tags).
 One ffmpeg run per clip: the still is decoded and fitted once, repeated in memory (``loop``),
 moved by the ``perspective`` camera (:mod:`stillmotion.preview.camera`), marked and encoded.
-Without a
-reference image the still is a backdrop with the prompt written on it. An extension animates
-the source's last frame (its old mark erased first) and joins it after the source.
+Without a reference image the still is a backdrop with the prompt written on it. An extension
+animates the source's last frame (its old mark erased first) and joins it after the source.
 
 A last image (first+last frame models, ``fill-gap``) is a second still moved by the same camera
 and faded in over the first (alpha ``fade`` by frame count, then ``overlay``) during the path's

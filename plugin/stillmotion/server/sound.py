@@ -33,9 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-SOUND_HEADER = "X-Stillmotion-Sound"
-"""``off`` on a ``POST /v1/videos``: render without sound (only our ``preview`` provider sends
-it; OpenAI documents no sound switch)."""
+from stillmotion.api.params import SOUND_HEADER
 
 
 def sound_switch(fields: Mapping[str, Any], name: str, *, default: bool) -> bool:
