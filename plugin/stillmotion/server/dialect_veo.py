@@ -194,7 +194,7 @@ def router(service: VideoService) -> APIRouter:
             raise _bad("'instances' must hold exactly one instance.")
         instance = _check_keys(instances[0], _INSTANCE_KEYS, "instances[0]")
         if isinstance(body.get("parameters"), dict) and "generateAudio" in body["parameters"]:
-            raise _bad(NO_AUDIO_SWITCH)  # a Vertex AI field the Gemini API refuses
+            raise google_error(400, NO_AUDIO_SWITCH)  # a Vertex AI field the Gemini API refuses
         parameters = _check_keys(body.get("parameters", {}), _PARAMETER_KEYS, "parameters")
         prompt = instance.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
