@@ -116,8 +116,7 @@ class VideoService:
     # ----------------------------------------------------------------- create-like calls
 
     def create(self, *, prompt: object, model: object, size: object, seconds: object,
-               reference: Upload | FileRef | None,
-               last_reference: Upload | FileRef | None = None,
+               reference: Upload | FileRef | None, last_reference: Upload | FileRef | None = None,
                sound: bool = True) -> dict[str, Any]:
         """``POST /videos``: validate everything, store the reference image (and the last
         image the render must end on, for first+last frame requests), queue the job;
