@@ -23,10 +23,13 @@ import opentimelineio as otio
 import pytest
 
 from stillmotion.api import hs256
+from stillmotion.api.providers.base import GenerationRequest
+from stillmotion.api.providers.openai_videos import VideosProvider
 from stillmotion.media.probe import probe
 from stillmotion.media.sound import file_has_sound, sound_facts
 from stillmotion.server import RunningServer, serve_in_background
 from stillmotion.server.store import COMPLETED, FAILED
+from stillmotion.settings import Settings
 from stillmotion.timeline.io import read_timeline
 from support.dialects import Stills, b64, data_uri, make_stills_640
 from support.generate_env import cli_json, isolate, one_clip_cut
@@ -236,3 +239,21 @@ def test_generate_no_audio_on_preview_places_the_picture_only(
     assert len(_audio_clips(result["timeline"])) == (1 if sound else 0)
     (record,) = [r for r in server.service.store.jobs() if r.prompt == prompt]
     assert record.sound is sound
+
+
+@pytest.mark.parametrize(("provider", "sound"), [("preview", False), ("openai", True)])
+def test_only_the_preview_provider_asks_for_no_sound(provider: str, sound: bool,
+                                                      server: RunningServer) -> None:
+    """``--no-audio`` (``audio=False``) reaches our own server as the sound header; an OpenAI
+    gateway is never sent it (OpenAI has no sound switch), so there the clip keeps its sound."""
+    settings = Settings(base_url=server.base_url, api_key=KEY, model="preview")
+    videos = VideosProvider.from_settings(settings, name=provider, default_base_url=None)
+    prompt = f"{RAIN}, {provider} provider without sound"
+    try:
+        videos.submit(GenerationRequest(prompt=prompt, model="preview", seconds=1,
+                                        size=(320, 180), audio=False))
+    finally:
+        videos.close()
+    (record,) = [r for r in server.service.store.jobs() if r.prompt == prompt]
+    assert record.sound is sound
+    assert (probe(_rendered(server, prompt)).audio is not None) is sound
