@@ -18,8 +18,9 @@ documents (read 2026-12-06):
   ``image_to_video_create_params.py``), Veo's default being sound.
 - fal: ``generate_audio`` where the model page lists it, default true (Kling v2.6/v3 pro,
   Seedance 2, Veo 3.1, LTX-2); the other models (Kling v2.1, Wan 2.7 on fal) make no sound.
-- Kling: ``sound`` "on"/"off", default "off"; ``kling-v2-6`` sounds in pro mode only (its std
-  mode "generates video without audio").
+- Kling: ``sound`` "on"/"off" (mirrors of Kling's reference, e.g. docs.fast-token.com; none
+  retrieved states the default, taken as "off"); ``kling-v2-6`` sounds in pro mode only (std:
+  "720P, silent video only", docs.apimart.ai).
 - Seedance (ModelArk): ``generate_audio``, default true. Wan (DashScope): ``parameters.audio``,
   default true. OpenRouter: ``generate_audio``, default the model's catalogue ``generate_audio``.
 
