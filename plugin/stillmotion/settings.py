@@ -168,7 +168,7 @@ _WANTS = {
 }
 _ENTRY_WANTS = {"prices": "a number of dollars per second", "models": "a table"}
 _TYPE_WANTS: dict[Any, str] = {
-    float: "a number", int: "a whole number", bool: "true or false", Path: "a path in quotes",
+    float: "a number", bool: "true or false", Path: "a path in quotes",
     str: "text in quotes", SecretStr: "text in quotes", dict: "a table",
 }
 _NAMED_AT_MOST = 3
@@ -237,7 +237,8 @@ def _one_sentence(found: list[_Problem]) -> str:
     if len(problems) == 1:
         only = problems[0]
         text = f"{only.label}{file_note if only.in_file else ''} must be {only.wants}"
-        return f"{text[0].upper()}{text[1:]}; fix it and run again."
+        # "The key budget …", but a variable as the user spelled it: stillmotion_budget.
+        return f"{'T' + text[1:] if text.startswith('the ') else text}; fix it and run again."
     said = [f"{problem.label} must be {problem.wants}" for problem in problems[:_NAMED_AT_MOST]]
     more = len(problems) - len(said)
     listed = ", ".join(said[:-1]) + (f", {said[-1]}, and {more} more" if more
