@@ -169,13 +169,17 @@ def test_an_unreadable_settings_file_is_one_sentence(
                     " fix it and run again.")
 
 
+@pytest.mark.parametrize(("folder", "what"), [(False, "does not exist"),
+                                              (True, "is a folder, not a file")])
 def test_a_missing_settings_file_is_refused_not_skipped(
-        cut: Path, clean_server: RunningServer, tmp_path: Path, settings_toml: Path,
-        capsys: pytest.CaptureFixture[str]) -> None:
+        folder: bool, what: str, cut: Path, clean_server: RunningServer, tmp_path: Path,
+        settings_toml: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Skipping it silently would drop the budget it holds and spend without one."""
+    if folder:
+        settings_toml.mkdir()
     line = _refused(capsys, cut, clean_server, tmp_path)
-    assert line == (f"STILLMOTION_CONFIG names the settings file {settings_toml}, which does not "
-                    "exist; create it or point STILLMOTION_CONFIG at the right file.")
+    assert line == (f"STILLMOTION_CONFIG names the settings file {settings_toml}, which {what}; "
+                    "create it or point STILLMOTION_CONFIG at the right file.")
 
 
 def test_a_bad_option_value_is_named_as_given_to_the_command() -> None:

@@ -123,13 +123,15 @@ def _read_settings_file(settings_cls: type[BaseSettings], path: Path) -> TomlCon
     """The file as a settings source; a missing, unreadable or non-TOML file is a ConfigError
     (pydantic-settings would skip a missing one silently, and a budget in it with it)."""
     if not path.is_file():
-        raise ConfigError(f"STILLMOTION_CONFIG names the settings file {path}, which does not "
-                          "exist; create it or point STILLMOTION_CONFIG at the right file.")
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise ConfigError(f"STILLMOTION_CONFIG names the settings file {path}, which {what}; "
+                          "create it or point STILLMOTION_CONFIG at the right file.")
     try:
         return TomlConfigSettingsSource(settings_cls, toml_file=path)
     except OSError as exc:
-        raise ConfigError(f"The settings file {path} could not be read ({exc.strerror}); check "
-                          "its permissions and run again.") from None
+        raise ConfigError(f"The settings file {path} could not be read "
+                          f"({exc.strerror or type(exc).__name__}); check its permissions and "
+                          "run again.") from None
     except ValueError as exc:  # tomllib's (tomli's before 3.11) TOMLDecodeError
         # The position only: the parser's message may quote a character of the file.
         found = re.search(r"at line \d+, column \d+|at end of document", str(exc))
@@ -206,8 +208,8 @@ def _type_problem(loc: tuple[Any, ...], given: dict[str, Any]) -> _Problem:
     """Where the bad value at ``loc`` was set (by the sources' precedence: option, variable,
     key of the settings file) and what it should be. Entries of a table are named by their key
     (model names, never secrets); values never are."""
-    if not loc:
-        return _Problem("a setting", "a value of another kind")
+    if not loc:  # SettingsError's text did not name the field: a variable holding JSON did it
+        return _Problem("a STILLMOTION_* variable holding a table", "written as JSON")
     name, entry = str(loc[0]), [str(part) for part in loc[1:]]
     wants = _wants(name, bool(entry))
     variable = _environment_name(name)
