@@ -15,10 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.server.dialects import DialectFaultPlan, dialect_state
 from support.dialects import Stills, data_uri, make_stills
 from support.openrouter import golden, shape
+from support.server import server_fixture
 
 KEY = "openrouter-server-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -30,11 +31,7 @@ def stills(tmp_path_factory: pytest.TempPathFactory) -> Stills:
     return make_stills(tmp_path_factory)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(tmp_path_factory.mktemp("openrouter-serve"), fast=True,
-                             test_mode=True, require_key=KEY) as running:
-        yield running
+server = server_fixture(require_key=KEY)
 
 
 @pytest.fixture
