@@ -25,7 +25,7 @@ from stillmotion.server import RunningServer
 from stillmotion.settings import Settings, load_settings
 from stillmotion.timeline.io import read_timeline
 from support.generate_env import ai_items, cli, cli_json, isolate, one_clip_cut
-from support.server import server_fixture
+from support.server import reset_server, server_fixture
 from support.vendor_golden import golden, missing
 
 KEY = "gateway-test-key"
@@ -160,8 +160,7 @@ def live(gateway: RunningServer, monkeypatch: pytest.MonkeyPatch,
     isolate(monkeypatch, tmp_path)
     monkeypatch.delenv("STILLMOTION_MODELS", raising=False)
     monkeypatch.setenv("STILLMOTION_API_KEY", KEY)
-    gateway.set_faults()
-    gateway.reset_stats()
+    reset_server(gateway)
     return gateway
 
 

@@ -31,7 +31,7 @@ from stillmotion.timecode import parse_size
 from stillmotion.timeline.io import read_timeline, write_timeline
 from support.framecode import fit_rect, luma_of_image, read_code
 from support.generate_env import TEN_25, ai_items, cli, cli_json, isolate, job
-from support.server import server_fixture
+from support.server import last_job_seq, reset_server, server_fixture
 from support.timelines import gap, media_clip, timeline, track
 
 KEY = "openrouter-e2e-key"
@@ -59,10 +59,8 @@ def live(server: RunningServer, monkeypatch: pytest.MonkeyPatch,
     isolate(monkeypatch, tmp_path)
     monkeypatch.delenv("STILLMOTION_MODELS", raising=False)
     monkeypatch.setenv(VARIABLE, KEY)
-    server.set_faults()
-    server.reset_stats()
-    dialect_state(server.service).replace()
-    _SINCE[0] = max((r.seq for r in server.service.store.jobs()), default=0)
+    reset_server(server)
+    _SINCE[0] = last_job_seq(server)
     return server
 
 

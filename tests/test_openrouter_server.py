@@ -19,7 +19,7 @@ from stillmotion.server import RunningServer
 from stillmotion.server.dialects import DialectFaultPlan, dialect_state
 from support.dialects import Stills, data_uri, make_stills
 from support.openrouter import golden, shape
-from support.server import server_fixture
+from support.server import reset_server, server_fixture
 
 KEY = "openrouter-server-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -36,8 +36,7 @@ server = server_fixture(require_key=KEY)
 
 @pytest.fixture
 def http(server: RunningServer) -> Iterator[httpx.Client]:
-    dialect_state(server.service).replace()
-    server.set_faults()
+    reset_server(server)
     with httpx.Client(base_url=server.root_url, timeout=30) as client:
         yield client
 

@@ -42,7 +42,7 @@ from stillmotion.timecode import parse_size
 from stillmotion.timeline.io import read_timeline, write_timeline
 from support.framecode import fit_rect, luma_of_image, read_code
 from support.generate_env import TEN_25, ai_items, cli, cli_json, isolate, job
-from support.server import server_fixture
+from support.server import last_job_seq, reset_server, server_fixture
 from support.timelines import gap, media_clip, timeline, track
 
 KEY = "dummy-test-key"
@@ -91,10 +91,8 @@ def live(server: RunningServer, monkeypatch: pytest.MonkeyPatch,
     for variable in KEY_VARIABLES.values():
         monkeypatch.setenv(variable, KEY)
     monkeypatch.setenv("KLING_SECRET_KEY", KLING_SECRET)
-    server.set_faults()
-    server.reset_stats()
-    dialect_state(server.service).replace()
-    _SINCE[0] = max((r.seq for r in server.service.store.jobs()), default=0)
+    reset_server(server)
+    _SINCE[0] = last_job_seq(server)
     return server
 
 

@@ -13,7 +13,7 @@ import pytest
 from stillmotion.server import RunningServer
 from stillmotion.settings import Settings
 from support.generate_env import isolate
-from support.server import server_fixture
+from support.server import reset_server, server_fixture
 
 KEY = "resolve-models-test-key"
 WAN = "fal-ai/wan/v2.7/image-to-video"
@@ -29,8 +29,7 @@ def live(server: RunningServer, monkeypatch: pytest.MonkeyPatch,
     isolate(monkeypatch, tmp_path)
     for variable in ("RUNWAYML_API_SECRET", "FAL_KEY"):
         monkeypatch.setenv(variable, KEY)
-    server.set_faults()
-    server.reset_stats()
+    reset_server(server)
     return server
 
 

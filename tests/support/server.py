@@ -5,6 +5,8 @@ Use them from any test module (they are registered in conftest.py through ``pyte
 - ``preview_server`` (session): one fast, test-mode server shared by the whole run.
 - ``clean_server`` (function): that same server with no faults and zeroed counters, put back
   that way after the test; use it when a test sets faults or reads ``stats()``.
+  ``reset_server(server)`` does the same for a module's own server between its tests, and
+  ``last_job_seq(server)`` tells a test's jobs from those of the tests before it.
 - ``make_server`` (function): a factory ``make_server(**ServerOptions fields)`` starting a
   dedicated server (own data folder under ``tmp_path`` unless ``data_dir`` is given), stopped
   after the test; for a server whose options depend on other fixtures, or one per test.
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pytest
 
 from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server.dialects import dialect_state
 
 if TYPE_CHECKING:  # what pytest.fixture returns; pytest does not export the name
     from _pytest.fixtures import FixtureFunctionDefinition
@@ -59,16 +62,29 @@ def server_fixture(scope: Literal["module", "session"] = "module",
     return server
 
 
+def reset_server(server: RunningServer) -> None:
+    """Put a server shared by several tests back to no faults (its own and its vendor
+    dialects') and zeroed counters, so each test's faults and counts are its own."""
+    server.set_faults()
+    dialect_state(server.service).replace()
+    server.reset_stats()
+
+
+def last_job_seq(server: RunningServer) -> int:
+    """The sequence number of the server's newest job (0: none yet): a test on a shared server
+    tells its own jobs apart as those with a higher one."""
+    return max((record.seq for record in server.service.store.jobs()), default=0)
+
+
 preview_server = server_fixture("session", poll_after_ms=FAST_POLL_MS)
 
 
 @pytest.fixture
 def clean_server(preview_server: RunningServer) -> Iterator[RunningServer]:
     """The session server with no faults and zeroed counters (restored after the test)."""
-    preview_server.set_faults()
-    preview_server.reset_stats()
+    reset_server(preview_server)
     yield preview_server
-    preview_server.set_faults()
+    reset_server(preview_server)
 
 
 @pytest.fixture
