@@ -21,6 +21,8 @@ import pytest
 from stillmotion.api import capabilities, hs256
 from stillmotion.api.providers.base import GenerationRequest
 from stillmotion.api.providers.kling import KlingProvider
+from stillmotion.media.probe import probe
+from stillmotion.media.sound import file_has_sound
 from stillmotion.server import RunningServer
 from support.dialects import NO_WAIT, Script, Stills, b64, body_of, make_stills_640
 from support.generate_env import cli, cli_json, isolate, one_clip_cut
@@ -99,15 +101,19 @@ def test_no_audio_asks_kling_for_silence_end_to_end(
     common = ["--at", "10:00:00:05", "--provider", "kling", "--model", "kling-v3",
               "--seconds", "3", "--base-url", server.root_url, "--preset", "h264-web",
               "--ledger", str(tmp_path / "ledger.sqlite3")]
-    sounds = {}
+    sounds, originals = {}, {}
     for extra, name in (([], "with.otio"), (["--no-audio"], "without.otio")):
-        result = cli_json(capsys, "generate", cut, "--prompt", f"Slow dolly in {name}",
+        prompt = f"Slow dolly in, rain on the window {name}"  # a cue: the bed is audible
+        result = cli_json(capsys, "generate", cut, "--prompt", prompt,
                           *common, *extra, "-o", str(tmp_path / "project" / name))
         assert result["model"] == "kling-v3"
-        (record,) = [r for r in server.service.store.jobs()
-                     if r.prompt == f"Slow dolly in {name}"]
+        (record,) = [r for r in server.service.store.jobs() if r.prompt == prompt]
         sounds[name] = record.extra.get("sound")
+        original = Path(result["original"])
+        originals[name] = (probe(original).audio is not None, file_has_sound(original))
     assert sounds == {"with.otio": "on", "without.otio": "off"}
+    # What Kling returns for "off": a clip without sound (the server renders no audio stream).
+    assert originals == {"with.otio": (True, True), "without.otio": (False, False)}
 
 
 def test_the_promise_follows_the_mode() -> None:

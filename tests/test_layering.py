@@ -28,6 +28,8 @@ BOUNDARIES = {
     "pyav": {"stillmotion.media.probe"},
     "ffmpeg": {"stillmotion.media.ffmpeg"},
     "keyring": {"stillmotion.keychain"},
+    "c2pa": {"stillmotion.media.provenance"},
+    "cryptography": {"stillmotion.media.identity"},
 }
 
 

@@ -22,6 +22,7 @@ from stillmotion.jobs.ledger import LedgerState
 from stillmotion.jobs.providers import open_provider
 from stillmotion.media.frames import grab_frame
 from stillmotion.media.probe import probe
+from stillmotion.media.sound import file_has_sound
 from stillmotion.media.synth import ClipSpec, render_clip
 from stillmotion.server import RunningServer
 from stillmotion.server.dialects import DialectFaultPlan, dialect_state
@@ -133,13 +134,16 @@ def test_generate_audio_follows_the_row_and_no_audio(
         flags: list[str], sent: bool, live: RunningServer, cut: Path, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     """Veo 3.1 Fast's row promises sound: the create asks for it, unless ``--no-audio``
-    asks for none (then nothing is made or billed for sound)."""
-    result = cli_json(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt", PROMPT,
-                      "--model", "google/veo-3.1-fast", "--seconds", "4", *flags,
-                      *_common(live, tmp_path))
+    asks for none (then nothing is made or billed for sound, and the clip comes back without
+    an audio stream)."""
+    result = cli_json(capsys, "generate", cut, "--at", "10:00:00:10", "--prompt",
+                      f"{PROMPT}; rain on the window", "--model", "google/veo-3.1-fast",
+                      "--seconds", "4", *flags, *_common(live, tmp_path))
     assert job(tmp_path / "ledger.sqlite3", result["job_id"]).state is LedgerState.PLACED
     (record,) = _jobs(live)
     assert record.extra["generate_audio"] is sent
+    original = Path(result["original"])
+    assert (probe(original).audio is not None, file_has_sound(original)) == (sent, sent)
 
 
 def test_a_model_only_the_catalogue_lists_works_by_name(

@@ -91,7 +91,8 @@ class HttpCore:
                  for part in spec.files}
         return self._http.build_request(
             spec.method, url, params=spec.params or None,
-            headers=self.target.headers_for(url, spec.accept), json=spec.json,
+            headers={**spec.headers, **self.target.headers_for(url, spec.accept)},
+            json=spec.json,
             data=spec.form, files=files or None)
 
     def _follow(self, spec: RequestSpec, response: httpx.Response) -> httpx.Request:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from stillmotion.api.params import (
+    SOUND_HEADER,
     CharacterParams,
     CreateVideoParams,
     EditVideoParams,
@@ -58,6 +59,8 @@ class RequestSpec:
     files: tuple[FilePart, ...] = ()
     accept: str = "application/json"
     subject: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    """Headers of this request only (the preview server's :data:`SOUND_HEADER`)."""
 
 
 def _segment(value: str, what: str) -> str:
@@ -76,15 +79,17 @@ def _video_part(field_name: str, path: Path) -> FilePart:
     return FilePart(field_name, Path(path).name, MIME_TYPES["mp4"], read_video(path))
 
 
-def create_video(params: CreateVideoParams) -> RequestSpec:
-    """``POST /videos``: multipart when the reference is a file, JSON otherwise."""
+def create_video(params: CreateVideoParams, *, sound: bool = True) -> RequestSpec:
+    """``POST /videos``: multipart when the reference is a file, JSON otherwise; ``sound``
+    False adds :data:`SOUND_HEADER` ``off``."""
     reference = params.input_reference
+    headers = {} if sound else {SOUND_HEADER: "off"}
     if isinstance(reference, Path):
         return RequestSpec("POST", "/videos", "creating a video", idempotent=False,
                            form=params.fields(),
-                           files=(_image_part("input_reference", reference),))
+                           files=(_image_part("input_reference", reference),), headers=headers)
     return RequestSpec("POST", "/videos", "creating a video", idempotent=False,
-                       json=params.json_body())
+                       json=params.json_body(), headers=headers)
 
 
 def retrieve_video(video_id: str) -> RequestSpec:

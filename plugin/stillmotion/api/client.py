@@ -152,15 +152,17 @@ class VideosClient:
         seconds: int | str | None = None,
         size: str | tuple[int, int] | None = None,
         input_reference: InputReference | None = None,
+        sound: bool = True,
     ) -> Video:
         """Create a job (a paid call, never retried once it may have reached the service).
 
         A Path reference is uploaded as multipart; an ImageUrlReference or FileIdReference
-        is sent in a JSON body.
+        is sent in a JSON body. ``sound`` False asks our own server for no sound
+        (``params.SOUND_HEADER``; the ``preview`` provider only).
         """
         return self._call(Video, requests.create_video(CreateVideoParams.build(
             prompt=prompt, model=model, seconds=seconds, size=size,
-            input_reference=input_reference)))
+            input_reference=input_reference), sound=sound))
 
     def retrieve(self, video_id: str) -> Video:
         """The job as the service sees it now."""

@@ -19,6 +19,11 @@ from stillmotion.api.sniff import IMAGE_KINDS, MIME_TYPES, sniff
 from stillmotion.errors import ConfigError
 from stillmotion.timecode import format_size, parse_size
 
+SOUND_HEADER = "X-Stillmotion-Sound"
+"""``off`` asks ``stillmotion serve`` for a clip without sound. OpenAI documents no sound switch
+(Sora 2 clips always have sound), so the body stays OpenAI's; only the ``preview`` provider,
+always our own server, sends it (a gateway would ignore an unknown header)."""
+
 MAX_IMAGE_URL_BYTES = 20 * 1024 * 1024
 """Largest image the service takes as a data URL (20 MiB)."""
 

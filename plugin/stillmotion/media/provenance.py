@@ -180,7 +180,11 @@ def sign_in_place(path: Path, manifest: Mapping[str, Any],
     that replaces it. Either way a failure leaves the file as it was.
     """
     kind = mime_type(path)
-    binding = binding_assertion(path) if kind in APPENDABLE and _embeddable() else None
+    try:
+        binding = binding_assertion(path) if kind in APPENDABLE and _embeddable() else None
+    except OSError as exc:
+        raise MediaError(f"Cannot read {path.name} to sign it ({exc.strerror or exc}); check "
+                         f"the file.", path=path) from exc
     if binding is None:
         with atomic_path(path) as temp:
             sign_file(path, temp, manifest, ingredients, identity)

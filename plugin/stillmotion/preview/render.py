@@ -2,12 +2,12 @@
 
 Why this shape: the local server answers ``/v1/videos`` jobs offline with real, playable
 clips that behave like generated ones (H.264 + AAC MP4, exact size, 30 fps, exactly
-``seconds`` long, sound stream present) but can never be mistaken for them (visible PREVIEW
-mark, ``comment=stillmotion preview`` and ``stillmotion_preview=1`` tags). One ffmpeg run per
-clip: the still is decoded and fitted once, repeated in memory (``loop``), moved by the
-``perspective`` camera (:mod:`stillmotion.preview.camera`), marked and encoded. Without a
-reference image the still is a backdrop with the prompt written on it. An extension animates
-the source's last frame (its old mark erased first) and joins it after the source.
+``seconds`` long, a sound stream unless asked for none) but can never be mistaken for them
+(visible PREVIEW mark, ``comment=stillmotion preview`` and ``stillmotion_preview=1`` tags).
+One ffmpeg run per clip: the still is decoded and fitted once, repeated in memory (``loop``),
+moved by the ``perspective`` camera (:mod:`stillmotion.preview.camera`), marked and encoded.
+Without a reference image the still is a backdrop with the prompt written on it. An extension
+animates the source's last frame (its old mark erased first) and joins it after the source.
 
 A last image (first+last frame models, ``fill-gap``) is a second still moved by the same camera
 and faded in over the first (alpha ``fade`` by frame count, then ``overlay``) during the path's
@@ -70,6 +70,7 @@ def render_preview(
     last_image: Path | None = None,
     fps: int = DEFAULT_FPS,
     fast: bool = False,
+    sound: bool = True,
     on_progress: ProgressCallback | None = None,
 ) -> Path:
     """Render a preview clip of ``prompt`` to ``output`` (MP4); returns the absolute path.
@@ -78,29 +79,34 @@ def render_preview(
     without it a gradient backdrop carrying the prompt text is animated instead. ``last_image``
     (fitted the same way) is the last frame, reached by a cross-resolve over the end of the
     shot. The clip has exactly ``fps * seconds`` frames. ``output`` is replaced atomically if
-    it exists.
+    it exists. ``sound`` False: no audio stream at all (what a vendor returns when asked for no
+    sound), else the bed the prompt chooses.
     """
     _check_shape(size, seconds, fps)
     stills = [still for still in (image, last_image) if still is not None]
     target = check_output(Path(output), inputs=stills, overwrite=True)
     for still in stills:
         probe(still).require_video()
-    bed = sound_bed(prompt)
+    bed = sound_bed(prompt) if sound else None
     path = plan(prompt, seconds, ends_on_last=last_image is not None)
     with tempfile.TemporaryDirectory(prefix="stillmotion-preview-") as scratch:
         first = image if image is not None else _backdrop(Path(scratch), prompt, size)
         pictures = [first] if last_image is None else [first, last_image]
         inputs = [arg for still in pictures for arg in ("-framerate", str(fps), "-i",
                                                          media_arg(still))]
-        graph = [
-            *_picture_graph(path, size, fps, fast, ends_on_last=last_image is not None),
-            f"[{len(pictures)}:a]{','.join(audio_chain(Fraction(seconds), bed))}[a]",
-        ]
+        graph = _picture_graph(path, size, fps, fast, ends_on_last=last_image is not None)
+        audio_in: list[str] = []
+        maps = ["-map", "[v]"]
+        if bed is not None:
+            shaped = ",".join(audio_chain(Fraction(seconds), bed))
+            graph.append(f"[{len(pictures)}:a]{shaped}[a]")
+            audio_in = ["-f", "lavfi", "-i", audio_source(prompt, bed)]
+            maps += ["-map", "[a]"]
         args = [
             *inputs,
-            "-f", "lavfi", "-i", audio_source(prompt, bed),
+            *audio_in,
             *_graph_args(Path(scratch), graph),
-            "-map", "[v]", "-map", "[a]",
+            *maps,
             *_encode_args(fps * seconds, fps, fast, bed),
         ]
         _render(args, target, float(seconds), on_progress, "Rendering the preview")
@@ -236,18 +242,19 @@ def _graph_args(scratch: Path, graph: list[str]) -> list[str]:
     return ["-/filter_complex", str(script)]
 
 
-def _encode_args(frames: int, fps: int, fast: bool, bed: Bed) -> list[str]:
-    """H.264 + AAC in MP4 with the preview tags (and which bed), exactly ``frames`` pictures."""
+def _encode_args(frames: int, fps: int, fast: bool, bed: Bed | None) -> list[str]:
+    """H.264 + AAC in MP4 with the preview tags (and which bed, or ``none`` without an audio
+    stream), exactly ``frames`` pictures."""
     quality = ["-preset", "ultrafast", "-crf", "26"] if fast else ["-preset", "veryfast",
                                                                     "-crf", "18"]
     return [
         "-frames:v", str(frames), "-r", str(fps),
         "-c:v", "libx264", *quality, "-pix_fmt", "yuv420p",
         "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
-        "-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2",
+        *([] if bed is None else ["-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2"]),
         "-metadata", f"comment={PREVIEW_COMMENT}",
         "-metadata", f"{PREVIEW_TAG}=1",
-        "-metadata", f"{BED_TAG}={bed.value}",
+        "-metadata", f"{BED_TAG}={'none' if bed is None else bed.value}",
         "-movflags", "+use_metadata_tags+faststart",
         "-f", "mp4",
     ]

@@ -50,6 +50,7 @@ from stillmotion.server.dialects import (
 )
 from stillmotion.server.errors import APIError
 from stillmotion.server.service import VideoService
+from stillmotion.server.sound import sound_switch
 from stillmotion.server.store import COMPLETED, FAILED, IN_PROGRESS
 
 DIALECT = "fal"
@@ -181,6 +182,13 @@ def _check_body(model: str, body: object) -> dict[str, Any]:
     return body
 
 
+def _sound(rules: dict[str, Any], body: dict[str, Any]) -> bool:
+    """Sound from the models whose page lists ``generate_audio`` (default true) unless it is
+    false; the others (Kling v2.1, Wan 2.7) make none."""
+    return "generate_audio" in rules["knobs"] and sound_switch(body, "generate_audio",
+                                                               default=True)
+
+
 def _result(job: JobView) -> DialectError | None:
     """The error a finished job's result answers, if it failed."""
     if job.refused is not None:
@@ -286,7 +294,8 @@ def router(service: VideoService) -> APIRouter:
         record = await in_thread(create_job, service, dialect=DIALECT, model=model,
                                  prompt=body["prompt"], size=size,
                                  seconds=seconds_of(body.get("duration", rules["durations"][0])),
-                                 image=image, last=last, shape=_reshape)
+                                 image=image, last=last, sound=_sound(rules, body),
+                                 shape=_reshape)
         rid = task_uuid(record.id)
         return json_answer({"request_id": rid, **urls(root_url(http), model, rid),
                             "queue_position": 0})

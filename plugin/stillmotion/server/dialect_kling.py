@@ -223,7 +223,7 @@ def router(service: VideoService) -> APIRouter:
                                  seconds=int(body.get("duration", "5")), image=image,
                                  last=last, extra={"mode": body.get("mode", "std"),
                                                     "sound": body.get("sound")},
-                                 shape=_reshape)
+                                 sound=body.get("sound", "off") == "on", shape=_reshape)
         return _answer({"task_id": task_id(record.id), "task_status": "submitted",
                         "created_at": record.created_at * 1000,
                         "updated_at": record.created_at * 1000})

@@ -46,6 +46,7 @@ from stillmotion.server.dialects import (
 )
 from stillmotion.server.errors import APIError
 from stillmotion.server.service import VideoService
+from stillmotion.server.sound import sound_switch
 from stillmotion.server.store import COMPLETED, FAILED, IN_PROGRESS
 
 DIALECT = "openrouter"
@@ -181,6 +182,13 @@ def _checked(body: dict[str, Any]) -> tuple[str, dict[str, Any], int, tuple[int,
     return model, rules, duration, _size(body, rules, model)
 
 
+def _sound(rules: dict[str, Any], body: dict[str, Any]) -> bool:
+    """Sound when the model makes it (its catalogue ``generate_audio``) and the request did
+    not turn it off with ``generate_audio: false``."""
+    return rules.get("generate_audio") is True and sound_switch(body, "generate_audio",
+                                                                default=True)
+
+
 def job_json(job: JobView, root: str) -> dict[str, Any]:
     """The poll answer for ``job`` as OpenRouter spells it."""
     job_id = public_id(job.record.id)
@@ -236,7 +244,7 @@ def router(service: VideoService) -> APIRouter:
                                  image=frames["first_frame"], last=frames.get("last_frame"),
                                  extra={"price_per_second": _price(rules, size),
                                         "generate_audio": body.get("generate_audio")},
-                                 shape=_reshape)
+                                 sound=_sound(rules, body), shape=_reshape)
         job_id = public_id(record.id)
         return json_answer({"id": job_id, "polling_url": f"{PREFIX}/videos/{job_id}",
                             "status": "pending"}, status=202)

@@ -44,6 +44,7 @@ from stillmotion.server.dialects import (
 )
 from stillmotion.server.errors import APIError
 from stillmotion.server.service import VideoService
+from stillmotion.server.sound import sound_switch
 from stillmotion.server.store import COMPLETED, FAILED, IN_PROGRESS
 
 DIALECT = "runway"
@@ -65,6 +66,11 @@ _KEYS = {"model", "promptImage", "promptText", "ratio", "duration", "seed", "aud
          "negativePrompt"}
 S3_EXPIRED = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code>"
               "<Message>Request has expired</Message></Error>")
+
+
+def _sound(rules: dict[str, Any], body: dict[str, Any]) -> bool:
+    """Runway's own models make no sound; the Veo ones take ``audio`` (default: sound)."""
+    return "audio" in rules["keys"] and sound_switch(body, "audio", default=True)
 
 
 def runway_error(status: int, message: str) -> DialectError:
@@ -203,7 +209,7 @@ def router(service: VideoService) -> APIRouter:
                                  prompt=prompt or "(no prompt)",
                                  size=(int(width), int(height)), seconds=duration,
                                  image=first, last=last, extra={"ratio": ratio},
-                                 shape=_reshape)
+                                 sound=_sound(rules, body), shape=_reshape)
         return json_answer({"id": task_uuid(record.id)})
 
     @api.get("/v1/tasks/{task}")

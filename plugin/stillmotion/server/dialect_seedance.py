@@ -48,6 +48,7 @@ from stillmotion.server.dialects import (
 )
 from stillmotion.server.errors import APIError
 from stillmotion.server.service import VideoService
+from stillmotion.server.sound import sound_switch
 from stillmotion.server.store import COMPLETED, FAILED, IN_PROGRESS
 
 DIALECT = "seedance"
@@ -225,6 +226,7 @@ def router(service: VideoService) -> APIRouter:
                                  extra={"resolution": resolution, "ratio": ratio,
                                         "seed": body.get("seed", secrets.randbelow(2**31)),
                                         "return_last_frame": bool(body.get("return_last_frame"))},
+                                 sound=sound_switch(body, "generate_audio", default=True),
                                  shape=_reshape)
         return json_answer({"id": task_id(record.id)})
 

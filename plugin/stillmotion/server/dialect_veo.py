@@ -63,8 +63,10 @@ MODELS: dict[str, dict[str, Any]] = {
     "veo-3.0-generate-001": {"durations": (8,), "last_frame": False, "extension": False},
     "veo-3.0-fast-generate-001": {"durations": (8,), "last_frame": False, "extension": False},
     "veo-2.0-generate-001": {"durations": (5, 6, 7, 8), "last_frame": False,
-                             "extension": False},
+                             "extension": False, "silent": True},
 }
+"""Veo 3.x always makes sound; Veo 2 (``silent``) none (:mod:`stillmotion.server.sound`)."""
+NO_AUDIO_SWITCH = "generateAudio parameter is not supported in Gemini API."
 _INSTANCE_KEYS = {"prompt", "image", "lastFrame", "video"}
 _PARAMETER_KEYS = {"aspectRatio", "durationSeconds", "resolution", "negativePrompt",
                    "personGeneration", "seed"}
@@ -191,6 +193,8 @@ def router(service: VideoService) -> APIRouter:
         if not isinstance(instances, list) or len(instances) != 1:
             raise _bad("'instances' must hold exactly one instance.")
         instance = _check_keys(instances[0], _INSTANCE_KEYS, "instances[0]")
+        if isinstance(body.get("parameters"), dict) and "generateAudio" in body["parameters"]:
+            raise google_error(400, NO_AUDIO_SWITCH)  # a Vertex AI field the Gemini API refuses
         parameters = _check_keys(body.get("parameters", {}), _PARAMETER_KEYS, "parameters")
         prompt = instance.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
@@ -225,7 +229,7 @@ def router(service: VideoService) -> APIRouter:
         record = await in_thread(create_job, service, dialect=DIALECT, model=model,
                                  prompt=prompt, size=size, seconds=seconds, image=image,
                                  last=last, extra={"parameters": parameters},
-                                 shape=_reshape)
+                                 sound=not rules.get("silent"), shape=_reshape)
         return json_answer({"name": _operation_name(model, record.id)})
 
     async def _extend(model: str, rules: dict[str, Any], instance: dict[str, Any], prompt: str,

@@ -46,6 +46,7 @@ from stillmotion.server.dialects import (
 )
 from stillmotion.server.errors import APIError
 from stillmotion.server.service import VideoService
+from stillmotion.server.sound import sound_switch
 from stillmotion.server.store import COMPLETED, FAILED, IN_PROGRESS
 
 DIALECT = "wan"
@@ -126,6 +127,8 @@ def _check(body: object) -> tuple[dict[str, Any], dict[str, Any]]:
     if not isinstance(duration, int) or isinstance(duration, bool) or not 2 <= duration <= 15:
         raise wan_error(400, "InvalidParameter", "parameters.duration must be an integer from "
                         "2 to 15.")
+    if not isinstance(parameters.get("audio", True), bool):
+        raise wan_error(400, "InvalidParameter", "parameters.audio must be a boolean.")
     return inputs, parameters
 
 
@@ -183,7 +186,9 @@ def router(service: VideoService) -> APIRouter:
         record = await in_thread(create_job, service, dialect=DIALECT, model=body["model"],
                                  prompt=inputs.get("prompt") or "(no prompt)", size=size,
                                  seconds=parameters.get("duration", 5), image=image, last=last,
-                                 extra={"resolution": resolution}, shape=_reshape)
+                                 extra={"resolution": resolution},
+                                 sound=sound_switch(parameters, "audio", default=True),
+                                 shape=_reshape)
         return json_answer({"request_id": str(uuid.uuid4()),
                             "output": {"task_id": task_uuid(record.id),
                                        "task_status": "PENDING"}})

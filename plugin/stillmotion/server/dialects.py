@@ -259,15 +259,16 @@ def still_size(data: bytes, param: str) -> tuple[int, int]:
 
 def create_job(service: VideoService, *, dialect: str, model: str, prompt: str,
                size: tuple[int, int], seconds: int, image: bytes, last: bytes | None,
-               extra: dict[str, Any] | None = None) -> JobRecord:
+               extra: dict[str, Any] | None = None, sound: bool = True) -> JobRecord:
     """Queue a render on the service for a dialect request: it starts on ``image`` and, when
-    a ``last`` frame came, ends on it (the job record's ``last_image``)."""
+    a ``last`` frame came, ends on it (the job record's ``last_image``); ``sound`` is what the
+    dialect read from the vendor's sound switch (:mod:`stillmotion.server.sound`)."""
     last_reference = None if last is None else Upload(fit_to(last, size, "last_frame"),
                                                       "last_frame.png")
     record = service.create(prompt=prompt, model=free_model(service),
                             size=f"{size[0]}x{size[1]}", seconds=str(seconds),
                             reference=Upload(fit_to(image, size, "image"), "first_frame.png"),
-                            last_reference=last_reference)
+                            last_reference=last_reference, sound=sound)
     job_id = str(record["id"])
     facts: dict[str, Any] = {"dialect": dialect, "model": model, **(extra or {})}
     if dialect_state(service).take("refuse_images"):

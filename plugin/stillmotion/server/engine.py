@@ -21,9 +21,10 @@ class Engine(Protocol):
     """Renders for the server; every method writes its output file or raises."""
 
     def render(self, output: Path, *, prompt: str, size: tuple[int, int], seconds: int,
-               image: Path | None, last_image: Path | None, fast: bool,
+               image: Path | None, last_image: Path | None, fast: bool, sound: bool,
                on_progress: FractionCallback) -> None:
-        """A new clip (``image`` is its first frame, ``last_image`` its last, when given)."""
+        """A new clip (``image`` is its first frame, ``last_image`` its last, when given);
+        ``sound`` False: without an audio stream (a request that asked for no sound)."""
         ...
 
     def extend(self, output: Path, *, source_video: Path, prompt: str, seconds: int,
@@ -60,12 +61,13 @@ class PreviewEngine:
     """The built-in engine: ``stillmotion.preview`` renders, ``media.frames`` grabs frames."""
 
     def render(self, output: Path, *, prompt: str, size: tuple[int, int], seconds: int,
-               image: Path | None, last_image: Path | None, fast: bool,
+               image: Path | None, last_image: Path | None, fast: bool, sound: bool,
                on_progress: FractionCallback) -> None:
         from stillmotion.preview import render_preview
 
         render_preview(output, prompt=prompt, size=size, seconds=seconds, image=image,
-                       last_image=last_image, fast=fast, on_progress=_reporter(on_progress))
+                       last_image=last_image, fast=fast, sound=sound,
+                       on_progress=_reporter(on_progress))
 
     def extend(self, output: Path, *, source_video: Path, prompt: str, seconds: int,
                size: tuple[int, int], fast: bool, on_progress: FractionCallback) -> None:

@@ -22,6 +22,7 @@ from stillmotion.server.errors import SERVER_ERROR, APIError
 from stillmotion.server.inputs import reference_image, text_field, video_source
 from stillmotion.server.requests import ServiceDep, presented_key, read_body
 from stillmotion.server.responses import BrokenDownload, DroppedAnswer
+from stillmotion.server.sound import header_wants_sound
 from stillmotion.server.store import TERMINAL
 
 LIST_LIMIT_DEFAULT = 20
@@ -74,7 +75,8 @@ async def create_video(request: Request, service: ServiceDep) -> Response:
     return JSONResponse(await run_in_threadpool(
         service.create, prompt=body.get("prompt"), model=text_field(body, "model"),
         size=text_field(body, "size"), seconds=text_field(body, "seconds"),
-        reference=None if reference in (None, "") else reference_image(reference)))
+        reference=None if reference in (None, "") else reference_image(reference),
+        sound=header_wants_sound(request.headers)))
 
 
 @router.get("/models")

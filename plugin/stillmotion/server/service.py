@@ -116,10 +116,11 @@ class VideoService:
     # ----------------------------------------------------------------- create-like calls
 
     def create(self, *, prompt: object, model: object, size: object, seconds: object,
-               reference: Upload | FileRef | None,
-               last_reference: Upload | FileRef | None = None) -> dict[str, Any]:
+               reference: Upload | FileRef | None, last_reference: Upload | FileRef | None = None,
+               sound: bool = True) -> dict[str, Any]:
         """``POST /videos``: validate everything, store the reference image (and the last
-        image the render must end on, for first+last frame requests), queue the job."""
+        image the render must end on, for first+last frame requests), queue the job;
+        ``sound`` False renders it without an audio stream (:mod:`stillmotion.server.sound`)."""
         text = check_prompt(prompt)
         model_name = _string(model, "model", DEFAULT_MODEL)
         rule = self.catalog.rule(model_name)
@@ -129,6 +130,7 @@ class VideoService:
         dims = self.catalog.check_size(rule, size_text)
         record = self._new_record(model_name, text, size_text, str(count), kind="create",
                                   segment_seconds=count)
+        record.sound = sound
         try:
             if reference is not None:
                 record.image = self._store_still(record, reference, dims, "reference",
@@ -149,6 +151,7 @@ class VideoService:
                                   kind="remix", segment_seconds=int(source.seconds))
         record.remixed_from_video_id = source.id
         record.source_id = source.id
+        record.sound = source.sound
         record.image = self._copy_into(record.id, source.image, "reference")
         record.last_image = self._copy_into(record.id, source.last_image, "last_reference")
         return self._queue(record)

@@ -39,6 +39,8 @@ class JobRecord:
     ``segment_seconds`` is what the renderer must produce (the new part for an extension).
     ``image``/``last_image``/``source_video`` are paths relative to the store root;
     ``last_image`` is the still the render must end on (first+last frame requests).
+    ``sound`` False: the request asked for no sound, so the render has no audio stream
+    (:mod:`stillmotion.server.sound`).
     """
 
     id: str
@@ -61,6 +63,7 @@ class JobRecord:
     source_video: str | None = None
     segment_seconds: int = 0
     extensions: int = 0
+    sound: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     def public(self) -> dict[str, Any]:

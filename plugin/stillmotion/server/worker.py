@@ -124,7 +124,7 @@ class RenderWorker:
         last = self.store.path(record.last_image) if record.last_image else None
         self.engine.render(output, prompt=record.prompt, size=size,
                            seconds=record.segment_seconds, image=image, last_image=last,
-                           fast=fast, on_progress=on_progress)
+                           fast=fast, sound=record.sound, on_progress=on_progress)
 
     def _fail(self, job_id: str, code: str, message: str) -> None:
         failed = self.store.update(job_id, status=FAILED,

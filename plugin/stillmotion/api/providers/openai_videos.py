@@ -82,8 +82,13 @@ class VideosProvider:
             reference = ImageUrlReference.from_file(request.first_frame)
         video = self.client.create(request.prompt, model=request.model or self._default_model,
                                    seconds=request.seconds, size=request.size,
-                                   input_reference=reference)
+                                   input_reference=reference, sound=self._sound(request))
         return video.to_job_state()
+
+    def _sound(self, request: GenerationRequest) -> bool:
+        """False (no sound) for ``--no-audio`` on ``preview``, our own server, which takes a
+        sound switch; OpenAI and gateways have none, so they are never asked."""
+        return not (self.name == "preview" and request.audio is False)
 
     def remix(self, job_id: str, prompt: str) -> JobState:
         """A new job from a finished one with a new prompt (``POST /videos/{id}/remix``)."""
