@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,20 +20,13 @@ import opentimelineio as otio
 import pytest
 
 from stillmotion.media.manifest_store import AI_SOURCE
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from support.c2pa_vendor import make_vendor, sign_download
 from support.finishing import ThreeShots, make_three_shots
 from support.generate_env import case_25, cli, cli_json, isolate, job, small_clip, write_case
 
 KEY = "dummy-test-key"
 TRUST_ONLY = {"signingCredential.untrusted"}
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(data_dir=tmp_path_factory.mktemp("server"), fast=True,
-                             test_mode=True) as running:
-        yield running
 
 
 def _read(path: Path, sidecar: Path | None = None,
@@ -103,7 +95,7 @@ def test_standalone_conform_names_its_input_and_keeps_the_ai_label_only_if_decla
 
 
 def test_extend_with_crossfade_signs_the_clip_and_the_still(
-    server: RunningServer, media_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    preview_server: RunningServer, media_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     isolate(monkeypatch, tmp_path)
@@ -111,7 +103,8 @@ def test_extend_with_crossfade_signs_the_clip_and_the_still(
     ledger = tmp_path / "ledger.sqlite3"
     result = cli_json(capsys, "extend", source, "--clip", "pal", "--prompt", "Keep drifting",
                       "--seconds", "1", "--crossfade", "0.4", "--provider", "preview",
-                      "--base-url", server.base_url, "--size", "320x180", "--ledger", ledger)
+                      "--base-url", preview_server.base_url, "--size", "320x180",
+                      "--ledger", ledger)
     row = job(ledger, result["job_id"])
     store = _ours_with_parent(Path(result["conformed"]), Path(result["original"]).name)
     assert AI_SOURCE in _source_types(_active(store))
@@ -134,7 +127,7 @@ def test_extend_with_crossfade_signs_the_clip_and_the_still(
 
 
 def test_fill_gap_signs_the_last_frame_still(
-    server: RunningServer, media_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    preview_server: RunningServer, media_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     isolate(monkeypatch, tmp_path)
@@ -156,7 +149,8 @@ def test_fill_gap_signs_the_last_frame_still(
     ledger = tmp_path / "ledger.sqlite3"
     result = cli_json(capsys, "fill-gap", cut, "--at", "15", "--prompt", "Bridge the cut",
                       "--provider", "veo", "--model", "veo-3.1-fast-generate-preview",
-                      "--base-url", server.root_url, "--preset", "h264-web", "--ledger", ledger)
+                      "--base-url", preview_server.root_url, "--preset", "h264-web",
+                      "--ledger", ledger)
     row = job(ledger, result["job_id"])
     assert row.files.last_image is not None and row.files.last_image.name.endswith(
         "_last_frame.png")
@@ -165,12 +159,12 @@ def test_fill_gap_signs_the_last_frame_still(
 
 
 @pytest.fixture(scope="module")
-def three(server: RunningServer, media_dir: Path, tmp_path_factory: pytest.TempPathFactory,
+def three(preview_server: RunningServer, media_dir: Path, tmp_path_factory: pytest.TempPathFactory,
           ) -> ThreeShots:
     folder = tmp_path_factory.mktemp("three")
     with pytest.MonkeyPatch.context() as patch:
         isolate(patch, folder)
-        return make_three_shots(server, media_dir, folder / "project")
+        return make_three_shots(preview_server, media_dir, folder / "project")
 
 
 def _turn_over(capsys: pytest.CaptureFixture[str], three: ThreeShots, out: Path,

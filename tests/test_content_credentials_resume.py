@@ -9,16 +9,16 @@ process, with a render delay so the kill lands while the job is in progress); an
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import c2pa
 import pytest
 
 from stillmotion.jobs.ledger import LedgerState
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from support.crash_run import kill, row_for, start, wait_for
 from support.generate_env import case_23976, clean_env, cli, isolate, small_clip, write_case
+from support.server import MakeServer
 
 S = LedgerState
 KEY = "sk-test-dummy"
@@ -26,10 +26,8 @@ PROMPT = "Slow dolly in, killed while waiting, no credentials"
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[RunningServer]:
-    with serve_in_background(data_dir=tmp_path / "server", fast=True, test_mode=True,
-                             render_delay=3.0, poll_after_ms=200) as running:
-        yield running
+def server(make_server: MakeServer) -> RunningServer:
+    return make_server(render_delay=3.0, poll_after_ms=200)
 
 
 def test_resume_after_a_crash_keeps_no_credentials(

@@ -15,13 +15,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from stillmotion.jobs.ledger import JobRow, Ledger, LedgerState
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from support.generate_env import (
     case_25,
     case_23976,
@@ -33,6 +33,7 @@ from support.generate_env import (
     small_clip,
     write_case,
 )
+from support.server import MakeServer
 
 S = LedgerState
 CONTENT_ROUTE = "GET /v1/videos/{video_id}/content"
@@ -42,10 +43,8 @@ PRICES = '{"openai/preview": 0}'
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[RunningServer]:
-    with serve_in_background(data_dir=tmp_path / "server", fast=True, test_mode=True,
-                             render_delay=3.0, poll_after_ms=200) as running:
-        yield running
+def server(make_server: MakeServer) -> RunningServer:
+    return make_server(render_delay=3.0, poll_after_ms=200)
 
 
 def _command() -> list[str]:

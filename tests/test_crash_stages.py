@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +33,7 @@ import pytest
 from stillmotion.errors import JobStateError
 from stillmotion.jobs.ledger import LedgerState
 from stillmotion.media.probe import probe
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.timeline.io import write_timeline
 from support.crash_run import add_filler_track, kill, row_for, slow_ffmpeg, start, wait_for
 from support.generate_env import (
@@ -46,6 +45,7 @@ from support.generate_env import (
     isolate,
     small_clip,
 )
+from support.server import MakeServer
 
 S = LedgerState
 CREATE_ROUTE = "POST /v1/videos"
@@ -80,10 +80,8 @@ CASES = [*STAGES, MID_WRITE]
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[RunningServer]:
-    with serve_in_background(data_dir=tmp_path / "server", fast=True, test_mode=True,
-                             render_delay=2.0, poll_after_ms=100) as running:
-        yield running
+def server(make_server: MakeServer) -> RunningServer:
+    return make_server(render_delay=2.0, poll_after_ms=100)
 
 
 def _partials(folder: Path) -> list[Path]:

@@ -11,7 +11,6 @@ extra model "muse" (as a gateway would serve it), over real HTTP.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +21,11 @@ from stillmotion.api import capabilities, model_rows
 from stillmotion.api.declared import declared_row, declared_rows
 from stillmotion.errors import ConfigError
 from stillmotion.jobs import cost
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.settings import Settings, load_settings
 from stillmotion.timeline.io import read_timeline
 from support.generate_env import ai_items, cli, cli_json, isolate, one_clip_cut
+from support.server import reset_server, server_fixture
 from support.vendor_golden import golden, missing
 
 KEY = "gateway-test-key"
@@ -151,11 +151,7 @@ def test_no_provider_defaults_to_a_sora_model() -> None:
         "the settings file.")
 
 
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(tmp_path_factory.mktemp("gateway"), fast=True, test_mode=True,
-                             require_key=KEY, extra_models=("preview", "muse")) as running:
-        yield running
+gateway = server_fixture(require_key=KEY, extra_models=("preview", "muse"))
 
 
 @pytest.fixture
@@ -164,8 +160,7 @@ def live(gateway: RunningServer, monkeypatch: pytest.MonkeyPatch,
     isolate(monkeypatch, tmp_path)
     monkeypatch.delenv("STILLMOTION_MODELS", raising=False)
     monkeypatch.setenv("STILLMOTION_API_KEY", KEY)
-    gateway.set_faults()
-    gateway.reset_stats()
+    reset_server(gateway)
     return gateway
 
 

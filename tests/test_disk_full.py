@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import resource
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from stillmotion.jobs.ledger import LedgerState
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.timeline.io import write_timeline
 from support.crash_run import row_for, stillmotion_command
 from support.generate_env import case_23976, clean_env, cli, isolate, small_clip
+from support.server import MakeServer
 
 LIMIT = 2 * 1024 * 1024  # bytes: above a 320x180 H.264 download, below its DNxHR conform
 PRICES = '{"openai/preview": 0}'
@@ -37,10 +37,8 @@ def _run_limited(args: list[str], env: dict[str, str]) -> subprocess.CompletedPr
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[RunningServer]:
-    with serve_in_background(data_dir=tmp_path / "server", fast=True,
-                             test_mode=True) as running:
-        yield running
+def server(make_server: MakeServer) -> RunningServer:
+    return make_server()
 
 
 def _one_sentence(stderr: str) -> str:

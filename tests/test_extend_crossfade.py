@@ -9,7 +9,6 @@ negligible): before the overlap only A, after it only B, in its middle both at a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from stillmotion.media.assembly import Blank, Dissolve, Show
 from stillmotion.media.ffmpeg import media_arg, run
 from stillmotion.media.probe import probe
 from stillmotion.media.synth import code_band_filters
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.timeline.io import read_timeline, write_timeline
 from stillmotion.timeline.metadata import GeneratedClipMetadata, write_metadata
 from stillmotion.timeline.render import plan_timeline, render_timeline
@@ -42,13 +41,6 @@ SPEECH = 'Slow dolly in over 1 s; she says "we made it" quietly'
 @pytest.fixture(autouse=True)
 def _sandbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     isolate(monkeypatch, tmp_path)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(data_dir=tmp_path_factory.mktemp("server"), fast=True,
-                             test_mode=True) as running:
-        yield running
 
 
 def _toned(path: Path, frequency: int, frames: int) -> Path:
@@ -162,7 +154,8 @@ def test_the_extension_crossfades_picture_and_sound_over_the_overlap(
 
 
 def test_extend_with_a_crossfade_places_sound_with_its_picture_marked_to_dissolve(
-    server: RunningServer, media_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    preview_server: RunningServer, media_dir: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     media = small_clip(media_dir, "r25_ten")
     b = media_clip("B", media, rate=RATE, source_start=TEN_25 + 10, duration=30,
@@ -173,7 +166,7 @@ def test_extend_with_a_crossfade_places_sound_with_its_picture_marked_to_dissolv
                          folder / "cut.otio")
     result = cli_json(capsys, "extend", cut, "--clip", "B", "--crossfade", "0.4", "--prompt",
                       SPEECH, "-o", folder / "extended.otio", "--provider", "preview",
-                      "--base-url", server.base_url, *FAST,
+                      "--base-url", preview_server.base_url, *FAST,
                       "--ledger", str(tmp_path / "ledger.sqlite3"))
     tl = read_timeline(Path(str(result["timeline"])))
     placed = {}

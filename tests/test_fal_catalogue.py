@@ -10,7 +10,6 @@ the spelling they declared (or fal's common defaults).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,10 @@ from stillmotion.api import capabilities, model_rows
 from stillmotion.api.providers import fal
 from stillmotion.api.providers.base import GenerationRequest
 from stillmotion.errors import ConfigError
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.settings import Settings
 from support.dialects import NO_WAIT, Script, Stills, body_of, data_uri, make_stills
+from support.server import server_fixture
 
 DATA = Path(__file__).parent / "data" / "vendors" / "fal"
 KEY = "fal-golden-key"
@@ -54,11 +54,7 @@ def stills(tmp_path_factory: pytest.TempPathFactory) -> Stills:
     return make_stills(tmp_path_factory)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(tmp_path_factory.mktemp("fal-golden"), fast=True, test_mode=True,
-                             require_key=KEY) as running:
-        yield running
+server = server_fixture(require_key=KEY)
 
 
 @pytest.mark.parametrize(("name", "model", "seconds", "size"), GOLDEN)

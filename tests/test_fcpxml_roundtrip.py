@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import shutil
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from support.generate_env import FAST, HOUR_23, cli, code_of, generated, isolate, small_clip
 
 PROMPT = "Slow push in over 1 s"
@@ -64,13 +63,6 @@ def project_text(media: Path) -> str:
 """
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(data_dir=tmp_path_factory.mktemp("server"), fast=True,
-                             test_mode=True) as running:
-        yield running
-
-
 def _originals(path: Path) -> list[str]:
     """Every element of the document, serialised, except the containers ours go into."""
     root = ET.parse(path).getroot()
@@ -80,7 +72,7 @@ def _originals(path: Path) -> list[str]:
 
 
 def test_generate_keeps_transitions_markers_and_keywords(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, media_dir: Path, server: RunningServer,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, media_dir: Path, preview_server: RunningServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     isolate(monkeypatch, tmp_path)
@@ -93,7 +85,7 @@ def test_generate_keeps_transitions_markers_and_keywords(
     ledger = tmp_path / "ledger.sqlite3"
     base: list[str | Path] = [
         "generate", project, "--at", "01:00:00:10", "--prompt", PROMPT, "--ledger", ledger,
-        "--provider", "preview", "--base-url", server.base_url, *FAST]
+        "--provider", "preview", "--base-url", preview_server.base_url, *FAST]
     code, out, err = cli(capsys, *base, "--dry-run", "--json")
     assert code == 0, err
     assert code_of(json.loads(out)["image"]) == 10

@@ -9,7 +9,7 @@ moderation block, a closed port) use a real local server or a real closed port.
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -18,10 +18,11 @@ import opentimelineio as otio
 import pytest
 
 from stillmotion.media.probe import probe
-from stillmotion.server import FaultPlan, RunningServer, serve_in_background
+from stillmotion.server import FaultPlan, RunningServer
 from stillmotion.timeline.io import write_timeline
 from stillmotion.timeline.metadata import GeneratedClipMetadata, TakeRecord, write_metadata
 from support.generate_env import FAST, TEN_25, cli, copy_media, isolate, small_clip, snapshot
+from support.server import server_fixture
 from support.timelines import gap, media_clip, timeline, track
 
 PROMPT = "Slow push in over 1 s"
@@ -169,12 +170,7 @@ CASES: list[tuple[str, Build, int, str]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(data_dir=tmp_path_factory.mktemp("server"), fast=True,
-                             test_mode=True,
-                             faults=FaultPlan(moderation_words=[BANNED])) as running:
-        yield running
+server = server_fixture(faults=FaultPlan(moderation_words=[BANNED]))
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ request counters prove what was (and was not) sent."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import opentimelineio as otio
 import pytest
 
 from stillmotion.jobs.ledger import Ledger, LedgerState
-from stillmotion.server import FaultPlan, RunningServer, serve_in_background
+from stillmotion.server import FaultPlan, RunningServer
 from stillmotion.timeline.generated import GeneratedClip
 from support.generate_env import (
     FAST,
@@ -26,18 +25,14 @@ from support.generate_env import (
     small_clip,
     write_case,
 )
+from support.server import server_fixture
 from support.timelines import R23, media_clip, rt, timeline, track
 
 PROMPT = "Slow dolly in over 1 s; warm evening light"
 BANNED = "forbidden"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(data_dir=tmp_path_factory.mktemp("server"), fast=True,
-                             test_mode=True,
-                             faults=FaultPlan(moderation_words=[BANNED])) as running:
-        yield running
+server = server_fixture(faults=FaultPlan(moderation_words=[BANNED]))
 
 
 @pytest.fixture(autouse=True)

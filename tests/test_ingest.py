@@ -19,13 +19,14 @@ from stillmotion.media.ffmpeg import media_arg, run
 from stillmotion.media.sampling import shown_frame
 from stillmotion.review.from_timeline import review_timeline
 from stillmotion.review.rows import LedgerIndex
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.timecode import Timecode
 from stillmotion.timeline.handoff import ShotSlot, shot_slots
 from stillmotion.timeline.io import read_timeline, write_timeline
 from support.finishing import ShotCase, ThreeShots, make_three_shots, run_json
 from support.framecode import luma_frames, read_code
 from support.generate_env import cli, isolate, snapshot
+from support.server import serving
 from support.timelines import R23
 
 CLOCK = Timecode(R23)
@@ -44,8 +45,7 @@ def turned(tmp_path_factory: pytest.TempPathFactory, media_dir: Path) -> Iterato
     folder = tmp_path_factory.mktemp("ingest")
     with pytest.MonkeyPatch.context() as patch:
         isolate(patch, folder)
-        with serve_in_background(data_dir=folder / "server", fast=True,
-                                 test_mode=True) as server:
+        with serving(folder / "server") as server:  # stopped: turnover needs no server
             three = _three(server, media_dir, folder)
         out = folder / "turnover"
         result = run_json("turnover", three.timeline, "--handles", "8", "--format", "exr",

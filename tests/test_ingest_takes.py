@@ -22,7 +22,7 @@ import pytest
 
 from stillmotion.media.ffmpeg import media_arg, run
 from stillmotion.media.sound import sound_facts
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.timecode import Timecode
 from stillmotion.timeline.handoff import ShotSlot, shot_slots
 from stillmotion.timeline.io import read_timeline
@@ -48,24 +48,23 @@ class Ingested:
 
 
 @pytest.fixture(scope="module")
-def ingested(tmp_path_factory: pytest.TempPathFactory, media_dir: Path) -> Iterator[Ingested]:
+def ingested(tmp_path_factory: pytest.TempPathFactory, media_dir: Path,
+             preview_server: RunningServer) -> Iterator[Ingested]:
     folder = tmp_path_factory.mktemp("ingest_takes")
     with pytest.MonkeyPatch.context() as patch:
         isolate(patch, folder)
-        with serve_in_background(data_dir=folder / "server", fast=True,
-                                 test_mode=True) as server:
-            three = make_three_shots(server, media_dir, folder / "project",
-                                     prompts=(SPEECH, SPEECH, PROMPTS[2]))
-            turnover = folder / "turnover"
-            result = run_json("turnover", three.timeline, "--handles", "8", "--format",
-                              "prores4444", "-o", turnover, "--ledger", three.ledger)
-            records = tuple(result["shots"])
-            returned = folder / "returned"
-            _version(turnover, records[0], returned, tone=True)
-            _version(turnover, records[1], returned, tone=False)
-            out = folder / "with_v002.otio"
-            run_json("ingest", three.timeline, returned, "-o", out, "--ledger", three.ledger)
-            yield Ingested(three, records, out, server)
+        three = make_three_shots(preview_server, media_dir, folder / "project",
+                                 prompts=(SPEECH, SPEECH, PROMPTS[2]))
+        turnover = folder / "turnover"
+        result = run_json("turnover", three.timeline, "--handles", "8", "--format",
+                          "prores4444", "-o", turnover, "--ledger", three.ledger)
+        records = tuple(result["shots"])
+        returned = folder / "returned"
+        _version(turnover, records[0], returned, tone=True)
+        _version(turnover, records[1], returned, tone=False)
+        out = folder / "with_v002.otio"
+        run_json("ingest", three.timeline, returned, "-o", out, "--ledger", three.ledger)
+        yield Ingested(three, records, out, preview_server)
 
 
 def _version(turnover: Path, record: dict[str, Any], into: Path, *, tone: bool) -> Path:

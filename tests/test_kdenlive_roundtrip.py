@@ -11,25 +11,17 @@ from __future__ import annotations
 import json
 import shutil
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.timeline.io import read_timeline
 from stillmotion.timeline.kdenlive_write import METADATA_PROPERTY
 from support.generate_env import FAST, cli, code_of, generated, isolate
 from support.render_media import make_media
 
 FIXTURE = Path(__file__).parent / "data" / "nle" / "mixes.kdenlive"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(data_dir=tmp_path_factory.mktemp("server"), fast=True,
-                             test_mode=True) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +102,7 @@ def _ai_tractors(path: Path) -> list[ET.Element]:
 
 
 def test_generate_keeps_mixes_compositions_filters_markers_and_guides(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, project: Path, server: RunningServer,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, project: Path, preview_server: RunningServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     isolate(monkeypatch, tmp_path)
@@ -120,7 +112,7 @@ def test_generate_keeps_mixes_compositions_filters_markers_and_guides(
                       "clip markers": 2}
     ledger = tmp_path / "ledger.sqlite3"
     local: list[str | Path] = ["--ledger", ledger, "--provider", "preview", "--base-url",
-                               server.base_url, *FAST]
+                               preview_server.base_url, *FAST]
     out = project.with_name("out.kdenlive")
     # Frame 33: the title on V2 is passed over to the shot on V1 (record 33 = file frame 39).
     code, stdout, err = cli(capsys, "generate", project, "--at", "frame:33", "--prompt",
@@ -168,7 +160,7 @@ def test_generate_keeps_mixes_compositions_filters_markers_and_guides(
 @pytest.mark.parametrize("prompt", ["Slow push in over 1 s",
                                     "Slow push in over 1 s; she says hello"])
 def test_a_track_inserted_under_a_composition_renumbers_it(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, project: Path, server: RunningServer,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, project: Path, preview_server: RunningServer,
     capsys: pytest.CaptureFixture[str], prompt: str,
 ) -> None:
     """Frame 2: nothing on V2 overlaps the clip, so the AI track goes between V1 and V2 and
@@ -181,7 +173,7 @@ def test_a_track_inserted_under_a_composition_renumbers_it(
     out = project.with_name("low.kdenlive")
     code, _, err = cli(capsys, "generate", project, "--at", "frame:2", "--prompt",
                        prompt, "-o", out, "--ledger", tmp_path / "l.sqlite3",
-                       "--provider", "preview", "--base-url", server.base_url, *FAST)
+                       "--provider", "preview", "--base-url", preview_server.base_url, *FAST)
     assert code == 0, err
     sound = "says" in prompt
     assert _track_names(out) == ["AI Generated"] * sound + ["V1", "AI Generated", "V2"]
@@ -195,7 +187,7 @@ def test_a_track_inserted_under_a_composition_renumbers_it(
 
 
 def test_the_editors_own_clip_on_the_ai_track_is_kept(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, project: Path, server: RunningServer,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, project: Path, preview_server: RunningServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The editor drops a clip of their own on "AI Generated" (record 30-35); rewriting the
@@ -204,7 +196,7 @@ def test_the_editors_own_clip_on_the_ai_track_is_kept(
     out = project.with_name("low.kdenlive")
     code, _, err = cli(capsys, "generate", project, "--at", "frame:2", "--prompt",
                        "Slow push in over 1 s", "-o", out, "--ledger", tmp_path / "l.sqlite3",
-                       "--provider", "preview", "--base-url", server.base_url, *FAST)
+                       "--provider", "preview", "--base-url", preview_server.base_url, *FAST)
     assert code == 0, err
     own = ('<blank length="4" /><entry producer="producer0" in="40" out="45">'
            '<property name="kdenlive:id">2</property></entry></playlist>')

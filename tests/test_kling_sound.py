@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import secrets
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -24,9 +23,10 @@ from stillmotion.api.providers.base import GenerationRequest
 from stillmotion.api.providers.kling import KlingProvider
 from stillmotion.media.probe import probe
 from stillmotion.media.sound import file_has_sound
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from support.dialects import NO_WAIT, Script, Stills, b64, body_of, make_stills_640
 from support.generate_env import cli, cli_json, isolate, one_clip_cut
+from support.server import server_fixture
 from support.vendor_golden import golden, shape
 
 ACCESS = "sound-access-key"
@@ -62,12 +62,7 @@ def test_the_switch_follows_the_jobs_wishes(stills: Stills) -> None:
     assert _sent(stills, "kling-v2-6", True, (1920, 1080))["sound"] == "on"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(tmp_path_factory.mktemp("kling-sound"), fast=True,
-                             test_mode=True, require_key=ACCESS,
-                             kling_secret=SECRET) as running:
-        yield running
+server = server_fixture(require_key=ACCESS, kling_secret=SECRET)
 
 
 def _post(server: RunningServer, body: dict[str, object]) -> httpx.Response:

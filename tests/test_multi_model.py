@@ -10,7 +10,6 @@ still places the others and ends non-zero.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -20,12 +19,13 @@ from stillmotion.api import capabilities
 from stillmotion.errors import ConfigError
 from stillmotion.jobs.multi import ModelChoice, parse_choices
 from stillmotion.media.synth import ClipSpec, render_clip
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.server.store import JobRecord
 from stillmotion.timecode import parse_size
 from stillmotion.timeline.io import read_timeline, write_timeline
 from support.framecode import fit_rect, luma_of_image, read_code
 from support.generate_env import TEN_25, ai_items, cli, cli_json, generated, isolate, job
+from support.server import last_job_seq, reset_server, server_fixture
 from support.timelines import media_clip, timeline, track
 
 KEY = "multi-test-key"
@@ -37,11 +37,7 @@ CHOICES = ["--provider", "runway:gen4.5", "--provider", f"fal:{WAN}"]
 CREATES = ("POST /v1/image_to_video", "POST /{model_path:falmodel}")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(tmp_path_factory.mktemp("multi-serve"), fast=True,
-                             test_mode=True, require_key=KEY, workers=2) as running:
-        yield running
+server = server_fixture(require_key=KEY, workers=2)
 
 
 _SINCE = [0]
@@ -53,9 +49,8 @@ def live(server: RunningServer, monkeypatch: pytest.MonkeyPatch,
     isolate(monkeypatch, tmp_path)
     for variable in ("RUNWAYML_API_SECRET", "FAL_KEY", "GEMINI_API_KEY"):
         monkeypatch.setenv(variable, KEY)
-    server.set_faults()
-    server.reset_stats()
-    _SINCE[0] = max((r.seq for r in server.service.store.jobs()), default=0)
+    reset_server(server)
+    _SINCE[0] = last_job_seq(server)
     return server
 
 

@@ -8,14 +8,13 @@ XML are written and re-read through the real adapters.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
 import opentimelineio as otio
 import pytest
 
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.timeline.io import read_timeline, write_timeline
 from stillmotion.timeline.relink import ReadingOptions, reading_options
 from stillmotion.timeline.sidecar import sidecar_path
@@ -32,17 +31,10 @@ from support.generate_env import (
 PROMPT = "Slow push in over 1 s"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(data_dir=tmp_path_factory.mktemp("server"), fast=True,
-                             test_mode=True) as running:
-        yield running
-
-
 @pytest.mark.parametrize("suffix", ["xml", "edl"])
 def test_generate_takes_and_review_keep_our_metadata(
     suffix: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, media_dir: Path,
-    server: RunningServer, capsys: pytest.CaptureFixture[str],
+    preview_server: RunningServer, capsys: pytest.CaptureFixture[str],
 ) -> None:
     isolate(monkeypatch, tmp_path)
     case = case_25(small_clip(media_dir, "r25_ten"))
@@ -53,7 +45,7 @@ def test_generate_takes_and_review_keep_our_metadata(
     rate = ["--rate", "25"] if suffix == "edl" else []
     generate: list[str | Path] = [
         "generate", source, "--at", case.at, "--prompt", PROMPT, "--ledger", ledger,
-        "--provider", "preview", "--base-url", server.base_url, *FAST, *rate]
+        "--provider", "preview", "--base-url", preview_server.base_url, *FAST, *rate]
     code, out, err = cli(capsys, *generate, "--json")
     assert code == 0, err
     output = Path(json.loads(out)["timeline"])
@@ -86,14 +78,14 @@ def test_generate_takes_and_review_keep_our_metadata(
 
 def test_an_edl_without_its_sidecar_still_finds_the_clip_but_not_its_metadata(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, media_dir: Path,
-    server: RunningServer, capsys: pytest.CaptureFixture[str],
+    preview_server: RunningServer, capsys: pytest.CaptureFixture[str],
 ) -> None:
     isolate(monkeypatch, tmp_path)
     case = case_25(small_clip(media_dir, "r25_ten"))
     source = write_timeline(case.timeline, tmp_path / "cut.edl")
     code, out, err = cli(capsys, "generate", source, "--at", case.at, "--prompt", PROMPT,
                          "--ledger", tmp_path / "l.sqlite3", "--provider", "preview",
-                         "--base-url", server.base_url, *FAST, "--rate", "25", "--json")
+                         "--base-url", preview_server.base_url, *FAST, "--rate", "25", "--json")
     assert code == 0, err
     output = Path(json.loads(out)["timeline"])
     sidecar_path(output).unlink()

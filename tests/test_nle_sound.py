@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import shutil
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import opentimelineio as otio
 import pytest
 
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.timeline.io import read_timeline
 from support.generate_env import FAST, HOUR_23, cli, generated, isolate, small_clip
 from support.render_media import make_media
@@ -22,13 +21,6 @@ from test_fcpxml_roundtrip import project_text
 from test_kdenlive_roundtrip import FIXTURE
 
 SPEECH = 'Slow push in over 1 s; she says "we made it" quietly'
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(data_dir=tmp_path_factory.mktemp("server"), fast=True,
-                             test_mode=True) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +38,7 @@ def _ours(path: Path) -> tuple[ET.Element, ET.Element]:
 
 
 def test_fcpxml_connects_the_clip_with_its_sound_and_takes_keep_them_together(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, media_dir: Path, server: RunningServer,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, media_dir: Path, preview_server: RunningServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     isolate(monkeypatch, tmp_path)
@@ -57,7 +49,7 @@ def test_fcpxml_connects_the_clip_with_its_sound_and_takes_keep_them_together(
     project.write_text(project_text(media))
     base: list[str | Path] = [
         "generate", project, "--at", "01:00:00:10", "--prompt", SPEECH, "--ledger",
-        tmp_path / "ledger.sqlite3", "--provider", "preview", "--base-url", server.base_url,
+        tmp_path / "ledger.sqlite3", "--provider", "preview", "--base-url", preview_server.base_url,
         *FAST]
     output = folder / "out.fcpxml"
     code, _, err = cli(capsys, *base, "-o", output)
@@ -112,7 +104,7 @@ def _audio_tractors(path: Path) -> list[ET.Element]:
 
 
 def test_kdenlive_puts_the_sound_on_an_audio_track_under_the_same_frames(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, server: RunningServer, clip_file: Path,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, preview_server: RunningServer, clip_file: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     isolate(monkeypatch, tmp_path)
@@ -122,7 +114,7 @@ def test_kdenlive_puts_the_sound_on_an_audio_track_under_the_same_frames(
     project = Path(shutil.copyfile(FIXTURE, folder / "mixes.kdenlive"))
     base: list[str | Path] = [
         "generate", project, "--at", "frame:2", "--prompt", SPEECH, "--ledger",
-        tmp_path / "ledger.sqlite3", "--provider", "preview", "--base-url", server.base_url,
+        tmp_path / "ledger.sqlite3", "--provider", "preview", "--base-url", preview_server.base_url,
         *FAST]
     out = folder / "out.kdenlive"
     code, _, err = cli(capsys, *base, "-o", out)
@@ -189,7 +181,7 @@ def test_kdenlive_puts_the_sound_on_an_audio_track_under_the_same_frames(
 
 
 def test_kdenlive_with_no_audio_writes_no_sound(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, server: RunningServer, clip_file: Path,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, preview_server: RunningServer, clip_file: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     isolate(monkeypatch, tmp_path)
@@ -200,7 +192,7 @@ def test_kdenlive_with_no_audio_writes_no_sound(
     out = folder / "out.kdenlive"
     code, _, err = cli(capsys, "generate", project, "--at", "frame:2", "--prompt", SPEECH,
                        "--no-audio", "--ledger", tmp_path / "ledger.sqlite3", "--provider",
-                       "preview", "--base-url", server.base_url, *FAST, "-o", out)
+                       "preview", "--base-url", preview_server.base_url, *FAST, "-o", out)
     assert code == 0, err
     assert _audio_tractors(out) == []
     assert _layout(out)["Audio"] == [] and len(_layout(out)["Video"]) == 1

@@ -8,7 +8,7 @@ ffmpeg and the real OTIO adapters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 import opentimelineio as otio
 import pytest
 
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.timeline.io import read_timeline, write_timeline
 from stillmotion.timeline.metadata import GeneratedClipMetadata, read_metadata
 from stillmotion.timeline.place import place_generated
@@ -45,13 +45,6 @@ CASES: dict[str, tuple[Callable[[Path], Case], str]] = {
     "23.976": (case_23976, "r23_hour"), "25": (case_25, "r25_ten"),
     "29.97 DF": (case_2997_df, "r2997_df"),
 }
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(data_dir=tmp_path_factory.mktemp("server"), fast=True,
-                             test_mode=True) as running:
-        yield running
 
 
 @pytest.fixture(autouse=True)
@@ -94,7 +87,7 @@ def _block(clip: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize("rate", list(CASES))
 def test_sound_is_placed_under_its_picture_at_the_same_frame_and_linked(
-    rate: str, server: RunningServer, media_dir: Path, tmp_path: Path,
+    rate: str, preview_server: RunningServer, media_dir: Path, tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     make, clip_name = CASES[rate]
@@ -106,7 +99,7 @@ def test_sound_is_placed_under_its_picture_at_the_same_frame_and_linked(
 
     # --for resolve: the sound clip passes the Resolve OTIO import rules too (shaping refuses).
     result = cli_json(capsys, "generate", source, "--at", case.at, "--prompt", SPEECH,
-                      "--preset", case.preset, "--for", "resolve", *_local(server, ledger))
+                      "--preset", case.preset, "--for", "resolve", *_local(preview_server, ledger))
 
     placed = read_timeline(Path(result["timeline"]))
     pictures = _generated(placed, otio.schema.TrackKind.Video)
@@ -131,14 +124,15 @@ def test_sound_is_placed_under_its_picture_at_the_same_frame_and_linked(
 
 
 def test_a_silent_generation_and_no_audio_place_picture_only(
-    server: RunningServer, media_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    preview_server: RunningServer, media_dir: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     case = case_25(small_clip(media_dir, "r25_ten"))
     source = write_case(case, tmp_path / "project")
     ledger = tmp_path / "ledger.sqlite3"
 
     silent = cli_json(capsys, "generate", source, "--at", case.at, "--prompt", SILENT,
-                      "-o", tmp_path / "project" / "silent.otio", *_local(server, ledger))
+                      "-o", tmp_path / "project" / "silent.otio", *_local(preview_server, ledger))
     tl = read_timeline(Path(silent["timeline"]))
     assert len(_generated(tl, otio.schema.TrackKind.Video)) == 1
     assert _clips(tl, otio.schema.TrackKind.Audio) == []
@@ -147,7 +141,7 @@ def test_a_silent_generation_and_no_audio_place_picture_only(
 
     muted = cli_json(capsys, "generate", source, "--at", case.at, "--prompt", SPEECH,
                      "--no-audio", "-o", tmp_path / "project" / "muted.otio",
-                     *_local(server, ledger))
+                     *_local(preview_server, ledger))
     tl = read_timeline(Path(muted["timeline"]))
     picture = _generated(tl, otio.schema.TrackKind.Video)
     assert len(picture) == 1 and _block(picture[0][1])["link_id"] == ""
@@ -155,13 +149,14 @@ def test_a_silent_generation_and_no_audio_place_picture_only(
 
 
 def test_switching_takes_switches_the_sound_with_the_picture(
-    server: RunningServer, media_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    preview_server: RunningServer, media_dir: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     case = case_25(small_clip(media_dir, "r25_ten"))
     source = write_case(case, tmp_path / "project")
     ledger = tmp_path / "ledger.sqlite3"
     speaking = cli_json(capsys, "generate", source, "--at", case.at, "--prompt", SPEECH,
-                        *_local(server, ledger))
+                        *_local(preview_server, ledger))
     output = Path(speaking["timeline"])
     lufs = job(ledger, speaking["job_id"]).context.audio["lufs"]
     code, out, err = cli(capsys, "jobs", "show", speaking["job_id"], "--ledger", ledger)
@@ -172,7 +167,7 @@ def test_switching_takes_switches_the_sound_with_the_picture(
 
     # Take 2 (same shot, a silent prompt) replaces the slot: its sound goes with take 1.
     quiet = cli_json(capsys, "generate", source, "--at", case.at, "--prompt", SILENT,
-                     "--overwrite", *_local(server, ledger))
+                     "--overwrite", *_local(preview_server, ledger))
     tl = read_timeline(output)
     (_, picture, start, _), = _generated(tl, "Video")
     assert _block(picture)["take"] == 2 and _block(picture)["job_id"] == quiet["job_id"]
@@ -237,7 +232,8 @@ def test_the_audio_track_is_reused_when_free_and_a_new_one_taken_when_busy(
 
 
 def test_extend_and_fill_gap_place_sound_under_what_they_place(
-    server: RunningServer, media_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    preview_server: RunningServer, media_dir: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     media = small_clip(media_dir, "r25_ten")
@@ -251,11 +247,12 @@ def test_extend_and_fill_gap_place_sound_under_what_they_place(
     ledger = tmp_path / "ledger.sqlite3"
 
     extended = cli_json(capsys, "extend", cut, "--clip", "B", "--prompt", SPEECH,
-                        "-o", tmp_path / "project" / "extended.otio", *_local(server, ledger))
+                        "-o", tmp_path / "project" / "extended.otio",
+                        *_local(preview_server, ledger))
     monkeypatch.setenv("GEMINI_API_KEY", "dummy-test-key")
     filled = cli_json(capsys, "fill-gap", cut, "--at", "25", "--prompt", SPEECH,
                       "--provider", "veo", "--model", "veo-3.1-fast-generate-preview",
-                      "--base-url", server.root_url, "--preset", "h264-web",
+                      "--base-url", preview_server.root_url, "--preset", "h264-web",
                       "-o", tmp_path / "project" / "filled.otio", "--ledger", str(ledger))
     for result, start, frames in ((extended, 55, 25), (filled, 20, 15)):
         tl = read_timeline(Path(str(result["timeline"])))
@@ -268,14 +265,14 @@ def test_extend_and_fill_gap_place_sound_under_what_they_place(
 
 @pytest.mark.parametrize("suffix", [".xml", ".fcpxml", ".edl", ".kdenlive"])
 def test_the_sound_clip_survives_the_other_formats(
-    suffix: str, server: RunningServer, media_dir: Path, tmp_path: Path,
+    suffix: str, preview_server: RunningServer, media_dir: Path, tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     case = case_25(small_clip(media_dir, "r25_ten"))
     source = write_case(case, tmp_path / "project")
     output = tmp_path / "project" / f"placed{suffix}"
     result = cli_json(capsys, "generate", source, "--at", case.at, "--prompt", SPEECH,
-                      "-o", output, *_local(server, tmp_path / "ledger.sqlite3"))
+                      "-o", output, *_local(preview_server, tmp_path / "ledger.sqlite3"))
     tl = read_timeline(Path(str(result["timeline"])), rate="25" if suffix == ".edl" else None)
     # FCPXML keeps the sequence's tcStart (10:00:00:00): read back, its record frames count
     # from 00:00:00:00, as with every FCPXML read.

@@ -11,7 +11,6 @@ engine's real quality.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -22,12 +21,13 @@ import pytest
 from stillmotion.media.frames import fit_image, grab_frame
 from stillmotion.media.probe import probe
 from stillmotion.media.synth import ClipSpec, render_clip
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.timecode import parse_size
 from stillmotion.timeline.io import read_timeline, write_timeline
 from support.edges import mad_outside, mark_box
 from support.framecode import luma_of_image, read_code
 from support.generate_env import cli_json, isolate
+from support.server import server_fixture
 from support.timelines import gap, media_clip, timeline, track
 
 KEY = "dummy-test-key"
@@ -41,11 +41,7 @@ MODELS = {"veo": "veo-3.1-fast-generate-preview",
 PROMPT = "Slow dolly in as the cup is set down"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(tmp_path_factory.mktemp("edge-serve"), test_mode=True,
-                             require_key=KEY, workers=1) as running:
-        yield running
+server = server_fixture(fast=False, require_key=KEY, workers=1)
 
 
 @pytest.fixture(scope="module")

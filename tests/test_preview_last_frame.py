@@ -34,12 +34,13 @@ from stillmotion.preview.audio import (
 )
 from stillmotion.preview.overlay import mark_rect
 from stillmotion.preview.path import resolve_length
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.server.store import TERMINAL
 from support.camera_probe import luma_frames, measure_camera, render_dot_still
 from support.dialects import data_uri
 from support.edges import mad_outside, mark_box
 from support.framecode import luma_of_image, read_code
+from support.server import MakeServer
 
 SIZE = (320, 180)
 FPS = 30
@@ -188,10 +189,10 @@ def _finished(server: RunningServer, job_id: str) -> Path:
 
 
 def test_the_server_ends_a_last_frame_job_and_its_remix_on_the_last_frame(
-        stills: tuple[Path, Path], tmp_path: Path) -> None:
+        stills: tuple[Path, Path], make_server: MakeServer) -> None:
     first, last = stills
-    with serve_in_background(tmp_path / "serve", test_mode=True) as server, \
-            httpx.Client(base_url=server.root_url, timeout=30) as http:
+    server = make_server(fast=False)
+    with httpx.Client(base_url=server.root_url, timeout=30) as http:
         answer = http.post("/fal-ai/kling-video/v2.1/pro/image-to-video", json={
             "prompt": "slow dolly in", "image_url": data_uri(first),
             "tail_image_url": data_uri(last), "duration": "5"})

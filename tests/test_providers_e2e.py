@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -35,7 +34,7 @@ from stillmotion.jobs.providers import open_provider
 from stillmotion.media.frames import fit_image, grab_frame
 from stillmotion.media.probe import probe
 from stillmotion.media.synth import ClipSpec, render_clip
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.server.dialects import DialectFaultPlan, dialect_state
 from stillmotion.server.store import JobRecord
 from stillmotion.settings import Settings
@@ -43,6 +42,7 @@ from stillmotion.timecode import parse_size
 from stillmotion.timeline.io import read_timeline, write_timeline
 from support.framecode import fit_rect, luma_of_image, read_code
 from support.generate_env import TEN_25, ai_items, cli, cli_json, isolate, job
+from support.server import last_job_seq, reset_server, server_fixture
 from support.timelines import gap, media_clip, timeline, track
 
 KEY = "dummy-test-key"
@@ -80,12 +80,7 @@ FILL_CASES = [(d, FILL_MODELS[d]) for d in DIALECTS] + [("fal", (WAN, 2, (1280, 
 A_LAST, B_FIRST, GAP = 24, 30, (20, 50)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(tmp_path_factory.mktemp("dialect-serve"), fast=True,
-                             test_mode=True, require_key=KEY, kling_secret=KLING_SECRET,
-                             workers=2) as running:
-        yield running
+server = server_fixture(require_key=KEY, kling_secret=KLING_SECRET, workers=2)
 
 
 @pytest.fixture
@@ -96,10 +91,8 @@ def live(server: RunningServer, monkeypatch: pytest.MonkeyPatch,
     for variable in KEY_VARIABLES.values():
         monkeypatch.setenv(variable, KEY)
     monkeypatch.setenv("KLING_SECRET_KEY", KLING_SECRET)
-    server.set_faults()
-    server.reset_stats()
-    dialect_state(server.service).replace()
-    _SINCE[0] = max((r.seq for r in server.service.store.jobs()), default=0)
+    reset_server(server)
+    _SINCE[0] = last_job_seq(server)
     return server
 
 

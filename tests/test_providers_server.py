@@ -16,8 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from support.dialects import Stills, make_stills
+from support.server import server_fixture
 
 KEY = "server-test-key"
 VEO = "/v1beta/models/veo-3.1-generate-preview:predictLongRunning"
@@ -29,11 +30,7 @@ def stills(tmp_path_factory: pytest.TempPathFactory) -> Stills:
     return make_stills(tmp_path_factory)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(tmp_path_factory.mktemp("dialect-strict"), fast=True,
-                             test_mode=True, require_key=KEY) as running:
-        yield running
+server = server_fixture(require_key=KEY)
 
 
 @pytest.fixture

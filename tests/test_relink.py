@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 
 from stillmotion.errors import ConfigError, TimelineError
 from stillmotion.jobs.records import TimelineReading
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.timeline.edl import guess_edl_rate
 from stillmotion.timeline.io import read_timeline
 from stillmotion.timeline.locate import locate
@@ -45,13 +44,6 @@ FCM: DROP FRAME
 """
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(data_dir=tmp_path_factory.mktemp("server"), fast=True,
-                             test_mode=True) as running:
-        yield running
-
-
 def footage(media_dir: Path, folder: Path, name: str, clip: str = "r5994_df") -> Path:
     """A copy of a frame-coded clip under ``folder`` named ``name`` (as a camera names it)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -66,7 +58,7 @@ def test_5994_df_edl_reads_with_rate_and_guess() -> None:
 
 
 def test_generate_on_a_clip_name_edl_relinks_and_grabs_the_right_frame(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, media_dir: Path, server: RunningServer,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, media_dir: Path, preview_server: RunningServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     isolate(monkeypatch, tmp_path)
@@ -78,7 +70,7 @@ def test_generate_on_a_clip_name_edl_relinks_and_grabs_the_right_frame(
     ledger = tmp_path / "ledger.sqlite3"
     base: list[str | Path] = [
         "generate", edl, "--at", "01:00:01;00", "--prompt", "Slow push in over 1 s",
-        "--ledger", ledger, "--provider", "preview", "--base-url", server.base_url, *FAST,
+        "--ledger", ledger, "--provider", "preview", "--base-url", preview_server.base_url, *FAST,
         "--rate", "59.94", "--relink-dir", tmp_path / "footage"]
     code, out, err = cli(capsys, *base, "--dry-run", "--json")
     assert code == 0, err

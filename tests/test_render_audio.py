@@ -8,7 +8,6 @@ within one audio frame (1024 samples), and explain the master's sound there.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import numpy as np
 import opentimelineio as otio
 import pytest
 
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.timeline.io import write_timeline
 from support.generate_env import (
     FAST,
@@ -34,13 +33,6 @@ RATE = Fraction(25)
 SAMPLE_RATE = 48000
 AUDIO_FRAME = 1024
 RECORD_FRAME = 24
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(data_dir=tmp_path_factory.mktemp("server"), fast=True,
-                             test_mode=True) as running:
-        yield running
 
 
 @pytest.fixture(autouse=True)
@@ -96,11 +88,12 @@ def _master(capsys: pytest.CaptureFixture[str], placed: Path, output: Path) -> n
 
 
 def test_the_generated_tone_lands_at_the_placed_sample_and_no_audio_leaves_it_out(
-    server: RunningServer, media_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    preview_server: RunningServer, media_dir: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     source = _project(media_dir, tmp_path / "project", audio_track=True)
     ledger = tmp_path / "ledger.sqlite3"
-    result = _generate(capsys, server, source, ledger)
+    result = _generate(capsys, preview_server, source, ledger)
     placed = Path(str(result["timeline"]))
     tracks = otio.adapters.read_from_file(str(placed)).tracks
     assert [t.name for t in tracks if t.kind == "Audio"] == ["A1", "AI Generated"]
@@ -117,18 +110,19 @@ def test_the_generated_tone_lands_at_the_placed_sample_and_no_audio_leaves_it_ou
     window = master[found: found + len(tone)]
     assert np.abs(window - tone[: len(window)]).max() < 1e-3
 
-    muted = _generate(capsys, server, source, ledger, "--no-audio", "-o",
+    muted = _generate(capsys, preview_server, source, ledger, "--no-audio", "-o",
                       str(tmp_path / "project" / "muted.otio"))
     silent = _master(capsys, Path(str(muted["timeline"])), tmp_path / "muted.mov")
     assert np.abs(silent).max() < 1e-4
 
 
 def test_a_picture_only_timeline_keeps_following_picture_sound(
-    server: RunningServer, media_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    preview_server: RunningServer, media_dir: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """No audio tracks but ours: the master's sound is the pictures' (as before placing)."""
     source = _project(media_dir, tmp_path / "project", audio_track=False)
-    result = _generate(capsys, server, source, tmp_path / "ledger.sqlite3")
+    result = _generate(capsys, preview_server, source, tmp_path / "ledger.sqlite3")
     placed = Path(str(result["timeline"]))
     master = _master(capsys, placed, tmp_path / "master.mov")
     tone = _sound(Path(str(result["conformed"])))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from stillmotion.resolve.lua_bridge import main as bridge_main
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from support.fake_resolve import FakeResolve
 from support.resolve_env import Scene, build_scene
+from support.server import server_fixture
 
 lupa = pytest.importorskip("lupa.luajit21")  # LuaJIT, as Resolve's Fusion scripting runs
 
@@ -127,22 +128,17 @@ def test_generate_then_a_new_take_goes_onto_the_generated_clip(
     assert scene.timeline.tracks[1].enabled
 
 
-@pytest.fixture(scope="module")
-def fal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, str]]:
-    """The local server speaking fal's queue dialect: fill-gap needs a last-frame model."""
-    key = secrets.token_hex(8)
-    with serve_in_background(tmp_path_factory.mktemp("fal-serve"), test_mode=True,
-                             require_key=key, workers=1) as running:
-        yield running, key
+FAL_KEY = secrets.token_hex(8)  # made at run time: no key-like string in the repo
+# The local server speaking fal's queue dialect: fill-gap needs a last-frame model.
+fal_server = server_fixture(fast=False, require_key=FAL_KEY, workers=1)
 
 
 def test_fill_gap_fills_exactly_the_gap(
     lua: Any, make_clip: Callable[[str], Path], config: dict[str, str],
-    fal_server: tuple[RunningServer, str], monkeypatch: pytest.MonkeyPatch,
+    fal_server: RunningServer, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    server, key = fal_server
-    monkeypatch.setenv("FAL_KEY", key)
-    monkeypatch.setenv("STILLMOTION_BASE_URL", server.root_url)
+    monkeypatch.setenv("FAL_KEY", FAL_KEY)
+    monkeypatch.setenv("STILLMOTION_BASE_URL", fal_server.root_url)
     monkeypatch.setenv("STILLMOTION_MODEL", "fal-ai/kling-video/v2.1/pro/image-to-video")
     monkeypatch.delenv("STILLMOTION_SIZE")  # the model takes 1280x720 and up
     scene = build_scene(make_clip("hd_23976_tc"), rate=NTSC_FILM, left_offset=40,

@@ -20,8 +20,9 @@ import pytest
 from stillmotion.api.providers import runway, veo
 from stillmotion.api.providers.base import GenerationRequest, JobStatus
 from stillmotion.api.providers.dialect import RESULT_URL
-from stillmotion.server import serve_in_background
+from stillmotion.server import RunningServer
 from support.dialects import Stills, data_uri, make_stills
+from support.server import server_fixture
 
 DATA = Path(__file__).parent / "data" / "vendors"
 KEY = "golden-test-key"
@@ -39,11 +40,12 @@ def stills(tmp_path_factory: pytest.TempPathFactory) -> Stills:
     return make_stills(tmp_path_factory)
 
 
+server = server_fixture(require_key=KEY)
+
+
 @pytest.fixture(scope="module")
-def http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    with serve_in_background(tmp_path_factory.mktemp("golden"), fast=True, test_mode=True,
-                             require_key=KEY) as running, \
-            httpx.Client(base_url=running.root_url, timeout=30) as client:
+def http(server: RunningServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.root_url, timeout=30) as client:
         yield client
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +15,8 @@ from stillmotion.api.sniff import sniff
 from stillmotion.media.probe import probe
 from stillmotion.server import RunningServer
 from stillmotion.server.store import COMPLETED, JobRecord
+from support.server import MakeServer
 from support.videos_http import PREVIEW_JOB, create, error_of, png_bytes, wait
-
-MakeServer = Callable[..., RunningServer]
 
 
 @pytest.fixture

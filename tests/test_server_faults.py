@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,8 @@ from stillmotion.cli import run
 from stillmotion.errors import TranscodeError
 from stillmotion.server import RunningServer, serve_in_background
 from stillmotion.server.engine import PreviewEngine
+from support.server import MakeServer
 from support.videos_http import PREVIEW_JOB, create, error_of, png_bytes, wait
-
-MakeServer = Callable[..., RunningServer]
 
 
 @pytest.fixture

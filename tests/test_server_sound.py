@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +27,13 @@ from stillmotion.api.providers.base import GenerationRequest
 from stillmotion.api.providers.openai_videos import VideosProvider
 from stillmotion.media.probe import probe
 from stillmotion.media.sound import file_has_sound, sound_facts
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.server.store import COMPLETED, FAILED
 from stillmotion.settings import Settings
 from stillmotion.timeline.io import read_timeline
 from support.dialects import Stills, b64, data_uri, make_stills_640
 from support.generate_env import cli_json, isolate, one_clip_cut
+from support.server import server_fixture
 from support.vendor_golden import golden, golden_status
 
 KEY = "sound-test-key"
@@ -46,11 +47,7 @@ def stills(tmp_path_factory: pytest.TempPathFactory) -> Stills:
     return make_stills_640(tmp_path_factory)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(tmp_path_factory.mktemp("sound"), fast=True, test_mode=True,
-                             require_key=KEY, kling_secret=SECRET, workers=2) as running:
-        yield running
+server = server_fixture(require_key=KEY, kling_secret=SECRET, workers=2)
 
 
 def _bearer() -> dict[str, str]:

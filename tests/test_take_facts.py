@@ -3,13 +3,12 @@ never those of the take shown before: two real jobs from the local server, throu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.timeline.generated import GeneratedClip
 from stillmotion.timeline.metadata import GeneratedClipMetadata, TakeRecord
 from stillmotion.timeline.takes import TAKE_IN_KEY, as_shown, remember_shown
@@ -27,13 +26,6 @@ from support.generate_env import (
 SILENT = "Slow dolly in over 1 s; warm evening light"
 SOUNDING = "Slow push in; city ambience and distant traffic sound"
 PER_TAKE = ("remote_id", "provenance", "audio")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(data_dir=tmp_path_factory.mktemp("server"), fast=True,
-                             test_mode=True) as running:
-        yield running
 
 
 @pytest.fixture(autouse=True)
@@ -55,11 +47,12 @@ def _facts(clip: GeneratedClip) -> dict[str, Any]:
 
 
 def test_takes_use_shows_each_takes_own_job_remote_id_provenance_and_sound(
-    server: RunningServer, media_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    preview_server: RunningServer, media_dir: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     case = case_25(small_clip(media_dir, "r25_ten"))
     source = write_case(case, tmp_path / "project")
-    local = ["--provider", "preview", "--base-url", server.base_url, *FAST, "--ledger",
+    local = ["--provider", "preview", "--base-url", preview_server.base_url, *FAST, "--ledger",
              str(tmp_path / "ledger.sqlite3")]
     first = cli_json(capsys, "generate", str(source), "--at", case.at, "--prompt", SOUNDING,
                      *local)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from stillmotion.media.imageheaders import (
 )
 from stillmotion.media.probe import probe
 from stillmotion.media.sampling import shown_frame
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.timecode import Timecode
 from stillmotion.timeline.io import read_timeline
 from support.finishing import (
@@ -44,19 +43,12 @@ CLOCK = Timecode(R23)
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(data_dir=tmp_path_factory.mktemp("server"), fast=True,
-                             test_mode=True) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def three(server: RunningServer, media_dir: Path, tmp_path_factory: pytest.TempPathFactory,
+def three(preview_server: RunningServer, media_dir: Path, tmp_path_factory: pytest.TempPathFactory,
           ) -> ThreeShots:
     folder = tmp_path_factory.mktemp("three")
     with pytest.MonkeyPatch.context() as patch:
         isolate(patch, folder)
-        return make_three_shots(server, media_dir, folder / "project")
+        return make_three_shots(preview_server, media_dir, folder / "project")
 
 
 def _expected(shot: ShotCase) -> tuple[int, int, int]:

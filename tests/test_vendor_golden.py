@@ -17,7 +17,7 @@ import copy
 import json
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -30,7 +30,7 @@ from stillmotion.api.providers.kling import KlingProvider
 from stillmotion.api.providers.seedance import LAST_FRAME_URL, SeedanceProvider
 from stillmotion.api.providers.wan import WanProvider
 from stillmotion.errors import AuthenticationError, PolicyRejectedError
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.server.dialects import DialectFaultPlan, dialect_state
 from support.dialects import (
     NO_WAIT,
@@ -42,6 +42,7 @@ from support.dialects import (
     make_stills,
     make_stills_640,
 )
+from support.server import server_fixture
 from support.vendor_golden import golden, golden_status, missing, shape
 
 ACCESS = "golden-access-key"
@@ -182,11 +183,7 @@ def test_the_client_reads_the_documented_auth_error(vendor: str, stills: Stills)
 # -- the server ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(tmp_path_factory.mktemp("golden-serve"), fast=True,
-                             test_mode=True, require_key=ACCESS, kling_secret=SECRET) as running:
-        yield running
+server = server_fixture(require_key=ACCESS, kling_secret=SECRET)
 
 
 def _headers(vendor: str) -> dict[str, str]:

@@ -14,7 +14,6 @@ import socket
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,10 +22,11 @@ from stillmotion.api.webhook_receiver import WebhookReceiver
 from stillmotion.api.webhook_wake import WebhookWake
 from stillmotion.api.webhooks import WebhookVerifier, new_secret, signed_headers
 from stillmotion.jobs.ledger import LedgerState
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.timeline.io import write_timeline
 from support.crash_run import row_for
 from support.generate_env import case_23976, cli, generated, isolate, small_clip
+from support.server import MakeServer
 
 POLL_ROUTE = "GET /v1/videos/{video_id}"
 FALLBACK_SECONDS = "600"  # far past the test's time limit: only an event can end the wait
@@ -49,11 +49,9 @@ def port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path: Path, secret: str, port: int) -> Iterator[RunningServer]:
-    with serve_in_background(data_dir=tmp_path / "server", fast=True, test_mode=True,
-                             render_delay=1.5, webhook_url=f"http://127.0.0.1:{port}/",
-                             webhook_secret=secret) as running:
-        yield running
+def server(make_server: MakeServer, secret: str, port: int) -> RunningServer:
+    return make_server(render_delay=1.5, webhook_url=f"http://127.0.0.1:{port}/",
+                       webhook_secret=secret)
 
 
 @pytest.fixture

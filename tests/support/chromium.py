@@ -73,7 +73,7 @@ class Page:
         self._socket.settimeout(timeout)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            message = json.loads(self._socket.recv())
+            message: dict[str, Any] = json.loads(self._socket.recv())
             if message.get("method") == method:
                 return message
             if "method" in message:

@@ -103,7 +103,8 @@ def make_three_shots(server: RunningServer, media_dir: Path, folder: Path,
     for found, (record, media_in, length) in zip(generated, CUTS, strict=True):
         assert found.metadata is not None
         with Ledger(ledger) as book:
-            download = Path(book.get(found.metadata.job_id).files.download)
+            download = book.get(found.metadata.job_id).files.download
+        assert download is not None, found.metadata.job_id
         facts = probe(download).require_video()
         render_clip(download, ClipSpec(facts.width, facts.height, facts.rate, facts.frame_count,
                                        audio_rate=None, label=f"S{len(shots) + 1}"))

@@ -7,6 +7,7 @@ does the same for the fake's Python objects, so the launcher meets what it would
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,7 @@ def run_command(lua: Any, resolve: FakeResolve, name: str, answers: dict[str, st
     Fusion's ``bmd.wait`` is the fake's sleep; ``bmd.openurl`` records into ``opened``.
     """
     launcher = lua.globals().dofile(str(LAUNCHER))
-    bmd = {"wait": resolve.sleep}
+    bmd: dict[str, Callable[..., None]] = {"wait": resolve.sleep}
     if opened is not None:
         bmd["openurl"] = opened.append
     lua.globals().bmd = lua.table_from(bmd)
@@ -86,6 +87,8 @@ def run_command(lua: Any, resolve: FakeResolve, name: str, answers: dict[str, st
 
 def ai_items(resolve: FakeResolve) -> list[tuple[str, int, int]]:
     """(track, start, duration) of every item on the current timeline's AI tracks."""
-    timeline = resolve.manager.current.current_timeline  # type: ignore[union-attr]
+    project = resolve.manager.current
+    timeline = project.current_timeline if project is not None else None
+    assert timeline is not None, "no current timeline"
     return sorted((t.name, i.start, i.duration) for t in timeline.tracks
                   if t.name.startswith("AI Generated") for i in t.items)

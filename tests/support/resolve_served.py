@@ -6,25 +6,21 @@ create requests per dialect, which is how "nothing is submitted twice" is measur
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from stillmotion.server import RunningServer, serve_in_background
+from stillmotion.server import RunningServer
 from stillmotion.settings import Settings
 from support.generate_env import isolate
+from support.server import reset_server, server_fixture
 
 KEY = "resolve-models-test-key"
 WAN = "fal-ai/wan/v2.7/image-to-video"
 CREATES = ("POST /v1/image_to_video", "POST /{model_path:falmodel}")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with serve_in_background(tmp_path_factory.mktemp("resolve-models-serve"), fast=True,
-                             test_mode=True, require_key=KEY, workers=2) as running:
-        yield running
+server = server_fixture(require_key=KEY, workers=2)
 
 
 @pytest.fixture
@@ -33,8 +29,7 @@ def live(server: RunningServer, monkeypatch: pytest.MonkeyPatch,
     isolate(monkeypatch, tmp_path)
     for variable in ("RUNWAYML_API_SECRET", "FAL_KEY"):
         monkeypatch.setenv(variable, KEY)
-    server.set_faults()
-    server.reset_stats()
+    reset_server(server)
     return server
 
 

@@ -96,5 +96,6 @@ def form_parts(request: httpx.Request) -> dict[str, tuple[str | None, str, bytes
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         payload = part.get_payload(decode=True)
+        assert isinstance(payload, bytes), name  # a leaf part decodes to its bytes
         parts[str(name)] = (part.get_filename(), part.get_content_type(), payload)
     return parts
