@@ -22,7 +22,7 @@ import pytest
 from stillmotion.jobs.ledger import Ledger, LedgerState
 from stillmotion.jobs.pipeline import ConformSpec, GeneratedClip, PipelineEvent, ShotRequest
 from stillmotion.jobs.records import JobContext, Provenance
-from stillmotion.media.conform import conform
+from stillmotion.media.conform import conform as conform_clip
 from stillmotion.media.probe import probe
 from stillmotion.media.synth import ClipSpec, render_clip
 from stillmotion.settings import Settings
@@ -46,12 +46,12 @@ class StandInPipeline:
     contexts: list[JobContext | None] = field(default_factory=list)  # what the front end recorded
 
     def __call__(
-        self, request: ShotRequest, target: ConformSpec, *, media_dir: Path,
+        self, request: ShotRequest, conform: ConformSpec, *, media_dir: Path,
         settings: Settings | None = None, on_event: Callable[[PipelineEvent], None] | None = None,
         context: JobContext | None = None,
     ) -> GeneratedClip:
         with self.lock:
-            self.calls.append((request, target))
+            self.calls.append((request, conform))
             self.contexts.append(context)
         if on_event is not None:
             on_event(PipelineEvent("submit", None, "Submitting to preview"))
@@ -70,15 +70,15 @@ class StandInPipeline:
             book.record_submitted(row.id, f"video_{number}")
             for state in (LedgerState.COMPLETED, LedgerState.DOWNLOADED, LedgerState.CONFORMED):
                 row = book.advance(row.id, state)
-        key = (target.rate, target.size, seconds)
+        key = (conform.rate, conform.size, seconds)
         with self.lock:
-            conformed = self._render(key, target)
+            conformed = self._render(key, conform)
         return GeneratedClip(
             job_id=row.id, remote_id=f"video_{number}", provider="preview",
             model="preview", prompt=request.prompt, seconds=seconds, size=GENERATED_SIZE,
             original=conformed.with_name(conformed.stem + "_original.mp4"), conformed=conformed,
             frames=probe(conformed, count_frames=True).require_video().frame_count,
-            rate=target.rate, cost=Decimal(0), preview=True,
+            rate=conform.rate, cost=Decimal(0), preview=True,
             take=row.take, take_group=group,
             created_at=datetime.now(timezone.utc).isoformat(), image=request.image,
             provenance=Provenance(),
@@ -92,8 +92,8 @@ class StandInPipeline:
                                            int(GENERATED_RATE * seconds), audio_rate=None,
                                            label="GEN"))
             conformed = original.with_name(original.name.replace("_original.mp4", ".mov"))
-            conform(original, conformed, preset=target.preset, size=target.size,
-                    rate=target.rate, fit=target.fit)
+            conform_clip(original, conformed, preset=target.preset, size=target.size,
+                         rate=target.rate, fit=target.fit)
             self.rendered[key] = conformed
         return self.rendered[key]
 
@@ -150,20 +150,20 @@ class SoundingPipeline:
     folder: Path
     rendered: dict[tuple[Fraction, int], Path] = field(default_factory=dict)
 
-    def __call__(self, request: ShotRequest, target: ConformSpec, *, media_dir: Path,
+    def __call__(self, request: ShotRequest, conform: ConformSpec, *, media_dir: Path,
                  settings: Settings | None = None,
                  on_event: Callable[[PipelineEvent], None] | None = None,
                  context: JobContext | None = None) -> GeneratedClip:
-        clip = self.inner(request, target, media_dir=media_dir, settings=settings,
+        clip = self.inner(request, conform, media_dir=media_dir, settings=settings,
                           on_event=on_event, context=context)
-        key = (target.rate, request.seconds or 1)
+        key = (conform.rate, request.seconds or 1)
         if key not in self.rendered:
             original = self.folder / f"voiced_{len(self.rendered)}_original.mp4"
             render_clip(original, ClipSpec(256, 144, Fraction(30), 30 * key[1],
                                            audio_rate=48000, label="GEN"))
             conformed = original.with_name(original.name.replace("_original.mp4", ".mov"))
-            conform(original, conformed, preset=target.preset, size=target.size,
-                    rate=target.rate, fit=target.fit)
+            conform_clip(original, conformed, preset=conform.preset, size=conform.size,
+                         rate=conform.rate, fit=conform.fit)
             self.rendered[key] = conformed
         conformed = self.rendered[key]
         return replace(clip, conformed=conformed, sound=True,
