@@ -166,8 +166,9 @@ def test_kill_while_waiting_and_while_downloading_then_resume(
         row = _row(ledger, prompts[stage])
         assert row is not None and row.state is S.PLACED, (stage, row)
         assert creates.get(prompts[stage]) == 1, creates
+        assert row.files.image is not None
         assert code_of(row.files.image) == case.source_frame
-        written = Path(row.files.timeline)
+        written = row.files.timeline
         assert written == tmp_path / stage / "cut.stillmotion.otio"
         (placed,) = generated(written)
         assert placed.track_name == "AI Generated"

@@ -169,7 +169,7 @@ def test_kill_in_each_stage_then_resume_with_one_create(
     assert server.stats()["creates"] == {prompt: 1}
     row = row_for(ledger, prompt)
     assert row is not None and row.state is S.PLACED and row.id == killed.id, row
-    written = Path(row.files.timeline)
+    written = row.files.timeline
     assert written == timeline.parent / "cut.stillmotion.otio"
     (placed,) = generated(written)
     assert placed.record_start_frame == case.record_frame

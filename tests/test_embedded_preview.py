@@ -132,6 +132,7 @@ def test_a_killed_preview_job_resumes_on_the_same_server_folder(
     assert (done.id, done.remote_id) == (killed.id, killed.remote_id)
     server_dir = tmp_path / "user-data" / "preview-server"
     assert [p.name for p in (server_dir / "videos").iterdir()] == [killed.remote_id]
+    assert done.files.image is not None and done.files.timeline is not None
     assert code_of(done.files.image) == case.source_frame
-    (placed,) = generated(Path(done.files.timeline))
+    (placed,) = generated(done.files.timeline)
     assert placed.record_start_frame == case.record_frame

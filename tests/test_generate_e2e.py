@@ -76,9 +76,10 @@ def test_generate_grabs_the_exact_frame_and_places_at_the_playhead(
     row = job(ledger, result["job_id"])
     assert row.state is LedgerState.PLACED
     # The still sent to the service, as grabbed and as fitted to 320x180, is the source frame.
+    assert row.files.source_image is not None and row.files.image is not None
     assert code_of(row.files.source_image) == case.source_frame
     assert code_of(row.files.image) == case.source_frame
-    assert probe(Path(row.files.image)).require_video().size == (320, 180)
+    assert probe(row.files.image).require_video().size == (320, 180)
     # The input timeline and its media are untouched; the output is new, beside it.
     after = snapshot(project)
     assert {k: after[k] for k in before} == before

@@ -156,8 +156,8 @@ def test_batch_from_markers_places_the_others_when_one_is_refused(
     for clip in placed:
         assert clip.metadata is not None
         assert clip.metadata.source_frame == clip.record_start_frame
-        assert code_of(job(ledger, clip.metadata.job_id).files.image) == \
-            clip.record_start_frame
+        sent = job(ledger, clip.metadata.job_id).files.image
+        assert sent is not None and code_of(sent) == clip.record_start_frame
     assert server.stats()["total_creates"] == 4
     with Ledger(ledger) as book:
         states = sorted(row.state.value for row in book.jobs())
@@ -173,6 +173,7 @@ def test_extend_places_right_after_the_clips_out_point(
     result = cli_json(capsys, "extend", source, "--clip", "pal", "--prompt", "Keep drifting",
                       *_local(server, ledger))
     row = job(ledger, result["job_id"])
+    assert row.files.source_image is not None
     assert code_of(row.files.source_image) == 44       # the clip's last frame
     extension = _only(Path(result["timeline"]))
     assert extension.record_start_frame == 40

@@ -265,7 +265,8 @@ def test_fill_gap(dialect: str, fill: tuple[str, int, tuple[int, int]], live: Ru
     assert clip.source_range.duration.value == 30
     assert probe(Path(result["conformed"])).require_video().frame_count == seconds * 25
     row = job(tmp_path / "ledger.sqlite3", result["job_id"])
-    assert read_code(luma_of_image(Path(row.files.last_image)),
+    assert row.files.last_image is not None
+    assert read_code(luma_of_image(row.files.last_image),
                      fit_rect(SIZE, size, "crop")) == B_FIRST
     assert _creates(live, dialect) == 1
 

@@ -142,9 +142,10 @@ def test_timeline_review_plays_scrubs_escapes_and_switches(
         assert page.evaluate("document.querySelectorAll('article script').length") == 0
 
         # DNxHR does not play in browsers: the player plays the H.264 download and says so.
-        assert f"original download {Path(a1.files.download).name}" in articles[a1.id]["plays"]
+        assert a1.files.download is not None and b1.files.conformed is not None
+        assert f"original download {a1.files.download.name}" in articles[a1.id]["plays"]
         assert "DNxHR" in articles[a1.id]["plays"]
-        assert f"conformed file {Path(b1.files.conformed).name}" in articles[b1.id]["plays"]
+        assert f"conformed file {b1.files.conformed.name}" in articles[b1.id]["plays"]
 
         # Hover scrub: the spritesheet is shown, at a tile chosen by the pointer.
         box = page.evaluate(f"{SCRUB_BOX}({a1.id!r}).getBoundingClientRect().toJSON()")
@@ -158,7 +159,7 @@ def test_timeline_review_plays_scrubs_escapes_and_switches(
         page.screenshot(tmp_path / "review-scrub.png")
 
         # Videos play: currentTime advances, from the right file.
-        for job, suffix in ((a1.id, "_original.mp4"), (b1.id, Path(b1.files.conformed).name)):
+        for job, suffix in ((a1.id, "_original.mp4"), (b1.id, b1.files.conformed.name)):
             played = _plays(page, job)
             assert played["error"] is None and not played["hidden"], played
             assert played["src"].endswith(suffix), played

@@ -181,6 +181,7 @@ def test_generate_with_assume_df_lands_where_the_df_label_does(
                       PROMPT, "--provider", "preview", "--size", "320x180", "--seconds", "1",
                       "--preset", "h264-web", "--ledger", ledger)
     row = job(ledger, result["job_id"])
+    assert row.files.source_image is not None  # the job kept the still it grabbed
     assert code_of(row.files.source_image) == case.source_frame
     placed = generated(Path(result["timeline"]))
     assert [clip.record_start_frame for clip in placed] == [case.record_frame]
