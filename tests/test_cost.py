@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -63,7 +63,7 @@ def test_unknown_model_or_size_is_a_config_error_that_says_how_to_price_it() -> 
 
 
 def test_overrides_most_specific_first_and_before_any_default() -> None:
-    prices = {"openai": 0.05, "openai/sora-2": 0.08, "openai/sora-2/1280x720": 0.09,
+    prices: Mapping[str, float | str] = {"openai": 0.05, "openai/sora-2": 0.08, "openai/sora-2/1280x720": 0.09,
               "gateway/wan-2.2": "0.02"}
     assert estimate("openai", "sora-2", "1280x720", 10, prices=prices).amount == Decimal("0.90")
     assert estimate("openai", "sora-2", "720x1280", 10, prices=prices).amount == Decimal("0.80")

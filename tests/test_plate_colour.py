@@ -47,11 +47,12 @@ def _linear(code: np.ndarray) -> np.ndarray:
 
 
 def _expected(colour: str, code: np.ndarray) -> np.ndarray:
+    expected: np.ndarray = code
     if colour == "acescg":
-        return M709_TO_AP1 @ _linear(code)
-    if colour == "rec2020":
-        return np.clip(M709_TO_2020 @ _linear(code), 0, 1) ** (1 / 2.4)
-    return code
+        expected = M709_TO_AP1 @ _linear(code)
+    elif colour == "rec2020":
+        expected = np.clip(M709_TO_2020 @ _linear(code), 0, 1) ** (1 / 2.4)
+    return expected
 
 
 @pytest.fixture(scope="module")

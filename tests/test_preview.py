@@ -118,13 +118,19 @@ def test_moves_in_one_clause_share_a_beat_and_conflicts_are_found() -> None:
     assert [(a.label, b.label) for a, b in beats[1].conflicts] == [("dolly in", "dolly out")]
 
 
+def _spans(*pairs: tuple[int, int]) -> list[tuple[Fraction, Fraction]]:
+    """Whole-second (start, end) pairs as the exact times a schedule holds."""
+    return [(Fraction(start), Fraction(end)) for start, end in pairs]
+
+
 def test_schedule_shares_time_clips_and_holds() -> None:
     shared = schedule(parse_beats("static 1 s, dolly in, then pan left"), 5)
-    assert [(b.start, b.end) for b in shared.beats] == [(0, 1), (1, 3), (3, 5)]
+    assert [(b.start, b.end) for b in shared.beats] == _spans((0, 1), (1, 3), (3, 5))
     held = schedule(parse_beats("dolly in 1 s"), 3)
-    assert held.beats[-1].implied and (held.beats[-1].start, held.beats[-1].end) == (1, 3)
+    assert held.beats[-1].implied
+    assert [(held.beats[-1].start, held.beats[-1].end)] == _spans((1, 3))
     over = schedule(parse_beats("dolly in 3 s, pan left 3 s, tilt up 1 s, zoom in"), 4)
-    assert [(b.start, b.end) for b in over.beats] == [(0, 3), (3, 4)]
+    assert [(b.start, b.end) for b in over.beats] == _spans((0, 3), (3, 4))
     assert [b.text for b in over.clipped] == ["pan left 3 s"]
     assert [s.text for s in over.dropped] == ["tilt up 1 s", "zoom in"]
     assert over.overrun == 3
@@ -224,7 +230,8 @@ def test_slow_move_is_smooth_below_a_pixel(dot_still: Path, tmp_path: Path) -> N
 def test_preview_clip_shape_sound_tag_and_mark(five_beat_clip: Path, dot_still: Path) -> None:
     info = probe(five_beat_clip, count_frames=True)
     video = info.require_video()
-    assert (video.codec, video.size, video.rate, video.frame_count) == ("h264", SIZE, 30, 150)
+    assert (video.codec, video.size, video.rate, video.frame_count) == ("h264", SIZE,
+                                                                        Fraction(30), 150)
     assert abs(info.duration - 5) <= Fraction(1, 30)
     assert info.audio is not None and info.audio.codec == "aac"
     assert (info.audio.sample_rate, info.audio.channels) == (48000, 2)
@@ -278,7 +285,7 @@ def test_fast_mode_fits_another_shape_and_reports_progress(
     clip = render_preview(tmp_path / "fast.mp4", prompt="dolly in", size=(144, 256),
                           seconds=1, image=dot_still, fast=True, on_progress=reports.append)
     video = probe(clip, count_frames=True).require_video()
-    assert (video.size, video.frame_count, video.rate) == ((144, 256), 30, 30)
+    assert (video.size, video.frame_count, video.rate) == ((144, 256), 30, Fraction(30))
     assert reports and reports[-1].done
 
 

@@ -19,8 +19,8 @@ SHOT = ShotPrompt(
     timing="Static 0.5 s, slow dolly in over 2 s, then hold",
     lighting="Warm evening light from the left",
     audio="Quiet cafe ambience",
-    keep=["the cup's logo", " the table grain "],
-    avoid=["text; captions", "", "fast zooms"],
+    keep=("the cup's logo", " the table grain "),
+    avoid=("text; captions", "", "fast zooms"),
 )
 
 

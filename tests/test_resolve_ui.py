@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
@@ -49,7 +50,8 @@ def test_auto_size_follows_the_timeline_aspect(settings: Settings) -> None:
     assert wide.seconds == 4 and str(wide.estimate.amount) == "0.40"
     preview = build_args(FormValues(prompt="pan left over 2 s"), timeline_size=(320, 180),
                          settings=settings)
-    assert (preview.provider, preview.size, preview.estimate.amount) == ("preview", (1280, 720), 0)
+    assert (preview.provider, preview.size, preview.estimate.amount) == ("preview", (1280, 720),
+                                                                         Decimal(0))
 
 
 @pytest.mark.parametrize(("values", "words"), [
