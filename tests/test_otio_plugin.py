@@ -74,7 +74,7 @@ def _place(project: dict[str, Any], job_id: str) -> Path:
                     duration_frames=12, rate=Fraction(24), name="generated", metadata=metadata,
                     original_path=project["original"], original_frames=12,
                     original_rate=Fraction(24), after_track=0)
-    path = project["folder"] / "cut.stillmotion.otio"
+    path: Path = project["folder"] / "cut.stillmotion.otio"
     otio.adapters.write_to_file(project["edit"], str(path))
     return path
 

@@ -96,7 +96,9 @@ def test_parts_hold_the_same_frames_and_samples_as_one_graph(
     assert got[25] == 31 and got[66] == 11  # spelled out on both sides of two edits
 
 
-def test_parts_sound_as_one_graph_in_every_stretch(whole_and_parts: tuple[Path, Path]) -> None:
+def test_parts_sound_as_one_graph_in_every_stretch(
+    whole_and_parts: tuple[Path, Path, list[int]]
+) -> None:
     whole, parts, _ = whole_and_parts
     for first, end in ((0, 20), (20, 30), (30, 60), (60, 90)):
         low, high = first * SAMPLES_PER_FRAME + 200, end * SAMPLES_PER_FRAME - 200

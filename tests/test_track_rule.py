@@ -101,8 +101,8 @@ def _otio_place(row: Row, media: Path) -> tuple[str, bool, int, Any, list[Any]]:
     for spec in row.tracks:
         name, holds, flags = _parse(spec)
         items: list[Any] = []
-        if HOLDS[holds] is not None:
-            first, last = HOLDS[holds]
+        if (span := HOLDS[holds]) is not None:
+            first, last = span
             items = [gap(first, RATE)] if first else []
             items.append(media_clip(f"{name} clip", media, rate=RATE, source_start=0,
                                     duration=last - first))
@@ -133,8 +133,8 @@ def _resolve_place(row: Row, media: Path) -> tuple[str, bool, int, Any]:
             tl.add_track(name)
         tl.tracks[number - 1].enabled = "off" not in flags
         tl.tracks[number - 1].locked = "locked" in flags
-        if HOLDS[holds] is not None:
-            first, last = HOLDS[holds]
+        if (span := HOLDS[holds]) is not None:
+            first, last = span
             tl.put(number, shot, HOUR + first, duration=last - first)
     before = [(t.name, [(i.start, i.duration) for i in t.items]) for t in tl.tracks]
     session = ResolveSession(resolve)
