@@ -132,7 +132,8 @@ def test_viewer_route_over_a_busy_ai_track_adds_a_take_in_the_slot(
     # The still is the shot (source frame 30), not the generated clip that covered it, and only
     # the enabled AI track was switched off for the export, then back on.
     request, _ = pipeline.calls[-1]
-    assert read_code(luma_of_image(request.image)) == 30 and request.source.grab == "viewer"
+    assert read_code(luma_of_image(request.image)) == 30
+    assert request.source is not None and request.source.grab == "viewer"
     assert scene.resolve.called("SetTrackEnable") == [("video", 3, False), ("video", 3, True)]
     assert enabled(scene) == states
     assert scene.timeline.playhead == first.record_frame

@@ -63,6 +63,7 @@ def test_generates_through_the_local_server_and_never_submits_twice(
         rows = ledger.jobs()
     assert [row.id for row in rows] == [clip.job_id]
     assert rows[0].state is LedgerState.PLACED
+    assert rows[0].context.resolve is not None  # the job recorded where in Resolve it sits
     assert rows[0].context.resolve.record_frame == 86409
 
 
@@ -89,7 +90,8 @@ def test_selected_clips_through_the_local_server_concurrently(
     assert placed.failures == []
     assert sorted(p.record_frame for p in placed) == [86412, 86436, 86460]
     # Each clip starts from its own shot's middle frame: source frames 12, 36 and 60.
-    assert sorted(read_code(luma_of_image(p.clip.image)) for p in placed) == [12, 36, 60]
+    in_order = sorted(placed, key=lambda p: p.record_frame)
+    assert [read_code(luma_of_image(p.clip.image)) for p in in_order] == [12, 36, 60]
     with Ledger(settings.ledger_path) as ledger:
         rows = ledger.jobs()
     assert len(rows) == 3 and {row.state for row in rows} == {LedgerState.PLACED}

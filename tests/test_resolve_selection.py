@@ -53,8 +53,12 @@ def select(scene: Scene, pipeline: Any, settings: Settings, **options: Any) -> P
 
 
 def still_codes(pipeline: StandInPipeline) -> dict[int, int | None]:
-    return {request.source.record_frame: read_code(luma_of_image(request.image))
-            for request, _ in pipeline.calls}
+    """The burnt-in frame of each still sent, by the record frame its job says it came from."""
+    codes: dict[int, int | None] = {}
+    for request, _ in pipeline.calls:
+        assert request.source is not None and request.source.record_frame is not None
+        codes[request.source.record_frame] = read_code(luma_of_image(request.image))
+    return codes
 
 
 def test_three_selected_clips_give_three_clips_at_their_own_shots(

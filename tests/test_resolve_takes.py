@@ -55,7 +55,7 @@ def test_new_take_goes_onto_the_placed_item(
     (first_request, _), (take_request, _) = pipeline.calls
     assert take_request.new_take and take_request.take_group == first.clip.take_group
     assert take_request.image == first_request.image
-    assert take_request.source.grab == "first take"
+    assert take_request.source is not None and take_request.source.grab == "first take"
     assert scene.timeline.playhead == first.record_frame
     assert scene.resolve.manager.saves == 2
 

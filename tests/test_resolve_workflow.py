@@ -76,6 +76,7 @@ def test_places_at_exact_record_frame_on_23976(
     assert read_code(luma_of_image(request.image)) == 30
     assert (target.rate, target.size, target.preset) == (NTSC_FILM, (320, 180),
                                                            "resolve-dnxhr-hq")
+    assert request.source is not None  # the job says which source frame the still is
     assert request.source.timecode == "01:00:00:20"
     assert request.source.frame == 30
 
@@ -279,6 +280,7 @@ def test_topmost_enabled_clip_is_the_shot(
     scene.timeline.put(top, cover, 86400, duration=48)
     run_generate(scene, pipeline, settings, grab="source")
     request, _ = pipeline.calls[0]
+    assert request.source is not None
     assert request.source.clip == "hd_23976_tc.mov"
     assert read_code(luma_of_image(request.image)) == 30
 
