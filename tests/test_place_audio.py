@@ -115,6 +115,7 @@ def test_sound_is_placed_under_its_picture_at_the_same_frame_and_linked(
     assert read_metadata(sound) == read_metadata(picture)
     assert _block(picture)["audio"]["sound"] is True
     facts = job(ledger, result["job_id"]).context.audio
+    assert facts is not None  # the job recorded what it found of the clip's sound
     assert facts["stream"] and facts["sound"] and not facts["silence_added"]
     assert facts["lufs"] > -70
     # The input timeline and media are untouched (only new files were added beside them).
@@ -158,7 +159,9 @@ def test_switching_takes_switches_the_sound_with_the_picture(
     speaking = cli_json(capsys, "generate", source, "--at", case.at, "--prompt", SPEECH,
                         *_local(preview_server, ledger))
     output = Path(speaking["timeline"])
-    lufs = job(ledger, speaking["job_id"]).context.audio["lufs"]
+    audio = job(ledger, speaking["job_id"]).context.audio
+    assert audio is not None
+    lufs = audio["lufs"]
     code, out, err = cli(capsys, "jobs", "show", speaking["job_id"], "--ledger", ledger)
     assert code == 0, err
     # The preview promises sound (its engine renders a bed the prompt chooses) and has it.

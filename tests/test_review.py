@@ -202,7 +202,12 @@ def test_open_hands_the_page_to_the_web_browser(
     render_clip(tmp_path / "sm_z_take1.mp4", ClipSpec(160, 90, Fraction(24), 12,
                                                       audio_rate=None, label="Z"))
     opened: list[str] = []
-    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
+
+    def open_url(url: str) -> bool:
+        opened.append(url)
+        return True
+
+    monkeypatch.setattr("webbrowser.open", open_url)
     code, _, err = cli(capsys, "review", "--media-dir", tmp_path, "-o",
                        tmp_path / "r.html", "--open")
     assert code == 0, err

@@ -83,7 +83,8 @@ def test_slow_answers_trip_a_client_timeout(clean_server: RunningServer) -> None
 def test_broken_downloads_are_incomplete(client: httpx.Client, clean_server: RunningServer,
                                          finished_id: str, fault: str) -> None:
     whole = client.get(f"/videos/{finished_id}/content").content
-    clean_server.set_faults(**{fault: 1})
+    faults: dict[str, Any] = {fault: 1}  # one named FaultPlan field, not a plan
+    clean_server.set_faults(**faults)
     received = bytearray()
     with client.stream("GET", f"/videos/{finished_id}/content") as answer:
         declared = int(answer.headers["content-length"])

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import opentimelineio as otio
 import pytest
+from pydantic import SecretStr
 
 from stillmotion.api import hs256
 from stillmotion.api.providers.base import GenerationRequest
@@ -243,7 +244,7 @@ def test_only_the_preview_provider_asks_for_no_sound(provider: str, sound: bool,
                                                       server: RunningServer) -> None:
     """``--no-audio`` (``audio=False``) reaches our own server as the sound header; an OpenAI
     gateway is never sent it (OpenAI has no sound switch), so there the clip keeps its sound."""
-    settings = Settings(base_url=server.base_url, api_key=KEY, model="preview")
+    settings = Settings(base_url=server.base_url, api_key=SecretStr(KEY), model="preview")
     videos = VideosProvider.from_settings(settings, name=provider, default_base_url=None)
     prompt = f"{RAIN}, {provider} provider without sound"
     try:

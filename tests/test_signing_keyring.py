@@ -138,7 +138,8 @@ def test_store_round_trip_in_a_fresh_process(
     backend = keyring.get_keyring()
     assert backend.get_password("sm-test", "grading/suite-2") == vendor.key_pem.decode()
     # Where the test keyring keeps it: inside this test's folders, never the real home.
-    assert Path(backend.file_path).is_relative_to(user_folders)
+    # file_path belongs to keyrings.alt's PlaintextKeyring (keyrings.alt ships no types).
+    assert Path(backend.file_path).is_relative_to(user_folders)  # type: ignore[attr-defined]
     secrets = key_material(vendor.key_pem)
     assert not [s for s in secrets if s in (done.stdout + done.stderr).encode()]
 
