@@ -52,7 +52,8 @@ def test_render_adapter_signs_the_master_like_stitch_and_honours_the_off_switch(
     clips = _generate_two(media_dir, project, tmp_path / "ledger.sqlite3", capsys)
     edit = otio.adapters.read_from_file(str(project / "two.otio"))
 
-    master, notes = tmp_path / "master.mov", []
+    master = tmp_path / "master.mov"
+    notes: list[str] = []
     otio.adapters.write_to_file(edit, str(master), adapter_name="stillmotion_render",
                                 size="320x180", base_dir=str(project), on_note=notes.append)
     assert notes == [f"Content Credentials on {master.name} signed with a local, untrusted "

@@ -63,8 +63,9 @@ def test_unknown_model_or_size_is_a_config_error_that_says_how_to_price_it() -> 
 
 
 def test_overrides_most_specific_first_and_before_any_default() -> None:
-    prices: Mapping[str, float | str] = {"openai": 0.05, "openai/sora-2": 0.08, "openai/sora-2/1280x720": 0.09,
-              "gateway/wan-2.2": "0.02"}
+    prices: Mapping[str, float | str] = {
+        "openai": 0.05, "openai/sora-2": 0.08, "openai/sora-2/1280x720": 0.09,
+        "gateway/wan-2.2": "0.02"}
     assert estimate("openai", "sora-2", "1280x720", 10, prices=prices).amount == Decimal("0.90")
     assert estimate("openai", "sora-2", "720x1280", 10, prices=prices).amount == Decimal("0.80")
     # A provider-wide override beats the sora-2-pro list price.

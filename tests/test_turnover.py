@@ -22,6 +22,7 @@ from stillmotion.media.imageheaders import (
     read_exr_chromaticities,
     read_exr_timecode,
 )
+from stillmotion.media.plates import write_plate
 from stillmotion.media.probe import probe
 from stillmotion.media.sampling import shown_frame
 from stillmotion.server import RunningServer
@@ -350,8 +351,8 @@ def test_bad_options_are_one_sentence(
 ) -> None:
     isolate(monkeypatch, tmp_path)
     out = tmp_path / "bad"
-    argv = ["turnover", three.timeline, "--handles", "8", "-o", out, "--ledger", three.ledger,
-            *args]
+    argv: list[str | Path] = ["turnover", three.timeline, "--handles", "8", "-o", out,
+                              "--ledger", three.ledger, *args]
     if "--handles" in args:
         argv[2:4] = []
     code, _, err = cli(capsys, *argv)
@@ -386,7 +387,7 @@ def test_a_shot_that_fails_mid_write_leaves_no_partial_folder(
     """ffmpeg failing after some frames of the second shot (here: the real writer runs, then
     the disk 'fills'): the first shot stays complete, the second leaves nothing behind."""
     isolate(monkeypatch, tmp_path)
-    real = turnover_module.write_plate
+    real = write_plate  # the writer turnover imports, patched there below
 
     def failing(*args: Any, **kwargs: Any) -> list[Path]:
         written = real(*args, **kwargs)
