@@ -93,10 +93,10 @@ def test_the_table_comes_from_the_settings_file_and_the_environment(
         "openai/muse": {"sizes": ["180x320"], "durations": [2]}}))
     # The environment's entries join the file's, field by field: for the same model the
     # environment's fields win and the file's other fields (its price) stay.
-    rows = {(r.provider, r.model): r for r in declared_rows(load_settings().models)}
-    assert set(rows) == {("openai", "muse"), ("openrouter", "acme/clip-1"), ("fal", "acme/i2v")}
-    assert rows["fal", "acme/i2v"].sizes == ((1080, 1080),)
-    muse = rows["openai", "muse"]
+    joined = {(r.provider, r.model): r for r in declared_rows(load_settings().models)}
+    assert set(joined) == {("openai", "muse"), ("openrouter", "acme/clip-1"), ("fal", "acme/i2v")}
+    assert joined["fal", "acme/i2v"].sizes == ((1080, 1080),)
+    muse = joined["openai", "muse"]
     assert (muse.sizes, muse.seconds, muse.prices) == (((180, 320),), (2,),
                                                        (("openai/muse", "0.05"),))
 
