@@ -13,6 +13,7 @@ import os
 import site
 import sys
 from pathlib import Path
+from typing import Any
 
 MODE = "generate"
 CONFIG_NAME = "stillmotion_resolve.ini"
@@ -26,8 +27,10 @@ USER_SCRIPTS = {
 }
 
 
-def config_path():
-    folders = []
+# Signature annotations are quoted: Resolve's Python may be older than stillmotion's (3.10) and
+# this file must still run far enough to say so (see main).
+def config_path() -> "Path | None":
+    folders: list[Path] = []
     if globals().get("__file__"):
         folders.append(Path(__file__).resolve().parent)
     root = USER_SCRIPTS.get(sys.platform, USER_SCRIPTS["linux"])
@@ -38,7 +41,7 @@ def config_path():
     return None
 
 
-def main(namespace):
+def main(namespace: "dict[str, Any]") -> None:
     path = config_path()
     if path is None:
         print("stillmotion: not set up; run `python scripts/install_resolve_scripts.py` with the "
