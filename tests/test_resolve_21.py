@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,7 @@ from stillmotion.errors import ResolveOperationError, TimelineError
 from stillmotion.resolve import PlacedClip, generate_at_playhead
 from stillmotion.resolve import versions as versions_mod
 from stillmotion.resolve.session import ResolveSession
+from stillmotion.resolve.workflow import GenerateFn
 from stillmotion.settings import Settings
 from support.fake_resolve import ADDED_IN, FakeResolve
 from support.framecode import luma_of_image, read_code
@@ -31,13 +33,13 @@ NTSC_FILM = Fraction(24000, 1001)
 NTSC_VIDEO = Fraction(30000, 1001)
 
 
-def run_generate(scene: Scene, pipeline: StandInPipeline, settings: Settings,
-                 **options: object) -> PlacedClip:
-    kwargs: dict[str, object] = {"prompt": "slow dolly in, steam rising", "seconds": 1}
+def run_generate(scene: Scene, pipeline: GenerateFn, settings: Settings,
+                 **options: Any) -> PlacedClip:
+    kwargs: dict[str, Any] = {"prompt": "slow dolly in, steam rising", "seconds": 1}
     kwargs.update(options)
     return generate_at_playhead(
         scene.resolve, settings=settings, generate=pipeline, sleep=scene.resolve.sleep,
-        clock=scene.resolve.clock, **kwargs,  # type: ignore[arg-type]
+        clock=scene.resolve.clock, **kwargs,
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from stillmotion.jobs.ledger import Ledger, LedgerState
 from stillmotion.media.probe import probe
-from stillmotion.resolve import generate_at_playhead
+from stillmotion.resolve import PlacedClip, generate_at_playhead
 from stillmotion.settings import Settings
 from support.framecode import luma_of_image, read_code
 from support.resolve_env import build_scene
@@ -32,7 +32,7 @@ def test_generates_through_the_local_server_and_never_submits_twice(
                         playhead_offset=9)
     events: list[str] = []
 
-    def generate() -> object:
+    def generate() -> PlacedClip:
         return generate_at_playhead(
             scene.resolve, prompt="slow dolly in over 1 s, steam rising", seconds=1,
             size=(320, 180), grab="source", settings=settings,
@@ -41,7 +41,7 @@ def test_generates_through_the_local_server_and_never_submits_twice(
         )
 
     placed = generate()
-    clip = placed.clip  # type: ignore[attr-defined]
+    clip = placed.clip
     assert clip.provider == "preview" and not clip.reused
     assert {"estimate", "submit", "wait", "download", "conform"} <= set(events)
     video = probe(clip.conformed, count_frames=True).require_video()
@@ -49,7 +49,7 @@ def test_generates_through_the_local_server_and_never_submits_twice(
     assert read_code(luma_of_image(clip.image)) == 13  # source frame 4 + 9, fitted for the job
     [item] = scene.timeline.tracks[1].items
     assert (item.start, item.duration) == (86409, video.frame_count) == (
-        placed.record_frame, clip.frames)  # type: ignore[attr-defined]
+        placed.record_frame, clip.frames)
     media = item.media
     assert media.third_party["stillmotion.job_id"] == clip.job_id
     assert item.markers[0].custom_data == clip.job_id
@@ -57,8 +57,8 @@ def test_generates_through_the_local_server_and_never_submits_twice(
     # The same request again (same frame, prompt and shape): the ledger returns the finished job
     # instead of sending a second paid create; it is placed again on a new AI track.
     again = generate()
-    assert again.clip.reused and again.clip.job_id == clip.job_id  # type: ignore[attr-defined]
-    assert again.track_index == 3  # type: ignore[attr-defined]
+    assert again.clip.reused and again.clip.job_id == clip.job_id
+    assert again.track_index == 3
     with Ledger(settings.ledger_path) as ledger:
         rows = ledger.jobs()
     assert [row.id for row in rows] == [clip.job_id]

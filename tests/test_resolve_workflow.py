@@ -19,6 +19,7 @@ from stillmotion.errors import (
 from stillmotion.media.ffmpeg import media_arg, run
 from stillmotion.resolve import PlacedClip, generate_at_playhead
 from stillmotion.resolve import placement as placement_mod
+from stillmotion.resolve.workflow import GenerateFn
 from stillmotion.settings import Settings
 from support.fake_resolve import FakeResolve
 from support.framecode import luma_of_image, read_code
@@ -37,13 +38,13 @@ NTSC_FILM = Fraction(24000, 1001)
 NTSC_VIDEO = Fraction(30000, 1001)
 
 
-def run_generate(scene: Scene, pipeline: StandInPipeline, settings: Settings,
-                 **options: object) -> PlacedClip:
-    kwargs: dict[str, object] = {"prompt": "slow dolly in, steam rising", "seconds": 1}
+def run_generate(scene: Scene, pipeline: GenerateFn, settings: Settings,
+                 **options: Any) -> PlacedClip:
+    kwargs: dict[str, Any] = {"prompt": "slow dolly in, steam rising", "seconds": 1}
     kwargs.update(options)
     return generate_at_playhead(
         scene.resolve, settings=settings, generate=pipeline, sleep=scene.resolve.sleep,
-        clock=scene.resolve.clock, **kwargs,  # type: ignore[arg-type]
+        clock=scene.resolve.clock, **kwargs,
     )
 
 
@@ -331,11 +332,11 @@ def test_a_clip_at_another_rate_is_floored_and_refused(
 ) -> None:
     """Resolve floors a 30 fps clip on a 23.976 timeline (one frame short): caught, undone."""
 
-    def unconformed(request: Any, target: Any, **kwargs: Any) -> Any:
-        return pipeline(request, replace(target, rate=Fraction(30)), **kwargs)
+    def unconformed(request: Any, conform: Any, **kwargs: Any) -> Any:
+        return pipeline(request, replace(conform, rate=Fraction(30)), **kwargs)
 
     before = film_scene.timeline.snapshot()
     with pytest.raises(ResolveOperationError, match=r"placed 23 frames on track V2 at "
                        r"01:00:00:20 instead of the clip's 30; its rate \(30\) must match"):
-        run_generate(film_scene, unconformed, settings)  # type: ignore[arg-type]
+        run_generate(film_scene, unconformed, settings)
     assert film_scene.timeline.snapshot() == before
