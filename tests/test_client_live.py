@@ -7,6 +7,7 @@ truncated downloads detected with no file left, and timeouts typed.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,9 +37,9 @@ class RecordingSleep:
         self.delays.append(seconds)
 
 
-def _client(server: RunningServer, sleep: RecordingSleep, **kwargs: object) -> VideosClient:
+def _client(server: RunningServer, sleep: RecordingSleep, **kwargs: Any) -> VideosClient:
     return VideosClient(server.base_url, api_key="test", provider="preview", sleep=sleep,
-                        retry=RetryPolicy(max_retries=3), **kwargs)  # type: ignore[arg-type]
+                        retry=RetryPolicy(max_retries=3), **kwargs)
 
 
 def _finished(client: VideosClient, prompt: str) -> str:

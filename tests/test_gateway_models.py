@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,8 +35,8 @@ def key(monkeypatch: pytest.MonkeyPatch) -> str:
     return made
 
 
-def _settings(tmp_path: Path, **extra: object) -> Settings:
-    return Settings(base_url=ROOT, cache_dir=tmp_path, **extra)  # type: ignore[arg-type]
+def _settings(tmp_path: Path, **extra: Any) -> Settings:
+    return Settings(base_url=ROOT, cache_dir=tmp_path, **extra)
 
 
 def _with_fields() -> dict[str, object]:

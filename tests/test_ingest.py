@@ -141,8 +141,9 @@ def test_v002_lands_in_each_slot_over_the_cut_and_takes_switch_back(
                                             min(8, shot.available - shot.media_in
                                                 - shot.duration)]
         assert [t.take for t in meta.takes] == [1, 2] and meta.job_id == shot.job_id
-    assert _slot(out, "sh010").metadata.extra["finishing"]["2"]["turnover_name"] == (  # type: ignore[union-attr]
-        "sh010_comp_v001")
+    turned_over = _slot(out, "sh010").metadata
+    assert turned_over is not None
+    assert turned_over.extra["finishing"]["2"]["turnover_name"] == "sh010_comp_v001"
 
     # the review page shows the artist's version beside the AI take, the version in use
     review = review_timeline(out, LedgerIndex.load(turned.three.ledger))

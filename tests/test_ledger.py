@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,9 +48,9 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
         yield book
 
 
-def _claim(book: Ledger, key: str = "r1", **kwargs: object) -> JobRow:
+def _claim(book: Ledger, key: str = "r1", **kwargs: Any) -> JobRow:
     claim = book.claim(request_hash(b"img", key, PARAMS), provider="openai", model="sora-2",
-                       size="1280x720", seconds=8, prompt=key, **kwargs)  # type: ignore[arg-type]
+                       size="1280x720", seconds=8, prompt=key, **kwargs)
     assert claim.is_new
     return claim.row
 

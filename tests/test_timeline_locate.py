@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import opentimelineio as otio
 import pytest
@@ -39,10 +40,10 @@ def hd(make_clip: Callable[[str], Path]) -> Path:
     return make_clip("hd_23976_tc")
 
 
-def hd_clip(hd: Path, name: str, source: int, duration: int, **kw: object) -> otio.schema.Clip:
+def hd_clip(hd: Path, name: str, source: int, duration: int, **kw: Any) -> otio.schema.Clip:
     """A clip on the 23.976 media starting at 01:00:00:00 (72 frames), ``source`` from its start."""
     return media_clip(name, hd, rate=R23, source_start=HOUR_23 + source, duration=duration,
-                      available=(HOUR_23, 72), **kw)  # type: ignore[arg-type]
+                      available=(HOUR_23, 72), **kw)
 
 
 def stacked(hd: Path) -> otio.schema.Timeline:
