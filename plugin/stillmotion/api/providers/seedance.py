@@ -39,6 +39,7 @@ from stillmotion.api.providers.dialect import (
     data_uri,
     download_spec,
     input_named,
+    put_sound,
     refusal,
     refusal_refine,
     unknown_status,
@@ -108,6 +109,7 @@ def create_request(model: str, request: GenerationRequest) -> RequestSpec:
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise ConfigError(f"The Seedance setting '{key}' must be a {kind.__name__}.")
         body[key] = value
+    put_sound(body, "generate_audio", request)
     return RequestSpec("POST", PATH, "creating a Seedance video", idempotent=False, json=body)
 
 

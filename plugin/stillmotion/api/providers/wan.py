@@ -34,6 +34,7 @@ from stillmotion.api.providers.dialect import (
     Reading,
     data_uri,
     input_named,
+    put_sound,
     refusal,
     refusal_refine,
     unknown_status,
@@ -96,6 +97,7 @@ def create_request(model: str, request: GenerationRequest) -> RequestSpec:
         else:
             known = ", ".join(sorted({*INPUT_KNOBS, *PARAMETER_KNOBS}))
             raise ConfigError(f"Wan has no setting '{key}'; use one of: {known}.")
+    put_sound(parameters, "audio", request)
     return RequestSpec("POST", CREATE_PATH, "creating a Wan video", idempotent=False,
                        json={"model": model, "input": inputs, "parameters": parameters})
 
