@@ -14,6 +14,7 @@ import difflib
 import os
 import re
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import NoneType, UnionType
@@ -173,7 +174,9 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 _WARNED: set[str] = set()
-"""The warnings already printed by this process (load_settings runs once per job)."""
+"""The warnings already printed by this process (load_settings runs once per job, and the jobs
+of a batch or of the Resolve dialog in threads: hence the lock)."""
+_WARNING = threading.Lock()
 
 
 def warn_unknown_names() -> None:
@@ -213,9 +216,11 @@ def _nearest(name: str, known: list[str]) -> str | None:
 def _warn(what: str, nearest: str | None) -> None:
     hint = f" (did you mean {nearest}?)" if nearest else ""
     line = f"stillmotion: warning: {what} is not a stillmotion setting{hint}; it is ignored."
-    if line not in _WARNED and sys.stderr is not None:  # pythonw (Resolve on Windows): none
+    with _WARNING:
+        if line in _WARNED or sys.stderr is None:  # pythonw (Resolve on Windows): no stderr
+            return
         _WARNED.add(line)
-        print(line, file=sys.stderr, flush=True)
+    print(line, file=sys.stderr, flush=True)
 
 
 # What each setting wants, in words, where its Python type alone would say too little.
