@@ -17,7 +17,7 @@ import pytest
 
 from stillmotion.api import capabilities
 from stillmotion.errors import ConfigError
-from stillmotion.jobs.multi import ModelChoice, parse_choices
+from stillmotion.jobs.choices import ModelChoice, parse_choices
 from stillmotion.media.synth import ClipSpec, render_clip
 from stillmotion.server import RunningServer
 from stillmotion.server.store import JobRecord

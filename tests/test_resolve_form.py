@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from stillmotion.errors import ConfigError
-from stillmotion.jobs.multi import ModelChoice
+from stillmotion.jobs.choices import ModelChoice
 from stillmotion.resolve.form import FormValues, build_args, model_names, summary_text
 from stillmotion.resolve.ui import GenerateDialog
 from stillmotion.settings import Settings

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from stillmotion.errors import BudgetExceededError
+from stillmotion.jobs.choices import ModelChoice
 from stillmotion.jobs.ledger import Ledger, LedgerState
-from stillmotion.jobs.multi import ModelChoice
 from stillmotion.resolve.form import FormValues
 from stillmotion.resolve.models import generate_models
 from stillmotion.resolve.ui import GenerateDialog

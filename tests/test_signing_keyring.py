@@ -19,9 +19,12 @@ import keyring
 import keyring.core
 import pytest
 
+from stillmotion.errors import ConfigError
 from stillmotion.jobs.ledger import Ledger, LedgerState
-from stillmotion.media.identity import LOCAL_NAME
+from stillmotion.media.identity import LOCAL_NAME, signing_identity
 from stillmotion.media.provenance import read_credentials
+from stillmotion.settings import load_settings
+from support import counting_keyring
 from support.c2pa_vendor import Vendor, key_material, make_vendor
 from support.crash_run import stillmotion_command
 from support.generate_env import case_23976, clean_env, cli, isolate, small_clip, write_case
@@ -223,3 +226,52 @@ def test_a_missing_keyring_entry_stops_generate_before_the_job_is_sent(
         rows = book.jobs()
     assert [(row.state, row.remote_id) for row in rows] == [(LedgerState.PREPARED, None)]
     assert not list((tmp_path / "project").glob("*.stillmotion.*"))
+
+
+def test_generate_reads_the_keyring_key_once_per_process(
+    vendor: Vendor, files: dict[str, Path], media_dir: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """generate signs twice (the still it sends and the clip it places), and every later job
+    of the process signs again; on macOS each Keychain read may prompt, so one read it is."""
+    use_backend(monkeypatch, counting_keyring.NAME)
+    backend = keyring.get_keyring()
+    assert isinstance(backend, counting_keyring.CountingKeyring)
+    backend.set_password("stillmotion", "signing-key", vendor.key_pem.decode())
+    _signing_env(monkeypatch, files, "keyring:stillmotion/signing-key")
+
+    case = case_23976(small_clip(media_dir, "r23_hour"))
+    timeline = write_case(case, tmp_path / "project")
+    code, out, err = cli(capsys, "generate", timeline, "--at", case.at, "--prompt", PROMPT,
+                         "--provider", "preview", "--size", "320x180", "--seconds", "1",
+                         "--ledger", tmp_path / "ledger.sqlite3", "--json")
+    assert code == 0, err
+    assert json.loads(out)["credentials"] == "signed by Test Vendor Signer"
+    assert signing_identity(load_settings()).key_pem == vendor.key_pem  # the next job's
+    assert backend.reads == [("stillmotion", "signing-key")]
+
+
+def test_an_absent_key_is_asked_again_and_a_replaced_one_is_used(
+    vendor: Vendor, files: dict[str, Path], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What is remembered is only what the keyring gave: an entry missing at the first job is
+    found once it is stored, and ``signing-key store --replace`` in the process takes effect."""
+    use_backend(monkeypatch, counting_keyring.NAME)
+    backend = keyring.get_keyring()
+    assert isinstance(backend, counting_keyring.CountingKeyring)
+    _signing_env(monkeypatch, files, "keyring:stillmotion/later")
+    with pytest.raises(ConfigError, match="has no entry stillmotion/later"):
+        signing_identity(load_settings())
+    backend.set_password("stillmotion", "later", vendor.key_pem.decode())
+    for _ in range(3):
+        assert signing_identity(load_settings()).key_pem == vendor.key_pem
+    assert backend.reads == [("stillmotion", "later")] * 2
+
+    other = make_vendor()
+    files["key"].write_bytes(other.key_pem)
+    files["chain"].write_bytes(other.chain_pem)
+    code, _, err = cli(capsys, "signing-key", "store", files["key"], "--name", "later",
+                       "--replace")
+    assert code == 0, err
+    assert signing_identity(load_settings()).key_pem == other.key_pem

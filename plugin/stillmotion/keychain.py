@@ -9,6 +9,7 @@ one plain ConfigError. Secret values are returned to the caller and never put in
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import keyring
@@ -59,7 +60,33 @@ def entry(service: str, name: str) -> KeyringEntry:
 
 def read_secret(where: KeyringEntry) -> str | None:
     """The secret stored under ``where``, or None when the keyring has no such entry."""
+    return _read(_backend(), where)
+
+
+_REMEMBERED: dict[tuple[keyring.backend.KeyringBackend, KeyringEntry], str] = {}
+_REMEMBERING = threading.Lock()
+
+
+def remembered_secret(where: KeyringEntry) -> str | None:
+    """:func:`read_secret`, asked of the keyring once per process and entry.
+
+    Why: every output is signed (twice per ``generate``, once per job of a batch) and on macOS
+    each read of a Keychain item may raise a prompt. What the keyring gave is kept in memory for
+    the process (never written or logged); an absent entry or a failed read is not kept, so the
+    next signing asks again. Kept per backend too: a process that switches keyrings (the tests
+    do) reads the new one. The lock makes concurrent jobs wait for one read, not prompt twice.
+    """
     backend = _backend()
+    with _REMEMBERING:
+        if (backend, where) not in _REMEMBERED:
+            secret = _read(backend, where)
+            if secret is None:
+                return None
+            _REMEMBERED[backend, where] = secret
+        return _REMEMBERED[backend, where]
+
+
+def _read(backend: keyring.backend.KeyringBackend, where: KeyringEntry) -> str | None:
     try:
         return backend.get_password(where.service, where.name)
     except Exception as exc:  # backends are plugins, each raising its own types
@@ -74,7 +101,9 @@ def store_secret(where: KeyringEntry, secret: str) -> None:
         backend.set_password(where.service, where.name, secret)
     except Exception as exc:  # backends are plugins, each raising its own types
         raise _unusable(where, "write", exc) from None
-    if read_secret(where) != secret:
+    with _REMEMBERING:  # a replaced key signs from now on, in this process too
+        _REMEMBERED.pop((backend, where), None)
+    if _read(backend, where) != secret:
         raise ConfigError(f"The keyring ({backend_name()}) did not keep the entry "
                           f"{where.service}/{where.name}; enable a keyring backend and try "
                           f"again.")

@@ -10,8 +10,11 @@ never echoing the value (several settings hold secrets or references to them).
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import NoneType, UnionType
@@ -30,6 +33,17 @@ from pydantic_settings import (
 from stillmotion.errors import ConfigError
 
 APP_NAME = "stillmotion"
+PREFIX = "STILLMOTION_"
+
+OTHER_VARIABLES = frozenset({
+    "STILLMOTION_CONFIG",  # names the settings file (settings_file)
+    "STILLMOTION_SERVE_KEY", "STILLMOTION_SERVE_KLING_SECRET",  # stillmotion serve's options
+    "STILLMOTION_WEBHOOK_SECRET",  # the webhook secret's default variable (webhook_wait)
+    "STILLMOTION_LAUNCHER_TEST",  # the Resolve Lua launcher's test switch
+})
+"""STILLMOTION_* names the code reads itself rather than through :class:`Settings`: known, so
+never taken for a mistyped setting (tests/test_settings_typos.py checks every such name the code
+mentions is here or a setting)."""
 
 
 def default_data_dir() -> Path:
@@ -45,7 +59,7 @@ def default_cache_dir() -> Path:
 class Settings(BaseSettings):
     """Everything a user may configure; each field is also ``STILLMOTION_<NAME>``."""
 
-    model_config = SettingsConfigDict(env_prefix="STILLMOTION_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore")
 
     provider: str = "preview"
     base_url: str | None = None
@@ -144,9 +158,11 @@ def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment with command-line overrides (None values are ignored).
 
     A value of the wrong type becomes one ConfigError (see :func:`_type_problem`). ``from None``
-    on purpose: pydantic's own error repeats every bad value, and one may be a key.
+    on purpose: pydantic's own error repeats every bad value, and one may be a key. Mistyped
+    names are warned about first (:func:`warn_unknown_names`): one may be why a value is missing.
     """
     given = {k: v for k, v in overrides.items() if v is not None}
+    warn_unknown_names()
     try:
         return Settings(**given)
     except ValidationError as exc:
@@ -155,6 +171,56 @@ def load_settings(**overrides: Any) -> Settings:
         field = re.search(r'field "(\w+)"', str(exc))
         problems = [_type_problem((field.group(1),) if field else (), given)]
     raise ConfigError(_one_sentence(problems)) from None
+
+
+_WARNED: set[str] = set()
+"""The warnings already printed by this process (load_settings runs once per job, and the jobs
+of a batch or of the Resolve dialog in threads: hence the lock)."""
+_WARNING = threading.Lock()
+
+
+def warn_unknown_names() -> None:
+    """One line on stderr for each STILLMOTION_* variable and settings-file key that is not a
+    setting, with the nearest known name; once per process, and never its value (it may be a
+    secret).
+
+    Why warn and not refuse: pydantic-settings drops unknown names (``extra="ignore"``), so a
+    misspelt STILLMOTION_BUDGET left the budget cap unset without a word; but a settings file
+    written for a newer stillmotion must still work with an older one, so the name is ignored
+    as before, only no longer silently. Names are compared ignoring case, as pydantic-settings
+    reads them.
+    """
+    fields = sorted(Settings.model_fields)
+    variables = [f"{PREFIX}{name.upper()}" for name in fields] + sorted(OTHER_VARIABLES)
+    for variable in sorted(os.environ):
+        upper = variable.upper()
+        if upper.startswith(PREFIX) and upper not in variables:
+            _warn(variable, _nearest(upper, variables))
+    config_file = settings_file()
+    if config_file is None:
+        return
+    for key in _read_settings_file(Settings, config_file).toml_data:
+        if key.lower() not in fields:
+            _warn(f"the key {_toml_key(key)} in the settings file {config_file}",
+                  _nearest(key.lower().removeprefix(PREFIX.lower()), fields))
+
+
+def _nearest(name: str, known: list[str]) -> str | None:
+    """The known name closest to ``name``, compared without the common prefix (which would
+    make every STILLMOTION_ name look close), or None when none is close."""
+    bare = {candidate.removeprefix(PREFIX): candidate for candidate in known}
+    found = difflib.get_close_matches(name.removeprefix(PREFIX), list(bare), n=1, cutoff=0.7)
+    return bare[found[0]] if found else None
+
+
+def _warn(what: str, nearest: str | None) -> None:
+    hint = f" (did you mean {nearest}?)" if nearest else ""
+    line = f"stillmotion: warning: {what} is not a stillmotion setting{hint}; it is ignored."
+    with _WARNING:
+        if line in _WARNED or sys.stderr is None:  # pythonw (Resolve on Windows): no stderr
+            return
+        _WARNED.add(line)
+    print(line, file=sys.stderr, flush=True)
 
 
 # What each setting wants, in words, where its Python type alone would say too little.

@@ -37,7 +37,8 @@ from stillmotion.timecode import format_size, parse_size
 
 if TYPE_CHECKING:  # the job machinery is imported by the functions that run it
     from stillmotion.jobs.actions import Outcome
-    from stillmotion.jobs.multi import ModelChoice, MultiResult
+    from stillmotion.jobs.choices import ModelChoice
+    from stillmotion.jobs.multi import MultiResult
     from stillmotion.jobs.pipeline import Clock, GeneratedClip
     from stillmotion.jobs.shots import Shot
     from stillmotion.settings import Settings
@@ -235,7 +236,7 @@ def generate_command(
 ) -> None:
     """Generate a clip from the frame under the playhead and place it on "AI Generated"."""
     from stillmotion.cli.webhook_wait import webhook_clock
-    from stillmotion.jobs.multi import parse_choices
+    from stillmotion.jobs.choices import parse_choices
     from stillmotion.jobs.shots import prepare_shot
 
     if for_app not in (None, "resolve"):

@@ -19,8 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from stillmotion.errors import ConfigError, StillmotionError
+from stillmotion.errors import StillmotionError
 from stillmotion.jobs import cost
+from stillmotion.jobs.choices import ModelChoice
 from stillmotion.jobs.ledger import Ledger
 from stillmotion.jobs.pipeline import (
     Clock,
@@ -36,18 +37,6 @@ from stillmotion.jobs.records import JobContext
 from stillmotion.jobs.shots import Shot
 from stillmotion.settings import Settings
 from stillmotion.timeline.place import PlacedClip
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    """One ``--provider P[:MODEL]``; ``model`` None means the provider's default."""
-
-    provider: str
-    model: str | None = None
-
-    @property
-    def label(self) -> str:
-        return f"{self.provider}:{self.model}" if self.model else self.provider
 
 
 @dataclass(frozen=True)
@@ -71,22 +60,6 @@ class MultiResult:
     @property
     def failures(self) -> tuple[TakeOutcome, ...]:
         return tuple(o for o in self.outcomes if o.error is not None)
-
-
-def parse_choices(values: Sequence[str]) -> list[ModelChoice]:
-    """``["runway:gen4.5", "fal"]`` -> choices; the model part may hold slashes, not colons."""
-    choices: list[ModelChoice] = []
-    for value in values:
-        provider, _, model = value.strip().partition(":")
-        if not provider or (":" in value and not model.strip()):
-            raise ConfigError(f"'{value}' is not a provider choice; write PROVIDER or "
-                              "PROVIDER:MODEL, e.g. --provider runway:gen4.5.")
-        choice = ModelChoice(provider.strip(), model.strip() or None)
-        if choice in choices:
-            raise ConfigError(f"{choice.label} is given twice; name each model once (use "
-                              "--new-take for another take of the same model).")
-        choices.append(choice)
-    return choices
 
 
 def requests_for(request: ShotRequest, choices: Sequence[ModelChoice],

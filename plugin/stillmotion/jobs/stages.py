@@ -109,11 +109,23 @@ def _create(row: JobRow, provider: Provider) -> JobState:
                               "run `stillmotion extend` without --native.")
         return provider.extend(row.request.extend_of, row.prompt, row.seconds or 4)
     assert row.files.image is not None  # fit ran first
-    audio = False if row.context.no_audio else (True if row.context.audio_promised else None)
     return provider.submit(GenerationRequest(
         prompt=row.prompt, model=row.model, seconds=row.seconds or 4,
         size=parse_size(row.size or ""), first_frame=row.files.image,
-        last_frame=row.files.last_image, audio=audio))
+        last_frame=row.files.last_image, audio=sound_wish(row.context)))
+
+
+def sound_wish(context: JobContext) -> bool | None:
+    """What the create asks of the vendor's sound switch (``GenerationRequest.audio``): False
+    for ``--no-audio`` (no sound made or billed), True when the model's row promises sound,
+    else None (the field left out). A row that says the model makes no sound at this size is
+    asked nothing even on ``--no-audio``: there is nothing to turn off, and its vendor may not
+    document the field (a job from an older ledger, promise unknown, still asks for none)."""
+    if context.audio_promised is False:
+        return None
+    if context.no_audio:
+        return False
+    return True if context.audio_promised else None
 
 
 def submit(row: JobRow, provider: Provider, ledger: Ledger, on_event: EventHandler | None,

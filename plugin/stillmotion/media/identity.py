@@ -47,9 +47,10 @@ def signing_identity(settings: Settings) -> SigningIdentity:
 
 
 def keyring_key(reference: str) -> bytes:
-    """The PEM private key in the keyring entry ``keyring:SERVICE/NAME`` names."""
+    """The PEM private key in the keyring entry ``keyring:SERVICE/NAME`` names, read from the
+    keyring once per process (:func:`stillmotion.keychain.remembered_secret`)."""
     where = keychain.parse_reference(reference, "STILLMOTION_SIGNING_KEY")
-    text = keychain.read_secret(where)
+    text = keychain.remembered_secret(where)
     if text is None:
         raise ConfigError(f"The keyring ({keychain.backend_name()}) has no entry "
                           f"{where.service}/{where.name}; put the key there with "

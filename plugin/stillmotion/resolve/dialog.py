@@ -7,6 +7,8 @@ recording view. Resolve calls (grab, placement) run on the UI thread; the pipeli
 minutes on a remote job, runs in a worker thread whose events a UIManager timer drains through
 :meth:`GenerateDialog.poll`. "Generate for selected clips" runs one job per selected clip (or
 marker) the same way, concurrently, with one progress line per shot, placing each as it ends.
+The job machinery (pipeline, ffmpeg, PyAV, OTIO, c2pa) is imported by the method that starts a
+job, on the UI thread, so the window opens without loading it.
 """
 
 from __future__ import annotations
@@ -19,10 +21,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from stillmotion.errors import StillmotionError
-from stillmotion.finishing.ingest import IngestResult
-from stillmotion.finishing.turnover import TurnoverResult, turnover
-from stillmotion.jobs.ledger import JobRow
-from stillmotion.jobs.multi import TakeOutcome
 from stillmotion.resolve.form import (
     FormValues,
     GenerateArgs,
@@ -32,30 +30,21 @@ from stillmotion.resolve.form import (
     handoff_args,
     summary_text,
 )
-from stillmotion.resolve.handoff import (
-    IngestedVersions,
-    conform_versions,
-    export_timeline,
-    place_versions,
-    turnover_request,
-)
-from stillmotion.resolve.models import ModelTake, place_models, run_models
 from stillmotion.resolve.protocol import Resolve
-from stillmotion.resolve.resume import ResumedJobs, finish_jobs, place_jobs, project_rows
-from stillmotion.resolve.selection import SelectionRun, ShotFailure, start_selection
 from stillmotion.resolve.session import ResolveSession
-from stillmotion.resolve.workflow import (
-    GenerateFn,
-    PlacedClip,
-    Shot,
-    capture_shot,
-    place_generated,
-    run_pipeline,
-)
 from stillmotion.settings import Settings, load_settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the job machinery is imported by the method that starts a job
+    from stillmotion.finishing.ingest import IngestResult
+    from stillmotion.finishing.turnover import TurnoverResult
+    from stillmotion.jobs.ledger import JobRow
+    from stillmotion.jobs.multi import TakeOutcome
     from stillmotion.jobs.pipeline import GeneratedClip, PipelineEvent
+    from stillmotion.resolve.handoff import IngestedVersions
+    from stillmotion.resolve.models import ModelTake
+    from stillmotion.resolve.resume import ResumedJobs
+    from stillmotion.resolve.selection import SelectionRun, ShotFailure
+    from stillmotion.resolve.workflow import GenerateFn, PlacedClip, Shot
 
 
 class DialogView(Protocol):
@@ -137,6 +126,8 @@ class GenerateDialog:
 
     def start(self) -> bool:
         """Generate clicked: validate, grab the still here, then run the pipeline in a worker."""
+        from stillmotion.resolve.workflow import capture_shot, place_generated, run_pipeline
+
         if self.busy:
             return False
         args = self.refresh()
@@ -172,6 +163,7 @@ class GenerateDialog:
             Callable[[queue.Queue[PipelineEvent]], list[TakeOutcome]],
             Callable[[list[TakeOutcome]], str]]:
         """Both models on the shot's still (worker), then their takes in one slot (UI)."""
+        from stillmotion.resolve.models import place_models, run_models
 
         def work(events: queue.Queue[PipelineEvent]) -> list[TakeOutcome]:
             return run_models(shot, args.choices, prompt=args.prompt,
@@ -189,6 +181,8 @@ class GenerateDialog:
     def start_resume(self) -> bool:
         """Resume jobs clicked: this project's interrupted jobs are finished in a worker (never
         sent again) and placed here through the Resolve placer."""
+        from stillmotion.resolve.resume import ResumedJobs, finish_jobs, place_jobs, project_rows
+
         if self.busy:
             return False
         result = ResumedJobs()
@@ -207,6 +201,9 @@ class GenerateDialog:
 
     def start_turnover(self) -> bool:
         """Turn over clicked: export the timeline here, write the plates in a worker."""
+        from stillmotion.finishing.turnover import turnover
+        from stillmotion.resolve.handoff import export_timeline, turnover_request
+
         if self.busy:
             return False
         try:
@@ -228,6 +225,8 @@ class GenerateDialog:
     def start_ingest(self) -> bool:
         """Ingest clicked: export here, match and conform the versions in a worker, then add
         each as a take of its slot here."""
+        from stillmotion.resolve.handoff import conform_versions, export_timeline, place_versions
+
         if self.busy:
             return False
         try:
@@ -268,6 +267,8 @@ class GenerateDialog:
     def start_selection(self) -> bool:
         """Generate for selected clips clicked: take every shot's still here, then run the jobs
         concurrently; :meth:`poll` places each as it finishes."""
+        from stillmotion.resolve.selection import start_selection
+
         if self.busy:
             return False
         args = self.refresh()

@@ -15,18 +15,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stillmotion.api import capabilities, model_rows
 from stillmotion.errors import ConfigError, StillmotionError
 from stillmotion.jobs import cost
-from stillmotion.jobs.multi import ModelChoice, parse_choices
-from stillmotion.jobs.pipeline import PipelineEvent
+from stillmotion.jobs.choices import ModelChoice, parse_choices
 from stillmotion.jobs.providers import PROVIDERS
-from stillmotion.media.plates import PLATE_FORMATS
+from stillmotion.media.plate_formats import PLATE_FORMATS
 from stillmotion.prompt import ShotPrompt, lint
 from stillmotion.resolve.still import GRAB_ROUTES
 from stillmotion.settings import Settings
 from stillmotion.timecode import format_size, parse_size
+
+if TYPE_CHECKING:  # the dialog opens without the job machinery; the worker thread loads it
+    from stillmotion.jobs.pipeline import PipelineEvent
 
 PARTS = ("framing", "action", "timing", "lighting", "audio")
 AUTO = "auto"

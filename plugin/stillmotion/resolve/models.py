@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stillmotion.errors import StillmotionError
+from stillmotion.jobs.choices import ModelChoice
 from stillmotion.jobs.ledger import Ledger
-from stillmotion.jobs.multi import ModelChoice, TakeOutcome, generate_choices
+from stillmotion.jobs.multi import TakeOutcome, generate_choices
 from stillmotion.jobs.records import JobContext
 from stillmotion.resolve.placing import PlacedClip, place_generated
 from stillmotion.resolve.protocol import Resolve

@@ -6,7 +6,9 @@ when generated clips cover the shot, the "AI Generated" tracks above it are swit
 export and switched back on afterwards, whatever happens (:func:`ai_tracks_hidden`);
 the source route reads the ungraded frame straight from the media file with the media engine
 (source frame = left offset + record offset, converted to the media's own rate), ignoring
-retimes. Both return a file the pipeline can fit to the provider size.
+retimes. Both return a file the pipeline can fit to the provider size. The media engine (ffmpeg,
+PyAV) is imported by the functions that grab, not with the module: the dialog imports it for
+:data:`GRAB_ROUTES` to show the choices.
 """
 
 from __future__ import annotations
@@ -26,9 +28,6 @@ from stillmotion.errors import (
     TimelineError,
 )
 from stillmotion.files import atomic_path
-from stillmotion.media.ffmpeg import media_arg, run
-from stillmotion.media.frames import grab_frame
-from stillmotion.media.probe import probe
 from stillmotion.resolve.protocol import Project, Timeline, TimelineItem
 from stillmotion.resolve.session import VIDEO, ResolveSession, TimelineClock, Track
 from stillmotion.timecode import parse_rate
@@ -93,6 +92,8 @@ def grab_source_still(source: SourceFrame | None, clip_name: str, output: Path) 
             f"The media of {clip_name} ({source.media}) is offline; relink it or use the viewer "
             "grab route."
         )
+    from stillmotion.media.frames import grab_frame
+
     return grab_frame(source.media, output, frame=source.frame)
 
 
@@ -112,6 +113,8 @@ def export_viewer_still(
 
     The caller restores the playhead. Waiting is bounded by ``timeout`` on the injected clock.
     """
+    from stillmotion.media.probe import probe
+
     session.set_playhead(timeline, clock, record_frame)
     fix = ("use the source grab route" if session.studio
            else "choose the 'source' grab route or use DaVinci Resolve Studio")
@@ -209,6 +212,8 @@ def wait_for_file(
 
 def is_black(image: Path) -> bool:
     """Whether every pixel of ``image`` is (near) black, read as 8-bit grey through ffmpeg."""
+    from stillmotion.media.ffmpeg import media_arg, run
+
     raw = image.with_name(f".{image.stem}.{secrets.token_hex(4)}.gray")
     try:
         with atomic_path(raw) as temp:

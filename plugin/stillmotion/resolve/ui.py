@@ -11,7 +11,7 @@ from dataclasses import fields
 from typing import Any
 
 from stillmotion.jobs.providers import PROVIDERS
-from stillmotion.media.plates import PLATE_FORMATS
+from stillmotion.media.plate_formats import PLATE_FORMATS
 from stillmotion.resolve.dialog import GenerateDialog
 from stillmotion.resolve.form import AUTO, PARTS, FormValues, error_text, model_names
 from stillmotion.resolve.session import ResolveSession

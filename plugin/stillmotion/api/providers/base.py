@@ -42,7 +42,9 @@ class GenerationRequest:
     ``first_frame``/``last_frame`` are image files already fitted to ``size``; ``seconds`` is
     the requested length; ``extra`` carries dialect-specific knobs (negative prompt, seed …);
     ``audio`` says whether generated sound is wanted (False: ``--no-audio``; True: the model's
-    row promises it; None: the model's own default), for dialects with a sound switch.
+    row promises it; None: the model's own default, or a model whose row makes no sound), for
+    dialects with a sound switch (:func:`stillmotion.jobs.stages.sound_wish` decides it,
+    :func:`stillmotion.api.providers.dialect.put_sound` writes it).
     """
 
     prompt: str

@@ -109,6 +109,25 @@ def data_uri(path: Path) -> str:
     return f"data:{mime};base64,{encoded}"
 
 
+def put_sound(fields: dict[str, Any], name: str, request: GenerationRequest, *,
+              takes: bool = True, makes: bool = True, on: Any = True, off: Any = False) -> None:
+    """Write a vendor's sound switch ``fields[name]`` from the job's wish (``request.audio``):
+    the one rule for every dialect that has one (OpenRouter, Kling, fal, Runway, Seedance, Wan).
+
+    ``takes``: the model documents the field (else it is never sent: vendors may refuse an
+    unknown field). ``makes``: the model makes sound at this request's size (else a wish for
+    sound is sent as ``off``). ``--no-audio`` (False) writes ``off`` over any knob the user
+    set, so no sound is made or billed; a promise of sound (True) writes ``on`` unless a knob
+    already said; no wish (None) leaves the field out, the vendor's default.
+    """
+    if request.audio is None or not takes:
+        return
+    if request.audio and makes:
+        fields.setdefault(name, on)
+    else:
+        fields[name] = off
+
+
 DOWNLOAD_ACCEPT = "video/mp4, application/octet-stream;q=0.9, */*;q=0.5"
 """The Accept header of result downloads (how the error hooks tell a download from a call)."""
 RESULT_URL = "result_url"

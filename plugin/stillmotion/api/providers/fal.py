@@ -49,6 +49,7 @@ from stillmotion.api.providers.dialect import (
     RefusedInput,
     data_uri,
     input_named,
+    put_sound,
     refusal,
     refusal_refine,
     unknown_status,
@@ -109,6 +110,9 @@ FAL_MODELS: dict[str, FalModel] = {
         "image_url", None, "int", ("resolution",), knobs=("generate_audio", "fps")),
 }
 """Every fal model we know the request of, by model id (sources in the module docstring)."""
+SOUND_KNOB = "generate_audio"
+"""fal's sound switch, sent only to the models whose page lists it (those with it among their
+knobs, a declared model too): false on ``--no-audio``, true when the row promises sound."""
 REQUEST_FIELDS = frozenset({"image", "last_image", "duration", "shape", "knobs"})
 
 
@@ -233,6 +237,7 @@ def create_request(model: str, request: GenerationRequest,
             raise ConfigError(f"The fal model {model} has no setting '{key}'; use one of: "
                               f"{', '.join(spec.knobs)}.")
         body[key] = value
+    put_sound(body, SOUND_KNOB, request, takes=SOUND_KNOB in spec.knobs)
     return RequestSpec("POST", f"/{model}", f"submitting to fal model {model}", idempotent=False,
                        json=body)
 

@@ -41,6 +41,7 @@ from stillmotion.api.providers.dialect import (
     Reading,
     image_payload,
     input_named,
+    put_sound,
     refusal,
     refusal_refine,
     unknown_status,
@@ -60,22 +61,10 @@ REFRESH_MARGIN = 300
 """A token is made again this many seconds before it expires (a slow upload must not outlive it)."""
 PROMPT_MAX = 2500
 KNOBS = {"negative_prompt": str}
+"""``GenerationRequest.extra`` keys Kling takes."""
 SOUND_MODELS = frozenset({"kling-v2-6", "kling-v3"})
 """Models that take ``sound`` ("on"/"off": V2.6 and later, per Kling's image2video reference
 as mirrored at docs.fast-token.com/vi/kling/video/KlingImage2Video and docs.anyfast.ai)."""
-
-
-def sound_switch(model: str, request: GenerationRequest) -> str | None:
-    """``sound`` for the body: "off" for ``--no-audio``, "on" when sound is wanted and the
-    model's row makes it at this size (:meth:`~stillmotion.api.capabilities.ModelCapability.
-    audio_at`: kling-v2-6 sounds in pro mode only, std renders silent video per docs.apimart.ai's
-    kling-v2-6 page and modelstream.ai's form "Pro is required when sound is enabled"), "off"
-    when it does not, else None (the field is left out: the model's default)."""
-    if request.audio is None or model not in SOUND_MODELS:
-        return None
-    makes = capabilities.lookup(NAME, model).audio_at(request.size)
-    return "on" if request.audio and makes else "off"
-"""``GenerationRequest.extra`` keys Kling takes."""
 PATH = "/v1/videos/image2video"
 _POLICY_WORDS = ("risk control", "content security", "sensitive", "inappropriate")
 STATUSES = {"submitted": JobStatus.QUEUED, "processing": JobStatus.RUNNING,
@@ -135,6 +124,18 @@ class KlingEnvelope(BaseModel):
     data: dict[str, Any] | None = None
 
 
+def put_sound_switch(body: dict[str, Any], model: str, request: GenerationRequest) -> None:
+    """``sound`` in the body by the one rule (:func:`~stillmotion.api.providers.dialect.
+    put_sound`), for the models that take it: "off" for ``--no-audio``, "on" when sound is
+    wanted and the model's row makes it at this size (:meth:`~stillmotion.api.capabilities.
+    ModelCapability.audio_at`: kling-v2-6 sounds in pro mode only, std renders silent video per
+    docs.apimart.ai's kling-v2-6 page and modelstream.ai's form "Pro is required when sound is
+    enabled"), "off" when it does not, else left out (the model's default)."""
+    takes = model in SOUND_MODELS
+    makes = takes and capabilities.lookup(NAME, model).audio_at(request.size)
+    put_sound(body, "sound", request, takes=takes, makes=makes, on="on", off="off")
+
+
 def create_request(model: str, request: GenerationRequest) -> RequestSpec:
     """``POST /v1/videos/image2video`` for ``request`` (a paid create)."""
     if request.first_frame is None:
@@ -147,9 +148,7 @@ def create_request(model: str, request: GenerationRequest) -> RequestSpec:
                             "duration": str(int(request.seconds))}
     if request.last_frame is not None:
         body["image_tail"] = image_payload(request.last_frame)[0]
-    sound = sound_switch(model, request)
-    if sound is not None:
-        body["sound"] = sound
+    put_sound_switch(body, model, request)
     for key, value in request.extra.items():
         kind = KNOBS.get(key)
         if kind is None:

@@ -38,6 +38,7 @@ from stillmotion.api.providers.dialect import (
     Reading,
     data_uri,
     input_named,
+    put_sound,
     refusal,
     refusal_refine,
     unknown_status,
@@ -105,18 +106,7 @@ def create_body(model: str, request: GenerationRequest) -> dict[str, Any]:
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise ConfigError(f"The OpenRouter setting '{key}' must be a {kind.__name__}.")
         body[key] = value
-    return _with_audio(body, request.audio)
-
-
-def _with_audio(body: dict[str, Any], audio: bool | None) -> dict[str, Any]:
-    """``generate_audio`` (a documented create field) driven by the job: False for
-    ``--no-audio`` whatever else asked (no sound made or billed), True when the model's row
-    promises sound unless an explicit knob said otherwise, absent otherwise (the model's
-    default)."""
-    if audio is False:
-        body["generate_audio"] = False
-    elif audio:
-        body.setdefault("generate_audio", True)
+    put_sound(body, "generate_audio", request)
     return body
 
 

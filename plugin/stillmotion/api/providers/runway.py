@@ -35,6 +35,7 @@ from stillmotion.api.providers.dialect import (
     RefusedInput,
     data_uri,
     input_named,
+    put_sound,
     refusal,
     refusal_refine,
     unknown_status,
@@ -52,6 +53,9 @@ KNOBS: dict[str, type] = {"seed": int}
 VEO_KNOBS: dict[str, type] = {"negativePrompt": str}
 """``GenerationRequest.extra`` keys the Veo models served by Runway take."""
 VEO_MODELS = frozenset({"veo3.1", "veo3.1_fast"})
+"""Runway's Veo models: they take a last frame and ``audio`` (a bool, "Whether to generate audio
+for the video. Audio inclusion affects pricing."; Runway's own models have no such field and
+make no sound), per the SDK's ``image_to_video_create_params.py``."""
 
 STATUSES = {
     "PENDING": JobStatus.QUEUED, "THROTTLED": JobStatus.QUEUED, "RUNNING": JobStatus.RUNNING,
@@ -102,6 +106,7 @@ def create_request(model: str, request: GenerationRequest) -> RequestSpec:
                 or not 0 <= value <= 2**32 - 1:
             raise ConfigError("The Runway seed must be a whole number from 0 to 4294967295.")
         body[key] = value
+    put_sound(body, "audio", request, takes=model in VEO_MODELS)
     return RequestSpec("POST", "/v1/image_to_video", "creating a Runway video", idempotent=False,
                        json=body)
 

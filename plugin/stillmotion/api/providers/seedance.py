@@ -4,7 +4,8 @@ Wire (BytePlus ModelArk video generation API, see tests/data/vendors/seedance/RE
 ``POST {root}/api/v3/contents/generations/tasks`` with ``Authorization: Bearer ARK_API_KEY``
 and ``{"model", "content": [{"type": "text", "text"}, {"type": "image_url", "image_url":
 {"url"}, "role": "first_frame"}, {... "role": "last_frame"}], "resolution": "720p", "ratio":
-"16:9", "duration": 5 (an int), "return_last_frame": true, "watermark": false}`` -> ``{"id":
+"16:9", "duration": 5 (an int), "return_last_frame": true, "watermark": false}`` and
+``generate_audio`` (default true; false for ``--no-audio``, a silent video) -> ``{"id":
 "cgt-…"}``. ``GET …/tasks/{id}`` answers ``status`` queued / running / succeeded / failed /
 cancelled / expired, ``content.video_url`` (kept 24 h) and, because we asked,
 ``content.last_frame_url`` (the clip's exact last frame, kept in the job's ``raw`` as
@@ -39,6 +40,7 @@ from stillmotion.api.providers.dialect import (
     data_uri,
     download_spec,
     input_named,
+    put_sound,
     refusal,
     refusal_refine,
     unknown_status,
@@ -108,6 +110,7 @@ def create_request(model: str, request: GenerationRequest) -> RequestSpec:
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise ConfigError(f"The Seedance setting '{key}' must be a {kind.__name__}.")
         body[key] = value
+    put_sound(body, "generate_audio", request)
     return RequestSpec("POST", PATH, "creating a Seedance video", idempotent=False, json=body)
 
 

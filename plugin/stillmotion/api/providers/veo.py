@@ -52,7 +52,10 @@ DEFAULT_ROOT = DIALECTS[NAME].root
 KEY_VARIABLES = DIALECTS[NAME].keys
 API = "/v1beta"
 PARAMETER_KNOBS = {"negativePrompt": str, "personGeneration": str, "seed": int}
-"""``GenerationRequest.extra`` keys Veo takes, sent in ``parameters`` under these names."""
+"""``GenerationRequest.extra`` keys Veo takes, sent in ``parameters`` under these names. No
+sound switch is ever sent, ``--no-audio`` or not: the Gemini API refuses ``generateAudio``
+("generateAudio parameter is not supported in Gemini API", googleapis/js-genai#1017), so a
+Veo 3.x clip always comes with sound and ``--no-audio`` only keeps it off the timeline."""
 _POLICY_WORDS = ("responsible ai", "usage guidelines", "filtered", "blocked", "prohibited")
 
 

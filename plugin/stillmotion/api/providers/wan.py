@@ -6,7 +6,8 @@ video-synthesis`` with ``Authorization: Bearer DASHSCOPE_API_KEY`` and ``X-DashS
 enable``; body ``{"model": "wan2.7-i2v", "input": {"prompt", "negative_prompt", "media":
 [{"type": "first_frame", "url"}, {"type": "last_frame", "url"}]}, "parameters":
 {"resolution": "720P" | "1080P", "duration": 5 (an int, 2-15), "prompt_extend": false,
-"watermark": false}}`` (the video takes the still's aspect) -> ``{"request_id", "output":
+"watermark": false, "audio": false on --no-audio (default true)}}`` (the video takes the
+still's aspect) -> ``{"request_id", "output":
 {"task_id", "task_status": "PENDING"}}``. ``GET /api/v1/tasks/{id}`` answers
 ``output.task_status`` PENDING / RUNNING / SUCCEEDED / FAILED / CANCELED / UNKNOWN (the id is
 wrong or over 24 h old) with ``output.video_url`` (kept 24 h: an expired one is a
@@ -34,6 +35,7 @@ from stillmotion.api.providers.dialect import (
     Reading,
     data_uri,
     input_named,
+    put_sound,
     refusal,
     refusal_refine,
     unknown_status,
@@ -96,6 +98,7 @@ def create_request(model: str, request: GenerationRequest) -> RequestSpec:
         else:
             known = ", ".join(sorted({*INPUT_KNOBS, *PARAMETER_KNOBS}))
             raise ConfigError(f"Wan has no setting '{key}'; use one of: {known}.")
+    put_sound(parameters, "audio", request)
     return RequestSpec("POST", CREATE_PATH, "creating a Wan video", idempotent=False,
                        json={"model": model, "input": inputs, "parameters": parameters})
 
