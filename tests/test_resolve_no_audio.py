@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from stillmotion.jobs.multi import ModelChoice
+from stillmotion.jobs.choices import ModelChoice
 from stillmotion.media.sound import file_has_sound
 from stillmotion.resolve.models import generate_models
 from stillmotion.server import RunningServer
