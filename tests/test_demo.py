@@ -8,8 +8,11 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 
+from stillmotion.media.credentials import LOCAL_NOTE
 from stillmotion.media.probe import probe
+from stillmotion.media.provenance import read_credentials
 from stillmotion.timeline.place import ORIGINAL_REFERENCE_KEY
+from support.c2pa_vendor import top_level_boxes
 from support.framecode import luma_of_image, read_code
 from support.generate_env import cli, isolate
 
@@ -60,3 +63,9 @@ def test_demo_runs_offline_and_places_the_clip_at_the_playhead(
     # The source timeline is as the demo wrote it: no AI track.
     source = otio.adapters.read_from_file(printed["source timeline"])
     assert [t.name for t in source.tracks] == ["V1"]
+    # The stitched preview is signed like any master: shot A and the generated clip are its
+    # ingredients, and the chain reaches the AI generator (read by our validating reader).
+    assert f"Content Credentials on demo_preview.mp4 {LOCAL_NOTE}" in out
+    credentials = read_credentials(Path(printed["stitched preview"]))
+    assert credentials.status == "untrusted" and credentials.ai_generator is not None
+    assert top_level_boxes(Path(printed["stitched preview"]).read_bytes())[-1][3]

@@ -35,9 +35,9 @@ def fresh_folder(wanted: Path) -> Path:
     return candidate
 
 
-
 # A sub-app holding the demo command; stillmotion.cli merges it into the root app.
 app = typer.Typer()
+
 
 @app.command()
 def demo(
@@ -49,6 +49,7 @@ def demo(
     from stillmotion.cli.generate_commands import run_prepared
     from stillmotion.cli.progress import progress_bar
     from stillmotion.jobs.shots import prepare_shot
+    from stillmotion.media.credentials import chosen_identity, signed_master, signing_note
     from stillmotion.media.segments import Segment
     from stillmotion.media.stitch import stitch
     from stillmotion.media.synth import ClipSpec, render_clip
@@ -74,9 +75,14 @@ def demo(
     shot = prepare_shot(timeline_path, DEMO_PLAYHEAD, DEMO_PROMPT, provider="preview")
     result = run_prepared(shot, settings, quiet=False)
     preview = folder / "demo_preview.mp4"
-    with progress_bar("Stitching the preview") as update:
-        stitch([Segment(clips[0][0]), Segment(Path(result["conformed"]))], preview,
-               preset="h264-web", size=(1280, 720), rate=DEMO_RATE, on_progress=update)
+    parts = [clips[0][0], Path(result["conformed"])]
+    # Signed like any stitched master: the shot and the generated clip are its ingredients.
+    identity = chosen_identity(settings)
+    with progress_bar("Stitching the preview") as update, \
+            signed_master(preview, parts, identity) as unsigned:
+        stitch([Segment(path) for path in parts], unsigned, preset="h264-web",
+               size=(1280, 720), rate=DEMO_RATE, on_progress=update)
+    console.print(signing_note(identity, preview), markup=False)
     console.print("Done. Everything is in " + str(folder), markup=False)
     rows = (
         ("source timeline", timeline_path),
