@@ -23,11 +23,11 @@ HEAVY = (
     "av", "imageio_ffmpeg",  # media probing and the bundled ffmpeg
     "c2pa", "cryptography", "keyring",  # Content Credentials and the signing key
     "opentimelineio",  # timelines
+    "httpx",  # requests to the services
     "stillmotion.jobs.pipeline", "stillmotion.media.plates", "stillmotion.media.ffmpeg",
     "stillmotion.finishing",
 )
-"""Modules only a running job needs. (httpx is not watched: stillmotion.api.model_rows, which
-lists a provider's models, imports it at its top.)"""
+"""Modules only a running job needs."""
 
 _SHOW_THE_DIALOG = """
 import json, sys

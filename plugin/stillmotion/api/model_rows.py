@@ -13,15 +13,16 @@ from __future__ import annotations
 import importlib
 import os
 from types import ModuleType
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from stillmotion.api import capabilities
 from stillmotion.api.capabilities import ModelCapability
 from stillmotion.api.declared import declared_rows
 from stillmotion.api.providers.registry import DIALECTS
 from stillmotion.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
 
 
 def dialect_key(provider: str) -> str | None:
