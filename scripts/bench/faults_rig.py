@@ -83,21 +83,38 @@ class Server:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def start(self) -> None:
-        """Start (or restart) the server; returns once it answers /healthz."""
+        """Start (or restart) the server; returns once it answers /healthz.
+
+        A restart right after :meth:`kill` may find the port still taken: the killed server's
+        connections linger (FIN_WAIT) until their clients notice, up to the kernel's FIN
+        timeout, and SO_REUSEADDR does not cover them. The server then refuses to start with
+        "Address already in use", and it is started again, as a user would, until it listens.
+        """
         command = [*stillmotion_command(), "serve", "--port", str(self.port), "--data-dir",
                    str(self.data_dir), "--fast", "--test-mode", "--workers", str(self.workers),
                    "--poll-after-ms", "200", "--log-level", "warning"]
-        with self.log.open("ab") as sink:
-            self.process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
+            with self.log.open("ab") as sink:
+                self.process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT,
+                                                stdin=subprocess.DEVNULL)
+            if self._answers(deadline):
+                return
+            if "Address already in use" not in self.log.read_text(errors="replace")[-300:]:
+                raise SystemExit(f"stillmotion serve exited with code "
+                                 f"{self.process.returncode}; see {self.log}")
+            time.sleep(0.5)
+        raise SystemExit("stillmotion serve did not start within 120 s")
+
+    def _answers(self, deadline: float) -> bool:
+        """Whether the process just started answers /healthz (False once it has exited)."""
+        assert self.process is not None
+        while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit(f"stillmotion serve exited with code {self.process.returncode}"
-                                 f"; see {self.log}")
+                return False
             try:
                 self.admin("GET", "/healthz")
-                return
+                return True
             except OSError:
                 time.sleep(0.1)
         raise SystemExit("stillmotion serve did not start within 120 s")
