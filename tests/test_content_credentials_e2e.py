@@ -17,7 +17,15 @@ import pytest
 from stillmotion.jobs.ledger import LedgerState
 from stillmotion.media.manifest_store import AI_SOURCE
 from support.c2pa_vendor import key_material, top_level_boxes
-from support.generate_env import case_23976, cli, isolate, job, small_clip, write_case
+from support.generate_env import (
+    case_23976,
+    cli,
+    generate_two_takes,
+    isolate,
+    job,
+    small_clip,
+    write_case,
+)
 
 PROMPT = "Slow dolly in over 1 s; warm evening light"
 
@@ -45,24 +53,11 @@ def test_generate_and_stitch_sign_a_chain_an_independent_reader_validates(
 ) -> None:
     data = isolate(monkeypatch, tmp_path)
     project = tmp_path / "project"
-    case = case_23976(small_clip(media_dir, "r23_hour"))
-    source = write_case(case, project)
     ledger = tmp_path / "ledger.sqlite3"
-    printed: list[str] = []
-    clips = []
     # Two takes at two playheads: the second is generated on the first one's timeline.
-    for at, timeline, out in ((case.at, source, "one.otio"),
-                              ("01:00:02:02", project / "one.otio", "two.otio")):
-        code, stdout, stderr = cli(
-            capsys, "generate", timeline, "--at", at, "--prompt", PROMPT, "--provider",
-            "preview", "--size", "320x180", "--seconds", "1", "--ledger", ledger,
-            "-o", project / out, "--json")
-        assert code == 0, stderr
-        printed += [stdout, stderr]
-        clips.append(json.loads(stdout))
-        assert clips[-1]["credentials"] == "signed with a local, untrusted identity"
-
+    clips, printed = generate_two_takes(capsys, media_dir, project, ledger, PROMPT)
     for clip in clips:
+        assert clip["credentials"] == "signed with a local, untrusted identity"
         conformed, original = Path(clip["conformed"]), Path(clip["original"])
         assert conformed.suffix == ".mov"
         # Signed by appending its manifest box (media.bmff_hash), not by c2pa's rewrite.

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import c2pa
 import opentimelineio as otio
@@ -21,26 +20,9 @@ import pytest
 
 from stillmotion.media.identity import LOCAL_NAME
 from stillmotion.media.manifest_store import AI_SOURCE
-from support.generate_env import case_23976, cli, isolate, small_clip, write_case
+from support.generate_env import generate_two_takes, isolate
 
 PROMPT = "Slow dolly in over 1 s; warm evening light"
-
-
-def _generate_two(media_dir: Path, project: Path, ledger: Path,
-                  capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
-    """Two takes at two playheads, the second on the first one's timeline (two.otio)."""
-    case = case_23976(small_clip(media_dir, "r23_hour"))
-    source = write_case(case, project)
-    clips = []
-    for at, timeline, out in ((case.at, source, "one.otio"),
-                              ("01:00:02:02", project / "one.otio", "two.otio")):
-        code, stdout, stderr = cli(
-            capsys, "generate", timeline, "--at", at, "--prompt", PROMPT, "--provider",
-            "preview", "--size", "320x180", "--seconds", "1", "--ledger", ledger,
-            "-o", project / out, "--json")
-        assert code == 0, stderr
-        clips.append(json.loads(stdout))
-    return clips
 
 
 def test_render_adapter_signs_the_master_like_stitch_and_honours_the_off_switch(
@@ -49,7 +31,8 @@ def test_render_adapter_signs_the_master_like_stitch_and_honours_the_off_switch(
 ) -> None:
     isolate(monkeypatch, tmp_path)
     project = tmp_path / "project"
-    clips = _generate_two(media_dir, project, tmp_path / "ledger.sqlite3", capsys)
+    clips, _ = generate_two_takes(capsys, media_dir, project, tmp_path / "ledger.sqlite3",
+                                  PROMPT)
     edit = otio.adapters.read_from_file(str(project / "two.otio"))
 
     master = tmp_path / "master.mov"

@@ -211,6 +211,26 @@ def cli_json(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> dict[str,
     return result
 
 
+
+def generate_two_takes(capsys: pytest.CaptureFixture[str], media_dir: Path, project: Path,
+                       ledger: Path, prompt: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """Two ``generate`` runs on the preview provider at two playheads of the 23.976 case, the
+    second on the first one's timeline (``two.otio`` in ``project``): each run's JSON result,
+    and everything the runs printed (for secret scans)."""
+    case = case_23976(small_clip(media_dir, "r23_hour"))
+    source = write_case(case, project)
+    clips, printed = [], []
+    for at, cut, out in ((case.at, source, "one.otio"),
+                         ("01:00:02:02", project / "one.otio", "two.otio")):
+        code, stdout, stderr = cli(
+            capsys, "generate", cut, "--at", at, "--prompt", prompt, "--provider",
+            "preview", "--size", "320x180", "--seconds", "1", "--ledger", ledger,
+            "-o", project / out, "--json")
+        assert code == 0, stderr
+        printed += [stdout, stderr]
+        clips.append(json.loads(stdout))
+    return clips, printed
+
 def snapshot(folder: Path) -> dict[str, str]:
     """Relative path -> sha256 of every file under ``folder``."""
     return {
